@@ -1,0 +1,19 @@
+import type { DatasetPlan, Manifest, ManifestEntry } from '../dataset/dataset.js';
+
+/** A file found on a host, described the way the manifest describes files. */
+export type ScannedFile = ManifestEntry;
+
+/**
+ * File operations on one side of a transfer (the client or a host). The local implementation
+ * works on directories of this machine; a container implementation runs the same steps inside
+ * the container.
+ */
+export interface HostFiles {
+  /** Writes the dataset below `dir` and returns its manifest (sizes and SHA-256 of what was written). */
+  writeDataset(dir: string, plan: DatasetPlan): Promise<Manifest>;
+  /** Empties `dir` (creating it if needed) and creates the relative subdirectories. */
+  prepare(dir: string, subdirs: readonly string[]): Promise<void>;
+  /** Every regular file below `dir`, with its relative path, size and SHA-256. */
+  scan(dir: string): Promise<ScannedFile[]>;
+  remove(dir: string): Promise<void>;
+}

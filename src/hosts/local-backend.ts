@@ -1,0 +1,36 @@
+import { HostStartError } from '../errors.js';
+import type { HostSpec } from '../scenario/scenario-schema.js';
+import type { HostBackend, HostStartContext, StartedHost } from './host.js';
+import { LocalSshdHost } from './local-sshd-host.js';
+import type { OpenSshVersion } from './openssh-version.js';
+import { requireTool, type OpenSshTools } from './openssh-tools.js';
+import { mkdir } from 'node:fs/promises';
+
+/** The embedded default: every host is an sshd process of this machine on its own loopback address. */
+export class LocalBackend implements HostBackend {
+  readonly kind = 'local' as const;
+  private readonly sshd: string;
+
+  constructor(private readonly tools: OpenSshTools) {
+    this.sshd = requireTool(tools, 'sshd');
+  }
+
+  async sshdVersion(): Promise<OpenSshVersion> {
+    return this.tools.sshdVersion ?? this.tools.sshVersion;
+  }
+
+  async start(name: string, index: number, spec: HostSpec, ctx: HostStartContext): Promise<StartedHost> {
+    if (process.getuid?.() === 0) {
+      // sshd running as root insists on its privilege separation directory (made by the
+      // system service on a normal boot, absent in containers and CI images).
+      await mkdir('/run/sshd', { recursive: true, mode: 0o755 }).catch((e: Error) => {
+        throw new HostStartError(`cannot create /run/sshd, which sshd needs when run as root: ${e.message}`);
+      });
+    }
+    return LocalSshdHost.start(name, index, spec, ctx, {
+      sshd: this.sshd,
+      sshKeygen: this.tools.sshKeygen,
+      version: await this.sshdVersion(),
+    });
+  }
+}

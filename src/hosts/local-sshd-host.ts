@@ -1,0 +1,139 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa, type ResultPromise } from 'execa';
+import { HostStartError } from '../errors.js';
+import type { HostSpec } from '../scenario/scenario-schema.js';
+import type { HostStartContext, StartedHost, HostEndpoint } from './host.js';
+import type { HostFiles } from './host-files.js';
+import { LocalHostFiles } from './local-host-files.js';
+import { freePort, loopbackAddressFor } from './loopback-address.js';
+import type { OpenSshVersion } from './openssh-version.js';
+import { childPids, isAlive, signal } from './process-tree.js';
+import { renderSshdConfig } from './sshd-config.js';
+import { SshdLog } from './sshd-log.js';
+import { generateKeyPair } from './ssh-keys.js';
+
+export interface LocalSshdOptions {
+  sshd: string;
+  sshKeygen: string;
+  version: OpenSshVersion;
+}
+
+const READY_TIMEOUT_MS = 10_000;
+const STOP_GRACE_MS = 2_000;
+
+/** A real sshd process on a loopback address, in the foreground (-D -e) so its log is ours. */
+export class LocalSshdHost implements StartedHost {
+  readonly files: HostFiles = new LocalHostFiles();
+  private stopping?: Promise<void>;
+
+  private constructor(
+    readonly name: string,
+    readonly endpoint: HostEndpoint,
+    readonly user: string,
+    readonly hostKeys: readonly string[],
+    readonly dataRoot: string,
+    readonly log: SshdLog,
+    readonly sshdConfig: string,
+    private readonly process: ResultPromise,
+  ) {}
+
+  static async start(name: string, index: number, spec: HostSpec, ctx: HostStartContext, opts: LocalSshdOptions): Promise<LocalSshdHost> {
+    const dir = join(ctx.stateDir, 'hosts', name);
+    const dataRoot = join(dir, 'data');
+    await mkdir(dataRoot, { recursive: true, mode: 0o700 });
+    const hostKey = await generateKeyPair(opts.sshKeygen, join(dir, 'ssh_host_ed25519_key'), `xferbench-host-${name}`);
+    const authorizedKeys = join(dir, 'authorized_keys');
+    // restrict: no pty, agent or X11; port-forwarding stays so this host can serve as a jump host.
+    await writeFile(authorizedKeys, `restrict,port-forwarding ${ctx.clientKey.publicKey}\n`, { mode: 0o600 });
+    const address = await loopbackAddressFor(index);
+    const user = userInfo().username;
+    const configPath = join(dir, 'sshd_config');
+
+    let lastError = '';
+    // A free port can be taken between our probe and sshd's bind; try a few.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const endpoint = { address, port: await freePort(address) };
+      const config = renderSshdConfig({
+        hostName: name,
+        listen: endpoint,
+        hostKeyPath: hostKey.privatePath,
+        authorizedKeysPath: authorizedKeys,
+        user,
+        version: opts.version,
+        options: spec.sshd,
+      });
+      await writeFile(configPath, config, { mode: 0o600 });
+      const test = await execa(opts.sshd, ['-t', '-f', configPath], { reject: false });
+      if (test.exitCode !== 0) {
+        throw new HostStartError(`sshd rejected the configuration of host "${name}" (${configPath}):\n${test.stderr.trim()}`);
+      }
+      const log = new SshdLog(ctx.clock);
+      const proc = execa(opts.sshd, ['-D', '-e', '-f', configPath], {
+        reject: false,
+        detached: true,
+        stdin: 'ignore',
+        stdout: 'ignore',
+        buffer: false,
+        cleanup: false,
+      });
+      const ready = await waitForListening(proc, log, endpoint);
+      if (ready === true) {
+        return new LocalSshdHost(name, endpoint, user, [hostKey.publicKey.split(' ').slice(0, 2).join(' ')], dataRoot, log, config, proc);
+      }
+      lastError = ready;
+      if (!/already in use|Cannot bind/i.test(ready)) break;
+    }
+    throw new HostStartError(`sshd for host "${name}" did not start: ${lastError}`);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping ??= this.terminate();
+    return this.stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  private async terminate(): Promise<void> {
+    const pid = this.process.pid;
+    if (pid === undefined) return;
+    // Per-connection children left sshd's process group (setsid); end them with the listener.
+    const children = await childPids(pid);
+    signal(-pid, 'SIGTERM');
+    for (const child of children) signal(child, 'SIGTERM');
+    const deadline = Date.now() + STOP_GRACE_MS;
+    while (Date.now() < deadline && [pid, ...children].some(isAlive)) await sleep(20);
+    signal(-pid, 'SIGKILL');
+    for (const child of children) signal(child, 'SIGKILL');
+    await this.process;
+  }
+}
+
+/** Resolves true once sshd logs that it listens, or with the reason it did not. */
+function waitForListening(proc: ResultPromise, log: SshdLog, endpoint: HostEndpoint): Promise<true | string> {
+  return new Promise((resolve) => {
+    const seen: string[] = [];
+    const timer = setTimeout(() => {
+      signal(-(proc.pid ?? 0), 'SIGKILL');
+      resolve(`no "Server listening" line within ${READY_TIMEOUT_MS} ms; log: ${seen.join(' | ')}`);
+    }, READY_TIMEOUT_MS);
+    const lines = createInterface({ input: proc.stderr! });
+    lines.on('line', (line) => {
+      log.push(line);
+      if (seen.length < 20) seen.push(line);
+      if (line.startsWith('Server listening on') && line.includes(`port ${endpoint.port}`)) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
+    void proc.then((result) => {
+      clearTimeout(timer);
+      resolve(`sshd exited (${result.exitCode ?? result.signal}): ${seen.join(' | ')}`);
+    });
+  });
+}

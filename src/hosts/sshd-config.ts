@@ -1,0 +1,50 @@
+import { canonicalKeyword, sshdValueText, type SshdOptions } from '../scenario/sshd-options.js';
+import { atLeast, type OpenSshVersion } from './openssh-version.js';
+
+export interface SshdConfigInput {
+  hostName: string;
+  listen: { address: string; port: number };
+  hostKeyPath: string;
+  authorizedKeysPath: string;
+  /** The one account allowed to log in: the user running xferbench (or the container's). */
+  user: string;
+  version: OpenSshVersion;
+  options: SshdOptions;
+}
+
+/**
+ * Renders a complete sshd_config. Authentication is public-key only for one user, logging is
+ * VERBOSE so MaxStartups drops are visible, and on sshd >= 9.8 PerSourcePenalties is off unless
+ * the scenario sets it (as OpenSSH's own regression tests do), so the harness does not get its
+ * own address penalised. Scenario options come last and are kept verbatim.
+ */
+export function renderSshdConfig(input: SshdConfigInput): string {
+  const scenario = new Map<string, string>();
+  for (const [key, value] of Object.entries(input.options)) scenario.set(canonicalKeyword(key), sshdValueText(value));
+  const defaults: [string, string][] = [
+    ['LogLevel', 'VERBOSE'],
+    ['UseDNS', 'no'],
+    ['X11Forwarding', 'no'],
+    ['PermitRootLogin', input.user === 'root' ? 'prohibit-password' : 'no'],
+  ];
+  if (atLeast(input.version, 9, 8)) defaults.push(['PerSourcePenalties', 'no']);
+
+  const listen = input.listen.address.includes(':') ? `[${input.listen.address}]:${input.listen.port}` : `${input.listen.address}:${input.listen.port}`;
+  const lines = [
+    `# sshd_config for xferbench host "${input.hostName}" (generated; ${input.version.text})`,
+    `ListenAddress ${listen}`,
+    `HostKey ${input.hostKeyPath}`,
+    `AuthorizedKeysFile ${input.authorizedKeysPath}`,
+    `AllowUsers ${input.user}`,
+    'PidFile none',
+    'PubkeyAuthentication yes',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM no',
+    'Subsystem sftp internal-sftp',
+    ...defaults.filter(([k]) => !scenario.has(k)).map(([k, v]) => `${k} ${v}`),
+    ...(scenario.size > 0 ? ['# from the scenario'] : []),
+    ...[...scenario].map(([k, v]) => `${k} ${v}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}

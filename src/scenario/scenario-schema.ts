@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { parseSize, type SizeSpec } from './size.js';
+import { sshdOptionsSchema } from './sshd-options.js';
+import { thresholdsSchema } from './thresholds.js';
+
+export const TOOLS = ['rsync', 'scp', 'sftp', 'cp'] as const;
+export const MUX_MODES = ['off', 'cold', 'warm'] as const;
+export const LAYOUTS = ['flat', 'tree', 'timestep'] as const;
+export const BACKENDS = ['local', 'container'] as const;
+
+/** ssh_config keywords xferbench sets itself; a scenario changes them through its own fields. */
+const MANAGED_SSH_OPTIONS: Record<string, string> = {
+  hostname: 'the host address is assigned by the backend',
+  port: 'the host port is assigned by the backend',
+  user: 'the login user is the one running xferbench',
+  identityfile: 'a per-run key is generated',
+  userknownhostsfile: 'a per-run known_hosts is generated',
+  globalknownhostsfile: 'a per-run known_hosts is generated',
+  stricthostkeychecking: 'host keys are always checked against the generated known_hosts',
+  proxyjump: 'use transfer.via',
+  proxycommand: 'use transfer.via',
+  controlmaster: 'use transfer.mux',
+  controlpath: 'use transfer.mux',
+  controlpersist: 'use transfer.mux',
+};
+
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]*$/i, 'use letters, digits, ".", "_" or "-" (it names folders and hosts)');
+
+const sizeSchema = z.union([z.string(), z.number()]).transform((v, ctx): SizeSpec => {
+  const parsed = parseSize(v);
+  if (typeof parsed === 'string') {
+    ctx.addIssue({ code: 'custom', message: parsed });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+const int = (min: number, max: number) =>
+  z.number({ error: 'must be a number' }).int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+
+export const hostSchema = z.strictObject({
+  sshd: sshdOptionsSchema.default({}),
+});
+
+export const datasetSchema = z.strictObject({
+  files: int(1, 1_000_000),
+  size: sizeSchema,
+  layout: z.enum(LAYOUTS).default('flat'),
+  /** Same seed, same bytes: a dataset is reproducible file for file. */
+  seed: int(0, 2 ** 31 - 1).default(1),
+  /** `timestep` layout: data files per timestep (one per rank). */
+  ranks: int(1, 100_000).default(4),
+  /** `tree` layout: subdirectories per level (two levels). */
+  fanout: int(1, 1000).default(4),
+});
+
+export const transferSchema = z.strictObject({
+  tool: z.enum(TOOLS).default('rsync'),
+  direction: z.enum(['push', 'pull']).default('push'),
+  to: name,
+  via: z.array(name).default([]),
+  mux: z.enum(MUX_MODES).default('off'),
+  concurrency: int(1, 10_000).default(10),
+  retries: int(0, 20).default(0),
+  /** First backoff delay; doubles per retry, with full jitter, capped at backoff_max_ms. */
+  backoff_ms: int(0, 600_000).default(250),
+  backoff_max_ms: int(0, 3_600_000).default(10_000),
+  /** Per attempt; the transfer's process tree is killed after this long. */
+  timeout_s: int(1, 86_400).default(300),
+  ssh_options: z
+    .record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'ssh_config keywords are letters and digits'), z.union([z.string(), z.number(), z.boolean()]))
+    .default({})
+    .superRefine((opts, ctx) => {
+      for (const key of Object.keys(opts)) {
+        const why = MANAGED_SSH_OPTIONS[key.toLowerCase()];
+        if (why) ctx.addIssue({ code: 'custom', path: [key], message: `${key} is managed by xferbench: ${why}` });
+      }
+    }),
+  rsync_args: z.array(z.string()).default([]),
+});
+
+export const scenarioSchema = z
+  .strictObject({
+    name,
+    description: z.string().optional(),
+    backend: z.enum(BACKENDS).default('local'),
+    hosts: z.record(name, hostSchema).refine((h) => Object.keys(h).length > 0, 'define at least one host'),
+    dataset: datasetSchema,
+    transfer: transferSchema,
+    matrix: z.record(z.string(), z.array(z.unknown()).min(1, 'a matrix axis needs at least one value')).default({}),
+    repeat: int(1, 1000).default(1),
+    thresholds: thresholdsSchema,
+  })
+  .superRefine((s, ctx) => {
+    const defined = Object.keys(s.hosts);
+    const list = defined.join(', ');
+    if (!s.hosts[s.transfer.to]) {
+      ctx.addIssue({ code: 'custom', path: ['transfer', 'to'], message: `host "${s.transfer.to}" is not defined under hosts (defined: ${list})` });
+    }
+    s.transfer.via.forEach((via, i) => {
+      if (!s.hosts[via]) {
+        ctx.addIssue({ code: 'custom', path: ['transfer', 'via', i], message: `jump host "${via}" is not defined under hosts (defined: ${list})` });
+      } else if (via === s.transfer.to) {
+        ctx.addIssue({ code: 'custom', path: ['transfer', 'via', i], message: `"${via}" is the destination itself and cannot also be a jump host` });
+      }
+    });
+    if (new Set(s.transfer.via).size !== s.transfer.via.length) {
+      ctx.addIssue({ code: 'custom', path: ['transfer', 'via'], message: 'a jump host may appear only once' });
+    }
+    if (s.transfer.backoff_max_ms < s.transfer.backoff_ms) {
+      ctx.addIssue({ code: 'custom', path: ['transfer', 'backoff_max_ms'], message: 'must be at least backoff_ms' });
+    }
+  });
+
+/** A validated scenario, defaults filled in. */
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type TransferSpec = Scenario['transfer'];
+export type DatasetSpec = Scenario['dataset'];
+export type HostSpec = Scenario['hosts'][string];
+export type Tool = (typeof TOOLS)[number];
+export type MuxMode = (typeof MUX_MODES)[number];
