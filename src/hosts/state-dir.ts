@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, rm, chmod } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, rm, chmod, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SetupError } from '../errors.js';
@@ -22,6 +22,10 @@ export async function unsafeAncestor(path: string, uid: number, home: string): P
   }
 }
 
+export const OWNER_FILE = 'owner.pid';
+/** Extra directories of the run (outside the state dir) that `clean` must also look for. */
+export const EXTRA_DIRS_FILE = 'extra-dirs';
+
 export interface StateDir extends AsyncDisposable {
   readonly path: string;
   /** Leave the directory for inspection instead of removing it on dispose. */
@@ -41,6 +45,8 @@ export async function createStateDir(base = stateBase()): Promise<StateDir> {
         'Point XFERBENCH_STATE_DIR at a directory only you can write, e.g. XFERBENCH_STATE_DIR=$HOME/.xferbench',
     );
   }
+  // Lets `xferbench clean` tell a crashed run's leftovers from a run still going.
+  await writeFile(join(path, OWNER_FILE), `${process.pid}\n`);
   const dir: StateDir = {
     path,
     keep: false,

@@ -38,7 +38,10 @@ export async function startTopology(
 ): Promise<StartedTopology> {
   const t0 = performance.now();
   const names = Object.keys(specs);
-  const results = await Promise.allSettled(names.map((name, i) => backend.start(name, i, specs[name]!, ctx)));
+  // Each topology of a run gets its own folder: hosts never reuse another topology's keys or data.
+  const clientDir = join(ctx.stateDir, dirName);
+  const hostCtx = { ...ctx, stateDir: clientDir };
+  const results = await Promise.allSettled(names.map((name, i) => backend.start(name, i, specs[name]!, hostCtx)));
   const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
@@ -50,8 +53,10 @@ export async function startTopology(
     await Promise.allSettled(started.map((h) => h.stop()));
   };
   try {
-    const clientDir = join(ctx.stateDir, dirName);
-    await mkdir(join(clientDir, 'data'), { recursive: true, mode: 0o700 });
+    // Client data is shared by every topology of a run, so a push dataset is generated once.
+    const dataRoot = join(ctx.stateDir, 'client');
+    await mkdir(clientDir, { recursive: true, mode: 0o700 });
+    await mkdir(dataRoot, { recursive: true, mode: 0o700 });
     const knownHostsPath = join(clientDir, 'known_hosts');
     const sshConfigPath = join(clientDir, 'ssh_config');
     const entries = started.map((h) => ({ alias: h.name, address: h.endpoint.address, port: h.endpoint.port, user: h.user, hostKeys: [...h.hostKeys] }));
@@ -61,7 +66,7 @@ export async function startTopology(
       renderSshClientConfig({ hosts: entries, identityFile: ctx.clientKey.privatePath, knownHostsFile: knownHostsPath }),
       { mode: 0o600 },
     );
-    const client: ClientSide = { files: new LocalHostFiles(), dataRoot: join(clientDir, 'data'), sshConfigPath, knownHostsPath };
+    const client: ClientSide = { files: new LocalHostFiles(), dataRoot, sshConfigPath, knownHostsPath };
     return {
       hosts,
       client,

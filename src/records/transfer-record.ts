@@ -1,0 +1,109 @@
+import type { SshdCounters, SshdEvent } from '../hosts/sshd-log.js';
+
+export const FAILURE_CLASSES = [
+  'maxstartups_drop',
+  'maxsessions_refused',
+  'mux_race',
+  'timeout',
+  'auth',
+  'host_key',
+  'connection_refused',
+  'no_space',
+  'remote_error',
+  'unknown',
+] as const;
+export type FailureClass = (typeof FAILURE_CLASSES)[number];
+
+/** One run of the tool for one file. */
+export interface AttemptRecord {
+  attempt: number;
+  /** Run clock, milliseconds. */
+  start_ms: number;
+  end_ms: number;
+  exit_code: number | null;
+  signal: string | null;
+  /** Killed by the harness after transfer.timeout_s. */
+  timed_out: boolean;
+  classes: FailureClass[];
+  /** Primary class when this attempt failed, else null. */
+  failure_class: FailureClass | null;
+  stderr_tail: string;
+}
+
+/**
+ * `ok`: first attempt succeeded; `recovered`: failed first, succeeded on a retry; `failed`: every
+ * attempt failed; `canceled`: the run was interrupted. A failure is data, never an exception.
+ */
+export type TransferStatus = 'ok' | 'recovered' | 'failed' | 'canceled';
+
+export interface TransferRecord {
+  type: 'transfer';
+  cell: string;
+  repeat: number;
+  file: string;
+  bytes: number;
+  status: TransferStatus;
+  start_ms: number;
+  end_ms: number;
+  attempts: AttemptRecord[];
+  /** Primary class of the final attempt when it failed, else null. */
+  failure_class: FailureClass | null;
+  /** Every class seen in any attempt, including on success (e.g. mux fell back to a direct connection). */
+  classes: FailureClass[];
+  /** The first failed attempt's class: a recovered transfer shows what it recovered from. */
+  first_failure_class: FailureClass | null;
+}
+
+export type FileVerdict = 'ok' | 'missing' | 'corrupt' | 'extra';
+
+export interface VerificationRecord {
+  type: 'verification';
+  cell: string;
+  repeat: number;
+  counts: Record<FileVerdict, number>;
+  /** Files not ok, with what was expected and found. */
+  problems: { path: string; verdict: Exclude<FileVerdict, 'ok'>; expected_size?: number; actual_size?: number }[];
+  /** Files whose transfer reported success but that are missing or corrupt at the destination. */
+  silent_drops: string[];
+}
+
+/** One repeat of one matrix cell, after verification. */
+export interface CellRecord {
+  type: 'cell';
+  cell: string;
+  cell_index: number;
+  values: Record<string, unknown>;
+  repeat: number;
+  start_ms: number;
+  end_ms: number;
+  files: number;
+  bytes_ok: number;
+  ok: number;
+  failed: number;
+  recovered: number;
+  canceled: number;
+  silent_drops: number;
+  /** Server-side counters per host during this repeat (deltas). */
+  sshd: Record<string, SshdCounters>;
+  /** Throttling periods, drops and refusals as sshd logged them, for timelines. */
+  sshd_events: (SshdEvent & { host: string })[];
+  mux: { mode: string; master_ok?: boolean; master_error?: string };
+}
+
+export interface RunStartRecord {
+  type: 'run_start';
+  name: string;
+  started_at: string;
+  scenario: unknown;
+  plan: { cells: { index: number; id: string; values: Record<string, unknown> }[]; repeat: number; total_transfers: number };
+  environment: Record<string, string>;
+}
+
+export interface RunEndRecord {
+  type: 'run_end';
+  ended_at: string;
+  outcome: 'completed' | 'aborted' | 'error';
+  error?: string;
+}
+
+export type ResultRecord = RunStartRecord | TransferRecord | VerificationRecord | CellRecord | RunEndRecord;

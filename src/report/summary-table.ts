@@ -1,0 +1,51 @@
+import type { Spread } from './statistics.js';
+import type { Summary } from './summary.js';
+import type { ThresholdResult } from './threshold-check.js';
+
+const pct = (v: number) => `${(v * 100).toFixed(v > 0 && v < 0.001 ? 2 : 1)}%`;
+const num = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+
+/** "mean (min–max)" when repeats differ, just the mean when they agree or there is one repeat. */
+function fmt(s: Spread | undefined, f: (v: number) => string): string {
+  if (!s) return '-';
+  return s.min === s.max ? f(s.mean) : `${f(s.mean)} (${f(s.min)}–${f(s.max)})`;
+}
+
+function renderTable(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function renderSummaryTable(summary: Summary): string {
+  const rows = summary.cells.map((c) => [
+    c.cell,
+    String(c.files),
+    String(c.ok),
+    String(c.failed),
+    String(c.recovered_by_retry),
+    String(c.silent_drops),
+    fmt(c.stats.failure_rate, pct),
+    fmt(c.stats.throughput_mbps, num),
+    fmt(c.stats.files_per_s, num),
+    fmt(c.stats.p50_ms, num),
+    fmt(c.stats.p95_ms, num),
+    String(c.repeats.reduce((n, r) => n + r.sshd_maxstartups_drops, 0)),
+    Object.entries(c.classes).map(([k, v]) => `${k}:${v}`).join(' ') || '-',
+  ]);
+  const o = summary.overall;
+  const table = renderTable(
+    ['cell', 'files', 'ok', 'failed', 'retried-ok', 'silent', 'failure rate', 'MB/s', 'files/s', 'p50 ms', 'p95 ms', 'sshd drops', 'classes'],
+    rows,
+  );
+  return `${table}\n\noverall: ${o.files} transfers, ${o.ok} ok, ${o.failed} failed (${pct(o.failure_rate)}), ${o.recovered_by_retry} recovered by retry, ${o.silent_drops} silent drops`;
+}
+
+export function renderThresholds(results: readonly ThresholdResult[]): string {
+  if (results.length === 0) return 'thresholds: none set';
+  const lines = results.map(
+    (r) => `  ${r.passed ? 'PASS' : 'FAIL'}  ${r.metric} ${r.condition}  [${r.where}]  actual ${r.actual === null ? 'n/a' : num(r.actual)}`,
+  );
+  const failed = results.filter((r) => !r.passed).length;
+  return `thresholds: ${results.length - failed} passed, ${failed} failed\n${lines.join('\n')}`;
+}

@@ -1,0 +1,152 @@
+import type { CellRecord, FailureClass, ResultRecord, TransferRecord, VerificationRecord } from '../records/transfer-record.js';
+import { percentile, spread, type Spread } from './statistics.js';
+
+/** Metrics of one repeat of one cell. */
+export interface RepeatMetrics {
+  repeat: number;
+  files: number;
+  ok: number;
+  failed: number;
+  recovered_by_retry: number;
+  silent_drops: number;
+  /** Failed transfers / files (what the tools reported). */
+  failure_rate: number;
+  /** Files not intact at the destination / files (failures and silent drops). */
+  loss_rate: number;
+  throughput_mbps: number;
+  files_per_s: number;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  p99_ms: number | null;
+  wall_ms: number;
+  classes: Partial<Record<FailureClass, number>>;
+  sshd_maxstartups_drops: number;
+  sshd_sessions_refused: number;
+}
+
+export const SPREAD_METRICS = [
+  'failure_rate', 'loss_rate', 'silent_drops', 'failed', 'recovered_by_retry', 'throughput_mbps', 'files_per_s', 'p50_ms', 'p95_ms', 'p99_ms',
+  'sshd_maxstartups_drops', 'sshd_sessions_refused',
+] as const;
+export type SpreadMetric = (typeof SPREAD_METRICS)[number];
+
+export interface CellSummary {
+  cell: string;
+  index: number;
+  values: Record<string, unknown>;
+  repeats: RepeatMetrics[];
+  /** Mean and min–max over repeats. */
+  stats: Partial<Record<SpreadMetric, Spread>>;
+  /** Failure classes summed over repeats. */
+  classes: Partial<Record<FailureClass, number>>;
+  files: number;
+  ok: number;
+  failed: number;
+  silent_drops: number;
+  recovered_by_retry: number;
+}
+
+export interface Summary {
+  name: string;
+  cells: CellSummary[];
+  overall: {
+    files: number;
+    ok: number;
+    failed: number;
+    recovered_by_retry: number;
+    silent_drops: number;
+    failure_rate: number;
+    classes: Partial<Record<FailureClass, number>>;
+  };
+}
+
+function countClasses(transfers: readonly TransferRecord[]): Partial<Record<FailureClass, number>> {
+  const out: Partial<Record<FailureClass, number>> = {};
+  for (const t of transfers) for (const c of t.classes) out[c] = (out[c] ?? 0) + 1;
+  return out;
+}
+
+function addClasses(into: Partial<Record<FailureClass, number>>, add: Partial<Record<FailureClass, number>>): void {
+  for (const [k, v] of Object.entries(add) as [FailureClass, number][]) into[k] = (into[k] ?? 0) + v;
+}
+
+export function repeatMetrics(cell: CellRecord, transfers: readonly TransferRecord[], verification: VerificationRecord | undefined): RepeatMetrics {
+  const files = cell.files;
+  const failed = transfers.filter((t) => t.status === 'failed').length;
+  const intact = verification ? verification.counts.ok : 0;
+  const okBytes = cell.bytes_ok;
+  const wallS = Math.max(cell.end_ms - cell.start_ms, 1e-3) / 1000;
+  const latencies = transfers.filter((t) => t.status === 'ok' || t.status === 'recovered').map((t) => t.end_ms - t.start_ms);
+  const hosts = Object.values(cell.sshd);
+  return {
+    repeat: cell.repeat,
+    files,
+    ok: cell.ok,
+    failed,
+    recovered_by_retry: cell.recovered,
+    silent_drops: cell.silent_drops,
+    failure_rate: files > 0 ? failed / files : 0,
+    loss_rate: files > 0 ? (files - intact) / files : 0,
+    throughput_mbps: okBytes / 1e6 / wallS,
+    files_per_s: intact / wallS,
+    p50_ms: percentile(latencies, 50),
+    p95_ms: percentile(latencies, 95),
+    p99_ms: percentile(latencies, 99),
+    wall_ms: cell.end_ms - cell.start_ms,
+    classes: countClasses(transfers),
+    sshd_maxstartups_drops: hosts.reduce((n, h) => n + h.maxstartups_drops, 0),
+    sshd_sessions_refused: hosts.reduce((n, h) => n + h.sessions_refused, 0),
+  };
+}
+
+/** Everything summary.json and the terminal table show, computed from results.jsonl records alone. */
+export function buildSummary(records: readonly ResultRecord[]): Summary {
+  const start = records.find((r) => r.type === 'run_start');
+  const key = (cell: string, repeat: number) => `${cell}\u0000${repeat}`;
+  const transfers = new Map<string, TransferRecord[]>();
+  const verifications = new Map<string, VerificationRecord>();
+  for (const r of records) {
+    if (r.type === 'transfer') {
+      const list = transfers.get(key(r.cell, r.repeat)) ?? [];
+      list.push(r);
+      transfers.set(key(r.cell, r.repeat), list);
+    } else if (r.type === 'verification') {
+      verifications.set(key(r.cell, r.repeat), r);
+    }
+  }
+  const cells = new Map<string, CellSummary>();
+  for (const r of records) {
+    if (r.type !== 'cell') continue;
+    const metrics = repeatMetrics(r, transfers.get(key(r.cell, r.repeat)) ?? [], verifications.get(key(r.cell, r.repeat)));
+    const summary = cells.get(r.cell) ?? {
+      cell: r.cell, index: r.cell_index, values: r.values, repeats: [], stats: {}, classes: {},
+      files: 0, ok: 0, failed: 0, silent_drops: 0, recovered_by_retry: 0,
+    };
+    summary.repeats.push(metrics);
+    summary.files += metrics.files;
+    summary.ok += metrics.ok;
+    summary.failed += metrics.failed;
+    summary.silent_drops += metrics.silent_drops;
+    summary.recovered_by_retry += metrics.recovered_by_retry;
+    addClasses(summary.classes, metrics.classes);
+    cells.set(r.cell, summary);
+  }
+  const list = [...cells.values()].sort((a, b) => a.index - b.index);
+  for (const c of list) {
+    for (const m of SPREAD_METRICS) {
+      const s = spread(c.repeats.map((r) => r[m]));
+      if (s) c.stats[m] = s;
+    }
+  }
+  const overall = { files: 0, ok: 0, failed: 0, recovered_by_retry: 0, silent_drops: 0, failure_rate: 0, classes: {} as Partial<Record<FailureClass, number>> };
+  for (const c of list) {
+    overall.files += c.files;
+    overall.ok += c.ok;
+    overall.failed += c.failed;
+    overall.recovered_by_retry += c.recovered_by_retry;
+    overall.silent_drops += c.silent_drops;
+    addClasses(overall.classes, c.classes);
+  }
+  overall.failure_rate = overall.files > 0 ? overall.failed / overall.files : 0;
+  return { name: start?.name ?? 'unknown', cells: list, overall };
+}

@@ -1,0 +1,233 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setMaxListeners } from 'node:events';
+import { stringify } from 'yaml';
+import { execa } from 'execa';
+import { HostStartError, RunAbortedError, ScenarioError, XferbenchError, type ScenarioIssue } from '../errors.js';
+import { planDataset } from '../dataset/dataset.js';
+import type { HostBackend } from '../hosts/host.js';
+import { LocalBackend } from '../hosts/local-backend.js';
+import { findTools, requireTool, type OpenSshTools } from '../hosts/openssh-tools.js';
+import { unsupportedKeywords } from '../hosts/openssh-version.js';
+import { generateKeyPair } from '../hosts/ssh-keys.js';
+import { createStateDir, EXTRA_DIRS_FILE } from '../hosts/state-dir.js';
+import { startTopology, type StartedTopology } from '../hosts/topology.js';
+import { canonicalKeyword } from '../scenario/sshd-options.js';
+import { buildPlan, type Plan, type PlanCell } from '../plan/plan.js';
+import type { LoadedScenario } from '../scenario/load-scenario.js';
+import type { Tool } from '../scenario/scenario-schema.js';
+import { JsonlWriter } from '../records/jsonl-writer.js';
+import { createReportDir, defaultReportDir, writeReportFile } from '../records/report-dir.js';
+import type { TransferRecord, CellRecord } from '../records/transfer-record.js';
+import { buildSummary, type Summary } from '../report/summary.js';
+import { checkThresholds, type ThresholdResult } from '../report/threshold-check.js';
+import { renderSummaryTable, renderThresholds } from '../report/summary-table.js';
+import { CpTool } from '../transfers/cp-tool.js';
+import { RsyncTool } from '../transfers/rsync-tool.js';
+import { ScpTool } from '../transfers/scp-tool.js';
+import { SftpTool } from '../transfers/sftp-tool.js';
+import type { TransferTool } from '../transfers/transfer-tool.js';
+import { runCellRepeat, type PlacedDataset } from './cell-repeat.js';
+
+export type RunEvent =
+  | { type: 'topology_started'; hosts: string[]; ms: number }
+  | { type: 'cell_start'; cell: PlanCell; repeat: number; of: number }
+  | { type: 'transfer'; record: TransferRecord }
+  | { type: 'cell_end'; cell: PlanCell; record: CellRecord };
+
+export interface RunOptions {
+  /** Report folder; default reports/<name>-<timestamp>. */
+  outDir?: string;
+  signal?: AbortSignal;
+  /** Keep the state directory (keys, configs, host data) for inspection. */
+  keepState?: boolean;
+  onEvent?: (event: RunEvent) => void;
+  /** Backend factory, for backends other than the embedded local one. */
+  backend?: (kind: string, tools: OpenSshTools) => HostBackend;
+}
+
+export interface RunResult {
+  reportDir: string;
+  plan: Plan;
+  summary: Summary;
+  thresholds: ThresholdResult[];
+  /** 0 when every threshold holds, 1 when one fails. */
+  exitCode: 0 | 1;
+}
+
+function defaultBackend(kind: string, tools: OpenSshTools): HostBackend {
+  if (kind === 'local') return new LocalBackend(tools);
+  throw new XferbenchError(`backend "${kind}" is not available in this build; use backend: local`);
+}
+
+function toolFor(name: Tool, tools: OpenSshTools): TransferTool {
+  switch (name) {
+    case 'rsync': return new RsyncTool(requireTool(tools, 'rsync'));
+    case 'scp': return new ScpTool(requireTool(tools, 'scp'));
+    case 'sftp': return new SftpTool(requireTool(tools, 'sftp'));
+    case 'cp': return new CpTool();
+  }
+}
+
+/** Everything that can be checked before a single process starts or a file is written. */
+async function preflight(plan: Plan, tools: OpenSshTools, backendOf: (kind: string) => HostBackend, file: string): Promise<void> {
+  for (const cell of plan.cells) toolFor(cell.scenario.transfer.tool, tools);
+  const issues: ScenarioIssue[] = [];
+  for (const group of plan.groups) {
+    const version = await backendOf(group.backend).sshdVersion();
+    for (const [host, spec] of Object.entries(group.hosts)) {
+      const keys = Object.keys(spec.sshd);
+      for (const bad of unsupportedKeywords(keys.map(canonicalKeyword), version)) {
+        const key = keys.find((k) => canonicalKeyword(k) === bad.key)!;
+        issues.push({ path: `hosts.${host}.sshd.${key}`, message: bad.message });
+      }
+    }
+  }
+  if (issues.length > 0) throw new ScenarioError(file, issues);
+}
+
+/** One login per route a cell will use, so a key or host-key problem is a clear error, not 100 % failures. */
+async function checkLogins(topology: StartedTopology, cells: readonly PlanCell[], ssh: string, signal?: AbortSignal): Promise<void> {
+  const routes = new Map<string, { to: string; via: string[] }>();
+  for (const c of cells) {
+    if (c.scenario.transfer.tool === 'cp') continue;
+    const { to, via } = c.scenario.transfer;
+    routes.set([...via, to].join('>'), { to, via });
+  }
+  await Promise.all(
+    [...routes.values()].map(async ({ to, via }) => {
+      const args = ['-F', topology.client.sshConfigPath, ...(via.length ? ['-J', via.join(',')] : []), '-o', 'ControlPath=none', to, 'true'];
+      const r = await execa(ssh, args, { reject: false, timeout: 30_000, stdin: 'ignore', ...(signal ? { cancelSignal: signal } : {}) });
+      if (r.exitCode !== 0 && !signal?.aborted) {
+        throw new HostStartError(`login check ${[...via, to].join(' -> ')} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
+      }
+    }),
+  );
+}
+
+function environment(tools: OpenSshTools): Record<string, string> {
+  return {
+    ssh: tools.sshVersion.text,
+    sshd: tools.sshdVersion?.text ?? 'not installed',
+    rsync: tools.rsyncVersion ?? 'not installed',
+    node: process.version,
+    kernel: `${process.platform} ${release()}`,
+    user: process.getuid?.() === 0 ? 'root' : 'unprivileged',
+  };
+}
+
+function checkAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new RunAbortedError('run interrupted; every host and ssh master it started has been stopped');
+}
+
+/** The pipeline: plan → hosts → dataset → transfers → records → verification → summary. */
+export async function runScenario(loaded: LoadedScenario, options: RunOptions = {}): Promise<RunResult> {
+  // Every transfer of a cell listens on this signal; a private one can take that many listeners.
+  const signal = options.signal ? AbortSignal.any([options.signal]) : undefined;
+  if (signal) setMaxListeners(0, signal);
+  const plan = buildPlan(loaded);
+  const tools = await findTools();
+  const backends = new Map<string, HostBackend>();
+  const backendOf = (kind: string) => {
+    let b = backends.get(kind);
+    if (!b) backends.set(kind, (b = (options.backend ?? defaultBackend)(kind, tools)));
+    return b;
+  };
+  await preflight(plan, tools, backendOf, loaded.file);
+  checkAborted(signal);
+
+  const reportDir = await createReportDir(options.outDir ?? defaultReportDir(plan.name));
+  using writer = new JsonlWriter(join(reportDir, 'results.jsonl'));
+  await writeReportFile(reportDir, 'scenario.yaml', stringify(loaded.raw));
+  await writeReportFile(reportDir, 'plan.json', plan.cells.map((c) => ({ index: c.index, id: c.id, values: c.values, scenario: c.scenario })));
+  const t0 = performance.now();
+  const clock = () => performance.now() - t0;
+  writer.write({
+    type: 'run_start',
+    name: plan.name,
+    started_at: new Date().toISOString(),
+    scenario: loaded.scenario,
+    plan: { cells: plan.cells.map((c) => ({ index: c.index, id: c.id, values: c.values })), repeat: plan.repeat, total_transfers: plan.totalTransfers },
+    environment: environment(tools),
+  });
+
+  let outcome: 'completed' | 'aborted' | 'error' = 'error';
+  let error: string | undefined;
+  try {
+    await using state = await createStateDir();
+    state.keep = options.keepState === true;
+    // ControlMaster sockets need short paths (sun_path is ~104 bytes), hence their own tmp dir.
+    const controlBase = await mkdtemp(join(tmpdir(), 'xb-'));
+    await writeFile(join(state.path, EXTRA_DIRS_FILE), `${controlBase}\n`);
+    await using _controlCleanup = { [Symbol.asyncDispose]: () => rm(controlBase, { recursive: true, force: true }) };
+    const scratchDir = join(state.path, 'scratch');
+    await mkdir(scratchDir, { recursive: true });
+    const clientKey = await generateKeyPair(tools.sshKeygen, join(state.path, 'client_ed25519'), 'xferbench-run');
+    const ctx = { stateDir: state.path, clientKey, clock, ...(signal ? { signal } : {}) };
+    const datasets = new Map<string, PlacedDataset>();
+
+    for (const [gi, group] of plan.groups.entries()) {
+      checkAborted(signal);
+      await using topology = await startTopology(backendOf(group.backend), group.hosts, ctx, `topology-${gi}`);
+      options.onEvent?.({ type: 'topology_started', hosts: [...topology.hosts.keys()], ms: topology.startMs });
+      try {
+        await checkLogins(topology, group.cells, tools.ssh, signal);
+        for (const cell of group.cells) {
+          const t = cell.scenario.transfer;
+          const tool = toolFor(t.tool, tools);
+          // A pulled dataset lives on the remote host, anything else on the client.
+          const onHost = tool.usesSsh && t.direction === 'pull' ? t.to : undefined;
+          const key = `${gi}\u0000${onHost ?? ''}\u0000${cell.datasetKey}`;
+          let dataset = datasets.get(key);
+          if (!dataset) {
+            const dplan = planDataset(cell.scenario.dataset);
+            const side = onHost ? topology.host(onHost) : undefined;
+            const dir = join(side ? side.dataRoot : topology.client.dataRoot, `source-${datasets.size}`);
+            const manifest = await (side ? side.files : topology.client.files).writeDataset(dir, dplan);
+            dataset = { plan: dplan, manifest, source: { ...(onHost ? { host: onHost } : {}), dir } };
+            datasets.set(key, dataset);
+          }
+          for (let repeat = 1; repeat <= plan.repeat; repeat++) {
+            checkAborted(signal);
+            options.onEvent?.({ type: 'cell_start', cell, repeat, of: plan.repeat });
+            const result = await runCellRepeat({
+              cell, repeat, topology, dataset, tool, tools, clock,
+              controlDir: join(controlBase, `c${cell.index}r${repeat}`),
+              scratchDir,
+              ...(signal ? { signal } : {}),
+              onTransfer: (record) => {
+                writer.write(record);
+                options.onEvent?.({ type: 'transfer', record });
+              },
+            });
+            checkAborted(signal);
+            writer.write(result.verification);
+            writer.write(result.cell);
+            options.onEvent?.({ type: 'cell_end', cell, record: result.cell });
+          }
+        }
+      } finally {
+        for (const [name, host] of topology.hosts) {
+          const suffix = plan.groups.length > 1 ? `-topology${gi}` : '';
+          await writeFile(join(reportDir, 'logs', `${name}${suffix}.log`), host.log.lines.map((l) => `${l.t.toFixed(1)} ${l.line}`).join('\n') + '\n');
+          await writeFile(join(reportDir, 'logs', `${name}${suffix}.sshd_config`), host.sshdConfig);
+        }
+      }
+    }
+    outcome = 'completed';
+  } catch (e) {
+    outcome = signal?.aborted ? 'aborted' : 'error';
+    error = (e as Error).message;
+    writer.write({ type: 'run_end', ended_at: new Date().toISOString(), outcome, error });
+    if (signal?.aborted) throw new RunAbortedError(`run interrupted; every host and ssh master it started was stopped. Partial results: ${reportDir}`);
+    throw e;
+  }
+  writer.write({ type: 'run_end', ended_at: new Date().toISOString(), outcome });
+
+  const summary = buildSummary(writer.records);
+  const thresholds = checkThresholds(loaded.scenario.thresholds, summary);
+  await writeReportFile(reportDir, 'summary.json', { ...summary, thresholds });
+  await writeReportFile(reportDir, 'summary.txt', `${renderSummaryTable(summary)}\n\n${renderThresholds(thresholds)}\n`);
+  return { reportDir, plan, summary, thresholds, exitCode: thresholds.every((t) => t.passed) ? 0 : 1 };
+}

@@ -1,0 +1,75 @@
+import { FAILURE_CLASSES, type FailureClass } from '../records/transfer-record.js';
+import { atLeast, type OpenSshVersion } from '../hosts/openssh-version.js';
+
+/**
+ * Client-side messages of OpenSSH, rsync, scp and sftp, mapped to failure classes. The strings
+ * are the real ones (shared/reference/openssh-limits.md); each rule has a unit test on them.
+ */
+export interface ClassifierRule {
+  class: FailureClass;
+  pattern: RegExp;
+}
+
+export const RULES: readonly ClassifierRule[] = [
+  // MaxStartups early drop: sshd closes or resets before sending its banner.
+  { class: 'maxstartups_drop', pattern: /kex_exchange_identification: (?:Connection closed by remote host|read: Connection reset by peer)/ },
+  { class: 'maxstartups_drop', pattern: /ssh_exchange_identification: / },
+  // MaxSessions: refused through a mux master, or a channel refused on a plain connection.
+  { class: 'maxsessions_refused', pattern: /Session open refused by peer/ },
+  { class: 'maxsessions_refused', pattern: /channel \d+: open failed: (?:connect failed: open failed|administratively prohibited: open failed)/ },
+  // ControlMaster start-up race (or a stale socket): falls back to a direct connection.
+  { class: 'mux_race', pattern: /ControlSocket .* already exists, disabling multiplexing/ },
+  { class: 'host_key', pattern: /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No \S+ host key is known for/ },
+  { class: 'auth', pattern: /Permission denied \((?:publickey|password|keyboard-interactive)[^)]*\)|Too many authentication failures|Received disconnect from .*: ?\d+: Too many authentication failures/ },
+  { class: 'connection_refused', pattern: /connect to host \S+ port \d+: Connection refused|Connection refused/ },
+  { class: 'timeout', pattern: /Connection timed out|Operation timed out|timed out during banner exchange|\[\w+\] io timeout after|timeout in data send\/receive|connection timed out/i },
+  { class: 'no_space', pattern: /No space left on device|Disk quota exceeded|\(code 11\).*No space/ },
+  // File-level errors reported by the far side; socket errors (Broken pipe) are consequences, not causes.
+  {
+    class: 'remote_error',
+    pattern: /rsync: \[\w+\] (?:mkstemp|rename|open|mkdir|link|change_dir|chdir|recv_generator|send_files)\b[^\n]*failed[^\n]*\((?:2|13|30|21|20)\)|rsync: [^\n]*(?:No such file or directory|Permission denied|Read-only file system) \(\d+\)/,
+  },
+  { class: 'remote_error', pattern: /^scp: [^\n]*: (?:No such file or directory|Permission denied|Read-only file system|Failure|Is a directory)/m },
+  { class: 'remote_error', pattern: /^(?:remote open\(|dest open |Couldn't (?:stat|open|create|write)|File "[^"]*" not found)/m },
+];
+
+/** Order of precedence when one attempt shows several classes (causes before consequences). */
+const PRIORITY: readonly FailureClass[] = [
+  'host_key', 'auth', 'maxstartups_drop', 'maxsessions_refused', 'connection_refused', 'no_space', 'timeout', 'remote_error', 'mux_race', 'unknown',
+];
+
+// From 9.5 the kex line is logged at VERBOSE; a default client then prints only this.
+const BARE_CLOSE = /^Connection (?:closed|reset) by \S+ port \d+\s*$/m;
+
+export interface Classification {
+  /** All classes present, in precedence order. */
+  classes: FailureClass[];
+  /** The class that explains a failure; null on success (even if classes is not empty). */
+  primary: FailureClass | null;
+}
+
+export interface ClassifyInput {
+  stderr: string;
+  exitCode: number | null;
+  timedOut?: boolean;
+  /** The ssh client version, which decides what a MaxStartups drop looks like. */
+  clientVersion?: OpenSshVersion;
+}
+
+export function classify({ stderr, exitCode, timedOut, clientVersion }: ClassifyInput): Classification {
+  const found = new Set<FailureClass>();
+  for (const rule of RULES) if (rule.pattern.test(stderr)) found.add(rule.class);
+  if (timedOut) found.add('timeout');
+  if (!found.has('maxstartups_drop') && clientVersion && atLeast(clientVersion, 9, 5) && BARE_CLOSE.test(stderr) && !/Authenticated to|Permission denied/.test(stderr)) {
+    found.add('maxstartups_drop');
+  }
+  // rsync's own timeout exits (30: I/O timeout, 35: connect timeout) carry no ssh message.
+  if (exitCode === 30 || exitCode === 35) found.add('timeout');
+  const failed = exitCode !== 0 || timedOut === true;
+  // A mux race falls back to a direct connection, so on its own it never explains a failure.
+  if (failed && ![...found].some((c) => c !== 'mux_race')) found.add('unknown');
+  const classes = PRIORITY.filter((c) => found.has(c));
+  return { classes, primary: failed ? classes.find((c) => c !== 'mux_race')! : null };
+}
+
+export const isFailureClass = (value: string): value is FailureClass => (FAILURE_CLASSES as readonly string[]).includes(value);

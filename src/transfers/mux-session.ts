@@ -1,0 +1,97 @@
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa, type ResultPromise } from 'execa';
+import type { MuxMode } from '../scenario/scenario-schema.js';
+
+export interface MuxSessionInput {
+  mode: MuxMode;
+  ssh: string;
+  /** Options shared with the transfers (-F, -J, -o ...), as built by sshOptions(). */
+  options: readonly string[];
+  host: string;
+  controlDir: string;
+}
+
+export interface MuxStatus {
+  mode: MuxMode;
+  master_ok?: boolean;
+  master_error?: string;
+}
+
+const MASTER_READY_MS = 15_000;
+
+/**
+ * The ControlMaster side of one cell repeat. `warm` opens a master first and waits until
+ * `ssh -O check` answers; `cold` starts from an empty ControlPath directory. close() sends
+ * `-O exit` to every master socket left, so no master outlives the repeat.
+ */
+export class MuxSession implements AsyncDisposable {
+  private master?: ResultPromise;
+  private closed?: Promise<void>;
+
+  constructor(private readonly input: MuxSessionInput) {}
+
+  async open(signal?: AbortSignal): Promise<MuxStatus> {
+    const { mode, controlDir } = this.input;
+    if (mode === 'off') return { mode };
+    await rm(controlDir, { recursive: true, force: true });
+    await mkdir(controlDir, { recursive: true, mode: 0o700 });
+    if (mode === 'cold') return { mode };
+
+    const masterOptions = this.input.options.map((o) => (o === 'ControlMaster=no' ? 'ControlMaster=yes' : o));
+    this.master = execa(this.input.ssh, [...masterOptions, '-o', 'ControlPersist=no', '-N', this.input.host], {
+      reject: false,
+      stdin: 'ignore',
+      stdout: 'ignore',
+      ...(signal ? { cancelSignal: signal } : {}),
+    });
+    let exited = false;
+    void this.master.then(() => (exited = true));
+    const deadline = Date.now() + MASTER_READY_MS;
+    while (Date.now() < deadline && !exited && !signal?.aborted) {
+      if ((await this.check()) === 0) return { mode, master_ok: true };
+      await sleep(25);
+    }
+    const result = exited ? await this.master : undefined;
+    return { mode, master_ok: false, master_error: result ? String(result.stderr ?? '').trim().slice(-500) || `exit ${result.exitCode}` : 'master not ready in time' };
+  }
+
+  private async check(): Promise<number | undefined> {
+    const r = await execa(this.input.ssh, [...this.input.options, '-O', 'check', this.input.host], { reject: false, timeout: 5000 });
+    return r.exitCode;
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.exitAll();
+    return this.closed;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async exitAll(): Promise<void> {
+    const { mode, controlDir } = this.input;
+    if (mode === 'off') return;
+    let sockets: string[] = [];
+    try {
+      sockets = await readdir(controlDir);
+    } catch {
+      // nothing was created
+    }
+    // The socket name is ssh's %C hash; address each one by explicit path.
+    await Promise.all(
+      sockets.map((s) =>
+        execa(this.input.ssh, ['-F', '/dev/null', '-o', `ControlPath=${join(controlDir, s)}`, '-O', 'exit', 'xferbench-mux'], { reject: false, timeout: 5000 }),
+      ),
+    );
+    if (this.master) {
+      const timer = setTimeout(() => this.master?.kill('SIGKILL'), 3000);
+      this.master.kill('SIGTERM');
+      await this.master;
+      clearTimeout(timer);
+    }
+    await rm(controlDir, { recursive: true, force: true });
+  }
+}

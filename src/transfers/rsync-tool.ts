@@ -1,0 +1,17 @@
+import { remoteSpec, type TransferJob, type TransferTool, type TransferCommand } from './transfer-tool.js';
+
+/** rsync splits -e on white space and honours quotes; quote only what needs it. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export class RsyncTool implements TransferTool {
+  readonly name = 'rsync' as const;
+  readonly usesSsh = true;
+  constructor(private readonly rsync: string) {}
+
+  command(job: TransferJob): TransferCommand {
+    const rsh = [job.ssh.ssh, ...job.ssh.options].map(shellWord).join(' ');
+    return { file: this.rsync, args: ['-a', '-e', rsh, ...job.rsyncArgs, remoteSpec(job.source), remoteSpec(job.dest)] };
+  }
+}
