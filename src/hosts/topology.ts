@@ -54,7 +54,7 @@ export async function startTopology(
   };
   try {
     // Client data is shared by every topology of a run, so a push dataset is generated once.
-    const dataRoot = join(ctx.stateDir, 'client');
+    const dataRoot = join(ctx.stateDir, 'client-data');
     await mkdir(clientDir, { recursive: true, mode: 0o700 });
     await mkdir(dataRoot, { recursive: true, mode: 0o700 });
     const knownHostsPath = join(clientDir, 'known_hosts');

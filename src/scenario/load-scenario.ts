@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, parse as parseYaml, type Document } from 'yaml';
 import { z } from 'zod';
 import { ScenarioError, type ScenarioIssue } from '../errors.js';
-import { scenarioSchema, datasetSchema, transferSchema, type Scenario } from './scenario-schema.js';
+import { crossFieldIssues, scenarioSchema, datasetSchema, transferSchema, type Scenario } from './scenario-schema.js';
 import { formatPath, setIn, splitPath, startsWith, type PathKey } from './object-path.js';
 
 /** A matrix axis: the key as written and the scenario path it overrides. */
@@ -57,10 +57,17 @@ class Locator {
   }
 }
 
-/** zod reports unknown keys on their parent; name each key so its line can be found. */
-function zodIssues(error: z.ZodError): { path: PathKey[]; message: string }[] {
+/**
+ * zod reports unknown keys on their parent; name each key so its line can be found. A failed
+ * union reports the branch that got furthest (the one not rejected for its type at the root).
+ */
+function zodIssues(error: { issues: readonly z.core.$ZodIssue[] }, prefix: PathKey[] = []): { path: PathKey[]; message: string }[] {
   return error.issues.flatMap((issue) => {
-    const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+    const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const branch = issue.errors.find((b) => b.every((i) => i.path.length > 0 || i.code !== 'invalid_type'));
+      if (branch) return zodIssues({ issues: branch }, path);
+    }
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key "${key}"` }));
     }
@@ -122,7 +129,7 @@ export function parseScenario(text: string, file: string, sets: readonly string[
   const base = scenarioSchema.safeParse(raw);
   const issues: ScenarioIssue[] = base.success
     ? []
-    : zodIssues(base.error).map((i) => located(locator, i.path, i.message));
+    : [...zodIssues(base.error), ...crossFieldIssues(raw)].map((i) => located(locator, i.path, i.message));
 
   const axes: MatrixAxis[] = [];
   const matrix = (raw as { matrix?: unknown }).matrix;

@@ -94,25 +94,36 @@ export const scenarioSchema = z
     thresholds: thresholdsSchema,
   })
   .superRefine((s, ctx) => {
-    const defined = Object.keys(s.hosts);
-    const list = defined.join(', ');
-    if (!s.hosts[s.transfer.to]) {
-      ctx.addIssue({ code: 'custom', path: ['transfer', 'to'], message: `host "${s.transfer.to}" is not defined under hosts (defined: ${list})` });
-    }
-    s.transfer.via.forEach((via, i) => {
-      if (!s.hosts[via]) {
-        ctx.addIssue({ code: 'custom', path: ['transfer', 'via', i], message: `jump host "${via}" is not defined under hosts (defined: ${list})` });
-      } else if (via === s.transfer.to) {
-        ctx.addIssue({ code: 'custom', path: ['transfer', 'via', i], message: `"${via}" is the destination itself and cannot also be a jump host` });
-      }
-    });
-    if (new Set(s.transfer.via).size !== s.transfer.via.length) {
-      ctx.addIssue({ code: 'custom', path: ['transfer', 'via'], message: 'a jump host may appear only once' });
-    }
-    if (s.transfer.backoff_max_ms < s.transfer.backoff_ms) {
-      ctx.addIssue({ code: 'custom', path: ['transfer', 'backoff_max_ms'], message: 'must be at least backoff_ms' });
-    }
+    for (const issue of crossFieldIssues(s)) ctx.addIssue({ code: 'custom', ...issue });
   });
+
+/**
+ * Checks between fields (hosts named by the transfer exist...). Works on raw data too, so the
+ * loader reports these together with every other problem instead of after they are fixed.
+ */
+export function crossFieldIssues(raw: unknown): { path: (string | number)[]; message: string }[] {
+  const s = raw as { hosts?: unknown; transfer?: { to?: unknown; via?: unknown; backoff_ms?: unknown; backoff_max_ms?: unknown } };
+  if (!s || typeof s !== 'object' || !s.hosts || typeof s.hosts !== 'object' || !s.transfer || typeof s.transfer !== 'object') return [];
+  const hosts = s.hosts as Record<string, unknown>;
+  const list = Object.keys(hosts).join(', ');
+  const out: { path: (string | number)[]; message: string }[] = [];
+  const { to, via, backoff_ms, backoff_max_ms } = s.transfer;
+  if (typeof to === 'string' && !(to in hosts)) {
+    out.push({ path: ['transfer', 'to'], message: `host "${to}" is not defined under hosts (defined: ${list})` });
+  }
+  if (Array.isArray(via)) {
+    via.forEach((v, i) => {
+      if (typeof v !== 'string') return;
+      if (!(v in hosts)) out.push({ path: ['transfer', 'via', i], message: `jump host "${v}" is not defined under hosts (defined: ${list})` });
+      else if (v === to) out.push({ path: ['transfer', 'via', i], message: `"${v}" is the destination itself and cannot also be a jump host` });
+    });
+    if (new Set(via).size !== via.length) out.push({ path: ['transfer', 'via'], message: 'a jump host may appear only once' });
+  }
+  if (typeof backoff_ms === 'number' && typeof backoff_max_ms === 'number' && backoff_max_ms < backoff_ms) {
+    out.push({ path: ['transfer', 'backoff_max_ms'], message: 'must be at least backoff_ms' });
+  }
+  return out;
+}
 
 /** A validated scenario, defaults filled in. */
 export type Scenario = z.infer<typeof scenarioSchema>;

@@ -1,4 +1,4 @@
-import { FAILURE_CLASSES, type FailureClass } from '../records/transfer-record.js';
+import type { FailureClass } from '../records/transfer-record.js';
 import { atLeast, type OpenSshVersion } from '../hosts/openssh-version.js';
 
 /**
@@ -71,5 +71,3 @@ export function classify({ stderr, exitCode, timedOut, clientVersion }: Classify
   const classes = PRIORITY.filter((c) => found.has(c));
   return { classes, primary: failed ? classes.find((c) => c !== 'mux_race')! : null };
 }
-
-export const isFailureClass = (value: string): value is FailureClass => (FAILURE_CLASSES as readonly string[]).includes(value);

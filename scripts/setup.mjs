@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// Idempotent set-up, run before `npm run demo` and `npm test`: system programs, npm packages,
+// build. Plain Node with no dependencies, because it runs before `npm ci`. Fast when all is present.
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, statSync, writeFileSync, rmSync, chmodSync } from 'node:fs';
+import { delimiter, join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const say = (msg) => console.error(`setup: ${msg}`);
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  if (r.status !== 0) {
+    say(`failed: ${cmd} ${args.join(' ')} (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
+}
+
+function which(program) {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
+  for (const dir of dirs.filter(Boolean)) {
+    try {
+      accessSync(join(dir, program), constants.X_OK);
+      return join(dir, program);
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 11)) {
+  say(`Node.js ${process.versions.node} is too old; xferbench needs 20.11 or newer`);
+  process.exit(1);
+}
+
+// 1. System programs: OpenSSH server and client, rsync.
+const needed = { sshd: 'openssh-server', ssh: 'openssh-client', 'ssh-keygen': 'openssh-client', scp: 'openssh-client', sftp: 'openssh-client', rsync: 'rsync' };
+const missing = [...new Set(Object.entries(needed).filter(([p]) => !which(p)).map(([, pkg]) => pkg))];
+if (missing.length > 0) {
+  const command = `apt-get update && apt-get install -y ${missing.join(' ')}`;
+  const isRoot = process.getuid?.() === 0;
+  if (!isRoot || !which('apt-get')) {
+    say(`missing ${missing.join(', ')}. Install with:\n  sudo ${command}\n(or your system's package manager), then run this again.`);
+    process.exit(1);
+  }
+  say(`installing ${missing.join(', ')} with apt-get`);
+  // Keep the package from starting a system-wide sshd on port 22: we only want the binary.
+  const policy = '/usr/sbin/policy-rc.d';
+  const ownPolicy = !existsSync(policy);
+  if (ownPolicy) {
+    writeFileSync(policy, '#!/bin/sh\n# written by xferbench setup during apt-get install; removed afterwards\nexit 101\n');
+    chmodSync(policy, 0o755);
+  }
+  try {
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    run('apt-get', ['update'], { env });
+    run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env });
+  } finally {
+    if (ownPolicy) rmSync(policy, { force: true });
+  }
+}
+
+// 2. npm packages, when missing or older than the lock file.
+const marker = join(root, 'node_modules', '.package-lock.json');
+const lock = join(root, 'package-lock.json');
+if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs) {
+  say('installing npm packages (npm ci)');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+} else {
+  // 3. Build (incremental: about a second when nothing changed). npm ci already built via prepare.
+  run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+}
+const versions = spawnSync(which('ssh'), ['-V'], { encoding: 'utf8' }).stderr.trim();
+say(`ready (${versions}; ${spawnSync('rsync', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]})`);

@@ -1,0 +1,56 @@
+// Public API of xferbench, in pipeline order: scenario → plan → hosts → dataset → transfers →
+// records → verification → report.
+
+export { XferbenchError, ScenarioError, SetupError, HostStartError, RunAbortedError, type ScenarioIssue } from './errors.js';
+
+export { loadScenario, parseScenario, resolveMatrixKey, type LoadedScenario, type MatrixAxis } from './scenario/load-scenario.js';
+export { scenarioSchema, type Scenario, type TransferSpec, type DatasetSpec, type HostSpec, type Tool, type MuxMode } from './scenario/scenario-schema.js';
+export { parseSize, parseBytes, formatBytes, type SizeSpec } from './scenario/size.js';
+export { parseMaxStartups, type MaxStartups, type SshdOptions } from './scenario/sshd-options.js';
+export { parseCondition, THRESHOLD_METRICS, type Threshold, type ThresholdMetric, type Condition } from './scenario/thresholds.js';
+
+export { buildPlan, type Plan, type PlanCell, type TopologyGroup } from './plan/plan.js';
+
+export type { HostBackend, StartedHost, HostStartContext, HostEndpoint } from './hosts/host.js';
+export type { HostFiles, ScannedFile } from './hosts/host-files.js';
+export { LocalBackend } from './hosts/local-backend.js';
+export { LocalSshdHost } from './hosts/local-sshd-host.js';
+export { LocalHostFiles } from './hosts/local-host-files.js';
+export { startTopology, type StartedTopology, type ClientSide } from './hosts/topology.js';
+export { findTools, type OpenSshTools } from './hosts/openssh-tools.js';
+export { parseOpenSshVersion, unsupportedKeywords, type OpenSshVersion } from './hosts/openssh-version.js';
+export { renderSshdConfig, type SshdConfigInput } from './hosts/sshd-config.js';
+export { renderSshClientConfig, renderKnownHosts } from './hosts/ssh-client-config.js';
+export { SshdLog, parseSshdLine, type SshdCounters, type SshdEvent } from './hosts/sshd-log.js';
+export { createStateDir, stateBase, type StateDir } from './hosts/state-dir.js';
+export { generateKeyPair, type KeyPair } from './hosts/ssh-keys.js';
+export { cleanLeftovers } from './hosts/leftovers.js';
+
+export { planDataset, fileContent, sha256Of, type DatasetPlan, type DatasetEntry, type Manifest, type ManifestEntry } from './dataset/dataset.js';
+
+export type { TransferTool, TransferJob, TransferCommand, Endpoint, SshInvocation } from './transfers/transfer-tool.js';
+export { RsyncTool } from './transfers/rsync-tool.js';
+export { ScpTool } from './transfers/scp-tool.js';
+export { SftpTool } from './transfers/sftp-tool.js';
+export { CpTool } from './transfers/cp-tool.js';
+export { sshOptions } from './transfers/ssh-invocation.js';
+export { MuxSession, type MuxStatus } from './transfers/mux-session.js';
+export { runTransfer, type TransferPolicy } from './transfers/run-transfer.js';
+export { classify, RULES as FAILURE_RULES, type Classification } from './transfers/failure-classifier.js';
+export { backoffDelay } from './transfers/backoff.js';
+
+export {
+  FAILURE_CLASSES, type FailureClass, type TransferRecord, type TransferStatus, type AttemptRecord,
+  type VerificationRecord, type CellRecord, type ResultRecord, type FileVerdict,
+} from './records/transfer-record.js';
+export { JsonlWriter } from './records/jsonl-writer.js';
+export { readResults, createReportDir } from './records/report-dir.js';
+
+export { verifyDestination, silentDrops } from './verification/verify.js';
+
+export { buildSummary, type Summary, type CellSummary, type RepeatMetrics } from './report/summary.js';
+export { percentile, spread, type Spread } from './report/statistics.js';
+export { checkThresholds, type ThresholdResult } from './report/threshold-check.js';
+export { renderSummaryTable, renderThresholds } from './report/summary-table.js';
+
+export { runScenario, type RunOptions, type RunResult, type RunEvent } from './run/run-scenario.js';

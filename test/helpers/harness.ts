@@ -1,0 +1,60 @@
+import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa, type Options } from 'execa';
+
+export const REPO = resolve(import.meta.dirname, '..', '..');
+export const CLI = join(REPO, 'dist', 'cli.js');
+
+/**
+ * Each test file gets its own state base (below the home directory, which passes sshd's
+ * StrictModes check; /tmp does not), so leftovers can be attributed and removed.
+ */
+export async function isolatedStateBase(name: string): Promise<string> {
+  const base = join(homedir(), '.cache', 'xferbench', `test-${name}-${process.pid}`);
+  await mkdir(base, { recursive: true, mode: 0o700 });
+  return base;
+}
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `xferbench-${prefix}-`));
+}
+
+export async function writeScenario(dir: string, name: string, text: string): Promise<string> {
+  const file = join(dir, `${name}.yaml`);
+  await writeFile(file, text);
+  return file;
+}
+
+export function runCli(args: string[], env: Record<string, string>, options: Options = {}) {
+  return execa(process.execPath, [CLI, ...args], { reject: false, cwd: REPO, env: { ...env, FORCE_COLOR: '0' }, ...options });
+}
+
+/** sshd hosts and ssh clients/masters whose command line mentions one of `markers`. */
+export async function processesMentioning(markers: readonly string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const cmd = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ');
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    if (/\) Z /.test(stat)) continue; // zombies hold nothing
+    if (markers.some((m) => cmd.includes(m))) found.push(`${pid}: ${cmd.trim()}`);
+  }
+  return found;
+}
+
+/** Every process a run may leave: sshd of the state base, ssh masters in /tmp/xb-* control dirs. */
+export function leftovers(stateBase: string): Promise<string[]> {
+  return processesMentioning([stateBase, `${tmpdir()}/xb-`]);
+}
+
+export async function removeAll(...dirs: string[]): Promise<void> {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+}
+
+export async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
+  return (await readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Seed scenarios, made small enough for the suite with --set. */
+export const scenarioPath = (name: string) => join(REPO, 'scenarios', `${name}.yaml`);

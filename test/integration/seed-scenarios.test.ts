@@ -1,0 +1,80 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { loadScenario } from '../../src/scenario/load-scenario.js';
+import { runScenario, type RunResult } from '../../src/run/run-scenario.js';
+import { readResults } from '../../src/records/report-dir.js';
+import type { TransferRecord } from '../../src/records/transfer-record.js';
+import { isolatedStateBase, leftovers, removeAll, scenarioPath, tempDir } from '../helpers/harness.js';
+
+/**
+ * The seed scenarios at small sizes. Drops are random by design, so these assert what must hold
+ * qualitatively (where drops appear, how they are classified, that sshd agrees), not exact counts.
+ */
+describe('seed scenarios', () => {
+  let base: string;
+  let reports: string;
+  before(async () => {
+    base = await isolatedStateBase('seeds');
+    process.env.XFERBENCH_STATE_DIR = base;
+    reports = await tempDir('seeds');
+  });
+  after(async () => {
+    delete process.env.XFERBENCH_STATE_DIR;
+    assert.deepEqual(await leftovers(base), [], 'no sshd or ssh master may outlive a run');
+    await removeAll(base, reports);
+  });
+
+  async function run(name: string, sets: string[]): Promise<{ result: RunResult; transfers: TransferRecord[] }> {
+    const result = await runScenario(await loadScenario(scenarioPath(name), ['dataset.size=16KiB', 'repeat=1', ...sets]), { outDir: join(reports, name) });
+    const transfers = (await readResults(result.reportDir)).filter((r): r is TransferRecord => r.type === 'transfer');
+    return { result, transfers };
+  }
+  const cell = (r: RunResult, id: string) => {
+    const c = r.summary.cells.find((x) => x.cell === id);
+    assert.ok(c, `cell ${id} in ${r.summary.cells.map((x) => x.cell).join(', ')}`);
+    return c;
+  };
+
+  it('maxstartups: no drops up to MaxStartups start, classified drops above it, matching sshd', async () => {
+    const { result, transfers } = await run('maxstartups', ['dataset.files=60', 'matrix.concurrency=[10,60]']);
+    assert.equal(cell(result, 'concurrency=10').failed, 0);
+    const high = cell(result, 'concurrency=60');
+    assert.ok(high.failed > 0, 'drops above MaxStartups start');
+    const failed = transfers.filter((t) => t.cell === 'concurrency=60' && t.status === 'failed');
+    assert.deepEqual([...new Set(failed.map((t) => t.failure_class))], ['maxstartups_drop']);
+    assert.equal(high.repeats[0]!.sshd_maxstartups_drops, failed.length, "sshd's own drop count equals the client-side count");
+    assert.equal(result.summary.overall.silent_drops, 0);
+    assert.equal(result.exitCode, 0, JSON.stringify(result.thresholds));
+  });
+
+  it('mux: cold races, warm above MaxSessions is refused, warm at MaxSessions-1 is clean', async () => {
+    const { result, transfers } = await run('mux', ['dataset.files=40']);
+    const classesIn = (id: string) => transfers.filter((t) => t.cell === id).flatMap((t) => t.classes);
+    assert.ok(classesIn('mux=cold,concurrency=30').includes('mux_race'), 'cold start-up race seen');
+    assert.ok(classesIn('mux=warm,concurrency=30').includes('maxsessions_refused'), 'MaxSessions refusals over a warm master');
+    assert.deepEqual(classesIn('mux=warm,concurrency=9'), [], 'MaxSessions-1 over a warm master: nothing refused');
+    assert.equal(cell(result, 'mux=warm,concurrency=9').failed, 0);
+    assert.equal(result.summary.overall.silent_drops, 0);
+  });
+
+  it("jump: the head's MaxStartups drops transfers the target would accept", async () => {
+    const { result } = await run('jump', ['dataset.files=40']);
+    const limited = cell(result, 'hosts.head.sshd.MaxStartups=10:30:100');
+    assert.ok(limited.failed > 0);
+    assert.deepEqual(Object.keys(limited.classes), ['maxstartups_drop']);
+    const r = result.summary.cells[0]!.repeats[0]!;
+    assert.equal(r.sshd_maxstartups_drops, limited.failed, 'every drop is logged by an sshd');
+    assert.equal(cell(result, 'hosts.head.sshd.MaxStartups=1000').failed, 0);
+    assert.equal(result.exitCode, 0);
+  });
+
+  it('limits-raised: MaxStartups and MaxSessions at 1000 let 100 concurrent rsyncs through', async () => {
+    const { result } = await run('limits-raised', []);
+    const c = cell(result, 'default');
+    assert.equal(c.files, 100);
+    assert.equal(c.failed, 0);
+    assert.equal(c.repeats[0]!.sshd_maxstartups_drops, 0);
+    assert.equal(result.exitCode, 0);
+  });
+});

@@ -1,0 +1,149 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseScenario } from '../../src/scenario/load-scenario.js';
+import { ScenarioError } from '../../src/errors.js';
+import { parseSize } from '../../src/scenario/size.js';
+import { parseMaxStartups } from '../../src/scenario/sshd-options.js';
+
+const BASE = `name: t
+hosts:
+  target: { sshd: { MaxStartups: "10:30:100" } }
+  head: {}
+dataset: { files: 10, size: 1MiB }
+transfer: { tool: rsync, to: target }
+`;
+
+function problems(text: string, sets: string[] = []): ScenarioError['issues'] {
+  try {
+    parseScenario(text, 'x.yaml', sets);
+  } catch (e) {
+    assert.ok(e instanceof ScenarioError, `expected ScenarioError, got ${String(e)}`);
+    return e.issues;
+  }
+  assert.fail('expected the scenario to be rejected');
+}
+
+describe('scenario loading', () => {
+  it('fills defaults for a minimal scenario', () => {
+    const { scenario, axes } = parseScenario(BASE, 'x.yaml');
+    assert.equal(scenario.backend, 'local');
+    assert.equal(scenario.transfer.direction, 'push');
+    assert.equal(scenario.transfer.mux, 'off');
+    assert.deepEqual(scenario.transfer.via, []);
+    assert.equal(scenario.repeat, 1);
+    assert.deepEqual(scenario.dataset.size, { kind: 'fixed', bytes: 1024 * 1024 });
+    assert.deepEqual(axes, []);
+  });
+
+  it('names the YAML path and line of an unknown key', () => {
+    const issues = problems(BASE.replace('transfer: { tool: rsync, to: target }', 'transfer: { tool: rsync, to: target, muxx: warm }'));
+    assert.deepEqual(issues.map((i) => [i.path, i.line]), [['transfer.muxx', 6]]);
+    assert.match(issues[0]!.message, /unknown key "muxx"/);
+  });
+
+  it('reports every problem at once', () => {
+    const text = `name: t
+hosts:
+  target: { sshd: { MaxStartups: "30:10:5" } }
+dataset: { files: 0, size: 1XB }
+transfer: { tool: rsync, to: target, via: [head] }
+matrix:
+  concurrency: [10, 0]
+`;
+    const issues = problems(text);
+    const byPath = Object.fromEntries(issues.map((i) => [i.path, i]));
+    assert.match(byPath['hosts.target.sshd.MaxStartups']!.message, /start \(30\) must not exceed full \(5\)/);
+    assert.equal(byPath['hosts.target.sshd.MaxStartups']!.line, 3);
+    assert.match(byPath['dataset.files']!.message, /at least 1/);
+    assert.match(byPath['dataset.size']!.message, /not a size/);
+    assert.match(byPath['transfer.via[0]']!.message, /jump host "head" is not defined/);
+    assert.equal(byPath['transfer.via[0]']!.line, 5);
+  });
+
+  it('validates each matrix value and points at it', () => {
+    const issues = problems(`${BASE}matrix:\n  concurrency: [10, 0]\n  mux: [off, hot]\n`);
+    const byPath = Object.fromEntries(issues.map((i) => [i.path, i]));
+    assert.match(byPath['matrix.concurrency[1]']!.message, /at least 1/);
+    assert.equal(byPath['matrix.concurrency[1]']!.line, 8);
+    assert.ok(byPath['matrix.mux[1]'], JSON.stringify(issues));
+  });
+
+  it('rejects a matrix key that names nothing', () => {
+    const issues = problems(`${BASE}matrix:\n  concurency: [1]\n`);
+    assert.equal(issues[0]!.path, 'matrix.concurency');
+    assert.match(issues[0]!.message, /unknown matrix key/);
+  });
+
+  it('accepts dotted matrix paths into host limits', () => {
+    const { axes } = parseScenario(`${BASE}matrix:\n  hosts.target.sshd.MaxStartups: ["10:30:100", "1000"]\n`, 'x.yaml');
+    assert.deepEqual(axes[0]!.path, ['hosts', 'target', 'sshd', 'MaxStartups']);
+  });
+
+  it('refuses a via host that is the destination, and undefined destinations', () => {
+    const issues = problems(BASE.replace('to: target }', 'to: nowhere, via: [target] }'));
+    assert.ok(issues.some((i) => i.path === 'transfer.to' && /"nowhere" is not defined/.test(i.message)));
+  });
+
+  it('refuses sshd and ssh options the harness manages', () => {
+    const issues = problems(
+      BASE.replace('MaxStartups: "10:30:100"', 'MaxStartups: "10:30:100", ListenAddress: 0.0.0.0').replace(
+        'to: target }',
+        'to: target, ssh_options: { StrictHostKeyChecking: "no", ConnectTimeout: 5 } }',
+      ),
+    );
+    assert.ok(issues.some((i) => i.path === 'hosts.target.sshd.ListenAddress' && /set by xferbench/.test(i.message)));
+    assert.ok(issues.some((i) => i.path === 'transfer.ssh_options.StrictHostKeyChecking' && /managed by xferbench/.test(i.message)));
+    assert.equal(issues.length, 2);
+  });
+
+  it('applies --set overrides, parsing values as YAML', () => {
+    const { scenario, axes } = parseScenario(BASE, 'x.yaml', ['transfer.mux=warm', 'matrix.concurrency=[5,10]', 'dataset.size=64KiB']);
+    assert.equal(scenario.transfer.mux, 'warm');
+    assert.deepEqual(axes[0]!.values, [5, 10]);
+    assert.deepEqual(scenario.dataset.size, { kind: 'fixed', bytes: 65536 });
+  });
+
+  it('says when a bad value came from --set', () => {
+    const issues = problems(BASE, ['transfer.concurrency=0']);
+    assert.equal(issues[0]!.path, 'transfer.concurrency');
+    assert.equal(issues[0]!.line, undefined);
+    assert.match(issues[0]!.message, /from --set/);
+    assert.match(problems(BASE, ['nonsense'])[0]!.message, /key=value/);
+  });
+
+  it('reports YAML syntax errors and duplicate keys with their line', () => {
+    assert.equal(problems('name: t\nhosts: [\n')[0]!.line !== undefined, true);
+    const dup = problems(`${BASE}name: again\n`);
+    assert.match(dup[0]!.message, /unique|duplicate/i);
+    assert.equal(dup[0]!.line, 7);
+  });
+
+  it('normalises thresholds from the map and the list form', () => {
+    const map = parseScenario(`${BASE}thresholds: { failure_rate: "<= 0.05" }\n`, 'x.yaml').scenario.thresholds;
+    assert.deepEqual(map, [{ metric: 'failure_rate', condition: { op: '<=', value: 0.05, text: '<= 0.05' }, scope: 'cell' }]);
+    const list = parseScenario(`${BASE}thresholds:\n  - { metric: p95_ms, condition: "< 800", scope: overall }\n`, 'x.yaml').scenario.thresholds;
+    assert.equal(list[0]!.scope, 'overall');
+    const bad = problems(`${BASE}thresholds: { failure_rate: "about 3" }\n`);
+    assert.equal(bad[0]!.path, 'thresholds.failure_rate');
+  });
+});
+
+describe('sizes', () => {
+  it('parses decimal and binary units and ranges', () => {
+    assert.deepEqual(parseSize('100KB'), { kind: 'fixed', bytes: 100_000 });
+    assert.deepEqual(parseSize('1MiB'), { kind: 'fixed', bytes: 1_048_576 });
+    assert.deepEqual(parseSize(512), { kind: 'fixed', bytes: 512 });
+    assert.deepEqual(parseSize('1KiB..10MiB'), { kind: 'range', min: 1024, max: 10 * 1_048_576 });
+    assert.equal(typeof parseSize('10MiB..1KiB'), 'string');
+    assert.equal(typeof parseSize('lots'), 'string');
+  });
+});
+
+describe('MaxStartups', () => {
+  it('parses start:rate:full and the single-number form', () => {
+    assert.deepEqual(parseMaxStartups('10:30:100'), { start: 10, rate: 30, full: 100 });
+    assert.deepEqual(parseMaxStartups(1000), { start: 1000, rate: 100, full: 1000 });
+    assert.match(String(parseMaxStartups('10:0:100')), /rate/);
+    assert.match(String(parseMaxStartups('10:30')), /start:rate:full/);
+  });
+});

@@ -1,0 +1,57 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { RsyncTool, shellWord } from '../../src/transfers/rsync-tool.js';
+import { ScpTool } from '../../src/transfers/scp-tool.js';
+import { SftpTool } from '../../src/transfers/sftp-tool.js';
+import { CpTool } from '../../src/transfers/cp-tool.js';
+import { sshOptions } from '../../src/transfers/ssh-invocation.js';
+import { backoffDelay } from '../../src/transfers/backoff.js';
+import type { TransferJob } from '../../src/transfers/transfer-tool.js';
+
+const ssh = { ssh: '/usr/bin/ssh', options: ['-F', '/s/my cfg', '-J', 'head'] };
+const push: TransferJob = { entry: { path: 'f', size: 1, seed: 1 }, source: { path: '/c/src/f' }, dest: { host: 'target', path: '/h/dest/f' }, ssh, rsyncArgs: ['--timeout=30'] };
+const pull: TransferJob = { ...push, source: { host: 'target', path: '/h/src/f' }, dest: { path: '/c/dest/f' } };
+
+describe('transfer commands', () => {
+  it('rsync passes ssh as one quoted -e string', () => {
+    const cmd = new RsyncTool('/usr/bin/rsync').command(push);
+    assert.deepEqual(cmd.args, ['-a', '-e', "/usr/bin/ssh -F '/s/my cfg' -J head", '--timeout=30', '/c/src/f', 'target:/h/dest/f']);
+    assert.equal(shellWord("it's"), `'it'\\''s'`);
+  });
+  it('scp takes the ssh options itself', () => {
+    assert.deepEqual(new ScpTool('/usr/bin/scp').command(pull).args, ['-B', '-p', '-S', '/usr/bin/ssh', '-F', '/s/my cfg', '-J', 'head', 'target:/h/src/f', '/c/dest/f']);
+  });
+  it('sftp runs one batch command from stdin', () => {
+    const up = new SftpTool('/usr/bin/sftp').command(push);
+    assert.deepEqual(up.args.slice(0, 2), ['-b', '-']);
+    assert.equal(up.args.at(-1), 'target');
+    assert.equal(up.input, 'put -p "/c/src/f" "/h/dest/f"\n');
+    assert.equal(new SftpTool('/usr/bin/sftp').command(pull).input, 'get -p "/h/src/f" "/c/dest/f"\n');
+  });
+  it('cp copies locally and refuses remote paths', () => {
+    assert.deepEqual(new CpTool().command({ ...push, dest: { path: '/c/d/f' } }).args, ['-p', '/c/src/f', '/c/d/f']);
+    assert.throws(() => new CpTool().command(push));
+  });
+});
+
+describe('ssh options per mux mode', () => {
+  const base = { configPath: '/s/cfg', via: [] as string[], controlDir: '/tmp/xb/c1', extra: { ConnectTimeout: 10 } };
+  it('off disables multiplexing explicitly', () => {
+    assert.deepEqual(sshOptions({ ...base, mux: 'off' }), ['-F', '/s/cfg', '-o', 'ControlMaster=no', '-o', 'ControlPath=none', '-o', 'ConnectTimeout=10']);
+  });
+  it('cold lets clients race to become the master, with a persist backstop', () => {
+    assert.deepEqual(sshOptions({ ...base, mux: 'cold', via: ['head', 'gw'] }).slice(2), ['-J', 'head,gw', '-o', 'ControlMaster=auto', '-o', 'ControlPath=/tmp/xb/c1/%C', '-o', 'ControlPersist=30', '-o', 'ConnectTimeout=10']);
+  });
+  it('warm only uses an existing master', () => {
+    assert.deepEqual(sshOptions({ ...base, mux: 'warm', extra: {} }).slice(2), ['-o', 'ControlMaster=no', '-o', 'ControlPath=/tmp/xb/c1/%C']);
+  });
+});
+
+describe('backoff', () => {
+  it('doubles per retry up to the cap, with full jitter', () => {
+    assert.equal(backoffDelay(1, 100, 1000, () => 1), 100);
+    assert.equal(backoffDelay(3, 100, 1000, () => 1), 400);
+    assert.equal(backoffDelay(10, 100, 1000, () => 1), 1000);
+    assert.equal(backoffDelay(3, 100, 1000, () => 0), 0);
+  });
+});
