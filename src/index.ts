@@ -36,6 +36,7 @@ export { CpTool } from './transfers/cp-tool.js';
 export { sshOptions } from './transfers/ssh-invocation.js';
 export { MuxSession, type MuxStatus } from './transfers/mux-session.js';
 export { runTransfer, type TransferPolicy } from './transfers/run-transfer.js';
+export { runTransferPool } from './transfers/transfer-pool.js';
 export { classify, RULES as FAILURE_RULES, type Classification } from './transfers/failure-classifier.js';
 export { backoffDelay } from './transfers/backoff.js';
 

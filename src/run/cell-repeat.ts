@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pLimit from 'p-limit';
 import type { DatasetPlan, Manifest } from '../dataset/dataset.js';
 import type { HostFiles } from '../hosts/host-files.js';
 import type { OpenSshTools } from '../hosts/openssh-tools.js';
@@ -9,7 +8,7 @@ import type { StartedTopology } from '../hosts/topology.js';
 import type { PlanCell } from '../plan/plan.js';
 import type { CellRecord, TransferRecord } from '../records/transfer-record.js';
 import { MuxSession } from '../transfers/mux-session.js';
-import { runTransfer } from '../transfers/run-transfer.js';
+import { runTransferPool } from '../transfers/transfer-pool.js';
 import { sshOptions } from '../transfers/ssh-invocation.js';
 import type { Endpoint, TransferTool } from '../transfers/transfer-tool.js';
 import { silentDrops, verifyDestination } from '../verification/verify.js';
@@ -78,38 +77,30 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
 
   const before = new Map<string, SshdCounters>([...topology.hosts].map(([name, h]) => [name, h.log.snapshot()]));
   const start = clock();
-  const limit = pLimit(t.concurrency);
   const endpoint = (host: string | undefined, dir: string, path: string): Endpoint => ({ ...(host ? { host } : {}), path: join(dir, path) });
-  const transfers = await Promise.all(
-    dataset.plan.entries.map((entry, i) =>
-      limit(async () => {
-        const record = await runTransfer(
-          {
-            entry,
-            source: endpoint(tool.usesSsh ? dataset.source.host : undefined, dataset.source.dir, entry.path),
-            dest: endpoint(destination.host, destination.dir, entry.path),
-            ssh,
-            rsyncArgs: t.rsync_args,
-          },
-          cellName,
-          repeat,
-          i,
-          {
-            tool,
-            retries: t.retries,
-            backoffMs: t.backoff_ms,
-            backoffMaxMs: t.backoff_max_ms,
-            timeoutMs: t.timeout_s * 1000,
-            clientVersion: input.tools.sshVersion,
-            clock,
-            scratchDir: input.scratchDir,
-            ...(signal ? { signal } : {}),
-          },
-        );
-        input.onTransfer(record);
-        return record;
-      }),
-    ),
+  const jobs = dataset.plan.entries.map((entry) => ({
+    entry,
+    source: endpoint(tool.usesSsh ? dataset.source.host : undefined, dataset.source.dir, entry.path),
+    dest: endpoint(destination.host, destination.dir, entry.path),
+    ssh,
+    rsyncArgs: t.rsync_args,
+  }));
+  const transfers = await runTransferPool(
+    jobs,
+    t.concurrency,
+    {
+      tool,
+      retries: t.retries,
+      backoffMs: t.backoff_ms,
+      backoffMaxMs: t.backoff_max_ms,
+      timeoutMs: t.timeout_s * 1000,
+      clientVersion: input.tools.sshVersion,
+      clock,
+      scratchDir: input.scratchDir,
+      ...(signal ? { signal } : {}),
+    },
+    { cell: cellName, repeat },
+    input.onTransfer,
   );
   const end = transfers.reduce((m, r) => Math.max(m, r.end_ms), start);
   await mux.close();

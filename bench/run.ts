@@ -1,0 +1,157 @@
+// npm run bench: speed and memory targets of the harness, measured against real sshd hosts.
+// Prints a table; each row says what was measured, the figure and the target.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { Bench } from 'tinybench';
+import { findTools } from '../src/hosts/openssh-tools.js';
+import { LocalBackend } from '../src/hosts/local-backend.js';
+import { createStateDir } from '../src/hosts/state-dir.js';
+import { generateKeyPair } from '../src/hosts/ssh-keys.js';
+import { startTopology, type StartedTopology } from '../src/hosts/topology.js';
+import { planDataset, sha256Of } from '../src/dataset/dataset.js';
+import { datasetSchema } from '../src/scenario/scenario-schema.js';
+import { RsyncTool, shellWord } from '../src/transfers/rsync-tool.js';
+import { CpTool } from '../src/transfers/cp-tool.js';
+import { sshOptions } from '../src/transfers/ssh-invocation.js';
+import { runTransferPool } from '../src/transfers/transfer-pool.js';
+import { MuxSession } from '../src/transfers/mux-session.js';
+import type { TransferTool } from '../src/transfers/transfer-tool.js';
+import { classify } from '../src/transfers/failure-classifier.js';
+import { parseSshdLine } from '../src/hosts/sshd-log.js';
+import { renderSshdConfig } from '../src/hosts/sshd-config.js';
+import { percentile } from '../src/report/statistics.js';
+
+type Row = { benchmark: string; result: string; target: string; verdict: string };
+const rows: Row[] = [];
+const row = (benchmark: string, result: string, target: string, ok: boolean | undefined) =>
+  rows.push({ benchmark, result, target, verdict: ok === undefined ? '' : ok ? 'met' : 'MISSED' });
+const median = (xs: number[]) => percentile(xs, 50)!;
+const only = process.argv.slice(2);
+const wanted = (name: string) => only.length === 0 || only.includes(name);
+
+const tools = await findTools();
+await using state = await createStateDir();
+const clientKey = await generateKeyPair(tools.sshKeygen, join(state.path, 'client_ed25519'), 'bench');
+const t0 = performance.now();
+const ctx = { stateDir: state.path, clientKey, clock: () => performance.now() - t0 };
+const backend = new LocalBackend(tools);
+const RAISED = { MaxStartups: '2000', MaxSessions: 2000 };
+
+async function topologyStart(): Promise<void> {
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    await using topo = await startTopology(backend, { target: { sshd: {} }, head: { sshd: {} }, worker: { sshd: {} } }, ctx, `start-${i}`);
+    times.push(topo.startMs);
+  }
+  row('local topology start, 3 hosts (20 runs)', `median ${median(times).toFixed(0)} ms, p95 ${percentile(times, 95)!.toFixed(0)} ms`, 'median < 300 ms', median(times) < 300);
+}
+
+async function writeSource(topo: StartedTopology, files: number, size: string) {
+  const plan = planDataset(datasetSchema.parse({ files, size }));
+  const dir = join(topo.client.dataRoot, `src-${files}-${size}`);
+  await topo.client.files.writeDataset(dir, plan);
+  return { plan, dir };
+}
+
+/** The same N rsyncs, launched by xferbench's transfer pool and by a shell loop, alternating. */
+async function overhead(): Promise<void> {
+  await using topo = await startTopology(backend, { target: { sshd: RAISED } }, ctx, 'overhead');
+  const rsync = new RsyncTool(tools.rsync!);
+  const options = sshOptions({ configPath: topo.client.sshConfigPath, via: [], mux: 'off', controlDir: '/nonexistent', extra: {} });
+  const scratch = join(state.path, 'scratch');
+  await mkdir(scratch, { recursive: true });
+  for (const n of [10, 100]) {
+    const { plan, dir } = await writeSource(topo, n, '64KiB');
+    const dest = join(topo.host('target').dataRoot, 'dest');
+    const jobs = plan.entries.map((entry) => ({ entry, source: { path: join(dir, entry.path) }, dest: { host: 'target', path: join(dest, entry.path) }, ssh: { ssh: tools.ssh, options }, rsyncArgs: [] }));
+    const loop = jobs.map((j) => rsync.command(j).args.map(shellWord).join(' ')).map((a) => `${shellWord(tools.rsync!)} ${a} &`).join('\n');
+    const harness: number[] = [];
+    const shell: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      for (const which of round % 2 === 0 ? ['harness', 'shell'] : ['shell', 'harness']) {
+        await topo.host('target').files.prepare(dest, []);
+        const start = performance.now();
+        if (which === 'harness') {
+          const records = await runTransferPool(jobs, n, { tool: rsync, retries: 0, backoffMs: 0, backoffMaxMs: 0, timeoutMs: 120_000, clock: () => performance.now(), scratchDir: scratch }, { cell: 'bench', repeat: round });
+          if (records.some((r) => r.status !== 'ok')) throw new Error('overhead benchmark: a transfer failed; limits should be raised');
+          harness.push(performance.now() - start);
+        } else {
+          await execa('bash', ['-c', `${loop}\nwait`], { stdio: 'ignore' });
+          shell.push(performance.now() - start);
+        }
+      }
+    }
+    const ratio = median(harness) / median(shell);
+    row(`harness overhead, ${n} rsyncs at once (5 rounds)`, `xferbench ${median(harness).toFixed(0)} ms vs shell loop ${median(shell).toFixed(0)} ms: ratio ${ratio.toFixed(3)}`, 'ratio <= 1.05', ratio <= 1.05);
+  }
+}
+
+/** Many transfers at high concurrency: the event loop must stay responsive and memory bounded. */
+async function scale(name: string, tool: TransferTool, total: number, concurrency: number): Promise<void> {
+  await using topo = await startTopology(backend, { target: { sshd: RAISED } }, ctx, `scale-${name}`);
+  const { plan, dir } = await writeSource(topo, total, '4KiB');
+  const controlDir = join(state.path, `mux-${name}`);
+  const options = sshOptions({ configPath: topo.client.sshConfigPath, via: [], mux: tool.usesSsh ? 'warm' : 'off', controlDir, extra: {} });
+  await using mux = new MuxSession({ mode: tool.usesSsh ? 'warm' : 'off', ssh: tools.ssh, options, host: 'target', controlDir });
+  await mux.open();
+  const destRoot = tool.usesSsh ? topo.host('target').dataRoot : topo.client.dataRoot;
+  const dest = join(destRoot, `dest-${name}`);
+  await topo.client.files.prepare(dest, []);
+  const scratch = join(state.path, `scratch-${name}`);
+  await mkdir(scratch, { recursive: true });
+  const jobs = plan.entries.map((entry) => ({ entry, source: { path: join(dir, entry.path) }, dest: { ...(tool.usesSsh ? { host: 'target' } : {}), path: join(dest, entry.path) }, ssh: { ssh: tools.ssh, options }, rsyncArgs: [] }));
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  let rss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 50);
+  delay.enable();
+  const start = performance.now();
+  const records = await runTransferPool(jobs, concurrency, { tool, retries: 0, backoffMs: 0, backoffMaxMs: 0, timeoutMs: 600_000, clock: () => performance.now(), scratchDir: scratch }, { cell: name, repeat: 1 });
+  const wall = performance.now() - start;
+  delay.disable();
+  clearInterval(sampler);
+  const ok = records.filter((r) => r.status === 'ok').length;
+  const maxDelayMs = delay.max / 1e6;
+  const rssMb = rss / 2 ** 20;
+  row(
+    `scale: ${total} ${name} transfers at concurrency ${concurrency}`,
+    `${ok}/${total} ok in ${(wall / 1000).toFixed(1)} s; event loop max delay ${maxDelayMs.toFixed(1)} ms; peak RSS ${rssMb.toFixed(0)} MB`,
+    'delay <= 50 ms, RSS < 300 MB',
+    ok === total && maxDelayMs <= 50 && rssMb < 300,
+  );
+}
+
+async function micro(): Promise<void> {
+  const bench = new Bench({ time: 300 });
+  const stderr = 'kex_exchange_identification: Connection closed by remote host\r\nConnection closed by 127.0.0.2 port 2222\r\nrsync: connection unexpectedly closed (0 bytes received so far) [sender]\n';
+  const version = tools.sshdVersion ?? tools.sshVersion;
+  bench
+    .add('classify a MaxStartups failure', () => void classify({ stderr, exitCode: 255, clientVersion: version }))
+    .add('parse an sshd drop line', () => void parseSshdLine('drop connection #11 from [127.0.0.1]:57498 on [127.0.0.2]:2222 past MaxStartups'))
+    .add('render an sshd_config', () => void renderSshdConfig({ hostName: 't', listen: { address: '127.0.0.2', port: 2222 }, hostKeyPath: '/k', authorizedKeysPath: '/a', user: 'u', version, options: { MaxStartups: '10:30:100' } }))
+    .add('generate + hash a 1 MiB dataset file', () => void sha256Of({ path: 'f', size: 1 << 20, seed: 1 }));
+  await bench.run();
+  for (const task of bench.tasks) {
+    const r = task.result as { throughput?: { mean: number }; hz?: number } | undefined;
+    const hz = r?.throughput?.mean ?? r?.hz ?? 0;
+    row(`micro: ${task.name}`, `${hz >= 1000 ? `${(hz / 1000).toFixed(0)}k` : hz.toFixed(0)} ops/s`, '', undefined);
+  }
+}
+
+if (wanted('start')) await topologyStart();
+if (wanted('overhead')) await overhead();
+if (wanted('scale')) {
+  await scale('cp', new CpTool(), 2000, 500);
+  await scale('rsync-over-warm-mux', new RsyncTool(tools.rsync!), 2000, 500);
+}
+if (wanted('micro')) await micro();
+
+const widths = (['benchmark', 'result', 'target', 'verdict'] as const).map((k) => Math.max(k.length, ...rows.map((r) => r[k].length)));
+const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+console.log(`\nxferbench benchmarks (${tools.sshVersion.text}, rsync ${tools.rsyncVersion}, node ${process.version})\n`);
+console.log(line(['benchmark', 'result', 'target', 'verdict']));
+console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+for (const r of rows) console.log(line([r.benchmark, r.result, r.target, r.verdict]));
+await rm(join(state.path, 'scratch'), { recursive: true, force: true });
+process.exitCode = rows.some((r) => r.verdict === 'MISSED') ? 1 : 0;

@@ -1,0 +1,27 @@
+import pLimit from 'p-limit';
+import type { TransferRecord } from '../records/transfer-record.js';
+import { runTransfer, type TransferPolicy } from './run-transfer.js';
+import type { TransferJob } from './transfer-tool.js';
+
+/**
+ * Runs jobs with at most `concurrency` at once (all at once when concurrency >= jobs, as a
+ * shell loop with `&` would), streaming each record as it completes.
+ */
+export function runTransferPool(
+  jobs: readonly TransferJob[],
+  concurrency: number,
+  policy: TransferPolicy,
+  where: { cell: string; repeat: number },
+  onRecord: (record: TransferRecord) => void = () => undefined,
+): Promise<TransferRecord[]> {
+  const limit = pLimit(concurrency);
+  return Promise.all(
+    jobs.map((job, i) =>
+      limit(async () => {
+        const record = await runTransfer(job, where.cell, where.repeat, i, policy);
+        onRecord(record);
+        return record;
+      }),
+    ),
+  );
+}
