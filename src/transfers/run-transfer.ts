@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
@@ -40,17 +40,21 @@ export async function runTransfer(job: TransferJob, cell: string, repeat: number
       if (policy.signal?.aborted) break;
     }
     const stderrFile = join(policy.scratchDir, `${id}.${attempt}.stderr`);
+    // The child writes straight to the file through its own descriptor: no stream in this process.
+    const stderrHandle = await open(stderrFile, 'w');
     const start = policy.clock();
     const result = await execa(command.file, command.args, {
       reject: false,
       stdout: 'ignore',
-      stderr: { file: stderrFile },
+      // execa passes an integer straight to spawn(); its typings only list descriptors 3-9.
+      stderr: stderrHandle.fd as unknown as 'ignore',
       ...(command.input !== undefined ? { input: command.input } : { stdin: 'ignore' }),
       timeout: policy.timeoutMs,
       forceKillAfterDelay: 2000,
       ...(policy.signal ? { cancelSignal: policy.signal } : {}),
     });
     const end = policy.clock();
+    await stderrHandle.close();
     const stderr = await readFile(stderrFile, 'utf8').catch(() => '');
     await rm(stderrFile, { force: true });
     const timedOut = result.timedOut === true;
