@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import type { OpenSshVersion } from '../hosts/openssh-version.js';
 import type { AttemptRecord, FailureClass, TransferRecord, TransferStatus } from '../records/transfer-record.js';
 import { backoffDelay } from './backoff.js';
+import { launchTurn } from './launch-turn.js';
 import { classify } from './failure-classifier.js';
 import type { TransferJob, TransferTool } from './transfer-tool.js';
 
@@ -42,6 +43,7 @@ export async function runTransfer(job: TransferJob, cell: string, repeat: number
     const stderrFile = join(policy.scratchDir, `${id}.${attempt}.stderr`);
     // The child writes straight to the file through its own descriptor: no stream in this process.
     const stderrHandle = await open(stderrFile, 'w');
+    await launchTurn();
     const start = policy.clock();
     const result = await execa(command.file, command.args, {
       reject: false,

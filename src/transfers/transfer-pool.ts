@@ -18,9 +18,6 @@ export function runTransferPool(
   return Promise.all(
     jobs.map((job, i) =>
       limit(async () => {
-        // spawn() blocks while it forks; yielding between launches keeps timers and I/O
-        // (progress, sshd logs, timeouts) served during a burst of hundreds of starts.
-        await new Promise(setImmediate);
         const record = await runTransfer(job, where.cell, where.repeat, i, policy);
         onRecord(record);
         return record;
