@@ -36,8 +36,10 @@ if (major < 20 || (major === 20 && minor < 11)) {
   process.exit(1);
 }
 
-// 1. System programs: OpenSSH server and client, rsync.
+// 1. System programs: OpenSSH server and client, rsync; with --browser (the test suite), the
+//    Chromium that opens report.html in the browser test.
 const needed = { sshd: 'openssh-server', ssh: 'openssh-client', 'ssh-keygen': 'openssh-client', scp: 'openssh-client', sftp: 'openssh-client', rsync: 'rsync' };
+if (process.argv.includes('--browser') && !process.env.CHROMIUM_PATH) needed.chromium = 'chromium';
 const missing = [...new Set(Object.entries(needed).filter(([p]) => !which(p)).map(([, pkg]) => pkg))];
 if (missing.length > 0) {
   const command = `apt-get update && apt-get install -y ${missing.join(' ')}`;

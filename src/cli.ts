@@ -1,28 +1,26 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError } from 'commander';
 import { XferbenchError } from './errors.js';
 import { loadScenario } from './scenario/load-scenario.js';
 import { buildPlan } from './plan/plan.js';
-import { runScenario, type RunEvent } from './run/run-scenario.js';
+import { runScenario } from './run/run-scenario.js';
+import { runSuite } from './run/run-suite.js';
 import { renderSummaryTable, renderThresholds } from './report/summary-table.js';
 import { cleanLeftovers } from './hosts/leftovers.js';
+import { createProgress, progressMode } from './report/progress-display.js';
+import { renderJunit } from './report/junit-report.js';
+import { appendStepSummary, writeDerivedReport } from './records/report-writer.js';
+import { readResults } from './records/report-dir.js';
+import { buildSummary } from './report/summary.js';
+import { compareSummaries, renderComparison } from './report/compare-runs.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-
-function progressPrinter(quiet: boolean): (e: RunEvent) => void {
-  if (quiet) return () => undefined;
-  return (e) => {
-    if (e.type === 'topology_started') console.error(`hosts up: ${e.hosts.join(', ')} (${e.ms.toFixed(0)} ms)`);
-    if (e.type === 'cell_end') {
-      const r = e.record;
-      const drops = Object.values(r.sshd).reduce((n, h) => n + h.maxstartups_drops, 0);
-      console.error(
-        `cell ${r.cell} #${r.repeat}: ${r.ok}/${r.files} ok, ${r.failed} failed, ${r.silent_drops} silent drops, ` +
-          `${((r.end_ms - r.start_ms) / 1000).toFixed(2)} s, sshd drops ${drops}`,
-      );
-    }
-  };
-}
+const fraction = (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0, e.g. 0.05');
+  return n;
+};
 
 /** First signal: abort and clean up. Later ones: say we are still cleaning; a third forces exit. */
 function abortOnSignals(): AbortController {
@@ -43,6 +41,15 @@ function abortOnSignals(): AbortController {
   return controller;
 }
 
+interface RunFlags {
+  out?: string;
+  set: string[];
+  keepState?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+  junit?: string;
+}
+
 const program = new Command()
   .name('xferbench')
   .description('Concurrent file transfers over SSH against real sshd hosts: failure rates, silent drops, throughput')
@@ -55,23 +62,94 @@ program
   .option('-o, --out <dir>', 'report folder (default reports/<name>-<timestamp>)')
   .option('-s, --set <key=value>', 'override a scenario field, e.g. transfer.mux=warm or matrix.concurrency=[5,10] (repeatable)', collect, [])
   .option('--keep-state', 'keep keys, configs and host data of the run for inspection')
-  .option('-q, --quiet', 'print only the summary')
-  .addOption(new Option('--json', 'print summary.json on stdout instead of the table'))
-  .action(async (file: string, opts: { out?: string; set: string[]; keepState?: boolean; quiet?: boolean; json?: boolean }) => {
+  .option('-q, --quiet', 'no progress output')
+  .option('--json', 'print the summary as JSON on stdout instead of the table')
+  .option('--junit <file>', 'write JUnit XML: one test case per matrix cell and threshold')
+  .action(async (file: string, opts: RunFlags) => {
     const loaded = await loadScenario(file, opts.set);
     const controller = abortOnSignals();
-    const result = await runScenario(loaded, {
-      ...(opts.out ? { outDir: opts.out } : {}),
-      signal: controller.signal,
-      keepState: opts.keepState === true,
-      onEvent: progressPrinter(opts.quiet === true || opts.json === true),
-    });
-    if (opts.json) {
-      console.log(JSON.stringify({ ...result.summary, thresholds: result.thresholds, report_dir: result.reportDir }, null, 2));
-    } else {
-      console.log(`\n${renderSummaryTable(result.summary)}\n\n${renderThresholds(result.thresholds)}\nreport: ${result.reportDir}`);
+    const progress = createProgress(progressMode({ quiet: opts.quiet === true || opts.json === true, isTTY: process.stderr.isTTY }), buildPlan(loaded).totalTransfers);
+    const t0 = performance.now();
+    try {
+      const result = await runScenario(loaded, {
+        ...(opts.out ? { outDir: opts.out } : {}),
+        signal: controller.signal,
+        keepState: opts.keepState === true,
+        onEvent: (e) => progress.onEvent(e),
+      });
+      progress.stop();
+      if (opts.json) {
+        console.log(JSON.stringify({ ...result.summary, thresholds: result.thresholds, report_dir: result.reportDir }, null, 2));
+      } else {
+        console.log(`\n${renderSummaryTable(result.summary)}\n\n${renderThresholds(result.thresholds)}\nreport: ${result.reportDir}/report.html`);
+      }
+      if (opts.junit) await writeFile(opts.junit, renderJunit([{ name: result.summary.name, time: (performance.now() - t0) / 1000, thresholds: result.thresholds }]));
+      await appendStepSummary(result.summary, result.thresholds, result.reportDir);
+      process.exitCode = result.exitCode;
+    } finally {
+      progress.stop();
     }
+  });
+
+program
+  .command('suite')
+  .description('run every scenario in a folder and write an index report linking them')
+  .argument('<dir>', 'folder of scenario YAML files')
+  .option('-o, --out <dir>', 'suite folder (default reports/suite-<timestamp>)')
+  .option('-s, --set <key=value>', 'override a field in every scenario (repeatable)', collect, [])
+  .option('-q, --quiet', 'no progress output')
+  .option('--junit <file>', 'write JUnit XML: one test suite per scenario')
+  .action(async (dir: string, opts: RunFlags) => {
+    const controller = abortOnSignals();
+    const out = opts.out ?? `reports/suite-${new Date().toISOString().replace(/[:]/g, '').replace(/\..*$/, 'Z')}`;
+    const mode = progressMode({ quiet: opts.quiet === true, isTTY: process.stderr.isTTY });
+    let progress = createProgress('quiet', 0);
+    const result = await runSuite(dir, {
+      outDir: out,
+      sets: opts.set,
+      signal: controller.signal,
+      onScenario: async (file, i, of) => {
+        progress.stop();
+        if (mode !== 'quiet') console.error(`[${i + 1}/${of}] ${file}`);
+        progress = createProgress(mode, buildPlan(await loadScenario(file, opts.set)).totalTransfers);
+      },
+      onEvent: (e) => progress.onEvent(e),
+    });
+    progress.stop();
+    for (const e of result.entries) console.log(`${e.exitCode === 0 ? 'PASS ' : e.exitCode === 1 ? 'FAIL ' : 'ERROR'}  ${e.scenario}  ${e.error ?? `${e.thresholdsPassed} thresholds passed, ${e.thresholdsFailed} failed`}`);
+    console.log(`index: ${result.indexPath}`);
+    if (opts.junit) await writeFile(opts.junit, renderJunit(result.junit));
     process.exitCode = result.exitCode;
+  });
+
+program
+  .command('report')
+  .description('write summary, charts and report.html again from an existing report folder')
+  .argument('<dir>', 'report folder (holds results.jsonl)')
+  .action(async (dir: string) => {
+    const r = await writeDerivedReport(dir);
+    console.log(`${renderSummaryTable(r.summary)}\n\nwrote ${r.charts.length} charts and ${dir}/report.html`);
+  });
+
+program
+  .command('compare')
+  .description('compare two runs of a scenario cell by cell; exit 1 on a regression beyond the tolerances')
+  .argument('<base>', 'report folder of the baseline run')
+  .argument('<new>', 'report folder of the run to judge')
+  .option('--failure-tolerance <pp>', 'failure-rate change (absolute, 0.02 = 2 points) that still counts as noise', fraction, 0.02)
+  .option('--tolerance <fraction>', 'relative throughput / p95 change that still counts as noise', fraction, 0.1)
+  .option('--json', 'print the comparison as JSON')
+  .action(async (base: string, next: string, opts: { failureTolerance: number; tolerance: number; json?: boolean }) => {
+    const load = async (dir: string) => {
+      try {
+        return buildSummary(await readResults(dir));
+      } catch (e) {
+        throw new XferbenchError(`cannot read ${dir}/results.jsonl: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    };
+    const rows = compareSummaries(await load(base), await load(next), { failureRate: opts.failureTolerance, relative: opts.tolerance });
+    console.log(opts.json ? JSON.stringify(rows, null, 2) : renderComparison(rows));
+    process.exitCode = rows.some((r) => r.verdict === 'regression') ? 1 : 0;
   });
 
 program

@@ -7,14 +7,12 @@ import type { ResultRecord } from './transfer-record.js';
  */
 export class JsonlWriter implements Disposable {
   private fd: number | undefined;
-  readonly records: ResultRecord[] = [];
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'a', 0o644);
   }
 
   write(record: ResultRecord): void {
-    this.records.push(record);
     if (this.fd !== undefined) writeSync(this.fd, `${JSON.stringify(record)}\n`);
   }
 

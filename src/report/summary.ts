@@ -1,14 +1,24 @@
 import type { CellRecord, FailureClass, ResultRecord, TransferRecord, VerificationRecord } from '../records/transfer-record.js';
 import { percentile, spread, type Spread } from './statistics.js';
 
-/** Metrics of one repeat of one cell. */
-export interface RepeatMetrics {
-  repeat: number;
+/** Transfer outcomes, counted the same way for a repeat, a cell and the whole run. */
+export interface TransferCounts {
   files: number;
   ok: number;
   failed: number;
   recovered_by_retry: number;
   silent_drops: number;
+}
+
+const COUNT_KEYS = ['files', 'ok', 'failed', 'recovered_by_retry', 'silent_drops'] as const;
+const zeroCounts = (): TransferCounts => ({ files: 0, ok: 0, failed: 0, recovered_by_retry: 0, silent_drops: 0 });
+function addCounts(into: TransferCounts, add: TransferCounts): void {
+  for (const k of COUNT_KEYS) into[k] += add[k];
+}
+
+/** Metrics of one repeat of one cell. */
+export interface RepeatMetrics extends TransferCounts {
+  repeat: number;
   /** Failed transfers / files (what the tools reported). */
   failure_rate: number;
   /** Files not intact at the destination / files (failures and silent drops). */
@@ -30,34 +40,20 @@ export const SPREAD_METRICS = [
 ] as const;
 export type SpreadMetric = (typeof SPREAD_METRICS)[number];
 
-export interface CellSummary {
+/** A cell over all its repeats: counts summed, metrics as mean and min–max. */
+export interface CellSummary extends TransferCounts {
   cell: string;
   index: number;
   values: Record<string, unknown>;
   repeats: RepeatMetrics[];
-  /** Mean and min–max over repeats. */
   stats: Partial<Record<SpreadMetric, Spread>>;
-  /** Failure classes summed over repeats. */
   classes: Partial<Record<FailureClass, number>>;
-  files: number;
-  ok: number;
-  failed: number;
-  silent_drops: number;
-  recovered_by_retry: number;
 }
 
 export interface Summary {
   name: string;
   cells: CellSummary[];
-  overall: {
-    files: number;
-    ok: number;
-    failed: number;
-    recovered_by_retry: number;
-    silent_drops: number;
-    failure_rate: number;
-    classes: Partial<Record<FailureClass, number>>;
-  };
+  overall: TransferCounts & { failure_rate: number; classes: Partial<Record<FailureClass, number>> };
 }
 
 function countClasses(transfers: readonly TransferRecord[]): Partial<Record<FailureClass, number>> {
@@ -118,16 +114,9 @@ export function buildSummary(records: readonly ResultRecord[]): Summary {
   for (const r of records) {
     if (r.type !== 'cell') continue;
     const metrics = repeatMetrics(r, transfers.get(key(r.cell, r.repeat)) ?? [], verifications.get(key(r.cell, r.repeat)));
-    const summary = cells.get(r.cell) ?? {
-      cell: r.cell, index: r.cell_index, values: r.values, repeats: [], stats: {}, classes: {},
-      files: 0, ok: 0, failed: 0, silent_drops: 0, recovered_by_retry: 0,
-    };
+    const summary = cells.get(r.cell) ?? { cell: r.cell, index: r.cell_index, values: r.values, repeats: [], stats: {}, classes: {}, ...zeroCounts() };
     summary.repeats.push(metrics);
-    summary.files += metrics.files;
-    summary.ok += metrics.ok;
-    summary.failed += metrics.failed;
-    summary.silent_drops += metrics.silent_drops;
-    summary.recovered_by_retry += metrics.recovered_by_retry;
+    addCounts(summary, metrics);
     addClasses(summary.classes, metrics.classes);
     cells.set(r.cell, summary);
   }
@@ -138,13 +127,9 @@ export function buildSummary(records: readonly ResultRecord[]): Summary {
       if (s) c.stats[m] = s;
     }
   }
-  const overall = { files: 0, ok: 0, failed: 0, recovered_by_retry: 0, silent_drops: 0, failure_rate: 0, classes: {} as Partial<Record<FailureClass, number>> };
+  const overall: Summary['overall'] = { ...zeroCounts(), failure_rate: 0, classes: {} };
   for (const c of list) {
-    overall.files += c.files;
-    overall.ok += c.ok;
-    overall.failed += c.failed;
-    overall.recovered_by_retry += c.recovered_by_retry;
-    overall.silent_drops += c.silent_drops;
+    addCounts(overall, c);
     addClasses(overall.classes, c.classes);
   }
   overall.failure_rate = overall.files > 0 ? overall.failed / overall.files : 0;

@@ -20,9 +20,9 @@ import type { Tool } from '../scenario/scenario-schema.js';
 import { JsonlWriter } from '../records/jsonl-writer.js';
 import { createReportDir, defaultReportDir, writeReportFile } from '../records/report-dir.js';
 import type { TransferRecord, CellRecord } from '../records/transfer-record.js';
-import { buildSummary, type Summary } from '../report/summary.js';
-import { checkThresholds, type ThresholdResult } from '../report/threshold-check.js';
-import { renderSummaryTable, renderThresholds } from '../report/summary-table.js';
+import type { Summary } from '../report/summary.js';
+import type { ThresholdResult } from '../report/threshold-check.js';
+import { writeDerivedReport } from '../records/report-writer.js';
 import { CpTool } from '../transfers/cp-tool.js';
 import { RsyncTool } from '../transfers/rsync-tool.js';
 import { ScpTool } from '../transfers/scp-tool.js';
@@ -225,9 +225,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
   }
   writer.write({ type: 'run_end', ended_at: new Date().toISOString(), outcome });
 
-  const summary = buildSummary(writer.records);
-  const thresholds = checkThresholds(loaded.scenario.thresholds, summary);
-  await writeReportFile(reportDir, 'summary.json', { ...summary, thresholds });
-  await writeReportFile(reportDir, 'summary.txt', `${renderSummaryTable(summary)}\n\n${renderThresholds(thresholds)}\n`);
+  writer.close();
+  const { summary, thresholds } = await writeDerivedReport(reportDir, loaded.scenario.thresholds);
   return { reportDir, plan, summary, thresholds, exitCode: thresholds.every((t) => t.passed) ? 0 : 1 };
 }

@@ -1,0 +1,72 @@
+import type { RunStartRecord } from '../records/transfer-record.js';
+import { HIDDEN_LEGEND_SUFFIX, type ChartSpec } from './chart-specs.js';
+import type { LogExcerpt } from './report-evidence.js';
+import type { failureSamples } from './report-evidence.js';
+import type { Summary } from './summary.js';
+import type { ThresholdResult } from './threshold-check.js';
+
+export interface HtmlReportInput {
+  summary: Summary;
+  thresholds: readonly ThresholdResult[];
+  start: RunStartRecord | undefined;
+  scenarioYaml: string;
+  charts: readonly ChartSpec[];
+  samples: ReturnType<typeof failureSamples>;
+  excerpts: readonly LogExcerpt[];
+  /** Chart.js UMD bundle, inlined so the page needs no network. */
+  chartJs: string;
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** JSON inside <script>: a "</script>" in a string must not end the element. */
+const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
+const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
+const num = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(v >= 100 ? 0 : 2));
+const range = (s: { mean: number; min: number; max: number } | undefined, f: (v: number) => string) =>
+  !s ? '-' : s.min === s.max ? f(s.mean) : `${f(s.mean)} <span class="rng">(${f(s.min)}–${f(s.max)})</span>`;
+
+function summaryTable(summary: Summary): string {
+  const rows = summary.cells.map((c) => `<tr><td>${esc(c.cell)}</td><td>${c.files}</td><td>${c.ok}</td><td class="${c.failed ? 'bad' : ''}">${c.failed}</td><td>${c.recovered_by_retry}</td><td class="${c.silent_drops ? 'bad' : ''}">${c.silent_drops}</td>
+<td>${range(c.stats.failure_rate, pct)}</td><td>${range(c.stats.throughput_mbps, num)}</td><td>${range(c.stats.files_per_s, num)}</td><td>${range(c.stats.p50_ms, num)}</td><td>${range(c.stats.p95_ms, num)}</td><td>${range(c.stats.p99_ms, num)}</td>
+<td>${c.repeats.reduce((n, r) => n + r.sshd_maxstartups_drops, 0)}</td><td>${esc(Object.entries(c.classes).map(([k, v]) => `${k}: ${v}`).join(', ') || '-')}</td></tr>`);
+  const o = summary.overall;
+  return `<table><thead><tr><th>cell</th><th>files</th><th>ok</th><th>failed</th><th>recovered by retry</th><th>silent drops</th><th>failure rate</th><th>MB/s</th><th>files/s</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>sshd drops</th><th>failure classes</th></tr></thead>
+<tbody>${rows.join('\n')}</tbody></table>
+<p>Overall: ${o.files} transfers, ${o.ok} ok, ${o.failed} failed (${pct(o.failure_rate)}), ${o.recovered_by_retry} recovered by retry, ${o.silent_drops} silent drops. Values are means over repeats with min–max in brackets.</p>`;
+}
+
+export function renderHtmlReport(input: HtmlReportInput): string {
+  const { summary, thresholds, start } = input;
+  const env = start?.environment ?? {};
+  const failed = thresholds.filter((t) => !t.passed).length;
+  const sections = [
+    `<h1>xferbench: ${esc(summary.name)}</h1>
+<p class="verdict ${failed ? 'bad' : 'good'}">${thresholds.length === 0 ? 'No thresholds set' : failed ? `${failed} of ${thresholds.length} thresholds failed` : `All ${thresholds.length} thresholds held`}</p>
+<p>${esc(String((start?.scenario as { description?: string } | undefined)?.description ?? ''))}</p>
+<p>Started ${esc(start?.started_at ?? '?')}; ${start?.plan.cells.length ?? 0} cell(s) × ${start?.plan.repeat ?? 0} repeat(s), ${start?.plan.total_transfers ?? 0} transfers.</p>`,
+    `<h2>Machine and tools</h2><table class="kv">${Object.entries(env).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`,
+    `<h2>Summary</h2>${summaryTable(summary)}`,
+    `<h2>Thresholds</h2>${thresholds.length === 0 ? '<p>None set.</p>' : `<ul>${thresholds.map((t) => `<li class="${t.passed ? 'good' : 'bad'}">${t.passed ? 'PASS' : 'FAIL'} <code>${esc(`${t.metric} ${t.condition}`)}</code> [${esc(t.where)}]: actual ${t.actual === null ? 'n/a' : num(t.actual)}</li>`).join('')}</ul>`}`,
+    `<h2>Charts</h2>${input.charts.map((c, i) => `<figure><canvas id="chart-${i}" width="1000" height="520" data-name="${esc(c.name)}"></canvas></figure>`).join('\n')}`,
+    `<h2>Failure samples</h2>${Object.keys(input.samples).length === 0 ? '<p>No transfer printed an error.</p>' : Object.entries(input.samples).map(([cls, list]) => `<h3>${esc(cls)}</h3>${list!.map((s) => `<p class="meta">${esc(s.cell)} · ${esc(s.file)} · attempt ${s.attempt}</p><pre>${esc(s.stderr)}</pre>`).join('')}`).join('\n')}`,
+    `<h2>sshd log around drops and refusals</h2>${input.excerpts.length === 0 ? '<p>No sshd logged a drop, refusal or throttling.</p>' : input.excerpts.map((e) => `<p class="meta">${esc(e.host)} · ${esc(e.cell)} #${e.repeat} (ms on the run clock)</p><pre>${esc(e.lines.join('\n'))}</pre>`).join('\n')}`,
+    `<h2>Scenario</h2><pre>${esc(input.scenarioYaml)}</pre>`,
+  ];
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>xferbench: ${esc(summary.name)}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}
+table{border-collapse:collapse;font-size:13px;margin:1em 0}th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}td:first-child,th:first-child,.kv td{text-align:left}
+.rng{color:#777;font-size:11px}.bad{color:#b00020;font-weight:600}.good{color:#1b7f3b}.verdict{font-size:1.2em}
+pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.meta{color:#555;margin-bottom:0}figure{margin:1em 0}canvas{max-width:100%}
+</style></head><body>
+${sections.join('\n')}
+<script>${input.chartJs.replace(/<\/script/gi, '<\\/script')}</script>
+<script>
+const specs = ${scriptJson(input.charts.map((c) => c.config))};
+Chart.defaults.plugins.legend.labels.filter = (item) => !item.text.endsWith(${scriptJson(HIDDEN_LEGEND_SUFFIX)});
+specs.forEach((config, i) => { new Chart(document.getElementById('chart-' + i), config); });
+</script>
+</body></html>
+`;
+}

@@ -1,0 +1,21 @@
+import type { Summary } from './summary.js';
+import type { ThresholdResult } from './threshold-check.js';
+
+const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
+const num = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(v >= 100 ? 0 : 2));
+
+/** A GitHub Actions job summary (GITHUB_STEP_SUMMARY): the table and the thresholds. */
+export function renderMarkdownSummary(summary: Summary, thresholds: readonly ThresholdResult[], reportDir: string): string {
+  const failed = thresholds.filter((t) => !t.passed);
+  const head = `### xferbench: ${summary.name} ${failed.length === 0 ? '✅' : '❌'}\n\n`;
+  const table = [
+    '| cell | files | ok | failed | silent drops | failure rate (min–max) | MB/s | p95 ms | classes |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...summary.cells.map((c) => {
+      const fr = c.stats.failure_rate;
+      return `| ${c.cell} | ${c.files} | ${c.ok} | ${c.failed} | ${c.silent_drops} | ${pct(fr?.mean)} (${pct(fr?.min)}–${pct(fr?.max)}) | ${num(c.stats.throughput_mbps?.mean)} | ${num(c.stats.p95_ms?.mean)} | ${Object.entries(c.classes).map(([k, v]) => `${k}: ${v}`).join(', ') || '-'} |`;
+    }),
+  ].join('\n');
+  const checks = thresholds.length === 0 ? '' : `\n\n**Thresholds:** ${thresholds.length - failed.length} passed, ${failed.length} failed\n\n${thresholds.map((t) => `- ${t.passed ? '✅' : '❌'} \`${t.metric} ${t.condition}\` [${t.where}]: ${t.actual === null ? 'n/a' : num(t.actual)}`).join('\n')}`;
+  return `${head}${table}${checks}\n\nReport: \`${reportDir}\`\n`;
+}
