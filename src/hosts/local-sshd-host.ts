@@ -11,7 +11,7 @@ import type { HostFiles } from './host-files.js';
 import { LocalHostFiles } from './local-host-files.js';
 import { freePort, loopbackAddressFor } from './loopback-address.js';
 import type { OpenSshVersion } from './openssh-version.js';
-import { childPids, isAlive, signal } from './process-tree.js';
+import { descendantPids, isAlive, signal } from './process-tree.js';
 import { renderSshdConfig } from './sshd-config.js';
 import { SshdLog } from './sshd-log.js';
 import { generateKeyPair } from './ssh-keys.js';
@@ -102,14 +102,15 @@ export class LocalSshdHost implements StartedHost {
   private async terminate(): Promise<void> {
     const pid = this.process.pid;
     if (pid === undefined) return;
-    // Per-connection children left sshd's process group (setsid); end them with the listener.
-    const children = await childPids(pid);
+    // Connection and session processes left sshd's process group (setsid); the server ends of
+    // transfers (rsync --server) sit below them. All of them end with the listener.
+    const tree = await descendantPids(pid);
     signal(-pid, 'SIGTERM');
-    for (const child of children) signal(child, 'SIGTERM');
+    for (const p of tree) signal(p, 'SIGTERM');
     const deadline = Date.now() + STOP_GRACE_MS;
-    while (Date.now() < deadline && [pid, ...children].some(isAlive)) await sleep(20);
+    while (Date.now() < deadline && [pid, ...tree].some(isAlive)) await sleep(20);
     signal(-pid, 'SIGKILL');
-    for (const child of children) signal(child, 'SIGKILL');
+    for (const p of tree.filter(isAlive)) signal(p, 'SIGKILL');
     await this.process;
   }
 }

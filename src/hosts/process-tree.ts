@@ -1,18 +1,19 @@
 import { readdir, readFile } from 'node:fs/promises';
 
 /**
- * Direct children of `pid`, read from /proc (Linux). sshd's per-connection children call
- * setsid(), so they leave sshd's process group and must be found by parent pid instead.
+ * Every descendant of `pid` (children, grandchildren...), read from /proc (Linux). sshd's
+ * per-connection children call setsid(), leaving sshd's process group, and the session's
+ * shell and `rsync --server` sit below them: only the parent chain finds them all.
  * Returns [] where /proc is not available.
  */
-export async function childPids(pid: number): Promise<number[]> {
+export async function descendantPids(pid: number): Promise<number[]> {
   let entries: string[];
   try {
     entries = await readdir('/proc');
   } catch {
     return [];
   }
-  const children: number[] = [];
+  const childrenOf = new Map<number, number[]>();
   await Promise.all(
     entries
       .filter((e) => /^\d+$/.test(e))
@@ -21,13 +22,19 @@ export async function childPids(pid: number): Promise<number[]> {
           const stat = await readFile(`/proc/${e}/stat`, 'utf8');
           // Field 4 (ppid) follows the parenthesised command, which may itself contain spaces.
           const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-          if (ppid === pid) children.push(Number(e));
+          childrenOf.set(ppid, [...(childrenOf.get(ppid) ?? []), Number(e)]);
         } catch {
           // the process ended while we looked
         }
       }),
   );
-  return children;
+  const out: number[] = [];
+  for (let queue = [pid]; queue.length > 0; ) {
+    const next = childrenOf.get(queue.shift()!) ?? [];
+    out.push(...next);
+    queue.push(...next);
+  }
+  return out;
 }
 
 export function isAlive(pid: number): boolean {
