@@ -70,25 +70,25 @@ program
     const controller = abortOnSignals();
     const progress = createProgress(progressMode({ quiet: opts.quiet === true || opts.json === true, isTTY: process.stderr.isTTY }), buildPlan(loaded).totalTransfers);
     const t0 = performance.now();
+    let result;
     try {
-      const result = await runScenario(loaded, {
+      result = await runScenario(loaded, {
         ...(opts.out ? { outDir: opts.out } : {}),
         signal: controller.signal,
         keepState: opts.keepState === true,
         onEvent: (e) => progress.onEvent(e),
       });
-      progress.stop();
-      if (opts.json) {
-        console.log(JSON.stringify({ ...result.summary, thresholds: result.thresholds, report_dir: result.reportDir }, null, 2));
-      } else {
-        console.log(`\n${renderSummaryTable(result.summary)}\n\n${renderThresholds(result.thresholds)}\nreport: ${result.reportDir}/report.html`);
-      }
-      if (opts.junit) await writeFile(opts.junit, renderJunit([{ name: result.summary.name, time: (performance.now() - t0) / 1000, thresholds: result.thresholds }]));
-      await appendStepSummary(result.summary, result.thresholds, result.reportDir);
-      process.exitCode = result.exitCode;
     } finally {
       progress.stop();
     }
+    if (opts.json) {
+      console.log(JSON.stringify({ ...result.summary, thresholds: result.thresholds, report_dir: result.reportDir }, null, 2));
+    } else {
+      console.log(`\n${renderSummaryTable(result.summary)}\n\n${renderThresholds(result.thresholds)}\nreport: ${result.reportDir}/report.html`);
+    }
+    if (opts.junit) await writeFile(opts.junit, renderJunit([{ name: result.summary.name, time: (performance.now() - t0) / 1000, thresholds: result.thresholds }]));
+    await appendStepSummary(result.summary, result.thresholds, result.reportDir);
+    process.exitCode = result.exitCode;
   });
 
 program
