@@ -68,7 +68,7 @@ program
   .action(async (file: string, opts: RunFlags) => {
     const loaded = await loadScenario(file, opts.set);
     const controller = abortOnSignals();
-    const progress = createProgress(progressMode({ quiet: opts.quiet === true || opts.json === true, isTTY: process.stderr.isTTY }), buildPlan(loaded).totalTransfers);
+    const progress = createProgress(progressMode({ quiet: opts.quiet === true || opts.json === true, isTTY: process.stderr.isTTY }));
     const t0 = performance.now();
     let result;
     try {
@@ -103,19 +103,22 @@ program
     const controller = abortOnSignals();
     const out = opts.out ?? `reports/suite-${new Date().toISOString().replace(/[:]/g, '').replace(/\..*$/, 'Z')}`;
     const mode = progressMode({ quiet: opts.quiet === true, isTTY: process.stderr.isTTY });
-    let progress = createProgress('quiet', 0);
-    const result = await runSuite(dir, {
-      outDir: out,
-      sets: opts.set,
-      signal: controller.signal,
-      onScenario: async (file, i, of) => {
-        progress.stop();
-        if (mode !== 'quiet') console.error(`[${i + 1}/${of}] ${file}`);
-        progress = createProgress(mode, buildPlan(await loadScenario(file, opts.set)).totalTransfers);
-      },
-      onEvent: (e) => progress.onEvent(e),
-    });
-    progress.stop();
+    const progress = createProgress(mode);
+    let result;
+    try {
+      result = await runSuite(dir, {
+        outDir: out,
+        sets: opts.set,
+        signal: controller.signal,
+        onScenario: (file, i, of) => {
+          // A bar owns its terminal line; headers go to plain-line logs only.
+          if (mode === 'lines') console.error(`[${i + 1}/${of}] ${file}`);
+        },
+        onEvent: (e) => progress.onEvent(e),
+      });
+    } finally {
+      progress.stop();
+    }
     for (const e of result.entries) console.log(`${e.exitCode === 0 ? 'PASS ' : e.exitCode === 1 ? 'FAIL ' : 'ERROR'}  ${e.scenario}  ${e.error ?? `${e.thresholdsPassed} thresholds passed, ${e.thresholdsFailed} failed`}`);
     console.log(`index: ${result.indexPath}`);
     if (opts.junit) await writeFile(opts.junit, renderJunit(result.junit));

@@ -5,7 +5,7 @@ export { XferbenchError, ScenarioError, SetupError, HostStartError, RunAbortedEr
 
 export { loadScenario, parseScenario, resolveMatrixKey, type LoadedScenario, type MatrixAxis } from './scenario/load-scenario.js';
 export { scenarioSchema, type Scenario, type TransferSpec, type DatasetSpec, type HostSpec, type Tool, type MuxMode } from './scenario/scenario-schema.js';
-export { parseSize, parseBytes, formatBytes, type SizeSpec } from './scenario/size.js';
+export { parseSize, parseBytes, type SizeSpec } from './scenario/size.js';
 export { parseMaxStartups, type MaxStartups, type SshdOptions } from './scenario/sshd-options.js';
 export { parseCondition, THRESHOLD_METRICS, type Threshold, type ThresholdMetric, type Condition } from './scenario/thresholds.js';
 

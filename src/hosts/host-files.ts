@@ -15,5 +15,4 @@ export interface HostFiles {
   prepare(dir: string, subdirs: readonly string[]): Promise<void>;
   /** Every regular file below `dir`, with its relative path, size and SHA-256. */
   scan(dir: string): Promise<ScannedFile[]>;
-  remove(dir: string): Promise<void>;
 }

@@ -1,10 +1,10 @@
+import { mkdir } from 'node:fs/promises';
 import { HostStartError } from '../errors.js';
 import type { HostSpec } from '../scenario/scenario-schema.js';
 import type { HostBackend, HostStartContext, StartedHost } from './host.js';
 import { LocalSshdHost } from './local-sshd-host.js';
 import type { OpenSshVersion } from './openssh-version.js';
 import { requireTool, type OpenSshTools } from './openssh-tools.js';
-import { mkdir } from 'node:fs/promises';
 
 /** The embedded default: every host is an sshd process of this machine on its own loopback address. */
 export class LocalBackend implements HostBackend {

@@ -63,8 +63,4 @@ export class LocalHostFiles implements HostFiles {
       ),
     );
   }
-
-  async remove(dir: string): Promise<void> {
-    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
-  }
 }

@@ -54,6 +54,12 @@ export interface TransferRecord {
   first_failure_class: FailureClass | null;
 }
 
+/** The tool reported success, on the first attempt or after retries. */
+export const succeeded = (t: TransferRecord): boolean => t.status === 'ok' || t.status === 'recovered';
+
+/** Wall time of a transfer, retries and backoff included: what latency figures are made of. */
+export const latencyMs = (t: TransferRecord): number => t.end_ms - t.start_ms;
+
 export type FileVerdict = 'ok' | 'missing' | 'corrupt' | 'extra';
 
 export interface VerificationRecord {

@@ -1,5 +1,5 @@
 import type { ChartConfiguration, ChartDataset } from 'chart.js';
-import type { CellRecord, FailureClass, ResultRecord, TransferRecord } from '../records/transfer-record.js';
+import { latencyMs, succeeded, type CellRecord, type FailureClass, type ResultRecord, type TransferRecord } from '../records/transfer-record.js';
 import type { CellSummary, Summary } from './summary.js';
 
 /**
@@ -142,10 +142,7 @@ const MAX_CDF_POINTS = 200;
 
 export function latencyChart(summary: Summary, transfers: readonly TransferRecord[]): ChartSpec {
   const byCell = new Map<string, number[]>();
-  for (const t of transfers) {
-    if (t.status !== 'ok' && t.status !== 'recovered') continue;
-    byCell.set(t.cell, [...(byCell.get(t.cell) ?? []), t.end_ms - t.start_ms]);
-  }
+  for (const t of transfers.filter(succeeded)) byCell.set(t.cell, [...(byCell.get(t.cell) ?? []), latencyMs(t)]);
   const all: number[] = [];
   const datasets: ChartDataset<'line'>[] = summary.cells.map((c, i) => {
     const sorted = (byCell.get(c.cell) ?? []).sort((a, b) => a - b);

@@ -15,12 +15,14 @@ export interface ProgressDisplay {
   stop(): void;
 }
 
-export function createProgress(mode: ProgressMode, total: number, out: NodeJS.WritableStream = process.stderr, intervalMs = 10_000): ProgressDisplay {
+/** The total comes from the run's 'planned' event; a suite reuses one display, which restarts per scenario. */
+export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream = process.stderr, intervalMs = 10_000): ProgressDisplay {
+  let total = 0;
   let done = 0;
   let failed = 0;
   let bytes = 0;
   let cell = '';
-  const started = performance.now();
+  let started = performance.now();
   const rate = () => {
     const s = (performance.now() - started) / 1000;
     return { s, mbps: bytes / 1e6 / Math.max(s, 1e-3), eta: done > 0 ? (s / done) * (total - done) : Infinity };
@@ -28,6 +30,19 @@ export function createProgress(mode: ProgressMode, total: number, out: NodeJS.Wr
   const line = () => {
     const r = rate();
     return `progress: ${done}/${total} transfers (${((100 * done) / Math.max(total, 1)).toFixed(0)}%), ${failed} failed, cell ${cell}, ${r.mbps.toFixed(1)} MB/s, elapsed ${duration(r.s)}, ETA ${duration(r.eta)}`;
+  };
+  /** Both displays keep the same tallies. */
+  const count = (e: RunEvent) => {
+    if (e.type === 'planned') {
+      total = e.plan.totalTransfers;
+      done = failed = bytes = 0;
+      started = performance.now();
+    }
+    if (e.type === 'cell_start') cell = `${e.cell.id} #${e.repeat}`;
+    if (e.type !== 'transfer') return;
+    done++;
+    if (e.record.status === 'failed') failed++;
+    else if (e.record.status !== 'canceled') bytes += e.record.bytes;
   };
   if (mode === 'quiet') return { onEvent: () => undefined, stop: () => undefined };
 
@@ -37,12 +52,7 @@ export function createProgress(mode: ProgressMode, total: number, out: NodeJS.Wr
     return {
       onEvent(e) {
         if (e.type === 'topology_started') out.write(`hosts up: ${e.hosts.join(', ')} (${e.ms.toFixed(0)} ms)\n`);
-        if (e.type === 'cell_start') cell = `${e.cell.id} #${e.repeat}`;
-        if (e.type === 'transfer') {
-          done++;
-          if (e.record.status === 'failed') failed++;
-          else if (e.record.status !== 'canceled') bytes += e.record.bytes;
-        }
+        count(e);
         if (e.type === 'cell_end') {
           const r = e.record;
           const drops = Object.values(r.sshd).reduce((n, h) => n + h.maxstartups_drops, 0);
@@ -57,15 +67,11 @@ export function createProgress(mode: ProgressMode, total: number, out: NodeJS.Wr
     { format: '{cell} |{bar}| {value}/{total} transfers | {failed} failed | {mbps} MB/s | ETA {eta_formatted}', hideCursor: true, stream: out, etaBuffer: 200 },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0, { cell: 'starting hosts', failed: 0, mbps: '0.0' });
+  bar.start(0, 0, { cell: 'starting hosts', failed: 0, mbps: '0.0' });
   return {
     onEvent(e) {
-      if (e.type === 'cell_start') cell = `${e.cell.id} #${e.repeat}`;
-      if (e.type === 'transfer') {
-        done++;
-        if (e.record.status === 'failed') failed++;
-        else if (e.record.status !== 'canceled') bytes += e.record.bytes;
-      }
+      count(e);
+      if (e.type === 'planned') bar.setTotal(total);
       bar.update(done, { cell, failed, mbps: rate().mbps.toFixed(1) });
     },
     stop: () => bar.stop(),

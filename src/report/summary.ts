@@ -1,4 +1,4 @@
-import type { CellRecord, FailureClass, ResultRecord, TransferRecord, VerificationRecord } from '../records/transfer-record.js';
+import { latencyMs, succeeded, type CellRecord, type FailureClass, type ResultRecord, type TransferRecord, type VerificationRecord } from '../records/transfer-record.js';
 import { percentile, spread, type Spread } from './statistics.js';
 
 /** Transfer outcomes, counted the same way for a repeat, a cell and the whole run. */
@@ -68,11 +68,11 @@ function addClasses(into: Partial<Record<FailureClass, number>>, add: Partial<Re
 
 export function repeatMetrics(cell: CellRecord, transfers: readonly TransferRecord[], verification: VerificationRecord | undefined): RepeatMetrics {
   const files = cell.files;
-  const failed = transfers.filter((t) => t.status === 'failed').length;
+  const failed = cell.failed;
   const intact = verification ? verification.counts.ok : 0;
   const okBytes = cell.bytes_ok;
   const wallS = Math.max(cell.end_ms - cell.start_ms, 1e-3) / 1000;
-  const latencies = transfers.filter((t) => t.status === 'ok' || t.status === 'recovered').map((t) => t.end_ms - t.start_ms);
+  const latencies = transfers.filter(succeeded).map(latencyMs);
   const hosts = Object.values(cell.sshd);
   return {
     repeat: cell.repeat,

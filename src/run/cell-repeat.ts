@@ -6,7 +6,7 @@ import type { OpenSshTools } from '../hosts/openssh-tools.js';
 import { diffCounters, type SshdCounters } from '../hosts/sshd-log.js';
 import type { StartedTopology } from '../hosts/topology.js';
 import type { PlanCell } from '../plan/plan.js';
-import type { CellRecord, TransferRecord } from '../records/transfer-record.js';
+import { succeeded, type CellRecord, type TransferRecord } from '../records/transfer-record.js';
 import { MuxSession } from '../transfers/mux-session.js';
 import { runTransferPool } from '../transfers/transfer-pool.js';
 import { sshOptions } from '../transfers/ssh-invocation.js';
@@ -128,7 +128,7 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
     end_ms: end,
     files: transfers.length,
     bytes_ok: [...verdicts].filter(([, v]) => v === 'ok').reduce((n, [p]) => n + (byPath.get(p) ?? 0), 0),
-    ok: transfers.filter((r) => r.status === 'ok' || r.status === 'recovered').length,
+    ok: transfers.filter(succeeded).length,
     failed: transfers.filter((r) => r.status === 'failed').length,
     recovered: transfers.filter((r) => r.status === 'recovered').length,
     canceled: transfers.filter((r) => r.status === 'canceled').length,

@@ -31,6 +31,7 @@ import type { TransferTool } from '../transfers/transfer-tool.js';
 import { runCellRepeat, type PlacedDataset } from './cell-repeat.js';
 
 export type RunEvent =
+  | { type: 'planned'; plan: Plan }
   | { type: 'topology_started'; hosts: string[]; ms: number }
   | { type: 'cell_start'; cell: PlanCell; repeat: number; of: number }
   | { type: 'transfer'; record: TransferRecord }
@@ -136,6 +137,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
   };
   await preflight(plan, tools, backendOf, loaded.file);
   checkAborted(signal);
+  options.onEvent?.({ type: 'planned', plan });
 
   const reportDir = await createReportDir(options.outDir ?? defaultReportDir(plan.name));
   using writer = new JsonlWriter(join(reportDir, 'results.jsonl'));
@@ -152,8 +154,6 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
     environment: environment(tools),
   });
 
-  let outcome: 'completed' | 'aborted' | 'error' = 'error';
-  let error: string | undefined;
   try {
     await using state = await createStateDir();
     state.keep = options.keepState === true;
@@ -215,15 +215,12 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
         }
       }
     }
-    outcome = 'completed';
   } catch (e) {
-    outcome = signal?.aborted ? 'aborted' : 'error';
-    error = (e as Error).message;
-    writer.write({ type: 'run_end', ended_at: new Date().toISOString(), outcome, error });
+    writer.write({ type: 'run_end', ended_at: new Date().toISOString(), outcome: signal?.aborted ? 'aborted' : 'error', error: (e as Error).message });
     if (signal?.aborted) throw new RunAbortedError(`run interrupted; every host and ssh master it started was stopped. Partial results: ${reportDir}`);
     throw e;
   }
-  writer.write({ type: 'run_end', ended_at: new Date().toISOString(), outcome });
+  writer.write({ type: 'run_end', ended_at: new Date().toISOString(), outcome: 'completed' });
 
   writer.close();
   const { summary, thresholds } = await writeDerivedReport(reportDir, loaded.scenario.thresholds);

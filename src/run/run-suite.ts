@@ -19,7 +19,7 @@ export interface SuiteOptions extends Omit<RunOptions, 'outDir'> {
   outDir: string;
   sets?: string[];
   /** Called before each scenario starts. */
-  onScenario?: (file: string, index: number, of: number) => void | Promise<void>;
+  onScenario?: (file: string, index: number, of: number) => void;
 }
 
 /** Runs every scenario file of a folder, one after another, each into its own report folder. */
@@ -38,7 +38,7 @@ export async function runSuite(dir: string, options: SuiteOptions): Promise<Suit
     const name = basename(f, extname(f));
     const t0 = performance.now();
     try {
-      await options.onScenario?.(file, i, files.length);
+      options.onScenario?.(file, i, files.length);
       const loaded = await loadScenario(file, options.sets ?? []);
       const result = await runScenario(loaded, { ...options, outDir: join(out, name) });
       const failed = result.thresholds.filter((t) => !t.passed).length;

@@ -36,14 +36,3 @@ export function parseSize(text: string | number): SizeSpec | string {
   const bytes = parseBytes(text);
   return typeof bytes === 'string' ? bytes : { kind: 'fixed', bytes };
 }
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i++;
-  }
-  return `${i === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${units[i]}`;
-}

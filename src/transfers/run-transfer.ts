@@ -103,8 +103,3 @@ function toRecord(job: TransferJob, cell: string, repeat: number, attempts: Atte
     first_failure_class: firstFailure?.failure_class ?? null,
   };
 }
-
-/** Wall time of a successful transfer's last attempt; what latency percentiles are made of. */
-export function transferLatencyMs(record: TransferRecord): number {
-  return record.end_ms - record.start_ms;
-}

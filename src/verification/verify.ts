@@ -1,6 +1,6 @@
 import type { Manifest } from '../dataset/dataset.js';
 import type { ScannedFile } from '../hosts/host-files.js';
-import type { FileVerdict, TransferRecord, VerificationRecord } from '../records/transfer-record.js';
+import { succeeded, type FileVerdict, type TransferRecord, type VerificationRecord } from '../records/transfer-record.js';
 
 /**
  * Compares what arrived with the manifest: every expected file is ok, missing or corrupt (size
@@ -32,6 +32,6 @@ export function verifyDestination(manifest: Manifest, found: readonly ScannedFil
 /** The bug users hunt: the tool said it succeeded, yet the file is not there intact. */
 export function silentDrops(transfers: readonly TransferRecord[], verdicts: ReadonlyMap<string, FileVerdict>): string[] {
   return transfers
-    .filter((t) => (t.status === 'ok' || t.status === 'recovered') && verdicts.get(t.file) !== 'ok')
+    .filter((t) => succeeded(t) && verdicts.get(t.file) !== 'ok')
     .map((t) => t.file);
 }

@@ -149,7 +149,8 @@ describe('progress', () => {
     const out = new PassThrough();
     let text = '';
     out.on('data', (b) => (text += String(b)));
-    const p = createProgress('lines', 160, out, 20);
+    const p = createProgress('lines', out, 20);
+    p.onEvent({ type: 'planned', plan: { totalTransfers: 160 } as never });
     const transfers = records.filter((r) => r.type === 'transfer');
     for (const r of transfers.slice(0, 80)) p.onEvent({ type: 'transfer', record: r as never });
     await new Promise((r) => setTimeout(r, 60));
