@@ -1,19 +1,8 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive, signal } from './process-tree.js';
+import { isAlive, processesUsing, signal } from './process-tree.js';
 import { EXTRA_DIRS_FILE, OWNER_FILE, stateBase } from './state-dir.js';
-
-/** Processes whose command line mentions one of `paths` (sshd -f <state>/..., ssh ControlPath=<dir>/...). */
-async function processesUsing(paths: readonly string[]): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (paths.some((p) => cmdline.includes(p))) pids.push(Number(entry));
-  }
-  return pids;
-}
 
 /**
  * Stops what an interrupted run (killed with SIGKILL, a crashed machine) left behind: its sshd

@@ -2,7 +2,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import { HostStartError } from '../errors.js';
 import type { HostSpec } from '../scenario/scenario-schema.js';
@@ -11,7 +10,7 @@ import type { HostFiles } from './host-files.js';
 import { LocalHostFiles } from './local-host-files.js';
 import { freePort, loopbackAddressFor } from './loopback-address.js';
 import type { OpenSshVersion } from './openssh-version.js';
-import { descendantPids, isAlive, signal } from './process-tree.js';
+import { killTree, processesUsing, signal } from './process-tree.js';
 import { renderSshdConfig } from './sshd-config.js';
 import { SshdLog } from './sshd-log.js';
 import { generateKeyPair } from './ssh-keys.js';
@@ -23,7 +22,7 @@ export interface LocalSshdOptions {
 }
 
 const READY_TIMEOUT_MS = 10_000;
-const STOP_GRACE_MS = 2_000;
+const STOP_WAIT_MS = 2_000;
 
 /** A real sshd process on a loopback address, in the foreground (-D -e) so its log is ours. */
 export class LocalSshdHost implements StartedHost {
@@ -39,6 +38,8 @@ export class LocalSshdHost implements StartedHost {
     readonly log: SshdLog,
     readonly sshdConfig: string,
     private readonly process: ResultPromise,
+    /** The host's folder: keys, config, data. */
+    private readonly dir: string,
   ) {}
 
   static async start(name: string, index: number, spec: HostSpec, ctx: HostStartContext, opts: LocalSshdOptions): Promise<LocalSshdHost> {
@@ -82,7 +83,7 @@ export class LocalSshdHost implements StartedHost {
       });
       const ready = await waitForListening(proc, log, endpoint);
       if (ready === true) {
-        return new LocalSshdHost(name, endpoint, user, [hostKey.publicKey.split(' ').slice(0, 2).join(' ')], dataRoot, log, config, proc);
+        return new LocalSshdHost(name, endpoint, user, [hostKey.publicKey.split(' ').slice(0, 2).join(' ')], dataRoot, log, config, proc, dir);
       }
       lastError = ready;
       if (!/already in use|Cannot bind/i.test(ready)) break;
@@ -103,14 +104,13 @@ export class LocalSshdHost implements StartedHost {
     const pid = this.process.pid;
     if (pid === undefined) return;
     // Connection and session processes left sshd's process group (setsid); the server ends of
-    // transfers (rsync --server) sit below them. All of them end with the listener.
-    const tree = await descendantPids(pid);
-    signal(-pid, 'SIGTERM');
-    for (const p of tree) signal(p, 'SIGTERM');
-    const deadline = Date.now() + STOP_GRACE_MS;
-    while (Date.now() < deadline && [pid, ...tree].some(isAlive)) await sleep(20);
-    signal(-pid, 'SIGKILL');
-    for (const p of tree.filter(isAlive)) signal(p, 'SIGKILL');
+    // transfers (rsync --server) sit below them. A host's processes hold nothing worth a
+    // graceful exit once the run is done with it.
+    await killTree(pid, STOP_WAIT_MS);
+    // A session whose connection already closed (its client was killed by the same Ctrl-C)
+    // leaves its rsync --server to init while it drains: no walk from sshd finds it, but its
+    // command line names this host's folder.
+    for (const p of await processesUsing([`${this.dir}/`])) signal(p, 'SIGKILL');
     await this.process;
   }
 }

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Every descendant of `pid` (children, grandchildren...), read from /proc (Linux). sshd's
@@ -37,13 +39,51 @@ export async function descendantPids(pid: number): Promise<number[]> {
   return out;
 }
 
+/** True while the process exists and is not a zombie (a zombie holds nothing but its pid). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return true; // no /proc: kill(0) is all we know
+  }
+}
+
+/**
+ * Stops `pid` and everything below it. The tree is frozen first (SIGSTOP, walked again until
+ * no new process appears), because a process forked between a walk and a signal would escape,
+ * and once its parent is gone it is re-parented to init and no walk finds it. Then all get SIGKILL.
+ */
+export async function killTree(pid: number, waitMs: number): Promise<void> {
+  const frozen = new Set<number>([pid]);
+  signal(pid, 'SIGSTOP');
+  for (let round = 0; round < 20; round++) {
+    const fresh = (await descendantPids(pid)).filter((p) => !frozen.has(p));
+    if (fresh.length === 0) break;
+    for (const p of fresh) {
+      signal(p, 'SIGSTOP');
+      frozen.add(p);
+    }
+  }
+  for (const p of frozen) signal(p, 'SIGKILL');
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline && [...frozen].some(isAlive)) await sleep(10);
+}
+
+/** Processes whose command line mentions one of `paths` (sshd -f <state>/..., ssh ControlPath=<dir>/...). */
+export async function processesUsing(paths: readonly string[]): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (paths.some((p) => cmdline.includes(p))) pids.push(Number(entry));
+  }
+  return pids;
 }
 
 export function signal(pid: number, sig: NodeJS.Signals): void {
