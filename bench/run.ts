@@ -43,7 +43,7 @@ const RAISED = { MaxStartups: '2000', MaxSessions: 2000 };
 async function topologyStart(): Promise<void> {
   const times: number[] = [];
   for (let i = 0; i < 20; i++) {
-    await using topo = await startTopology(backend, { target: { sshd: {} }, head: { sshd: {} }, worker: { sshd: {} } }, ctx, `start-${i}`);
+    await using topo = await startTopology(backend, { target: { sshd: {} }, head: { sshd: {} }, worker: { sshd: {} } }, ctx, { dirName: `start-${i}` });
     times.push(topo.startMs);
   }
   row('local topology start, 3 hosts (20 runs)', `median ${median(times).toFixed(0)} ms, p95 ${percentile(times, 95)!.toFixed(0)} ms`, 'median < 300 ms', median(times) < 300);
@@ -58,7 +58,7 @@ async function writeSource(topo: StartedTopology, files: number, size: string) {
 
 /** The same N rsyncs, launched by xferbench's transfer pool and by a shell loop, alternating. */
 async function overhead(): Promise<void> {
-  await using topo = await startTopology(backend, { target: { sshd: RAISED } }, ctx, 'overhead');
+  await using topo = await startTopology(backend, { target: { sshd: RAISED } }, ctx, { dirName: 'overhead' });
   const rsync = new RsyncTool(tools.rsync!);
   const options = sshOptions({ configPath: topo.client.sshConfigPath, via: [], mux: 'off', controlDir: '/nonexistent', extra: {} });
   const scratch = join(state.path, 'scratch');
@@ -134,7 +134,7 @@ class LoopWatch {
 
 /** Many transfers at high concurrency: the event loop must stay responsive and memory bounded. */
 async function scale(name: string, tool: TransferTool, total: number, concurrency: number): Promise<void> {
-  await using topo = await startTopology(backend, { target: { sshd: RAISED } }, ctx, `scale-${name}`);
+  await using topo = await startTopology(backend, { target: { sshd: RAISED } }, ctx, { dirName: `scale-${name}` });
   const { plan, dir } = await writeSource(topo, total, '4KiB');
   const controlDir = join(state.path, `mux-${name}`);
   const options = sshOptions({ configPath: topo.client.sshConfigPath, via: [], mux: tool.usesSsh ? 'warm' : 'off', controlDir, extra: {} });

@@ -23,8 +23,18 @@ export interface StartedHost extends AsyncDisposable {
   readonly files: HostFiles;
   readonly log: SshdLog;
   readonly sshdConfig: string;
+  /**
+   * Where the topology's other hosts reach this one (a container's address on the run's network).
+   * Absent for local hosts, which everyone reaches at `endpoint`.
+   */
+  readonly innerEndpoint?: HostEndpoint;
+  /** Runs a command inside this host instead of on the machine (container hosts that act as clients). */
+  readonly exec?: CommandWrapper;
   stop(): Promise<void>;
 }
+
+/** Turns a command for this machine into one that runs it inside a host, bounded by `timeoutMs`. */
+export type CommandWrapper = (command: { file: string; args: string[]; input?: string }, timeoutMs?: number) => { file: string; args: string[]; input?: string };
 
 /** What every backend gets to start a host. */
 export interface HostStartContext {
@@ -37,10 +47,21 @@ export interface HostStartContext {
   signal?: AbortSignal;
 }
 
+export interface HostStartOptions {
+  /** Folders of this machine the host must see at the same path (client hosts: datasets, ControlPath sockets). */
+  mounts?: readonly string[];
+}
+
+/** Hosts of one topology, and what they share (a container network); disposing it releases that. */
+export interface HostGroup extends AsyncDisposable {
+  start(name: string, index: number, spec: HostSpec, options?: HostStartOptions): Promise<StartedHost>;
+}
+
 /** Starts hosts of one kind (local sshd processes, containers). */
 export interface HostBackend {
   readonly kind: 'local' | 'container';
   /** The sshd version hosts will run, for keyword checks before anything starts. */
   sshdVersion(): Promise<OpenSshVersion>;
-  start(name: string, index: number, spec: HostSpec, ctx: HostStartContext): Promise<StartedHost>;
+  /** Opens a topology; its hosts are started through the group and stopped before it is disposed. */
+  open(ctx: HostStartContext): Promise<HostGroup>;
 }

@@ -2,7 +2,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive, processesUsing, signal } from './process-tree.js';
-import { EXTRA_DIRS_FILE, OWNER_FILE, stateBase } from './state-dir.js';
+import { ENGINE_DIR_PREFIX, EXTRA_DIRS_FILE, OWNER_FILE, stateBase } from './state-dir.js';
 
 /**
  * Stops what an interrupted run (killed with SIGKILL, a crashed machine) left behind: its sshd
@@ -12,7 +12,7 @@ export async function cleanLeftovers(base = stateBase()): Promise<{ processes: n
   let processes = 0;
   let dirs = 0;
   for (const name of await readdir(base).catch(() => [] as string[])) {
-    if (!name.startsWith('run-')) continue;
+    if (!name.startsWith('run-') && !name.startsWith(ENGINE_DIR_PREFIX)) continue;
     const dir = join(base, name);
     const owner = Number((await readFile(join(dir, OWNER_FILE), 'utf8').catch(() => '')).trim());
     if (owner && owner !== process.pid && isAlive(owner)) continue;

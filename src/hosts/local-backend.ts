@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { HostStartError } from '../errors.js';
 import type { HostSpec } from '../scenario/scenario-schema.js';
-import type { HostBackend, HostStartContext, StartedHost } from './host.js';
+import type { HostBackend, HostGroup, HostStartContext, StartedHost } from './host.js';
 import { LocalSshdHost } from './local-sshd-host.js';
 import type { OpenSshVersion } from './openssh-version.js';
 import { requireTool, type OpenSshTools } from './openssh-tools.js';
@@ -19,7 +19,15 @@ export class LocalBackend implements HostBackend {
     return this.tools.sshdVersion ?? this.tools.sshVersion;
   }
 
-  async start(name: string, index: number, spec: HostSpec, ctx: HostStartContext): Promise<StartedHost> {
+  async open(ctx: HostStartContext): Promise<HostGroup> {
+    return {
+      start: (name, index, spec) => this.start(name, index, spec, ctx),
+      // Local hosts share nothing beyond the machine.
+      [Symbol.asyncDispose]: async () => undefined,
+    };
+  }
+
+  private async start(name: string, index: number, spec: HostSpec, ctx: HostStartContext): Promise<StartedHost> {
     if (process.getuid?.() === 0) {
       // sshd running as root insists on its privilege separation directory (made by the
       // system service on a normal boot, absent in containers and CI images).

@@ -1,5 +1,4 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
@@ -8,6 +7,7 @@ import type { HostSpec } from '../scenario/scenario-schema.js';
 import type { HostStartContext, StartedHost, HostEndpoint } from './host.js';
 import type { HostFiles } from './host-files.js';
 import { LocalHostFiles } from './local-host-files.js';
+import { loginAccount } from './login-account.js';
 import { freePort, loopbackAddressFor } from './loopback-address.js';
 import type { OpenSshVersion } from './openssh-version.js';
 import { killTree, processesUsing, signal } from './process-tree.js';
@@ -51,7 +51,7 @@ export class LocalSshdHost implements StartedHost {
     // restrict: no pty, agent or X11; port-forwarding stays so this host can serve as a jump host.
     await writeFile(authorizedKeys, `restrict,port-forwarding ${ctx.clientKey.publicKey}\n`, { mode: 0o600 });
     const address = await loopbackAddressFor(index);
-    const user = userInfo().username;
+    const user = loginAccount().name;
     const configPath = join(dir, 'sshd_config');
 
     let lastError = '';

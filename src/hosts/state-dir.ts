@@ -23,6 +23,8 @@ export async function unsafeAncestor(path: string, uid: number, home: string): P
 }
 
 export const OWNER_FILE = 'owner.pid';
+/** Folders of a private container engine service live beside run folders, so `clean` finds them too. */
+export const ENGINE_DIR_PREFIX = 'engine-';
 /** Extra directories of the run (outside the state dir) that `clean` must also look for. */
 export const EXTRA_DIRS_FILE = 'extra-dirs';
 

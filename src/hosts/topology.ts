@@ -1,30 +1,60 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostSpec } from '../scenario/scenario-schema.js';
-import type { HostBackend, HostStartContext, StartedHost } from './host.js';
+import type { CommandWrapper, HostBackend, HostStartContext, StartedHost } from './host.js';
 import type { HostFiles } from './host-files.js';
 import { LocalHostFiles } from './local-host-files.js';
-import { renderKnownHosts, renderSshClientConfig } from './ssh-client-config.js';
+import { renderKnownHosts, renderSshClientConfig, type ClientHostEntry } from './ssh-client-config.js';
 
-/** Where transfers are launched from (this machine for now) and its ssh configuration. */
+/** Where transfers are launched from (this machine, or a client container) and its ssh configuration. */
 export interface ClientSide {
+  /** `machine`, or the host the client runs in. */
+  readonly name: string;
   files: HostFiles;
   /** Directory on the client for datasets (push sources, pull destinations). */
   dataRoot: string;
   /** ssh_config passed with -F: host aliases, the run key, the generated known_hosts. */
   sshConfigPath: string;
   knownHostsPath: string;
+  /** Runs client commands inside a container; absent on the machine. */
+  exec?: CommandWrapper;
+  /** The ssh program to name in commands (a client container uses its own). */
+  ssh?: string;
+  /** Config aliases for a route: hops past the first are reached from inside the topology's network. */
+  route(to: string, via: readonly string[]): { to: string; via: string[] };
 }
 
 /** All hosts of one topology, started together and stopped together. */
 export interface StartedTopology extends AsyncDisposable {
   readonly hosts: ReadonlyMap<string, StartedHost>;
+  /** The first client side; every one when transfers are launched from several client containers. */
   readonly client: ClientSide;
+  readonly clients: readonly ClientSide[];
   /** Milliseconds the start took (hosts in parallel, configs written). */
   readonly startMs: number;
   host(name: string): StartedHost;
+  /** The started hosts behind a scenario host: itself, or NAME-1..NAME-K for `count: K`. */
+  replicas(name: string): string[];
   stop(): Promise<void>;
 }
+
+export interface TopologyOptions {
+  /** Folder name below the run's state folder; each topology of a run gets its own. */
+  dirName?: string;
+  /** With `client: container`: the scenario host whose containers launch transfers. */
+  clientHost?: string;
+  /** More folders client containers must see at the same path (ControlPath sockets). */
+  sharedDirs?: readonly string[];
+}
+
+/** Host names after `count` is expanded. */
+export function replicaNames(name: string, spec: Pick<HostSpec, 'count'>): string[] {
+  const count = spec.count ?? 1;
+  return count === 1 ? [name] : Array.from({ length: count }, (_, i) => `${name}-${i + 1}`);
+}
+
+/** The alias of a host as reached from inside the topology's network (another host, a jump hop). */
+export const innerAlias = (name: string) => `${name}+net`;
 
 /**
  * Starts every host in parallel. If any fails, the ones already started are stopped before the
@@ -34,48 +64,73 @@ export async function startTopology(
   backend: HostBackend,
   specs: Readonly<Record<string, HostSpec>>,
   ctx: HostStartContext,
-  dirName = 'topology',
+  options: TopologyOptions = {},
 ): Promise<StartedTopology> {
   const t0 = performance.now();
-  const names = Object.keys(specs);
   // Each topology of a run gets its own folder: hosts never reuse another topology's keys or data.
-  const clientDir = join(ctx.stateDir, dirName);
-  const hostCtx = { ...ctx, stateDir: clientDir };
-  const results = await Promise.allSettled(names.map((name, i) => backend.start(name, i, specs[name]!, hostCtx)));
+  const topologyDir = join(ctx.stateDir, options.dirName ?? 'topology');
+  // Client data is shared by every topology of a run, so a push dataset is generated once.
+  const dataRoot = join(ctx.stateDir, 'client-data');
+  const insideDir = join(topologyDir, 'client-in-container');
+  await mkdir(dataRoot, { recursive: true, mode: 0o700 });
+  await mkdir(insideDir, { recursive: true, mode: 0o700 });
+  const replicas = new Map(Object.entries(specs).map(([name, spec]) => [name, replicaNames(name, spec)]));
+  const starts = [...replicas].flatMap(([name, names]) => names.map((n) => ({ n, spec: specs[name]!, client: name === options.clientHost })));
+
+  const group = await backend.open({ ...ctx, stateDir: topologyDir });
+  const results = await Promise.allSettled(
+    starts.map(({ n, spec, client }, i) => group.start(n, i, spec, client ? { mounts: [dataRoot, insideDir, ...(options.sharedDirs ?? [])] } : {})),
+  );
   const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const stop = async () => {
+    await Promise.allSettled(started.map((h) => h.stop()));
+    await group[Symbol.asyncDispose]();
+  };
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
-    await Promise.allSettled(started.map((h) => h.stop()));
+    await stop();
     throw failed.reason;
   }
   const hosts = new Map(started.map((h) => [h.name, h]));
-  const stop = async () => {
-    await Promise.allSettled(started.map((h) => h.stop()));
-  };
   try {
-    // Client data is shared by every topology of a run, so a push dataset is generated once.
-    const dataRoot = join(ctx.stateDir, 'client-data');
-    await mkdir(clientDir, { recursive: true, mode: 0o700 });
-    await mkdir(dataRoot, { recursive: true, mode: 0o700 });
-    const knownHostsPath = join(clientDir, 'known_hosts');
-    const sshConfigPath = join(clientDir, 'ssh_config');
-    const entries = started.map((h) => ({ alias: h.name, address: h.endpoint.address, port: h.endpoint.port, user: h.user, hostKeys: [...h.hostKeys] }));
-    await writeFile(knownHostsPath, renderKnownHosts(entries), { mode: 0o600 });
-    await writeFile(
-      sshConfigPath,
-      renderSshClientConfig({ hosts: entries, identityFile: ctx.clientKey.privatePath, knownHostsFile: knownHostsPath }),
-      { mode: 0o600 },
-    );
-    const client: ClientSide = { files: new LocalHostFiles(), dataRoot, sshConfigPath, knownHostsPath };
+    const entry = (h: StartedHost, alias: string, at = h.endpoint): ClientHostEntry => ({ alias, address: at.address, port: at.port, user: h.user, hostKeys: [...h.hostKeys] });
+    const machineEntries = started.flatMap((h) => [entry(h, h.name), ...(h.innerEndpoint ? [entry(h, innerAlias(h.name), h.innerEndpoint)] : [])]);
+    const machine = await writeClientConfig(topologyDir, machineEntries, ctx.clientKey.privatePath);
+    const machineClient: ClientSide = {
+      name: 'machine',
+      files: new LocalHostFiles(),
+      dataRoot,
+      ...machine,
+      route: (to, via) => {
+        const inner = (n: string) => (hosts.get(n)?.innerEndpoint ? innerAlias(n) : n);
+        const hops = via.map((v, i) => (i === 0 ? v : inner(v)));
+        return { to: via.length > 0 ? inner(to) : to, via: hops };
+      },
+    };
+    let clients: ClientSide[] = [machineClient];
+    if (options.clientHost) {
+      // Inside the network every host is reached at its container address; the client key is
+      // copied where the client containers see it.
+      const key = join(insideDir, 'client_ed25519');
+      await copyFile(ctx.clientKey.privatePath, key);
+      const inside = await writeClientConfig(insideDir, started.map((h) => entry(h, h.name, h.innerEndpoint ?? h.endpoint)), key);
+      clients = (replicas.get(options.clientHost) ?? []).map((n) => {
+        const h = hosts.get(n)!;
+        if (!h.exec) throw new Error(`host "${n}" cannot launch transfers: its backend does not run commands inside hosts`);
+        return { name: n, files: new LocalHostFiles(), dataRoot, ...inside, exec: h.exec, ssh: 'ssh', route: (to, via) => ({ to, via: [...via] }) };
+      });
+    }
     return {
       hosts,
-      client,
+      client: clients[0]!,
+      clients,
       startMs: performance.now() - t0,
       host(name) {
         const h = hosts.get(name);
         if (!h) throw new Error(`no host "${name}" in this topology`);
         return h;
       },
+      replicas: (name) => replicas.get(name) ?? [name],
       stop,
       [Symbol.asyncDispose]: stop,
     };
@@ -83,4 +138,12 @@ export async function startTopology(
     await stop();
     throw e;
   }
+}
+
+async function writeClientConfig(dir: string, entries: ClientHostEntry[], identityFile: string): Promise<{ sshConfigPath: string; knownHostsPath: string }> {
+  const knownHostsPath = join(dir, 'known_hosts');
+  const sshConfigPath = join(dir, 'ssh_config');
+  await writeFile(knownHostsPath, renderKnownHosts(entries), { mode: 0o600 });
+  await writeFile(sshConfigPath, renderSshClientConfig({ hosts: entries, identityFile, knownHostsFile: knownHostsPath }), { mode: 0o600 });
+  return { sshConfigPath, knownHostsPath };
 }

@@ -20,6 +20,8 @@ export interface TopologyGroup {
   key: string;
   backend: Scenario['backend'];
   hosts: Scenario['hosts'];
+  /** With `client: container`: the host whose containers launch the transfers. */
+  clientHost?: string;
   cells: PlanCell[];
 }
 
@@ -74,12 +76,14 @@ export function buildPlan(loaded: LoadedScenario): Plan {
       return;
     }
     const scenario = parsed.data;
+    const clientHost = scenario.client === 'container' ? scenario.transfer.from : undefined;
     cells.push({
       index,
       id: cellId(values),
       values,
       scenario,
-      topologyKey: stableJson({ backend: scenario.backend, hosts: scenario.hosts }),
+      // Client containers get the client's folders mounted, so which host that is shapes the topology.
+      topologyKey: stableJson({ backend: scenario.backend, hosts: scenario.hosts, clientHost: clientHost ?? null }),
       datasetKey: stableJson(scenario.dataset),
     });
   });
@@ -91,6 +95,7 @@ export function buildPlan(loaded: LoadedScenario): Plan {
       key: cell.topologyKey,
       backend: cell.scenario.backend,
       hosts: cell.scenario.hosts,
+      ...(cell.scenario.client === 'container' && cell.scenario.transfer.from ? { clientHost: cell.scenario.transfer.from } : {}),
       cells: [],
     };
     group.cells.push(cell);

@@ -39,6 +39,7 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream = 
       started = performance.now();
     }
     if (e.type === 'cell_start') cell = `${e.cell.id} #${e.repeat}`;
+    if (e.type === 'notice') cell = e.message.slice(0, 60);
     if (e.type !== 'transfer') return;
     done++;
     if (e.record.status === 'failed') failed++;
@@ -52,6 +53,7 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream = 
     return {
       onEvent(e) {
         if (e.type === 'topology_started') out.write(`hosts up: ${e.hosts.join(', ')} (${e.ms.toFixed(0)} ms)\n`);
+        if (e.type === 'notice') out.write(`${e.message}\n`);
         count(e);
         if (e.type === 'cell_end') {
           const r = e.record;

@@ -4,13 +4,14 @@ import type { DatasetPlan, Manifest } from '../dataset/dataset.js';
 import type { HostFiles } from '../hosts/host-files.js';
 import type { OpenSshTools } from '../hosts/openssh-tools.js';
 import { diffCounters, type SshdCounters } from '../hosts/sshd-log.js';
-import type { StartedTopology } from '../hosts/topology.js';
+import type { OpenSshVersion } from '../hosts/openssh-version.js';
+import type { ClientSide, StartedTopology } from '../hosts/topology.js';
 import type { PlanCell } from '../plan/plan.js';
 import { succeeded, type CellRecord, type TransferRecord } from '../records/transfer-record.js';
-import { MuxSession } from '../transfers/mux-session.js';
+import { MuxSession, type MuxStatus } from '../transfers/mux-session.js';
 import { runTransferPool } from '../transfers/transfer-pool.js';
 import { sshOptions } from '../transfers/ssh-invocation.js';
-import type { Endpoint, TransferTool } from '../transfers/transfer-tool.js';
+import type { Endpoint, SshInvocation, TransferTool } from '../transfers/transfer-tool.js';
 import { silentDrops, verifyDestination } from '../verification/verify.js';
 import type { VerificationRecord } from '../records/transfer-record.js';
 
@@ -29,6 +30,8 @@ export interface CellRepeatInput {
   dataset: PlacedDataset;
   tool: TransferTool;
   tools: OpenSshTools;
+  /** ssh version of the client side (the machine's, or the client container's). */
+  clientVersion: OpenSshVersion;
   clock: () => number;
   /** Short per-repeat directory for ControlMaster sockets. */
   controlDir: string;
@@ -54,37 +57,77 @@ async function settleLogs(topology: StartedTopology): Promise<void> {
   }
 }
 
-/** Runs one repeat of one cell: fresh destination, mux set-up, N transfers, verification. */
+/** One client side talking to one remote host: its own ssh options and, with mux, its own master. */
+interface Lane {
+  client: ClientSide;
+  /** The remote host's alias as this client reaches it (through the jump hosts). */
+  remote: string;
+  ssh: SshInvocation;
+  mux: MuxSession;
+}
+
+/** Combines the masters of every lane into the cell's mux status. */
+function muxSummary(statuses: MuxStatus[]): MuxStatus {
+  const failed = statuses.find((s) => s.master_ok === false);
+  const first = statuses[0]!;
+  if (failed) return { ...failed, ...(statuses.length > 1 ? { master_error: `${statuses.filter((s) => s.master_ok === false).length} of ${statuses.length} masters failed; first: ${failed.master_error}` } : {}) };
+  return first;
+}
+
+/**
+ * Runs one repeat of one cell: fresh destination, mux set-up, N transfers, verification. Files
+ * are dealt round-robin over the client sides (client containers with `count`) and over the
+ * destination's replicas.
+ */
 export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> {
   const { cell, repeat, topology, dataset, tool, clock, signal } = input;
   const t = cell.scenario.transfer;
   const cellName = cell.id;
+  const clients = topology.clients;
 
   // Destination: the other side of the transfer; cp copies locally as the no-network baseline.
-  const remote = t.to;
-  const destination: { host?: string; dir: string; files: HostFiles } =
-    !tool.usesSsh
-      ? { dir: join(topology.client.dataRoot, 'cp-dest'), files: topology.client.files }
-      : t.direction === 'push'
-        ? { host: remote, dir: join(topology.host(remote).dataRoot, 'dest'), files: topology.host(remote).files }
-        : { dir: join(topology.client.dataRoot, 'dest'), files: topology.client.files };
-  await destination.files.prepare(destination.dir, dataset.plan.dirs);
+  const remotes = tool.usesSsh ? (t.direction === 'push' ? topology.replicas(t.to) : [dataset.source.host ?? t.to]) : [undefined];
+  const destinations: { host?: string; dir: string; files: HostFiles }[] =
+    tool.usesSsh && t.direction === 'push'
+      ? remotes.map((r) => ({ host: r!, dir: join(topology.host(r!).dataRoot, 'dest'), files: topology.host(r!).files }))
+      : [{ dir: join(topology.client.dataRoot, tool.usesSsh ? 'dest' : 'cp-dest'), files: topology.client.files }];
+  for (const d of destinations) await d.files.prepare(d.dir, dataset.plan.dirs);
 
-  const options = sshOptions({ configPath: topology.client.sshConfigPath, via: t.via, mux: t.mux, controlDir: input.controlDir, extra: t.ssh_options });
-  const ssh = { ssh: input.tools.ssh, options };
-  await using mux = new MuxSession({ mode: tool.usesSsh ? t.mux : 'off', ssh: input.tools.ssh, options, host: remote, controlDir: input.controlDir });
-  const muxStatus = await mux.open(signal);
+  const lanes = new Map<string, Lane>();
+  const laneFor = (i: number): Lane => {
+    const client = clients[i % clients.length]!;
+    const remote = remotes[i % remotes.length];
+    const key = `${client.name}>${remote ?? ''}`;
+    let lane = lanes.get(key);
+    if (!lane) {
+      const route = remote ? client.route(remote, t.via) : { to: '', via: [] };
+      const controlDir = join(input.controlDir, `l${lanes.size}`);
+      const options = sshOptions({ configPath: client.sshConfigPath, via: route.via, mux: t.mux, controlDir, extra: t.ssh_options });
+      const ssh = { ssh: client.ssh ?? input.tools.ssh, options };
+      const mux = new MuxSession({ mode: tool.usesSsh ? t.mux : 'off', ssh: ssh.ssh, options, host: route.to, controlDir, ...(client.exec ? { exec: client.exec } : {}) });
+      lanes.set(key, (lane = { client, remote: route.to, ssh, mux }));
+    }
+    return lane;
+  };
+  const endpoint = (host: string | undefined, dir: string, path: string): Endpoint => ({ ...(host ? { host } : {}), path: join(dir, path) });
+  const jobs = dataset.plan.entries.map((entry, i) => {
+    const lane = laneFor(i);
+    const remote = tool.usesSsh ? lane.remote : undefined;
+    const dest = destinations[i % destinations.length]!;
+    return {
+      entry,
+      source: endpoint(dataset.source.host ? remote : undefined, dataset.source.dir, entry.path),
+      dest: endpoint(dest.host ? remote : undefined, dest.dir, entry.path),
+      ssh: lane.ssh,
+      rsyncArgs: t.rsync_args,
+      ...(lane.client.exec ? { exec: lane.client.exec } : {}),
+    };
+  });
+  await using _masters = { [Symbol.asyncDispose]: async () => void (await Promise.all([...lanes.values()].map((l) => l.mux.close()))) };
+  const muxStatus = muxSummary(await Promise.all([...lanes.values()].map((l) => l.mux.open(signal))));
 
   const before = new Map<string, SshdCounters>([...topology.hosts].map(([name, h]) => [name, h.log.snapshot()]));
   const start = clock();
-  const endpoint = (host: string | undefined, dir: string, path: string): Endpoint => ({ ...(host ? { host } : {}), path: join(dir, path) });
-  const jobs = dataset.plan.entries.map((entry) => ({
-    entry,
-    source: endpoint(tool.usesSsh ? dataset.source.host : undefined, dataset.source.dir, entry.path),
-    dest: endpoint(destination.host, destination.dir, entry.path),
-    ssh,
-    rsyncArgs: t.rsync_args,
-  }));
   const transfers = await runTransferPool(
     jobs,
     t.concurrency,
@@ -94,7 +137,7 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
       backoffMs: t.backoff_ms,
       backoffMaxMs: t.backoff_max_ms,
       timeoutMs: t.timeout_s * 1000,
-      clientVersion: input.tools.sshVersion,
+      clientVersion: input.clientVersion,
       clock,
       scratchDir: input.scratchDir,
       ...(signal ? { signal } : {}),
@@ -103,7 +146,7 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
     input.onTransfer,
   );
   const end = transfers.reduce((m, r) => Math.max(m, r.end_ms), start);
-  await mux.close();
+  await Promise.all([...lanes.values()].map((l) => l.mux.close()));
   await settleLogs(topology);
 
   const sshd: Record<string, SshdCounters> = {};
@@ -113,7 +156,7 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
     for (const e of host.log.events) if (e.t >= start) events.push({ ...e, host: name });
   }
 
-  const found = await destination.files.scan(destination.dir);
+  const found = (await Promise.all(destinations.map((d) => d.files.scan(d.dir)))).flat();
   const { counts, problems, verdicts } = verifyDestination(dataset.manifest, found);
   const drops = silentDrops(transfers, verdicts);
   const verification: VerificationRecord = { type: 'verification', cell: cellName, repeat, counts, problems, silent_drops: drops };

@@ -12,7 +12,7 @@ import { findTools, requireTool, type OpenSshTools } from '../hosts/openssh-tool
 import { unsupportedKeywords } from '../hosts/openssh-version.js';
 import { generateKeyPair } from '../hosts/ssh-keys.js';
 import { createStateDir, EXTRA_DIRS_FILE } from '../hosts/state-dir.js';
-import { startTopology, type StartedTopology } from '../hosts/topology.js';
+import { startTopology, type ClientSide, type StartedTopology } from '../hosts/topology.js';
 import { canonicalKeyword } from '../scenario/sshd-options.js';
 import { buildPlan, type Plan, type PlanCell } from '../plan/plan.js';
 import type { LoadedScenario } from '../scenario/load-scenario.js';
@@ -32,6 +32,8 @@ import { runCellRepeat, type PlacedDataset } from './cell-repeat.js';
 
 export type RunEvent =
   | { type: 'planned'; plan: Plan }
+  /** Set-up progress worth showing (e.g. the first build of the container image). */
+  | { type: 'notice'; message: string }
   | { type: 'topology_started'; hosts: string[]; ms: number }
   | { type: 'cell_start'; cell: PlanCell; repeat: number; of: number }
   | { type: 'transfer'; record: TransferRecord }
@@ -44,7 +46,7 @@ export interface RunOptions {
   /** Keep the state directory (keys, configs, host data) for inspection. */
   keepState?: boolean;
   onEvent?: (event: RunEvent) => void;
-  /** Backend factory, for backends other than the embedded local one. */
+  /** Backend factory (default: local sshd processes, or containers for backend: container). */
   backend?: (kind: string, tools: OpenSshTools) => HostBackend;
 }
 
@@ -57,9 +59,14 @@ export interface RunResult {
   exitCode: 0 | 1;
 }
 
-function defaultBackend(kind: string, tools: OpenSshTools): HostBackend {
+async function defaultBackend(kind: string, tools: OpenSshTools, onNotice?: (message: string) => void): Promise<HostBackend> {
   if (kind === 'local') return new LocalBackend(tools);
-  throw new XferbenchError(`backend "${kind}" is not available in this build; use backend: local`);
+  if (kind === 'container') {
+    // Loaded on demand: the engine clients cost ~0.6 s to import, which local runs do not need.
+    const { ContainerBackend } = await import('../hosts/container-backend.js');
+    return new ContainerBackend(onNotice ? { onProgress: onNotice } : {});
+  }
+  throw new XferbenchError(`backend "${kind}" is not known; use backend: local or backend: container`);
 }
 
 function toolFor(name: Tool, tools: OpenSshTools): TransferTool {
@@ -72,11 +79,11 @@ function toolFor(name: Tool, tools: OpenSshTools): TransferTool {
 }
 
 /** Everything that can be checked before a single process starts or a file is written. */
-async function preflight(plan: Plan, tools: OpenSshTools, backendOf: (kind: string) => HostBackend, file: string): Promise<void> {
+async function preflight(plan: Plan, tools: OpenSshTools, backendOf: (kind: string) => Promise<HostBackend>, file: string): Promise<void> {
   for (const cell of plan.cells) toolFor(cell.scenario.transfer.tool, tools);
   const issues: ScenarioIssue[] = [];
   for (const group of plan.groups) {
-    const version = await backendOf(group.backend).sshdVersion();
+    const version = await (await backendOf(group.backend)).sshdVersion();
     for (const [host, spec] of Object.entries(group.hosts)) {
       const keys = Object.keys(spec.sshd);
       for (const bad of unsupportedKeywords(keys.map(canonicalKeyword), version)) {
@@ -88,20 +95,27 @@ async function preflight(plan: Plan, tools: OpenSshTools, backendOf: (kind: stri
   if (issues.length > 0) throw new ScenarioError(file, issues);
 }
 
-/** One login per route a cell will use, so a key or host-key problem is a clear error, not 100 % failures. */
+/** One login per client and route a cell will use, so a key or host-key problem is a clear error, not 100 % failures. */
 async function checkLogins(topology: StartedTopology, cells: readonly PlanCell[], ssh: string, signal?: AbortSignal): Promise<void> {
-  const routes = new Map<string, { to: string; via: string[] }>();
+  const logins = new Map<string, { client: ClientSide; to: string; via: string[] }>();
   for (const c of cells) {
     if (c.scenario.transfer.tool === 'cp') continue;
     const { to, via } = c.scenario.transfer;
-    routes.set([...via, to].join('>'), { to, via });
+    for (const client of topology.clients) {
+      for (const replica of topology.replicas(to)) {
+        const route = client.route(replica, via);
+        logins.set([client.name, ...route.via, route.to].join('>'), { client, ...route });
+      }
+    }
   }
   await Promise.all(
-    [...routes.values()].map(async ({ to, via }) => {
-      const args = ['-F', topology.client.sshConfigPath, ...(via.length ? ['-J', via.join(',')] : []), '-o', 'ControlPath=none', to, 'true'];
-      const r = await execa(ssh, args, { reject: false, timeout: 30_000, stdin: 'ignore', ...(signal ? { cancelSignal: signal } : {}) });
+    [...logins.values()].map(async ({ client, to, via }) => {
+      const local = { file: client.ssh ?? ssh, args: ['-F', client.sshConfigPath, ...(via.length ? ['-J', via.join(',')] : []), '-o', 'ControlPath=none', to, 'true'] };
+      const cmd = client.exec ? client.exec(local, 30_000) : local;
+      const r = await execa(cmd.file, cmd.args, { reject: false, timeout: 30_000, stdin: 'ignore', ...(signal ? { cancelSignal: signal } : {}) });
       if (r.exitCode !== 0 && !signal?.aborted) {
-        throw new HostStartError(`login check ${[...via, to].join(' -> ')} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
+        const from = client.name === 'machine' ? '' : `from ${client.name}: `;
+        throw new HostStartError(`login check ${from}${[...via, to].join(' -> ')} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
       }
     }),
   );
@@ -129,10 +143,13 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
   if (signal) setMaxListeners(0, signal);
   const plan = buildPlan(loaded);
   const tools = await findTools();
-  const backends = new Map<string, HostBackend>();
+  const backends = new Map<string, Promise<HostBackend>>();
   const backendOf = (kind: string) => {
     let b = backends.get(kind);
-    if (!b) backends.set(kind, (b = (options.backend ?? defaultBackend)(kind, tools)));
+    if (!b) {
+      b = options.backend ? Promise.resolve(options.backend(kind, tools)) : defaultBackend(kind, tools, (message) => options.onEvent?.({ type: 'notice', message }));
+      backends.set(kind, b);
+    }
     return b;
   };
   await preflight(plan, tools, backendOf, loaded.file);
@@ -169,7 +186,14 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
 
     for (const [gi, group] of plan.groups.entries()) {
       checkAborted(signal);
-      await using topology = await startTopology(backendOf(group.backend), group.hosts, ctx, `topology-${gi}`);
+      const backend = await backendOf(group.backend);
+      await using topology = await startTopology(backend, group.hosts, ctx, {
+        dirName: `topology-${gi}`,
+        ...(group.clientHost ? { clientHost: group.clientHost } : {}),
+        sharedDirs: [controlBase],
+      });
+      // A client container runs the image's ssh, the same release as its sshd.
+      const clientVersion = group.clientHost ? await backend.sshdVersion() : tools.sshVersion;
       options.onEvent?.({ type: 'topology_started', hosts: [...topology.hosts.keys()], ms: topology.startMs });
       try {
         await checkLogins(topology, group.cells, tools.ssh, signal);
@@ -192,7 +216,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
             checkAborted(signal);
             options.onEvent?.({ type: 'cell_start', cell, repeat, of: plan.repeat });
             const result = await runCellRepeat({
-              cell, repeat, topology, dataset, tool, tools, clock,
+              cell, repeat, topology, dataset, tool, tools, clientVersion, clock,
               controlDir: join(controlBase, `c${cell.index}r${repeat}`),
               scratchDir,
               ...(signal ? { signal } : {}),

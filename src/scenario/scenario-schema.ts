@@ -7,6 +7,7 @@ export const TOOLS = ['rsync', 'scp', 'sftp', 'cp'] as const;
 export const MUX_MODES = ['off', 'cold', 'warm'] as const;
 export const LAYOUTS = ['flat', 'tree', 'timestep'] as const;
 export const BACKENDS = ['local', 'container'] as const;
+export const CLIENTS = ['machine', 'container'] as const;
 
 /** ssh_config keywords xferbench sets itself; a scenario changes them through its own fields. */
 const MANAGED_SSH_OPTIONS: Record<string, string> = {
@@ -42,6 +43,8 @@ const int = (min: number, max: number) =>
 
 export const hostSchema = z.strictObject({
   sshd: sshdOptionsSchema.default({}),
+  /** K identical hosts named NAME-1..NAME-K; a transfer to or from NAME spreads its files over them. */
+  count: int(1, 64).optional(),
 });
 
 export const datasetSchema = z.strictObject({
@@ -61,6 +64,8 @@ export const transferSchema = z.strictObject({
   direction: z.enum(['push', 'pull']).default('push'),
   to: name,
   via: z.array(name).default([]),
+  /** With `client: container`: the host (a worker container) transfers are launched in. */
+  from: name.optional(),
   mux: z.enum(MUX_MODES).default('off'),
   concurrency: int(1, 10_000).default(10),
   retries: int(0, 20).default(0),
@@ -86,6 +91,8 @@ export const scenarioSchema = z
     name,
     description: z.string().optional(),
     backend: z.enum(BACKENDS).default('local'),
+    /** Where transfers are launched: this machine, or (container backend) inside transfer.from. */
+    client: z.enum(CLIENTS).default('machine'),
     hosts: z.record(name, hostSchema).refine((h) => Object.keys(h).length > 0, 'define at least one host'),
     dataset: datasetSchema,
     transfer: transferSchema,
@@ -102,12 +109,21 @@ export const scenarioSchema = z
  * loader reports these together with every other problem instead of after they are fixed.
  */
 export function crossFieldIssues(raw: unknown): { path: (string | number)[]; message: string }[] {
-  const s = raw as { hosts?: unknown; transfer?: { to?: unknown; via?: unknown; backoff_ms?: unknown; backoff_max_ms?: unknown } };
+  const s = raw as {
+    backend?: unknown;
+    client?: unknown;
+    hosts?: unknown;
+    transfer?: { to?: unknown; via?: unknown; from?: unknown; direction?: unknown; backoff_ms?: unknown; backoff_max_ms?: unknown };
+  };
   if (!s || typeof s !== 'object' || !s.hosts || typeof s.hosts !== 'object' || !s.transfer || typeof s.transfer !== 'object') return [];
   const hosts = s.hosts as Record<string, unknown>;
   const list = Object.keys(hosts).join(', ');
   const out: { path: (string | number)[]; message: string }[] = [];
-  const { to, via, backoff_ms, backoff_max_ms } = s.transfer;
+  const { to, via, from, direction, backoff_ms, backoff_max_ms } = s.transfer;
+  const countOf = (h: string) => {
+    const c = (hosts[h] as { count?: unknown } | undefined)?.count;
+    return typeof c === 'number' ? c : 1;
+  };
   if (typeof to === 'string' && !(to in hosts)) {
     out.push({ path: ['transfer', 'to'], message: `host "${to}" is not defined under hosts (defined: ${list})` });
   }
@@ -118,6 +134,29 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
       else if (v === to) out.push({ path: ['transfer', 'via', i], message: `"${v}" is the destination itself and cannot also be a jump host` });
     });
     if (new Set(via).size !== via.length) out.push({ path: ['transfer', 'via'], message: 'a jump host may appear only once' });
+  }
+  for (const h of Object.keys(hosts)) {
+    const m = /^(.*)-(\d+)$/.exec(h);
+    if (m && m[1]! in hosts && Number(m[2]) <= countOf(m[1]!)) {
+      out.push({ path: ['hosts', h], message: `"${h}" is also the name of a replica of "${m[1]}" (count ${countOf(m[1]!)}); rename one` });
+    }
+  }
+  if (Array.isArray(via)) {
+    via.forEach((v, i) => {
+      if (typeof v === 'string' && v in hosts && countOf(v) > 1) out.push({ path: ['transfer', 'via', i], message: `jump host "${v}" has count ${countOf(v)}; a jump host must be a single host` });
+    });
+  }
+  if (typeof to === 'string' && to in hosts && countOf(to) > 1 && direction === 'pull') {
+    out.push({ path: ['transfer', 'to'], message: `pulling spreads nothing: "${to}" has count ${countOf(to)}; pull from a single host or push` });
+  }
+  if (s.client === 'container') {
+    if (s.backend !== 'container') out.push({ path: ['client'], message: 'client: container needs backend: container' });
+    if (typeof from !== 'string') out.push({ path: ['transfer', 'from'], message: 'client: container needs transfer.from: the host (worker container) transfers are launched in' });
+  }
+  if (typeof from === 'string') {
+    if (s.client !== 'container') out.push({ path: ['transfer', 'from'], message: 'transfer.from applies only with client: container' });
+    if (!(from in hosts)) out.push({ path: ['transfer', 'from'], message: `host "${from}" is not defined under hosts (defined: ${list})` });
+    else if (from === to || (Array.isArray(via) && via.includes(from))) out.push({ path: ['transfer', 'from'], message: `"${from}" is already the destination or a jump host` });
   }
   if (typeof backoff_ms === 'number' && typeof backoff_max_ms === 'number' && backoff_max_ms < backoff_ms) {
     out.push({ path: ['transfer', 'backoff_max_ms'], message: 'must be at least backoff_ms' });
@@ -132,3 +171,4 @@ export type DatasetSpec = Scenario['dataset'];
 export type HostSpec = Scenario['hosts'][string];
 export type Tool = (typeof TOOLS)[number];
 export type MuxMode = (typeof MUX_MODES)[number];
+export type ClientPlace = (typeof CLIENTS)[number];

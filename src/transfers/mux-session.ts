@@ -2,6 +2,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
+import type { CommandWrapper } from '../hosts/host.js';
 import type { MuxMode } from '../scenario/scenario-schema.js';
 
 export interface MuxSessionInput {
@@ -11,6 +12,8 @@ export interface MuxSessionInput {
   options: readonly string[];
   host: string;
   controlDir: string;
+  /** Runs ssh inside a client container (where the ControlPath directory is mounted). */
+  exec?: CommandWrapper;
 }
 
 export interface MuxStatus {
@@ -40,7 +43,8 @@ export class MuxSession implements AsyncDisposable {
     if (mode === 'cold') return { mode };
 
     const masterOptions = this.input.options.map((o) => (o === 'ControlMaster=no' ? 'ControlMaster=yes' : o));
-    this.master = execa(this.input.ssh, [...masterOptions, '-o', 'ControlPersist=no', '-N', this.input.host], {
+    const master = this.command([...masterOptions, '-o', 'ControlPersist=no', '-N', this.input.host]);
+    this.master = execa(master.file, master.args, {
       reject: false,
       stdin: 'ignore',
       stdout: 'ignore',
@@ -58,8 +62,14 @@ export class MuxSession implements AsyncDisposable {
   }
 
   private async check(): Promise<number | undefined> {
-    const r = await execa(this.input.ssh, [...this.input.options, '-O', 'check', this.input.host], { reject: false, timeout: 5000 });
+    const c = this.command([...this.input.options, '-O', 'check', this.input.host]);
+    const r = await execa(c.file, c.args, { reject: false, timeout: 5000, stdin: 'ignore' });
     return r.exitCode;
+  }
+
+  private command(args: string[]): { file: string; args: string[] } {
+    const c = { file: this.input.ssh, args };
+    return this.input.exec ? this.input.exec(c) : c;
   }
 
   close(): Promise<void> {
@@ -82,9 +92,10 @@ export class MuxSession implements AsyncDisposable {
     }
     // The socket name is ssh's %C hash; address each one by explicit path.
     await Promise.all(
-      sockets.map((s) =>
-        execa(this.input.ssh, ['-F', '/dev/null', '-o', `ControlPath=${join(controlDir, s)}`, '-O', 'exit', 'xferbench-mux'], { reject: false, timeout: 5000 }),
-      ),
+      sockets.map((s) => {
+        const c = this.command(['-F', '/dev/null', '-o', `ControlPath=${join(controlDir, s)}`, '-O', 'exit', 'xferbench-mux']);
+        return execa(c.file, c.args, { reject: false, timeout: 5000, stdin: 'ignore' });
+      }),
     );
     if (this.master) {
       const timer = setTimeout(() => this.master?.kill('SIGKILL'), 3000);

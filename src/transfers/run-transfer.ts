@@ -33,7 +33,8 @@ const STDERR_TAIL = 2000;
  */
 export async function runTransfer(job: TransferJob, cell: string, repeat: number, id: number, policy: TransferPolicy): Promise<TransferRecord> {
   const attempts: AttemptRecord[] = [];
-  const command = policy.tool.command(job);
+  const local = policy.tool.command(job);
+  const command = job.exec ? job.exec(local, policy.timeoutMs) : local;
   for (let attempt = 1; attempt <= policy.retries + 1; attempt++) {
     if (policy.signal?.aborted) break;
     if (attempt > 1) {

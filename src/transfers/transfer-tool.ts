@@ -1,4 +1,5 @@
 import type { DatasetEntry } from '../dataset/dataset.js';
+import type { CommandWrapper } from '../hosts/host.js';
 import type { Tool } from '../scenario/scenario-schema.js';
 
 /** One side of a transfer: a path on the client (no host) or on a named host. */
@@ -21,6 +22,8 @@ export interface TransferJob {
   ssh: SshInvocation;
   /** Extra arguments for rsync (scenario `rsync_args`). */
   rsyncArgs: readonly string[];
+  /** Runs the command inside a client container instead of on this machine. */
+  exec?: CommandWrapper;
 }
 
 export interface TransferCommand {

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Starts sshd with the configuration xferbench rendered for this host (mounted at
+# $XFERBENCH_DIR). The login account gets the harness's own uid and gid, so files on the mounted
+# data folder belong to the person running xferbench, as with the local backend.
+set -eu
+: "${XFERBENCH_DIR:?} ${XFERBENCH_USER:?} ${XFERBENCH_UID:?} ${XFERBENCH_GID:?}"
+if [ "$XFERBENCH_UID" != 0 ] && ! getent passwd "$XFERBENCH_USER" >/dev/null; then
+  getent group "$XFERBENCH_GID" >/dev/null || groupadd -g "$XFERBENCH_GID" "$XFERBENCH_USER"
+  useradd -o -M -d "$XFERBENCH_DIR/data" -s /bin/sh -u "$XFERBENCH_UID" -g "$XFERBENCH_GID" "$XFERBENCH_USER"
+fi
+[ -f /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -C "xferbench-host-$(hostname)" -f /etc/ssh/ssh_host_ed25519_key
+# The harness reads the public half from the mounted folder for the run's known_hosts.
+cp /etc/ssh/ssh_host_ed25519_key.pub "$XFERBENCH_DIR/ssh_host_ed25519_key.pub"
+mkdir -p /run/sshd
+exec /usr/sbin/sshd -D -e -f "$XFERBENCH_DIR/sshd_config"

@@ -1,0 +1,153 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { GenericContainer, type StartedTestContainer } from 'testcontainers';
+import { HostStartError } from '../errors.js';
+import type { HostSpec } from '../scenario/scenario-schema.js';
+import { containerLabels } from './container-labels.js';
+import type { ContainerEngine } from './container-engine.js';
+import type { CommandWrapper, HostEndpoint, HostStartContext, StartedHost } from './host.js';
+import type { HostFiles } from './host-files.js';
+import { LocalHostFiles } from './local-host-files.js';
+import { loginAccount } from './login-account.js';
+import type { OpenSshVersion } from './openssh-version.js';
+import { SshBannerWaitStrategy } from './ssh-banner-wait.js';
+import { renderSshdConfig } from './sshd-config.js';
+import { SshdLog } from './sshd-log.js';
+
+/** Published ports bind here only: a test host must not be reachable from outside the machine. */
+export const PUBLISH_ADDRESS = '127.0.0.1';
+const SSH_PORT = 22;
+const START_TIMEOUT_MS = 60_000;
+const HOST_KEY = '/etc/ssh/ssh_host_ed25519_key';
+
+/** GenericContainer whose published ports bind to one address (testcontainers binds all of them). */
+class LoopbackPublishedContainer extends GenericContainer {
+  publishOn(address: string, port: number): this {
+    this.withExposedPorts(port);
+    this.hostConfig.PortBindings = { ...this.hostConfig.PortBindings, [`${port}/tcp`]: [{ HostIp: address, HostPort: '0' }] };
+    return this;
+  }
+}
+
+export interface ContainerHostInput {
+  engine: ContainerEngine;
+  image: string;
+  network: string;
+  /** Unique per topology: container names are `xb-<group>-<host>`. */
+  groupId: string;
+  version: OpenSshVersion;
+  /** Folders of this machine the container sees at the same path. */
+  mounts: readonly string[];
+}
+
+/**
+ * One sshd host in its own container. The host's folder (config, authorized_keys, data) is
+ * mounted at the same path inside, so data paths mean the same on both sides and the run's
+ * verification reads the destination directly.
+ */
+export class ContainerSshdHost implements StartedHost {
+  readonly files: HostFiles = new LocalHostFiles();
+  readonly exec: CommandWrapper;
+  private stopping?: Promise<void>;
+
+  private constructor(
+    readonly name: string,
+    readonly endpoint: HostEndpoint,
+    readonly innerEndpoint: HostEndpoint,
+    readonly user: string,
+    readonly hostKeys: readonly string[],
+    readonly dataRoot: string,
+    readonly log: SshdLog,
+    readonly sshdConfig: string,
+    private readonly container: StartedTestContainer,
+    cli: string | undefined,
+  ) {
+    const account = loginAccount();
+    this.exec = (command, timeoutMs) => {
+      if (!cli) throw new HostStartError('running transfers inside a container needs the engine\'s command-line client (docker or podman) on PATH');
+      // The program inside is the container's own (same name, its own path); `timeout` bounds it
+      // there, because killing the exec client outside does not reach it.
+      const bounded = timeoutMs ? ['timeout', '-k', '2', `${Math.ceil(timeoutMs / 1000)}s`] : [];
+      return {
+        file: cli,
+        args: ['exec', ...(command.input !== undefined ? ['-i'] : []), '--user', `${account.uid}:${account.gid}`, container.getId(), ...bounded, basename(command.file), ...command.args],
+        ...(command.input !== undefined ? { input: command.input } : {}),
+      };
+    };
+  }
+
+  static async start(name: string, spec: HostSpec, ctx: HostStartContext, input: ContainerHostInput): Promise<ContainerSshdHost> {
+    const dir = join(ctx.stateDir, 'hosts', name);
+    const dataRoot = join(dir, 'data');
+    await mkdir(dataRoot, { recursive: true, mode: 0o700 });
+    const authorizedKeys = join(dir, 'authorized_keys');
+    await writeFile(authorizedKeys, `restrict,port-forwarding ${ctx.clientKey.publicKey}\n`, { mode: 0o600 });
+    const account = loginAccount();
+    const config = renderSshdConfig({
+      hostName: name,
+      // The container's own interfaces: its network address, and the published port's target.
+      listen: { address: '0.0.0.0', port: SSH_PORT },
+      hostKeyPath: HOST_KEY,
+      authorizedKeysPath: authorizedKeys,
+      user: account.name,
+      version: input.version,
+      options: spec.sshd,
+    });
+    await writeFile(join(dir, 'sshd_config'), config, { mode: 0o600 });
+
+    const log = new SshdLog(ctx.clock);
+    const wait = new SshBannerWaitStrategy(PUBLISH_ADDRESS, SSH_PORT);
+    const seen: string[] = [];
+    let container: StartedTestContainer;
+    try {
+      container = await new LoopbackPublishedContainer(input.image)
+        .withName(`xb-${input.groupId}-${name}`)
+        .withHostname(name)
+        .withNetworkMode(input.network)
+        .withLabels(containerLabels(input.groupId, name))
+        .withEnvironment({ XFERBENCH_DIR: dir, XFERBENCH_USER: account.name, XFERBENCH_UID: String(account.uid), XFERBENCH_GID: String(account.gid) })
+        .withBindMounts([dir, ...input.mounts].map((path) => ({ source: path, target: path })))
+        .publishOn(PUBLISH_ADDRESS, SSH_PORT)
+        .withLogConsumer((stream: Readable) => {
+          createInterface({ input: stream }).on('line', (line) => {
+            log.push(line);
+            if (seen.length < 20) seen.push(line);
+          });
+        })
+        .withWaitStrategy(wait)
+        .withStartupTimeout(START_TIMEOUT_MS)
+        .start();
+    } catch (e) {
+      throw new HostStartError(`container for host "${name}" did not start: ${(e as Error).message}${seen.length ? `\nsshd log: ${seen.join(' | ')}` : ''}`);
+    }
+    try {
+      // Copied there by the entrypoint before sshd starts (an exec session would do, but Podman's
+      // API keeps each one's monitor process around for minutes).
+      const key = await readFile(join(dir, 'ssh_host_ed25519_key.pub'), 'utf8').catch((e: Error) => {
+        throw new HostStartError(`cannot read the host key of "${name}": ${e.message}`);
+      });
+      const endpoint = { address: PUBLISH_ADDRESS, port: container.getMappedPort(SSH_PORT) };
+      const inner = { address: container.getIpAddress(input.network), port: SSH_PORT };
+      const hostKey = key.trim().split(/\s+/).slice(0, 2).join(' ');
+      return new ContainerSshdHost(name, endpoint, inner, account.name, [hostKey], dataRoot, log, config, container, input.engine.cli);
+    } catch (e) {
+      await container.stop({ timeout: 0 }).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  stop(): Promise<void> {
+    // Killed at once (timeout 0) and removed: a test host holds nothing worth a graceful exit.
+    this.stopping ??= this.container.stop({ timeout: 0, remove: true, removeVolumes: true }).then(
+      () => undefined,
+      () => undefined,
+    );
+    return this.stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
