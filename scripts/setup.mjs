@@ -75,5 +75,11 @@ if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs) {
   // 3. Build (incremental: about a second when nothing changed). npm ci already built via prepare.
   run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
 }
+// 4. With --containers (the test suite): the container engine for backend: container, where we
+//    may install it. Elsewhere the container tests say they are skipped and why.
+if (process.argv.includes('--containers')) {
+  if (process.getuid?.() === 0 && which('apt-get')) run('bash', [join(root, 'scripts', 'container-setup.sh')]);
+  else if (!which('podman') && !which('docker')) say('no docker or podman: the container backend tests will be skipped (sudo bash scripts/container-setup.sh sets up Podman)');
+}
 const versions = spawnSync(which('ssh'), ['-V'], { encoding: 'utf8' }).stderr.trim();
 say(`ready (${versions}; ${spawnSync('rsync', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]})`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { writeFile } from 'node:fs/promises';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { XferbenchError } from './errors.js';
 import { loadScenario } from './scenario/load-scenario.js';
 import { buildPlan } from './plan/plan.js';
@@ -14,6 +14,7 @@ import { appendStepSummary, writeDerivedReport } from './records/report-writer.j
 import { readResults } from './records/report-dir.js';
 import { buildSummary } from './report/summary.js';
 import { compareSummaries, renderComparison } from './report/compare-runs.js';
+import type { ImageBase } from './hosts/sshd-image.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const fraction = (value: string) => {
@@ -171,10 +172,28 @@ program
 
 program
   .command('clean')
-  .description('stop sshd hosts and ssh masters left by an interrupted run, and remove its state')
-  .action(async () => {
+  .description('stop sshd hosts, ssh masters and containers left by an interrupted run, and remove its state')
+  .option('--all', 'also remove xferbench containers and networks of runs still going (on any machine sharing the engine)')
+  .action(async (opts: { all?: boolean }) => {
     const r = await cleanLeftovers();
     console.log(`stopped ${r.processes} process(es), removed ${r.dirs} state folder(s)`);
+    const { cleanContainers } = await import('./hosts/container-leftovers.js');
+    const c = await cleanContainers({ all: opts.all === true });
+    console.log(c ? `removed ${c.containers} container(s) and ${c.networks} network(s)` : 'no container engine found; no containers to look for');
+  });
+
+const image = program.command('image').description('the sshd host image of backend: container');
+image
+  .command('build')
+  .description('build (or find) the image for the current containers/sshd/; run lazily by `run` too')
+  .addOption(new Option('--base <kind>', 'registry: FROM debian:bookworm-slim; bootstrap: debootstrap from the apt mirror, no registry; auto: bootstrap where debootstrap is installed').choices(['auto', 'registry', 'bootstrap']).default('auto'))
+  .option('--force', 'rebuild even if the image for this content exists')
+  .action(async (opts: { base: ImageBase; force?: boolean }) => {
+    const { containerEngine } = await import('./hosts/container-engine.js');
+    const { ensureSshdImage } = await import('./hosts/sshd-image.js');
+    const engine = await containerEngine();
+    const img = await ensureSshdImage(engine, { base: opts.base, force: opts.force === true, onProgress: (l) => console.error(l) });
+    console.log(img.built ? `built ${img.tag} from ${img.built.base} in ${(img.built.ms / 1000).toFixed(1)} s (${engine.version})` : `${img.tag} is up to date (${engine.version})`);
   });
 
 try {

@@ -155,5 +155,8 @@ async function startPrivateService(podman: string): Promise<ContainerEngine> {
 
 /** Ends the private Podman service, if this process started one (tests call this to leave nothing running). */
 export async function stopPrivateEngine(): Promise<void> {
-  await endService();
+  const proc = endService();
+  // Unref'd at start; waiting for its exit must keep the loop alive.
+  proc?.ref();
+  await proc;
 }

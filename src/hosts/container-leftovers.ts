@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import type { ContainerEngine } from './container-engine.js';
+import { SetupError } from '../errors.js';
+import { containerEngine, type ContainerEngine } from './container-engine.js';
 import { LABEL, LABEL_GROUP, LABEL_OWNER_MACHINE, LABEL_OWNER_PID } from './container-labels.js';
 import { isAlive } from './process-tree.js';
 
@@ -31,4 +32,19 @@ export async function removeContainerLeftovers(engine: ContainerEngine, sel: Con
   const networks = (await engine.docker.listNetworks({ filters })).filter((n) => selected(n, sel));
   await Promise.all(networks.map((n) => engine.docker.getNetwork(n.Id).remove().catch(() => undefined)));
   return { containers: containers.length, networks: networks.length };
+}
+
+/**
+ * `xferbench clean`: removes what crashed runs left, where an engine can be reached. Returns
+ * undefined when there is no engine at all (nothing can have been left in one).
+ */
+export async function cleanContainers(sel: ContainerSelection): Promise<{ containers: number; networks: number } | undefined> {
+  let engine: ContainerEngine;
+  try {
+    engine = await containerEngine();
+  } catch (e) {
+    if (e instanceof SetupError) return undefined;
+    throw e;
+  }
+  return removeContainerLeftovers(engine, sel);
 }

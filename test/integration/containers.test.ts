@@ -1,0 +1,193 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SetupError } from '../../src/errors.js';
+import { ContainerBackend } from '../../src/hosts/container-backend.js';
+import { containerEngine, stopPrivateEngine, type ContainerEngine } from '../../src/hosts/container-engine.js';
+import { LABEL } from '../../src/hosts/container-labels.js';
+import { findTools } from '../../src/hosts/openssh-tools.js';
+import { generateKeyPair } from '../../src/hosts/ssh-keys.js';
+import { createStateDir } from '../../src/hosts/state-dir.js';
+import { startTopology } from '../../src/hosts/topology.js';
+import { isolatedStateBase, processesMentioning, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
+
+/** Runs started by the tests find their engine as a user's would, not through this process's. */
+const childEnv = (base: string) => ({ XFERBENCH_STATE_DIR: base, DOCKER_HOST: userDockerHost });
+const userDockerHost = process.env.DOCKER_HOST ?? '';
+
+/** The engine, or why there is none (the suite then says so instead of passing vacuously). */
+const engineOrReason = await containerEngine().catch((e: unknown) => {
+  if (e instanceof SetupError) return e.message;
+  throw e;
+});
+const skip = typeof engineOrReason === 'string' ? `no container engine: ${engineOrReason}` : false;
+
+const BOTH = `name: both-backends
+hosts:
+  target: { sshd: { MaxStartups: "2", MaxSessions: 10 } }
+dataset: { files: 24, size: 16KiB }
+transfer: { to: target, concurrency: 24 }
+matrix:
+  hosts.target.sshd.MaxStartups: ["2", "1000"]
+`;
+
+const WORKERS = `name: worker-head-user
+backend: container
+client: container
+hosts:
+  worker: { count: 2 }
+  head: { sshd: { MaxStartups: "1000", MaxSessions: 100 } }
+  user: { sshd: { MaxStartups: "1000", MaxSessions: 1000 } }
+dataset: { files: 16, size: 32KiB, layout: tree }
+transfer: { from: worker, to: user, via: [head], concurrency: 8 }
+matrix:
+  transfer.mux: [off, warm]
+`;
+
+const LONG = `name: long
+backend: container
+hosts:
+  target: { sshd: { MaxStartups: "1000", MaxSessions: 100 } }
+  head: {}
+dataset: { files: 300, size: 32KiB }
+transfer: { to: target, via: [head], concurrency: 10 }
+repeat: 5
+`;
+
+type Cell = { type: string; cell: string; files: number; ok: number; failed: number; sshd: Record<string, { maxstartups_drops: number }> };
+type Transfer = { type: string; cell: string; classes: string[]; attempts: { classes: string[] }[] };
+type Verification = { type: string; cell: string; counts: Record<string, number> };
+
+describe('container backend', { skip }, () => {
+  let engine: ContainerEngine;
+  let base: string;
+  let dir: string;
+  before(async () => {
+    engine = engineOrReason as ContainerEngine;
+    base = await isolatedStateBase('containers');
+    dir = await tempDir('containers');
+  });
+  after(async () => {
+    await removeAll(base, dir);
+    await stopPrivateEngine();
+  });
+
+  /** xferbench containers and networks owned by `pid` (any, without a pid). */
+  async function ours(pid?: number): Promise<string[]> {
+    const filters = JSON.stringify({ label: [pid ? `xferbench.owner-pid=${pid}` : `${LABEL}=true`] });
+    const containers = await engine.docker.listContainers({ all: true, filters });
+    const networks = await engine.docker.listNetworks({ filters });
+    return [...containers.map((c) => `container ${c.Names.join(',')}`), ...networks.map((n) => `network ${n.Name}`)];
+  }
+
+  it('publishes sshd on 127.0.0.1 only and pins each container\'s own host key', async () => {
+    const tools = await findTools();
+    await using state = await createStateDir(base);
+    const clientKey = await generateKeyPair(tools.sshKeygen, join(state.path, 'client_ed25519'), 'test');
+    {
+      await using topo = await startTopology(new ContainerBackend(), { a: { sshd: {} }, b: { sshd: {} } }, { stateDir: state.path, clientKey, clock: () => 0 });
+      const keys = new Set<string>();
+      for (const host of topo.hosts.values()) {
+        assert.equal(host.endpoint.address, '127.0.0.1');
+        keys.add(host.hostKeys[0]!);
+        const found = await engine.docker.listContainers({ filters: JSON.stringify({ label: [`xferbench.host=${host.name}`, `xferbench.owner-pid=${process.pid}`] }) });
+        assert.equal(found.length, 1);
+        const bindings = (await engine.docker.getContainer(found[0]!.Id).inspect()).HostConfig.PortBindings as Record<string, { HostIp: string }[]>;
+        assert.deepEqual(bindings['22/tcp']!.map((b) => b.HostIp), ['127.0.0.1']);
+      }
+      assert.equal(keys.size, 2, 'each container generated its own host key');
+      const knownHosts = await readFile(topo.client.knownHostsPath, 'utf8');
+      for (const k of keys) assert.ok(knownHosts.includes(k));
+      const config = await readFile(topo.client.sshConfigPath, 'utf8');
+      assert.match(config, /StrictHostKeyChecking yes/);
+    }
+    assert.deepEqual(await ours(process.pid), [], 'stopping the topology removed its containers and network');
+  });
+
+  it('the same scenario on both backends: drops above MaxStartups, none with the limit raised', async () => {
+    const scenario = await writeScenario(dir, 'both', BOTH);
+    for (const backend of ['local', 'container']) {
+      const out = join(dir, `both-${backend}`);
+      const r = await runCli(['run', scenario, '--out', out, '--quiet', '--set', `backend=${backend}`], childEnv(base));
+      assert.equal(r.exitCode, 0, `${backend}: ${String(r.stderr)}`);
+      const lines = await readJsonl(join(out, 'results.jsonl'));
+      const cells = lines.filter((l): l is Cell & Record<string, unknown> => l.type === 'cell') as unknown as Cell[];
+      const limited = cells.find((c) => c.cell.endsWith('=2'))!;
+      const raised = cells.find((c) => c.cell.endsWith('=1000'))!;
+      assert.ok(limited.failed > 0, `${backend}: transfers fail above MaxStartups 2`);
+      const transfers = lines.filter((l) => l.type === 'transfer') as unknown as Transfer[];
+      const classified = transfers.filter((t) => t.cell === limited.cell).flatMap((t) => t.attempts).filter((a) => a.classes.includes('maxstartups_drop')).length;
+      assert.ok(classified > 0, `${backend}: failures classified as maxstartups_drop`);
+      assert.equal(limited.sshd.target!.maxstartups_drops, classified, `${backend}: sshd's own drop count matches the client's`);
+      assert.equal(raised.failed, 0, `${backend}: no failure with MaxStartups 1000`);
+      const verified = (lines.filter((l) => l.type === 'verification') as unknown as Verification[]).find((v) => v.cell === raised.cell)!;
+      assert.equal(verified.counts.ok, 24, `${backend}: every file verified`);
+    }
+    assert.deepEqual(await ours(), []);
+  });
+
+  it('client: container launches from worker replicas through the head, across containers', async () => {
+    const scenario = await writeScenario(dir, 'workers', WORKERS);
+    const out = join(dir, 'workers');
+    const r = await runCli(['run', scenario, '--out', out, '--quiet'], childEnv(base));
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    const lines = await readJsonl(join(out, 'results.jsonl'));
+    const cells = lines.filter((l) => l.type === 'cell') as unknown as Cell[];
+    assert.equal(cells.length, 2);
+    for (const c of cells) assert.deepEqual([c.ok, c.failed], [16, 0], c.cell);
+    for (const v of lines.filter((l) => l.type === 'verification') as unknown as Verification[]) assert.equal(v.counts.ok, 16);
+    // Every login on the head came from a worker's container address, none from this machine.
+    const sources = (log: string) => new Set([...log.matchAll(/Accepted publickey for \S+ from (\S+)/g)].map((m) => m[1]!));
+    const head = sources(await readFile(join(out, 'logs', 'head.log'), 'utf8'));
+    const user = sources(await readFile(join(out, 'logs', 'user.log'), 'utf8'));
+    assert.equal(head.size, 2, `logins on head from both workers: ${[...head].join(', ')}`);
+    assert.ok(![...head].some((a) => a.startsWith('127.')), 'no login from the machine itself');
+    assert.equal(user.size, 1, `logins on user only through the head: ${[...user].join(', ')}`);
+    assert.ok(!head.has([...user][0]!), 'the user container sees the head, not the workers');
+  });
+
+  async function transfersRecorded(file: string): Promise<number> {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    return text.split('\n').filter((l) => l.includes('"type":"transfer"')).length;
+  }
+
+  async function startLong(out: string) {
+    const scenario = await writeScenario(dir, 'long', LONG);
+    const child = runCli(['run', scenario, '--out', out, '--quiet'], childEnv(base), { detached: true });
+    const deadline = Date.now() + 120_000;
+    while ((await transfersRecorded(join(out, 'results.jsonl'))) < 5) {
+      assert.ok(Date.now() < deadline, 'transfers started');
+      await sleep(100);
+    }
+    assert.ok((await ours(child.pid)).length >= 3, 'containers and network are up');
+    return { child };
+  }
+
+  for (const [name, deliver] of [
+    ['SIGINT to the process group (Ctrl-C)', (pid: number) => process.kill(-pid, 'SIGINT')],
+    ['SIGTERM to the harness', (pid: number) => process.kill(pid, 'SIGTERM')],
+  ] as const) {
+    it(`${name} mid-scenario leaves no container, network or engine service`, async () => {
+      const { child } = await startLong(join(dir, `long-${name.slice(0, 6)}`));
+      deliver(child.pid!);
+      const r = await child;
+      assert.equal(r.exitCode, 130, String(r.stderr));
+      assert.deepEqual(await ours(child.pid), []);
+      assert.deepEqual(await processesMentioning([`xb-engine-${child.pid}`]), []);
+    });
+  }
+
+  it('after SIGKILL, `xferbench clean` removes the containers, network and engine service left behind', async () => {
+    const { child } = await startLong(join(dir, 'long-kill'));
+    process.kill(-child.pid!, 'SIGKILL');
+    await child;
+    assert.ok((await ours(child.pid)).length >= 3, 'a killed run leaves its containers');
+    const r = await runCli(['clean'], childEnv(base));
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.match(String(r.stdout), /removed [1-9]\d* container\(s\) and 1 network\(s\)/);
+    assert.deepEqual(await ours(child.pid), []);
+    assert.deepEqual(await processesMentioning([`xb-engine-${child.pid}`]), []);
+  });
+});
