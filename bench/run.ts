@@ -169,6 +169,54 @@ async function scale(name: string, tool: TransferTool, total: number, concurrenc
   );
 }
 
+/** Container backend: image from nothing, topology start, and throughput against the local backend. */
+async function containers(): Promise<void> {
+  const { ContainerBackend } = await import('../src/hosts/container-backend.js');
+  const { containerEngine, stopPrivateEngine } = await import('../src/hosts/container-engine.js');
+  const { ensureSshdImage } = await import('../src/hosts/sshd-image.js');
+  const engine = await containerEngine();
+  try {
+    if (wanted('container-bootstrap') || (only.length === 0 && process.getuid?.() === 0)) {
+      console.error('bench: building the sshd image from nothing (debootstrap + import + build)...');
+      const img = await ensureSshdImage(engine, { base: 'bootstrap', force: true });
+      const s = img.built!.ms / 1000;
+      row('container image bootstrap from nothing (debootstrap, import, build)', `${s.toFixed(1)} s (${engine.version})`, '< 90 s', s < 90);
+    }
+    const containerBackend = new ContainerBackend();
+    await containerBackend.sshdVersion(); // image present before timing starts
+    const times: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      await using topo = await startTopology(containerBackend, { target: { sshd: {} }, head: { sshd: {} }, worker: { sshd: {} } }, ctx, { dirName: `cstart-${i}` });
+      times.push(topo.startMs);
+    }
+    row('container topology start, 3 containers (10 runs)', `median ${median(times).toFixed(0)} ms, p95 ${percentile(times, 95)!.toFixed(0)} ms`, 'median < 3000 ms', median(times) < 3000);
+
+    // One 256 MiB file by rsync over ssh to each backend's target, alternating, 3 rounds each.
+    const rsync = new RsyncTool(tools.rsync!);
+    await using local = await startTopology(backend, { target: { sshd: {} } }, ctx, { dirName: 'tput-local' });
+    await using cont = await startTopology(containerBackend, { target: { sshd: {} } }, ctx, { dirName: 'tput-container' });
+    const { plan, dir } = await writeSource(local, 1, '256MiB');
+    const scratch = join(state.path, 'scratch');
+    await mkdir(scratch, { recursive: true });
+    const rates: Record<string, number[]> = { local: [], container: [] };
+    console.error('bench: 256 MiB throughput, local vs container...');
+    for (let round = 0; round < 6; round++) {
+      const [name, topo] = round % 2 === 0 ? (['local', local] as const) : (['container', cont] as const);
+      const dest = join(topo.host('target').dataRoot, 'dest');
+      await topo.host('target').files.prepare(dest, []);
+      const options = sshOptions({ configPath: topo.client.sshConfigPath, via: [], mux: 'off', controlDir: '/nonexistent', extra: {} });
+      const job = { entry: plan.entries[0]!, source: { path: join(dir, plan.entries[0]!.path) }, dest: { host: 'target', path: join(dest, plan.entries[0]!.path) }, ssh: { ssh: tools.ssh, options }, rsyncArgs: [] };
+      const [r] = await runTransferPool([job], 1, { tool: rsync, retries: 0, backoffMs: 0, backoffMaxMs: 0, timeoutMs: 600_000, clock: () => performance.now(), scratchDir: scratch }, { cell: name, repeat: round });
+      if (r!.status !== 'ok') throw new Error(`throughput benchmark: the ${name} transfer failed: ${r!.attempts.at(-1)?.stderr_tail}`);
+      rates[name]!.push(r!.bytes / 1e6 / ((r!.end_ms - r!.start_ms) / 1000));
+    }
+    const ratio = median(rates.container!) / median(rates.local!);
+    row('throughput, one 256 MiB file by rsync (3 rounds each)', `container ${median(rates.container!).toFixed(0)} MB/s vs local ${median(rates.local!).toFixed(0)} MB/s: ratio ${ratio.toFixed(2)}`, 'ratio >= 0.90', ratio >= 0.9);
+  } finally {
+    await stopPrivateEngine();
+  }
+}
+
 async function micro(): Promise<void> {
   const bench = new Bench({ time: 300 });
   const stderr = 'kex_exchange_identification: Connection closed by remote host\r\nConnection closed by 127.0.0.2 port 2222\r\nrsync: connection unexpectedly closed (0 bytes received so far) [sender]\n';
@@ -195,6 +243,7 @@ if (wanted('scale')) {
   await scale('rsync-over-warm-mux', new RsyncTool(tools.rsync!), 500, 50);
 }
 if (wanted('micro')) await micro();
+if (['containers', 'container-bootstrap'].some(wanted)) await containers();
 
 const widths = (['benchmark', 'result', 'target', 'verdict'] as const).map((k) => Math.max(k.length, ...rows.map((r) => r[k].length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();

@@ -5,6 +5,7 @@ import { containerLabels } from './container-labels.js';
 import { removeContainerLeftovers } from './container-leftovers.js';
 import { ContainerSshdHost } from './container-sshd-host.js';
 import type { HostBackend, HostGroup, HostStartContext } from './host.js';
+import { which } from './openssh-tools.js';
 import { parseOpenSshVersion, type OpenSshVersion } from './openssh-version.js';
 import { ensureSshdImage, type ImageBase, type SshdImage } from './sshd-image.js';
 
@@ -41,12 +42,13 @@ export class ContainerBackend implements HostBackend {
 
   async open(ctx: HostStartContext): Promise<HostGroup> {
     const { engine, image, version } = await this.prepare();
+    const nsenter = engine.local && process.getuid?.() === 0 ? await which('nsenter') : undefined;
     const groupId = randomBytes(4).toString('hex');
     const network = `xferbench-${groupId}`;
     await engine.docker.createNetwork({ Name: network, Driver: 'bridge', Labels: containerLabels(groupId) });
     return {
       start: (name, _index, spec, opts) =>
-        ContainerSshdHost.start(name, spec, ctx, { engine, image: image.tag, network, groupId, version, mounts: opts?.mounts ?? [] }),
+        ContainerSshdHost.start(name, spec, ctx, { engine, image: image.tag, network, groupId, version, mounts: opts?.mounts ?? [], ...(nsenter ? { nsenter } : {}) }),
       // Hosts stop themselves; this catches any that failed half-way, then the network goes.
       [Symbol.asyncDispose]: async () => {
         await removeContainerLeftovers(engine, { group: groupId });

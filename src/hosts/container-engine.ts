@@ -19,6 +19,8 @@ export interface ContainerEngine {
   readonly version: string;
   /** Command-line client of the same engine (runs transfers inside client containers). */
   readonly cli: string | undefined;
+  /** The engine runs on this machine (a UNIX socket), so its containers' processes are ours to see. */
+  readonly local: boolean;
 }
 
 const PING_TIMEOUT_MS = 3_000;
@@ -41,7 +43,7 @@ async function probe(host: string): Promise<ContainerEngine | undefined> {
     ]);
     const podman = (version.Components ?? []).some((c) => /podman/i.test(c.Name));
     const name = podman ? 'podman' : 'docker';
-    return { docker, host, name, version: `${podman ? 'Podman' : 'Docker'} ${version.Version}`, cli: await which(name) };
+    return { docker, host, name, version: `${podman ? 'Podman' : 'Docker'} ${version.Version}`, cli: await which(name), local: host.startsWith('unix:') };
   } catch {
     return undefined;
   }

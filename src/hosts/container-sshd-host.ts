@@ -1,10 +1,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { GenericContainer, type StartedTestContainer } from 'testcontainers';
 import { HostStartError } from '../errors.js';
 import type { HostSpec } from '../scenario/scenario-schema.js';
+import { containerCommandWrapper } from './container-exec.js';
 import { containerLabels } from './container-labels.js';
 import type { ContainerEngine } from './container-engine.js';
 import type { CommandWrapper, HostEndpoint, HostStartContext, StartedHost } from './host.js';
@@ -40,6 +41,8 @@ export interface ContainerHostInput {
   version: OpenSshVersion;
   /** Folders of this machine the container sees at the same path. */
   mounts: readonly string[];
+  /** nsenter(1) where this process may enter the container's namespaces (root, local engine). */
+  nsenter?: string;
 }
 
 /**
@@ -62,20 +65,11 @@ export class ContainerSshdHost implements StartedHost {
     readonly log: SshdLog,
     readonly sshdConfig: string,
     private readonly container: StartedTestContainer,
-    cli: string | undefined,
+    exec: CommandWrapper | undefined,
   ) {
-    const account = loginAccount();
-    this.exec = (command, timeoutMs) => {
-      if (!cli) throw new HostStartError('running transfers inside a container needs the engine\'s command-line client (docker or podman) on PATH');
-      // The program inside is the container's own (same name, its own path); `timeout` bounds it
-      // there, because killing the exec client outside does not reach it.
-      const bounded = timeoutMs ? ['timeout', '-k', '2', `${Math.ceil(timeoutMs / 1000)}s`] : [];
-      return {
-        file: cli,
-        args: ['exec', ...(command.input !== undefined ? ['-i'] : []), '--user', `${account.uid}:${account.gid}`, container.getId(), ...bounded, basename(command.file), ...command.args],
-        ...(command.input !== undefined ? { input: command.input } : {}),
-      };
-    };
+    this.exec = exec ?? (() => {
+      throw new HostStartError('running transfers inside a container needs root (nsenter) or the engine\'s command-line client (docker or podman) on PATH');
+    });
   }
 
   static async start(name: string, spec: HostSpec, ctx: HostStartContext, input: ContainerHostInput): Promise<ContainerSshdHost> {
@@ -131,7 +125,14 @@ export class ContainerSshdHost implements StartedHost {
       const endpoint = { address: PUBLISH_ADDRESS, port: container.getMappedPort(SSH_PORT) };
       const inner = { address: container.getIpAddress(input.network), port: SSH_PORT };
       const hostKey = key.trim().split(/\s+/).slice(0, 2).join(' ');
-      return new ContainerSshdHost(name, endpoint, inner, account.name, [hostKey], dataRoot, log, config, container, input.engine.cli);
+      const exec = containerCommandWrapper({
+        containerId: container.getId(),
+        pid: input.engine.local ? ((await input.engine.docker.getContainer(container.getId()).inspect()).State.Pid ?? 0) : 0,
+        account,
+        ...(input.nsenter ? { nsenter: input.nsenter } : {}),
+        ...(input.engine.cli ? { cli: input.engine.cli } : {}),
+      });
+      return new ContainerSshdHost(name, endpoint, inner, account.name, [hostKey], dataRoot, log, config, container, exec);
     } catch (e) {
       await container.stop({ timeout: 0 }).catch(() => undefined);
       throw e;

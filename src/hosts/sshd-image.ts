@@ -22,7 +22,7 @@ export type ImageBase = 'auto' | 'registry' | 'bootstrap';
 
 export interface ImageBuildOptions {
   base?: ImageBase;
-  /** Rebuild even if the image for this content hash exists. */
+  /** Rebuild from nothing: a bootstrapped base too, even if images for this content exist. */
   force?: boolean;
   onProgress?: (line: string) => void;
 }
@@ -80,10 +80,10 @@ export async function aptMirror(): Promise<string | undefined> {
 }
 
 /** A minbase bookworm root file system with the packages the host needs, imported as an image. */
-async function bootstrapBase(engine: ContainerEngine, onProgress?: (line: string) => void): Promise<string> {
+async function bootstrapBase(engine: ContainerEngine, force: boolean, onProgress?: (line: string) => void): Promise<string> {
   const mirror = await aptMirror();
   const tag = `${BOOTSTRAP_REPO}:${createHash('sha256').update(`${BOOTSTRAP_PACKAGES.join(',')}|${mirror ?? ''}`).digest('hex').slice(0, 12)}`;
-  if (await imageExists(engine.docker, tag)) return tag;
+  if (!force && (await imageExists(engine.docker, tag))) return tag;
   const debootstrap = await which('debootstrap');
   if (!debootstrap) throw new SetupError('building the host image without a registry needs debootstrap: apt-get install -y debootstrap (or run scripts/container-setup.sh)');
   if (process.getuid?.() !== 0) throw new SetupError('debootstrap needs root; run `xferbench image build` once as root, or use --base registry');
@@ -110,13 +110,13 @@ async function bootstrapBase(engine: ContainerEngine, onProgress?: (line: string
   }
 }
 
-async function chooseBase(engine: ContainerEngine, base: ImageBase, onProgress?: (line: string) => void): Promise<string> {
+async function chooseBase(engine: ContainerEngine, base: ImageBase, force: boolean, onProgress?: (line: string) => void): Promise<string> {
   if (base === 'registry') return REGISTRY_BASE;
-  if (base === 'bootstrap') return bootstrapBase(engine, onProgress);
+  if (base === 'bootstrap') return bootstrapBase(engine, force, onProgress);
   // auto: a registry base already present costs nothing; otherwise bootstrap where debootstrap
   // is installed (air-gapped machines), else pull from the registry as any Containerfile would.
   if (await imageExists(engine.docker, REGISTRY_BASE)) return REGISTRY_BASE;
-  if ((await which('debootstrap')) && process.getuid?.() === 0) return bootstrapBase(engine, onProgress);
+  if ((await which('debootstrap')) && process.getuid?.() === 0) return bootstrapBase(engine, force, onProgress);
   return REGISTRY_BASE;
 }
 
@@ -125,7 +125,7 @@ export async function ensureSshdImage(engine: ContainerEngine, opts: ImageBuildO
   const tag = `${IMAGE_REPO}:${await contextHash()}`;
   if (!opts.force && (await imageExists(engine.docker, tag))) return { tag };
   const t0 = performance.now();
-  const base = await chooseBase(engine, opts.base ?? 'auto', opts.onProgress);
+  const base = await chooseBase(engine, opts.base ?? 'auto', opts.force === true, opts.onProgress);
   const files = await readdir(SSHD_CONTEXT);
   const stream = await engine.docker.buildImage(
     { context: SSHD_CONTEXT, src: files },

@@ -84,6 +84,21 @@ matrix:
     assert.ok(issues.some((i) => i.path === 'transfer.to' && /"nowhere" is not defined/.test(i.message)));
   });
 
+  it('checks client: container, transfer.from and count together', () => {
+    const paths = (text: string) => problems(text).map((i) => `${i.path}: ${i.message}`);
+    assert.deepEqual(paths(`${BASE}client: container\n`), [
+      'client: client: container needs backend: container',
+      'transfer.from: client: container needs transfer.from: the host (worker container) transfers are launched in',
+    ]);
+    const containers = BASE.replace('head: {}', 'head: {}\n  worker: { count: 3 }\n  worker-2: {}') + 'backend: container\nclient: container\n';
+    const found = paths(containers.replace('to: target }', 'to: target, from: head, via: [worker] }'));
+    assert.ok(found.some((p) => p.startsWith('hosts.worker-2: "worker-2" is also the name of a replica')), found.join('\n'));
+    assert.ok(found.some((p) => p.startsWith('transfer.via[0]: jump host "worker" has count 3')), found.join('\n'));
+    const pull = paths(containers.replace('  worker-2: {}\n', '').replace('to: target }', 'to: worker, from: head, direction: pull }'));
+    assert.deepEqual(pull, ['transfer.to: pulling spreads nothing: "worker" has count 3; pull from a single host or push']);
+    assert.equal(parseScenario(containers.replace('  worker-2: {}\n', '').replace('to: target }', 'to: target, from: worker }'), 'x.yaml').scenario.transfer.from, 'worker');
+  });
+
   it('refuses sshd and ssh options the harness manages', () => {
     const issues = problems(
       BASE.replace('MaxStartups: "10:30:100"', 'MaxStartups: "10:30:100", ListenAddress: 0.0.0.0').replace(

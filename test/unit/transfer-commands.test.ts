@@ -6,6 +6,7 @@ import { SftpTool } from '../../src/transfers/sftp-tool.js';
 import { CpTool } from '../../src/transfers/cp-tool.js';
 import { sshOptions } from '../../src/transfers/ssh-invocation.js';
 import { backoffDelay } from '../../src/transfers/backoff.js';
+import { containerCommandWrapper } from '../../src/hosts/container-exec.js';
 import type { TransferJob } from '../../src/transfers/transfer-tool.js';
 
 const ssh = { ssh: '/usr/bin/ssh', options: ['-F', '/s/my cfg', '-J', 'head'] };
@@ -53,5 +54,26 @@ describe('backoff', () => {
     assert.equal(backoffDelay(3, 100, 1000, () => 1), 400);
     assert.equal(backoffDelay(10, 100, 1000, () => 1), 1000);
     assert.equal(backoffDelay(3, 100, 1000, () => 0), 0);
+  });
+});
+
+describe('commands inside a container', () => {
+  const account = { name: 'u', uid: 1000, gid: 1000 };
+  const rsync = { file: '/usr/local/bin/rsync', args: ['-a', 'x', 'y'] };
+  it('enters the namespaces with nsenter as the login account, running the container\'s own program', () => {
+    const wrap = containerCommandWrapper({ containerId: 'c1', pid: 4242, account, nsenter: '/usr/bin/nsenter', cli: '/usr/bin/podman' })!;
+    const c = wrap(rsync, 5000);
+    assert.equal(c.file, '/usr/bin/nsenter');
+    assert.deepEqual(c.args, ['-t', '4242', '-m', '-u', '-i', '-n', '-r', '-w', '--setgid=1000', '--setuid=1000', '--', 'rsync', '-a', 'x', 'y']);
+  });
+  it('falls back to the engine CLI, bounded by timeout inside, with stdin only when there is input', () => {
+    const wrap = containerCommandWrapper({ containerId: 'c1', pid: 0, account, cli: '/usr/bin/docker' })!;
+    assert.deepEqual(wrap(rsync, 2500).args, ['exec', '--user', '1000:1000', 'c1', 'timeout', '-k', '2', '3s', 'rsync', '-a', 'x', 'y']);
+    const sftp = wrap({ file: 'sftp', args: ['-b', '-', 'h'], input: 'put a b\n' });
+    assert.deepEqual(sftp.args.slice(0, 2), ['exec', '-i']);
+    assert.equal(sftp.input, 'put a b\n');
+  });
+  it('has no way in without either', () => {
+    assert.equal(containerCommandWrapper({ containerId: 'c1', pid: 1, account }), undefined);
   });
 });
