@@ -16,6 +16,7 @@ import type { OpenSshVersion } from './openssh-version.js';
 import { SshBannerWaitStrategy } from './ssh-banner-wait.js';
 import { renderSshdConfig } from './sshd-config.js';
 import { SshdLog } from './sshd-log.js';
+import { processesInMountNamespaceOf, signal } from './process-tree.js';
 
 /** Published ports bind here only: a test host must not be reachable from outside the machine. */
 export const PUBLISH_ADDRESS = '127.0.0.1';
@@ -65,6 +66,8 @@ export class ContainerSshdHost implements StartedHost {
     readonly log: SshdLog,
     readonly sshdConfig: string,
     private readonly container: StartedTestContainer,
+    /** The container's init on this machine; 0 when the engine runs elsewhere. */
+    private readonly initPid: number,
     exec: CommandWrapper | undefined,
   ) {
     this.exec = exec ?? (() => {
@@ -125,14 +128,15 @@ export class ContainerSshdHost implements StartedHost {
       const endpoint = { address: PUBLISH_ADDRESS, port: container.getMappedPort(SSH_PORT) };
       const inner = { address: container.getIpAddress(input.network), port: SSH_PORT };
       const hostKey = key.trim().split(/\s+/).slice(0, 2).join(' ');
+      const initPid = input.engine.local ? ((await input.engine.docker.getContainer(container.getId()).inspect()).State.Pid ?? 0) : 0;
       const exec = containerCommandWrapper({
         containerId: container.getId(),
-        pid: input.engine.local ? ((await input.engine.docker.getContainer(container.getId()).inspect()).State.Pid ?? 0) : 0,
+        pid: initPid,
         account,
         ...(input.nsenter ? { nsenter: input.nsenter } : {}),
         ...(input.engine.cli ? { cli: input.engine.cli } : {}),
       });
-      return new ContainerSshdHost(name, endpoint, inner, account.name, [hostKey], dataRoot, log, config, container, exec);
+      return new ContainerSshdHost(name, endpoint, inner, account.name, [hostKey], dataRoot, log, config, container, initPid, exec);
     } catch (e) {
       await container.stop({ timeout: 0 }).catch(() => undefined);
       throw e;
@@ -140,11 +144,14 @@ export class ContainerSshdHost implements StartedHost {
   }
 
   stop(): Promise<void> {
-    // Killed at once (timeout 0) and removed: a test host holds nothing worth a graceful exit.
-    this.stopping ??= this.container.stop({ timeout: 0, remove: true, removeVolumes: true }).then(
-      () => undefined,
-      () => undefined,
-    );
+    this.stopping ??= (async () => {
+      // Transfers started inside with nsenter are not the container's processes: an interrupted
+      // one (a ProxyJump `ssh -W`, say) would outlive it, waiting on a connection into a network
+      // that no longer exists.
+      if (this.initPid > 0) for (const p of await processesInMountNamespaceOf(this.initPid)) signal(p, 'SIGKILL');
+      // Killed at once (timeout 0) and removed: a test host holds nothing worth a graceful exit.
+      await this.container.stop({ timeout: 0, remove: true, removeVolumes: true }).catch(() => undefined);
+    })();
     return this.stopping;
   }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -84,6 +84,22 @@ export async function processesUsing(paths: readonly string[]): Promise<number[]
     if (paths.some((p) => cmdline.includes(p))) pids.push(Number(entry));
   }
   return pids;
+}
+
+/**
+ * Processes in the same mount namespace as `pid` (which is excluded): what was started inside a
+ * container with nsenter. They live in this machine's PID namespace, so stopping the container
+ * does not end them.
+ */
+export async function processesInMountNamespaceOf(pid: number): Promise<number[]> {
+  const ns = await readlink(`/proc/${pid}/ns/mnt`).catch(() => undefined);
+  if (!ns) return [];
+  const out: number[] = [];
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry) || Number(entry) === pid) continue;
+    if ((await readlink(`/proc/${entry}/ns/mnt`).catch(() => '')) === ns) out.push(Number(entry));
+  }
+  return out;
 }
 
 export function signal(pid: number, sig: NodeJS.Signals): void {

@@ -11,7 +11,7 @@ import { findTools } from '../../src/hosts/openssh-tools.js';
 import { generateKeyPair } from '../../src/hosts/ssh-keys.js';
 import { createStateDir } from '../../src/hosts/state-dir.js';
 import { startTopology } from '../../src/hosts/topology.js';
-import { isolatedStateBase, processesMentioning, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
+import { isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
 
 /** Runs started by the tests find their engine as a user's would, not through this process's. */
 const childEnv = (base: string) => ({ XFERBENCH_STATE_DIR: base, DOCKER_HOST: userDockerHost });
@@ -51,6 +51,7 @@ backend: container
 hosts:
   target: { sshd: { MaxStartups: "1000", MaxSessions: 100 } }
   head: {}
+  worker: {}
 dataset: { files: 300, size: 32KiB }
 transfer: { to: target, via: [head], concurrency: 10 }
 repeat: 5
@@ -153,9 +154,9 @@ describe('container backend', { skip }, () => {
     return text.split('\n').filter((l) => l.includes('"type":"transfer"')).length;
   }
 
-  async function startLong(out: string) {
+  async function startLong(out: string, extra: readonly string[] = []) {
     const scenario = await writeScenario(dir, 'long', LONG);
-    const child = runCli(['run', scenario, '--out', out, '--quiet'], childEnv(base), { detached: true });
+    const child = runCli(['run', scenario, '--out', out, '--quiet', ...extra], childEnv(base), { detached: true });
     const deadline = Date.now() + 120_000;
     while ((await transfersRecorded(join(out, 'results.jsonl'))) < 5) {
       assert.ok(Date.now() < deadline, 'transfers started');
@@ -165,17 +166,19 @@ describe('container backend', { skip }, () => {
     return { child };
   }
 
-  for (const [name, deliver] of [
-    ['SIGINT to the process group (Ctrl-C)', (pid: number) => process.kill(-pid, 'SIGINT')],
-    ['SIGTERM to the harness', (pid: number) => process.kill(pid, 'SIGTERM')],
+  for (const [name, deliver, extra] of [
+    ['SIGINT to the process group (Ctrl-C)', (pid: number) => process.kill(-pid, 'SIGINT'), []],
+    ['SIGTERM to the harness, transfers launched in a worker container', (pid: number) => process.kill(pid, 'SIGTERM'), ['--set', 'client=container', '--set', 'transfer.from=worker']],
   ] as const) {
-    it(`${name} mid-scenario leaves no container, network or engine service`, async () => {
-      const { child } = await startLong(join(dir, `long-${name.slice(0, 6)}`));
+    it(`${name} mid-scenario leaves no container, network, transfer or engine service`, async () => {
+      const { child } = await startLong(join(dir, `long-${name.slice(0, 6)}`), extra);
       deliver(child.pid!);
       const r = await child;
       assert.equal(r.exitCode, 130, String(r.stderr));
       assert.deepEqual(await ours(child.pid), []);
       assert.deepEqual(await processesMentioning([`xb-engine-${child.pid}`]), []);
+      // This test process's own engine service is the one /tmp/xb- process allowed to remain.
+      assert.deepEqual((await leftovers(base)).filter((p) => !p.includes(`xb-engine-${process.pid}/`)), []);
     });
   }
 
