@@ -82,10 +82,12 @@ export async function startTopology(
     starts.map(({ n, spec, client }, i) => group.start(n, i, spec, client ? { mounts: [dataRoot, insideDir, ...(options.sharedDirs ?? [])] } : {})),
   );
   const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const stop = async () => {
-    await Promise.allSettled(started.map((h) => h.stop()));
-    await group[Symbol.asyncDispose]();
-  };
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await Promise.allSettled(started.map((h) => h.stop()));
+      await group[Symbol.asyncDispose]();
+    })());
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
     await stop();

@@ -4,6 +4,10 @@ import { renderSshdConfig } from '../../src/hosts/sshd-config.js';
 import { parseOpenSshVersion, unsupportedKeywords } from '../../src/hosts/openssh-version.js';
 import { parseSshdLine, SshdLog } from '../../src/hosts/sshd-log.js';
 import { renderKnownHosts, renderSshClientConfig } from '../../src/hosts/ssh-client-config.js';
+import { contextHash, parseAptSources } from '../../src/hosts/sshd-image.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const input = (version: string, options: Record<string, string | number | boolean> = {}) => ({
   hostName: 'target',
@@ -83,5 +87,27 @@ describe('client configuration', () => {
       assert.ok(text.includes(expected), `missing ${expected}`);
     }
     assert.ok(!/StrictHostKeyChecking no/.test(text));
+  });
+});
+
+describe('container image inputs', () => {
+  it('reads bookworm and security mirrors from deb822 and one-line apt sources', () => {
+    const deb822 = 'Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\nTypes: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\nComponents: main\n';
+    assert.deepEqual(parseAptSources(deb822, ''), { main: 'http://mirror.example/debian', security: 'http://mirror.example/debian-security' });
+    assert.deepEqual(parseAptSources('', 'deb [arch=amd64] http://m.example/debian bookworm main\ndeb http://s.example/ bookworm-security main\n'), { main: 'http://m.example/debian', security: 'http://s.example/' });
+    assert.deepEqual(parseAptSources('', '# nothing\n'), {});
+  });
+  it('tags the image by the content of containers/sshd/: an edit changes the tag', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'xferbench-ctx-'));
+    try {
+      await writeFile(join(dir, 'Containerfile'), 'FROM x\n');
+      const before = await contextHash(dir);
+      assert.equal(await contextHash(dir), before);
+      await writeFile(join(dir, 'entrypoint.sh'), '#!/bin/sh\n');
+      assert.notEqual(await contextHash(dir), before);
+      assert.match(await contextHash(), /^[0-9a-f]{16}$/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
