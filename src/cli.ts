@@ -163,10 +163,11 @@ program
   .option('-s, --set <key=value>', 'override a scenario field (repeatable)', collect, [])
   .action(async (file: string, opts: { set: string[] }) => {
     const plan = buildPlan(await loadScenario(file, opts.set));
-    console.log(`${plan.name}: ${plan.cells.length} cell(s) x ${plan.repeat} repeat(s) = ${plan.totalTransfers} transfers, ${plan.groups.length} topology start(s)`);
+    const first = plan.cells[0]!.scenario;
+    console.log(`${plan.name}: ${plan.cells.length} cell(s) x ${plan.repeat} repeat(s) = ${plan.totalTransfers} transfers, ${plan.groups.length} topology start(s), backend ${first.backend}, client ${first.client}`);
     for (const c of plan.cells) {
       const t = c.scenario.transfer;
-      console.log(`  ${c.id}: ${c.scenario.dataset.files} x ${t.tool} ${t.direction} ${t.via.length ? `via ${t.via.join(',')} ` : ''}to ${t.to}, concurrency ${t.concurrency}, mux ${t.mux}`);
+      console.log(`  ${c.id}: ${c.scenario.dataset.files} x ${t.tool} ${t.direction} ${t.from ? `from ${t.from} ` : ''}${t.via.length ? `via ${t.via.join(',')} ` : ''}to ${t.to}, concurrency ${t.concurrency}, mux ${t.mux}`);
     }
   });
 

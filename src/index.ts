@@ -4,19 +4,25 @@
 export { XferbenchError, ScenarioError, SetupError, HostStartError, RunAbortedError, type ScenarioIssue } from './errors.js';
 
 export { loadScenario, parseScenario, resolveMatrixKey, type LoadedScenario, type MatrixAxis } from './scenario/load-scenario.js';
-export { scenarioSchema, type Scenario, type TransferSpec, type DatasetSpec, type HostSpec, type Tool, type MuxMode } from './scenario/scenario-schema.js';
+export { scenarioSchema, type Scenario, type TransferSpec, type DatasetSpec, type HostSpec, type Tool, type MuxMode, type ClientPlace } from './scenario/scenario-schema.js';
 export { parseSize, parseBytes, type SizeSpec } from './scenario/size.js';
 export { parseMaxStartups, type MaxStartups, type SshdOptions } from './scenario/sshd-options.js';
 export { parseCondition, THRESHOLD_METRICS, type Threshold, type ThresholdMetric, type Condition } from './scenario/thresholds.js';
 
 export { buildPlan, type Plan, type PlanCell, type TopologyGroup } from './plan/plan.js';
 
-export type { HostBackend, StartedHost, HostStartContext, HostEndpoint } from './hosts/host.js';
+export type { HostBackend, HostGroup, HostStartOptions, StartedHost, HostStartContext, HostEndpoint, CommandWrapper } from './hosts/host.js';
 export type { HostFiles, ScannedFile } from './hosts/host-files.js';
 export { LocalBackend } from './hosts/local-backend.js';
 export { LocalSshdHost } from './hosts/local-sshd-host.js';
 export { LocalHostFiles } from './hosts/local-host-files.js';
-export { startTopology, type StartedTopology, type ClientSide } from './hosts/topology.js';
+export { ContainerBackend, type ContainerBackendOptions } from './hosts/container-backend.js';
+export { ContainerSshdHost, PUBLISH_ADDRESS } from './hosts/container-sshd-host.js';
+export { containerEngine, stopPrivateEngine, type ContainerEngine } from './hosts/container-engine.js';
+export { containerCommandWrapper } from './hosts/container-exec.js';
+export { removeContainerLeftovers, cleanContainers, type ContainerSelection } from './hosts/container-leftovers.js';
+export { ensureSshdImage, contextHash, parseAptSources, SSHD_CONTEXT, type ImageBase, type SshdImage } from './hosts/sshd-image.js';
+export { startTopology, replicaNames, type StartedTopology, type ClientSide, type TopologyOptions } from './hosts/topology.js';
 export { findTools, type OpenSshTools } from './hosts/openssh-tools.js';
 export { parseOpenSshVersion, unsupportedKeywords, type OpenSshVersion } from './hosts/openssh-version.js';
 export { renderSshdConfig, type SshdConfigInput } from './hosts/sshd-config.js';

@@ -12,4 +12,6 @@ fi
 # The harness reads the public half from the mounted folder for the run's known_hosts.
 cp /etc/ssh/ssh_host_ed25519_key.pub "$XFERBENCH_DIR/ssh_host_ed25519_key.pub"
 mkdir -p /run/sshd
-exec /usr/sbin/sshd -D -e -f "$XFERBENCH_DIR/sshd_config"
+# The log goes to the mounted folder: the harness reads it to the end before counting drops,
+# which a container log stream (delivered late, in batches) cannot promise.
+exec /usr/sbin/sshd -D -E "$XFERBENCH_DIR/sshd.log" -f "$XFERBENCH_DIR/sshd_config"

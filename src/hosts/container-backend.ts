@@ -40,6 +40,11 @@ export class ContainerBackend implements HostBackend {
     return (await this.prepare()).version;
   }
 
+  async describe(): Promise<Record<string, string>> {
+    const { engine, image, version } = await this.prepare();
+    return { container_engine: `${engine.version} (${engine.host})`, container_image: image.tag, container_sshd: version.text };
+  }
+
   async open(ctx: HostStartContext): Promise<HostGroup> {
     const { engine, image, version } = await this.prepare();
     const nsenter = engine.local && process.getuid?.() === 0 ? await which('nsenter') : undefined;

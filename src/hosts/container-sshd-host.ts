@@ -16,6 +16,7 @@ import type { OpenSshVersion } from './openssh-version.js';
 import { SshBannerWaitStrategy } from './ssh-banner-wait.js';
 import { renderSshdConfig } from './sshd-config.js';
 import { SshdLog } from './sshd-log.js';
+import { LogTail } from './log-tail.js';
 import { processesInMountNamespaceOf, signal } from './process-tree.js';
 
 /** Published ports bind here only: a test host must not be reachable from outside the machine. */
@@ -68,6 +69,7 @@ export class ContainerSshdHost implements StartedHost {
     private readonly container: StartedTestContainer,
     /** The container's init on this machine; 0 when the engine runs elsewhere. */
     private readonly initPid: number,
+    private readonly tail: LogTail,
     exec: CommandWrapper | undefined,
   ) {
     this.exec = exec ?? (() => {
@@ -95,6 +97,10 @@ export class ContainerSshdHost implements StartedHost {
     await writeFile(join(dir, 'sshd_config'), config, { mode: 0o600 });
 
     const log = new SshdLog(ctx.clock);
+    // Created here so it belongs to the person running xferbench; sshd (root inside) appends.
+    const logPath = join(dir, 'sshd.log');
+    await writeFile(logPath, '', { mode: 0o600 });
+    const tail = await LogTail.open(logPath, (line) => log.push(line));
     const wait = new SshBannerWaitStrategy(PUBLISH_ADDRESS, SSH_PORT);
     const seen: string[] = [];
     let container: StartedTestContainer;
@@ -107,9 +113,9 @@ export class ContainerSshdHost implements StartedHost {
         .withEnvironment({ XFERBENCH_DIR: dir, XFERBENCH_USER: account.name, XFERBENCH_UID: String(account.uid), XFERBENCH_GID: String(account.gid) })
         .withBindMounts([dir, ...input.mounts].map((path) => ({ source: path, target: path })))
         .publishOn(PUBLISH_ADDRESS, SSH_PORT)
+        // Whatever the entrypoint or sshd says before its log file is open (config errors).
         .withLogConsumer((stream: Readable) => {
           createInterface({ input: stream }).on('line', (line) => {
-            log.push(line);
             if (seen.length < 20) seen.push(line);
           });
         })
@@ -117,7 +123,9 @@ export class ContainerSshdHost implements StartedHost {
         .withStartupTimeout(START_TIMEOUT_MS)
         .start();
     } catch (e) {
-      throw new HostStartError(`container for host "${name}" did not start: ${(e as Error).message}${seen.length ? `\nsshd log: ${seen.join(' | ')}` : ''}`);
+      await tail.close();
+      const said = [...seen, ...log.lines.slice(0, 20).map((l) => l.line)];
+      throw new HostStartError(`container for host "${name}" did not start: ${(e as Error).message}${said.length ? `\nsshd: ${said.join(' | ')}` : ''}`);
     }
     try {
       // Copied there by the entrypoint before sshd starts (an exec session would do, but Podman's
@@ -136,9 +144,10 @@ export class ContainerSshdHost implements StartedHost {
         ...(input.nsenter ? { nsenter: input.nsenter } : {}),
         ...(input.engine.cli ? { cli: input.engine.cli } : {}),
       });
-      return new ContainerSshdHost(name, endpoint, inner, account.name, [hostKey], dataRoot, log, config, container, initPid, exec);
+      return new ContainerSshdHost(name, endpoint, inner, account.name, [hostKey], dataRoot, log, config, container, initPid, tail, exec);
     } catch (e) {
       await container.stop({ timeout: 0 }).catch(() => undefined);
+      await tail.close();
       throw e;
     }
   }
@@ -151,8 +160,13 @@ export class ContainerSshdHost implements StartedHost {
       if (this.initPid > 0) for (const p of await processesInMountNamespaceOf(this.initPid)) signal(p, 'SIGKILL');
       // Killed at once (timeout 0) and removed: a test host holds nothing worth a graceful exit.
       await this.container.stop({ timeout: 0, remove: true, removeVolumes: true }).catch(() => undefined);
+      await this.tail.close();
     })();
     return this.stopping;
+  }
+
+  syncLog(): Promise<void> {
+    return this.tail.sync();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

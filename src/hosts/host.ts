@@ -22,6 +22,8 @@ export interface StartedHost extends AsyncDisposable {
   readonly dataRoot: string;
   readonly files: HostFiles;
   readonly log: SshdLog;
+  /** Brings `log` up to date with everything sshd has written so far (when it is read from a file). */
+  syncLog?(): Promise<void>;
   readonly sshdConfig: string;
   /**
    * Where the topology's other hosts reach this one (a container's address on the run's network).
@@ -64,4 +66,6 @@ export interface HostBackend {
   sshdVersion(): Promise<OpenSshVersion>;
   /** Opens a topology; its hosts are started through the group and stopped before it is disposed. */
   open(ctx: HostStartContext): Promise<HostGroup>;
+  /** What a report should record about this backend (engine, image), beyond the sshd version. */
+  describe?(): Promise<Record<string, string>>;
 }

@@ -51,6 +51,7 @@ const LOG_SETTLE_MAX_MS = 2000;
 
 /** sshd writes a drop line before closing the socket; give our reader a moment to see it. */
 async function settleLogs(topology: StartedTopology): Promise<void> {
+  await Promise.all([...topology.hosts.values()].map((h) => h.syncLog?.()));
   const deadline = Date.now() + LOG_SETTLE_MAX_MS;
   while (Date.now() < deadline && [...topology.hosts.values()].some((h) => h.log.idleFor() < LOG_QUIET_MS)) {
     await sleep(25);

@@ -168,7 +168,10 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
     started_at: new Date().toISOString(),
     scenario: loaded.scenario,
     plan: { cells: plan.cells.map((c) => ({ index: c.index, id: c.id, values: c.values })), repeat: plan.repeat, total_transfers: plan.totalTransfers },
-    environment: environment(tools),
+    environment: {
+      ...environment(tools),
+      ...Object.assign({}, ...(await Promise.all(plan.groups.map(async (g) => (await backendOf(g.backend)).describe?.() ?? {})))),
+    },
   });
 
   try {

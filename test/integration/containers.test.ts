@@ -11,7 +11,7 @@ import { findTools } from '../../src/hosts/openssh-tools.js';
 import { generateKeyPair } from '../../src/hosts/ssh-keys.js';
 import { createStateDir } from '../../src/hosts/state-dir.js';
 import { startTopology } from '../../src/hosts/topology.js';
-import { isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
+import { REPO, isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
 
 /** Runs started by the tests find their engine as a user's would, not through this process's. */
 const childEnv = (base: string) => ({ XFERBENCH_STATE_DIR: base, DOCKER_HOST: userDockerHost });
@@ -147,6 +147,18 @@ describe('container backend', { skip }, () => {
     assert.ok(![...head].some((a) => a.startsWith('127.')), 'no login from the machine itself');
     assert.equal(user.size, 1, `logins on user only through the head: ${[...user].join(', ')}`);
     assert.ok(!head.has([...user][0]!), 'the user container sees the head, not the workers');
+  });
+
+  it('seed scenario containers-staging: the head drops what the user container would accept', async () => {
+    const out = join(dir, 'staging');
+    const r = await runCli(['run', join(REPO, 'scenarios', 'containers-staging.yaml'), '--out', out, '--quiet', '--set', 'dataset.size=64KiB'], childEnv(base));
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    const cells = (await readJsonl(join(out, 'results.jsonl'))).filter((l) => l.type === 'cell') as unknown as Cell[];
+    const limited = cells.find((c) => c.cell.endsWith('=10:30:100'))!;
+    const raised = cells.find((c) => c.cell.endsWith('=1000'))!;
+    assert.ok(limited.failed > 0 && limited.sshd.head!.maxstartups_drops > 0, `the head drops at concurrency 60 (${limited.failed} failed)`);
+    assert.equal(limited.sshd.user!.maxstartups_drops, 0, 'the user container drops nothing');
+    assert.equal(raised.failed, 0);
   });
 
   async function transfersRecorded(file: string): Promise<number> {
