@@ -93,7 +93,8 @@ export async function processesUsing(paths: readonly string[]): Promise<number[]
  */
 export async function processesInMountNamespaceOf(pid: number): Promise<number[]> {
   const ns = await readlink(`/proc/${pid}/ns/mnt`).catch(() => undefined);
-  if (!ns) return [];
+  // A container that died has released its pid: whoever reuses it may share our namespace.
+  if (!ns || ns === (await readlink('/proc/self/ns/mnt').catch(() => ns))) return [];
   const out: number[] = [];
   for (const entry of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry) || Number(entry) === pid) continue;
