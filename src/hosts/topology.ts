@@ -73,7 +73,7 @@ export async function startTopology(
   const dataRoot = join(ctx.stateDir, 'client-data');
   const insideDir = join(topologyDir, 'client-in-container');
   await mkdir(dataRoot, { recursive: true, mode: 0o700 });
-  await mkdir(insideDir, { recursive: true, mode: 0o700 });
+  if (options.clientHost) await mkdir(insideDir, { recursive: true, mode: 0o700 });
   const replicas = new Map(Object.entries(specs).map(([name, spec]) => [name, replicaNames(name, spec)]));
   const starts = [...replicas].flatMap(([name, names]) => names.map((n) => ({ n, spec: specs[name]!, client: name === options.clientHost })));
 
