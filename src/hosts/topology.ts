@@ -1,5 +1,6 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { HostStartError } from '../errors.js';
 import type { HostSpec } from '../scenario/scenario-schema.js';
 import type { CommandWrapper, HostBackend, HostStartContext, StartedHost } from './host.js';
 import type { HostFiles } from './host-files.js';
@@ -118,7 +119,7 @@ export async function startTopology(
       const inside = await writeClientConfig(insideDir, started.map((h) => entry(h, h.name, h.innerEndpoint ?? h.endpoint)), key);
       clients = (replicas.get(options.clientHost) ?? []).map((n) => {
         const h = hosts.get(n)!;
-        if (!h.exec) throw new Error(`host "${n}" cannot launch transfers: its backend does not run commands inside hosts`);
+        if (!h.exec) throw new HostStartError(`host "${n}" cannot launch transfers: running commands inside it needs root (nsenter) or the engine's command-line client (docker or podman) on PATH`);
         return { name: n, files: new LocalHostFiles(), dataRoot, ...inside, exec: h.exec, ssh: 'ssh', route: (to, via) => ({ to, via: [...via] }) };
       });
     }

@@ -56,6 +56,9 @@ function cellId(values: Record<string, unknown>): string {
   return parts.length > 0 ? parts.join(',') : 'default';
 }
 
+/** The host whose containers launch transfers (`client: container`), if any. */
+const clientHostOf = (s: Scenario): string | undefined => (s.client === 'container' ? s.transfer.from : undefined);
+
 export function buildPlan(loaded: LoadedScenario): Plan {
   const { axes, raw } = loaded;
   const issues: ScenarioIssue[] = [];
@@ -76,7 +79,7 @@ export function buildPlan(loaded: LoadedScenario): Plan {
       return;
     }
     const scenario = parsed.data;
-    const clientHost = scenario.client === 'container' ? scenario.transfer.from : undefined;
+    const clientHost = clientHostOf(scenario);
     cells.push({
       index,
       id: cellId(values),
@@ -95,7 +98,7 @@ export function buildPlan(loaded: LoadedScenario): Plan {
       key: cell.topologyKey,
       backend: cell.scenario.backend,
       hosts: cell.scenario.hosts,
-      ...(cell.scenario.client === 'container' && cell.scenario.transfer.from ? { clientHost: cell.scenario.transfer.from } : {}),
+      ...(clientHostOf(cell.scenario) ? { clientHost: clientHostOf(cell.scenario)! } : {}),
       cells: [],
     };
     group.cells.push(cell);
