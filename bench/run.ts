@@ -2,9 +2,7 @@
 // Prints a table; each row says what was measured, the figure and the target.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { Bench } from 'tinybench';
 import { findTools } from '../src/hosts/openssh-tools.js';
 import { LocalBackend } from '../src/hosts/local-backend.js';
@@ -13,10 +11,12 @@ import { generateKeyPair } from '../src/hosts/ssh-keys.js';
 import { startTopology, type StartedTopology } from '../src/hosts/topology.js';
 import { planDataset, sha256Of } from '../src/dataset/dataset.js';
 import { datasetSchema } from '../src/scenario/scenario-schema.js';
-import { RsyncTool, shellWord } from '../src/transfers/rsync-tool.js';
+import { RsyncTool } from '../src/transfers/rsync-tool.js';
 import { CpTool } from '../src/transfers/cp-tool.js';
 import { sshOptions } from '../src/transfers/ssh-invocation.js';
 import { runTransferPool } from '../src/transfers/transfer-pool.js';
+import { Launcher } from '../src/transfers/launcher.js';
+import { endToEnd, type Case, type Targets } from './end-to-end.js';
 import { MuxSession } from '../src/transfers/mux-session.js';
 import type { TransferTool } from '../src/transfers/transfer-tool.js';
 import { classify } from '../src/transfers/failure-classifier.js';
@@ -38,6 +38,7 @@ const clientKey = await generateKeyPair(tools.sshKeygen, join(state.path, 'clien
 const t0 = performance.now();
 const ctx = { stateDir: state.path, clientKey, clock: () => performance.now() - t0 };
 const backend = new LocalBackend(tools);
+await using launcher = await Launcher.start();
 const RAISED = { MaxStartups: '2000', MaxSessions: 2000 };
 
 async function topologyStart(): Promise<void> {
@@ -54,40 +55,6 @@ async function writeSource(topo: StartedTopology, files: number, size: string) {
   const dir = join(topo.client.dataRoot, `src-${files}-${size}`);
   await topo.client.files.writeDataset(dir, plan);
   return { plan, dir };
-}
-
-/** The same N rsyncs, launched by xferbench's transfer pool and by a shell loop, alternating. */
-async function overhead(): Promise<void> {
-  await using topo = await startTopology(backend, { target: { sshd: RAISED } }, ctx, { dirName: 'overhead' });
-  const rsync = new RsyncTool(tools.rsync!);
-  const options = sshOptions({ configPath: topo.client.sshConfigPath, via: [], mux: 'off', controlDir: '/nonexistent', extra: {} });
-  const scratch = join(state.path, 'scratch');
-  await mkdir(scratch, { recursive: true });
-  for (const n of [10, 100]) {
-    console.error(`bench: overhead with ${n} rsyncs...`);
-    const { plan, dir } = await writeSource(topo, n, '64KiB');
-    const dest = join(topo.host('target').dataRoot, 'dest');
-    const jobs = plan.entries.map((entry) => ({ entry, source: { path: join(dir, entry.path) }, dest: { host: 'target', path: join(dest, entry.path) }, ssh: { ssh: tools.ssh, options }, rsyncArgs: [] }));
-    const loop = jobs.map((j) => rsync.command(j).args.map(shellWord).join(' ')).map((a) => `${shellWord(tools.rsync!)} ${a} &`).join('\n');
-    const harness: number[] = [];
-    const shell: number[] = [];
-    for (let round = 0; round < 5; round++) {
-      for (const which of round % 2 === 0 ? ['harness', 'shell'] : ['shell', 'harness']) {
-        await topo.host('target').files.prepare(dest, []);
-        const start = performance.now();
-        if (which === 'harness') {
-          const records = await runTransferPool(jobs, n, { tool: rsync, retries: 0, backoffMs: 0, backoffMaxMs: 0, timeoutMs: 120_000, clock: () => performance.now(), scratchDir: scratch }, { cell: 'bench', repeat: round });
-          if (records.some((r) => r.status !== 'ok')) throw new Error('overhead benchmark: a transfer failed; limits should be raised');
-          harness.push(performance.now() - start);
-        } else {
-          await execa('bash', ['-c', `${loop}\nwait`], { stdio: 'ignore' });
-          shell.push(performance.now() - start);
-        }
-      }
-    }
-    const ratio = median(harness) / median(shell);
-    row(`harness overhead, ${n} rsyncs at once (5 rounds)`, `xferbench ${median(harness).toFixed(0)} ms vs shell loop ${median(shell).toFixed(0)} ms: ratio ${ratio.toFixed(3)}`, 'ratio <= 1.05', ratio <= 1.05);
-  }
 }
 
 /**
@@ -143,8 +110,6 @@ async function scale(name: string, tool: TransferTool, total: number, concurrenc
   const destRoot = tool.usesSsh ? topo.host('target').dataRoot : topo.client.dataRoot;
   const dest = join(destRoot, `dest-${name}`);
   await topo.client.files.prepare(dest, []);
-  const scratch = join(state.path, `scratch-${name}`);
-  await mkdir(scratch, { recursive: true });
   const jobs = plan.entries.map((entry) => ({ entry, source: { path: join(dir, entry.path) }, dest: { ...(tool.usesSsh ? { host: 'target' } : {}), path: join(dest, entry.path) }, ssh: { ssh: tools.ssh, options }, rsyncArgs: [] }));
   const watch = new LoopWatch();
   let rss = process.memoryUsage().rss;
@@ -152,7 +117,7 @@ async function scale(name: string, tool: TransferTool, total: number, concurrenc
   watch.start();
   console.error(`bench: scale ${name} ${total} at ${concurrency}...`);
   const start = performance.now();
-  const records = await runTransferPool(jobs, concurrency, { tool, retries: 0, backoffMs: 0, backoffMaxMs: 0, timeoutMs: 600_000, clock: () => performance.now(), scratchDir: scratch }, { cell: name, repeat: 1 });
+  const records = await runTransferPool(jobs, concurrency, { tool, retries: 0, backoffMs: 0, backoffMaxMs: 0, timeoutMs: 600_000, clock: () => performance.now(), launcher }, { cell: name, repeat: 1 });
   const wall = performance.now() - start;
   const loop = watch.stop();
   clearInterval(sampler);
@@ -197,8 +162,6 @@ async function containers(): Promise<void> {
     await using local = await startTopology(backend, { target: { sshd: {} } }, ctx, { dirName: 'tput-local' });
     await using cont = await startTopology(containerBackend, { target: { sshd: {} } }, ctx, { dirName: 'tput-container' });
     const { plan, dir } = await writeSource(local, 1, '256MiB');
-    const scratch = join(state.path, 'scratch');
-    await mkdir(scratch, { recursive: true });
     const rates: Record<string, number[]> = { local: [], container: [] };
     console.error('bench: 256 MiB throughput, local vs container...');
     for (let round = 0; round < 14; round++) {
@@ -207,7 +170,7 @@ async function containers(): Promise<void> {
       await topo.host('target').files.prepare(dest, []);
       const options = sshOptions({ configPath: topo.client.sshConfigPath, via: [], mux: 'off', controlDir: '/nonexistent', extra: {} });
       const job = { entry: plan.entries[0]!, source: { path: join(dir, plan.entries[0]!.path) }, dest: { host: 'target', path: join(dest, plan.entries[0]!.path) }, ssh: { ssh: tools.ssh, options }, rsyncArgs: [] };
-      const [r] = await runTransferPool([job], 1, { tool: rsync, retries: 0, backoffMs: 0, backoffMaxMs: 0, timeoutMs: 600_000, clock: () => performance.now(), scratchDir: scratch }, { cell: name, repeat: round });
+      const [r] = await runTransferPool([job], 1, { tool: rsync, retries: 0, backoffMs: 0, backoffMaxMs: 0, timeoutMs: 600_000, clock: () => performance.now(), launcher }, { cell: name, repeat: round });
       if (r!.status !== 'ok') throw new Error(`throughput benchmark: the ${name} transfer failed: ${r!.attempts.at(-1)?.stderr_tail}`);
       rates[name]!.push(r!.bytes / 1e6 / ((r!.end_ms - r!.start_ms) / 1000));
     }
@@ -237,7 +200,16 @@ async function micro(): Promise<void> {
 }
 
 if (wanted('start')) await topologyStart();
-if (wanted('overhead')) await overhead();
+if (wanted('e2e')) {
+  const cases: (Case & Targets)[] = [
+    { files: 10, size: 1024, concurrency: 10, tool: 'rsync', rounds: 7, ratio: 1.3 },
+    { files: 100, size: 65536, concurrency: 10, tool: 'rsync', rounds: 5, ratio: 1.05 },
+    { files: 100, size: 65536, concurrency: 100, tool: 'rsync', rounds: 5, ratio: 1.05, peak: true },
+    { files: 1000, size: 1024, concurrency: 10, tool: 'cp', rounds: 5, cpuPerTransferMs: 1.5 },
+    { files: 500, size: 1024, concurrency: 500, tool: 'rsync', rounds: 1, peak: true },
+  ];
+  await endToEnd(join(state.path, 'e2e'), tools, cases, row);
+}
 if (wanted('scale')) {
   await scale('cp', new CpTool(), 2000, 500);
   // Over ssh, 500 at once saturates 2 cores many times over and the loop delay then measures
@@ -253,5 +225,4 @@ console.log(`\nxferbench benchmarks (${tools.sshVersion.text}, rsync ${tools.rsy
 console.log(line(['benchmark', 'result', 'target', 'verdict']));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const r of rows) console.log(line([r.benchmark, r.result, r.target, r.verdict]));
-await rm(join(state.path, 'scratch'), { recursive: true, force: true });
 process.exitCode = rows.some((r) => r.verdict === 'MISSED') ? 1 : 0;

@@ -36,11 +36,13 @@ if (major < 20 || (major === 20 && minor < 11)) {
   process.exit(1);
 }
 
-// 1. System programs: OpenSSH server and client, rsync; with --browser (the test suite), the
+// 1. System programs: OpenSSH server and client, rsync, perl (the launcher); with --browser (the test suite), the
 //    Chromium that opens report.html in the browser test.
 const needed = { sshd: 'openssh-server', ssh: 'openssh-client', 'ssh-keygen': 'openssh-client', scp: 'openssh-client', sftp: 'openssh-client', rsync: 'rsync' };
 if (process.argv.includes('--browser') && !process.env.CHROMIUM_PATH) needed.chromium = 'chromium';
 const missing = [...new Set(Object.entries(needed).filter(([p]) => !which(p)).map(([, pkg]) => pkg))];
+// The transfer launcher is a Perl script; Time::HiRes is in Debian's perl, not the essential perl-base.
+if (spawnSync('perl', ['-MTime::HiRes', '-MPOSIX', '-e', '1']).status !== 0) missing.push('perl');
 if (missing.length > 0) {
   const command = `apt-get update && apt-get install -y ${missing.join(' ')}`;
   const isRoot = process.getuid?.() === 0;

@@ -9,6 +9,7 @@ import type { ClientSide, StartedTopology } from '../hosts/topology.js';
 import type { PlanCell } from '../plan/plan.js';
 import { succeeded, type CellRecord, type TransferRecord } from '../records/transfer-record.js';
 import { MuxSession, type MuxStatus } from '../transfers/mux-session.js';
+import type { Launcher } from '../transfers/launcher.js';
 import { runTransferPool } from '../transfers/transfer-pool.js';
 import { sshOptions } from '../transfers/ssh-invocation.js';
 import type { Endpoint, SshInvocation, TransferTool } from '../transfers/transfer-tool.js';
@@ -35,7 +36,7 @@ export interface CellRepeatInput {
   clock: () => number;
   /** Short per-repeat directory for ControlMaster sockets. */
   controlDir: string;
-  scratchDir: string;
+  launcher: Launcher;
   signal?: AbortSignal;
   onTransfer: (record: TransferRecord) => void;
 }
@@ -140,7 +141,7 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
       timeoutMs: t.timeout_s * 1000,
       clientVersion: input.clientVersion,
       clock,
-      scratchDir: input.scratchDir,
+      launcher: input.launcher,
       ...(signal ? { signal } : {}),
     },
     { cell: cellName, repeat },

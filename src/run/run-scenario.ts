@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setMaxListeners } from 'node:events';
@@ -28,6 +28,7 @@ import { RsyncTool } from '../transfers/rsync-tool.js';
 import { ScpTool } from '../transfers/scp-tool.js';
 import { SftpTool } from '../transfers/sftp-tool.js';
 import type { TransferTool } from '../transfers/transfer-tool.js';
+import { Launcher } from '../transfers/launcher.js';
 import { runCellRepeat, type PlacedDataset } from './cell-repeat.js';
 
 export type RunEvent =
@@ -181,8 +182,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
     const controlBase = await mkdtemp(join(tmpdir(), 'xb-'));
     await writeFile(join(state.path, EXTRA_DIRS_FILE), `${controlBase}\n`);
     await using _controlCleanup = { [Symbol.asyncDispose]: () => rm(controlBase, { recursive: true, force: true }) };
-    const scratchDir = join(state.path, 'scratch');
-    await mkdir(scratchDir, { recursive: true });
+    await using launcher = await Launcher.start();
     const clientKey = await generateKeyPair(tools.sshKeygen, join(state.path, 'client_ed25519'), 'xferbench-run');
     const ctx = { stateDir: state.path, clientKey, clock, ...(signal ? { signal } : {}) };
     const datasets = new Map<string, PlacedDataset>();
@@ -221,7 +221,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
             const result = await runCellRepeat({
               cell, repeat, topology, dataset, tool, tools, clientVersion, clock,
               controlDir: join(controlBase, `c${cell.index}r${repeat}`),
-              scratchDir,
+              launcher,
               ...(signal ? { signal } : {}),
               onTransfer: (record) => {
                 writer.write(record);

@@ -1,12 +1,9 @@
-import { open, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
 import type { OpenSshVersion } from '../hosts/openssh-version.js';
 import type { AttemptRecord, FailureClass, TransferRecord, TransferStatus } from '../records/transfer-record.js';
 import { backoffDelay } from './backoff.js';
-import { launchTurn } from './launch-turn.js';
 import { classify } from './failure-classifier.js';
+import type { Launcher } from './launcher.js';
 import type { TransferJob, TransferTool } from './transfer-tool.js';
 
 export interface TransferPolicy {
@@ -18,63 +15,52 @@ export interface TransferPolicy {
   clientVersion?: OpenSshVersion;
   /** Run clock (ms). */
   clock: () => number;
-  /** Directory for per-attempt stderr files. */
-  scratchDir: string;
+  /** Forks and execs off the event loop; see launcher.ts. */
+  launcher: Launcher;
   signal?: AbortSignal;
   random?: () => number;
 }
 
 const STDERR_TAIL = 2000;
 
-/**
- * Runs one transfer with its retries. stderr goes to a file rather than a pipe: a ControlPersist
- * master (or its ProxyJump child) can inherit the first client's stderr and would hold a pipe
- * open long after that client exited.
- */
-export async function runTransfer(job: TransferJob, cell: string, repeat: number, id: number, policy: TransferPolicy): Promise<TransferRecord> {
+/** Runs one transfer with its retries; each attempt's times are its fork and its reaping. */
+export async function runTransfer(job: TransferJob, cell: string, repeat: number, policy: TransferPolicy): Promise<TransferRecord> {
   const attempts: AttemptRecord[] = [];
   const local = policy.tool.command(job);
   const command = job.exec ? job.exec(local, policy.timeoutMs) : local;
+  // The launcher reports performance.now() times; records use the run clock.
+  const toClock = (ms: number) => policy.clock() - (performance.now() - ms);
   for (let attempt = 1; attempt <= policy.retries + 1; attempt++) {
     if (policy.signal?.aborted) break;
     if (attempt > 1) {
       await sleep(backoffDelay(attempt - 1, policy.backoffMs, policy.backoffMaxMs, policy.random), undefined, { signal: policy.signal }).catch(() => undefined);
       if (policy.signal?.aborted) break;
     }
-    const stderrFile = join(policy.scratchDir, `${id}.${attempt}.stderr`);
-    // The child writes straight to the file through its own descriptor: no stream in this process.
-    const stderrHandle = await open(stderrFile, 'w');
-    await launchTurn();
-    const start = policy.clock();
-    const result = await execa(command.file, command.args, {
-      reject: false,
-      stdout: 'ignore',
-      // execa passes an integer straight to spawn(); its typings only list descriptors 3-9.
-      stderr: stderrHandle.fd as unknown as 'ignore',
-      ...(command.input !== undefined ? { input: command.input } : { stdin: 'ignore' }),
-      timeout: policy.timeoutMs,
-      forceKillAfterDelay: 2000,
-      ...(policy.signal ? { cancelSignal: policy.signal } : {}),
+    const result = await policy.launcher.run({
+      file: command.file,
+      args: command.args,
+      ...(command.input !== undefined ? { input: command.input } : {}),
+      timeoutMs: policy.timeoutMs,
+      ...(policy.signal ? { signal: policy.signal } : {}),
     });
-    const end = policy.clock();
-    await stderrHandle.close();
-    const stderr = await readFile(stderrFile, 'utf8').catch(() => '');
-    await rm(stderrFile, { force: true });
-    const timedOut = result.timedOut === true;
-    const exitCode = result.exitCode ?? null;
+    const start = toClock(result.startMs);
+    const end = toClock(result.endMs);
+    const stderr = result.error ? `${result.stderr}cannot run ${command.file}: ${result.error}\n` : result.stderr;
+    const timedOut = result.timedOut;
+    const exitCode = result.exitCode;
     const { classes, primary } = classify({ stderr, exitCode, timedOut, clientVersion: policy.clientVersion });
     attempts.push({
       attempt,
       start_ms: round(start),
       end_ms: round(end),
       exit_code: exitCode,
-      signal: result.signal ?? null,
+      signal: result.signal,
       timed_out: timedOut,
       classes,
       failure_class: primary,
       stderr_tail: stderr.length > STDERR_TAIL ? stderr.slice(-STDERR_TAIL) : stderr,
     });
-    if (result.isCanceled) break;
+    if (result.canceled) break;
     if (exitCode === 0 && !timedOut) break;
   }
   return toRecord(job, cell, repeat, attempts, policy);

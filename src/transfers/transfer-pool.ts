@@ -16,9 +16,9 @@ export function runTransferPool(
 ): Promise<TransferRecord[]> {
   const limit = pLimit(concurrency);
   return Promise.all(
-    jobs.map((job, i) =>
+    jobs.map((job) =>
       limit(async () => {
-        const record = await runTransfer(job, where.cell, where.repeat, i, policy);
+        const record = await runTransfer(job, where.cell, where.repeat, policy);
         onRecord(record);
         return record;
       }),

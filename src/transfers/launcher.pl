@@ -1,0 +1,235 @@
+#!/usr/bin/perl
+# xferbench's launcher: forks and execs transfer commands on request, so that no fork blocks the
+# harness's event loop. Node's spawn() forks a process of the harness's size and then waits,
+# synchronously, until the child has exec'd: on two cores busy with ssh handshakes that wait was
+# p50 70 ms, and a cell configured for 100 transfers reached 37 in flight. This process is a few
+# MB, forks in well under a millisecond and never waits for an exec: it learns of a failed exec
+# afterwards, from a close-on-exec pipe, as it learns of every exit (docs/launcher.md).
+#
+# Requests on stdin, one frame each: a 4-byte big-endian length, then NUL-separated fields
+#   run  ID TIMEOUT_MS KILL_AFTER_MS INPUT FILE ARG...   (TIMEOUT_MS 0: none; INPUT '': /dev/null)
+#   kill ID KILL_AFTER_MS                                 (cancel: SIGTERM, SIGKILL after the delay)
+# One answer per run on stdout, when the child has been reaped:
+#   done ID START END KIND VALUE TIMED_OUT CANCELED ERRLEN\n then ERRLEN bytes of stderr
+# START/END: CLOCK_MONOTONIC seconds (Node's process.hrtime clock); KIND exit|signal|error
+# (error: the exec or fork failed, VALUE is errno's text).
+# End of stdin (the harness exited, however it died): every child gets SIGTERM, then SIGKILL.
+use strict;
+use warnings;
+use POSIX qw(:sys_wait_h :errno_h);
+use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
+use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
+
+$0 = 'xferbench-launcher';
+# Ctrl-C reaches the whole process group; the harness decides what to stop, and in what order.
+$SIG{INT} = 'IGNORE';
+$SIG{HUP} = 'IGNORE';
+$SIG{PIPE} = 'IGNORE';
+# A handler (not IGNORE, which would auto-reap) so that select() returns early on an exit.
+$SIG{CHLD} = sub { };
+
+my $STDERR_KEEP = 65536;    # the classifier reads the tail; a chatty tool cannot grow us
+my $POLL_MAX = 0.02;        # bounds the wait for an exit signalled just before select()
+my %child;                  # pid => state
+my %by_id;                  # id => pid
+my %err_fd;                 # fileno => pid
+my $inbuf = '';
+my $stdin_open = 1;
+
+sub now { clock_gettime(CLOCK_MONOTONIC) }
+
+sub nonblocking {
+    my ($fh) = @_;
+    my $flags = fcntl($fh, F_GETFL, 0) or die "fcntl: $!";
+    fcntl($fh, F_SETFL, $flags | O_NONBLOCK) or die "fcntl: $!";
+}
+
+sub answer {
+    my ($id, $start, $end, $kind, $value, $timed_out, $canceled, $stderr) = @_;
+    my $msg = sprintf("done %s %.6f %.6f %s %s %d %d %d\n", $id, $start, $end, $kind, $value, $timed_out, $canceled, length($stderr)) . $stderr;
+    while (length $msg) {
+        my $n = syswrite(STDOUT, $msg);
+        if (!defined $n) {
+            next if $! == EINTR || $! == EAGAIN;
+            exit 1;    # the harness is gone
+        }
+        substr($msg, 0, $n) = '';
+    }
+}
+
+sub read_stderr {
+    my ($c) = @_;
+    return unless $c->{err};
+    while (1) {
+        my $n = sysread($c->{err}, my $buf, 65536);
+        if (!defined $n) {
+            next if $! == EINTR;
+            last;    # EAGAIN: nothing more for now
+        }
+        if ($n == 0) { close_stderr($c); last }
+        $c->{stderr} .= $buf;
+        substr($c->{stderr}, 0, length($c->{stderr}) - $STDERR_KEEP) = '' if length($c->{stderr}) > $STDERR_KEEP;
+    }
+}
+
+sub close_stderr {
+    my ($c) = @_;
+    delete $err_fd{ fileno $c->{err} };
+    close $c->{err};
+    delete $c->{err};
+}
+
+sub launch {
+    my ($id, $timeout_ms, $kill_after_ms, $input, $file, @args) = @_;
+    my $start = now();
+    pipe(my $err_r, my $err_w) or return answer($id, $start, now(), 'error', "pipe: $!", 0, 0, '');
+    pipe(my $st_r, my $st_w) or return answer($id, $start, now(), 'error', "pipe: $!", 0, 0, '');
+    my ($in_r, $in_w);
+    if (length $input) { pipe($in_r, $in_w) or return answer($id, $start, now(), 'error', "pipe: $!", 0, 0, '') }
+    my $pid = fork();
+    if (!defined $pid) {
+        return answer($id, $start, now(), 'error', "fork: $!", 0, 0, '');
+    }
+    if ($pid == 0) {
+        # The child: plain signal dispositions (ignored ones would survive exec), the three
+        # standard descriptors, then exec. Every other descriptor Perl opened is close-on-exec.
+        $SIG{$_} = 'DEFAULT' for qw(INT HUP PIPE CHLD TERM);
+        open(STDIN, '<', '/dev/null') unless $in_r;
+        POSIX::dup2(fileno $in_r, 0) if $in_r;
+        open(STDOUT, '>', '/dev/null');
+        POSIX::dup2(fileno $err_w, 2);
+        { no warnings 'exec'; exec { $file } $file, @args; }
+        syswrite($st_w, "$!");
+        POSIX::_exit(127);
+    }
+    close $err_w;
+    close $st_w;
+    if ($in_r) {
+        close $in_r;
+        # Inputs are a few lines (sftp batch commands), below a pipe's capacity: never blocks.
+        syswrite($in_w, $input);
+        close $in_w;
+    }
+    nonblocking($err_r);
+    nonblocking($st_r);
+    $child{$pid} = {
+        id => $id, start => $start, err => $err_r, status => $st_r, stderr => '',
+        deadline => $timeout_ms > 0 ? $start + $timeout_ms / 1000 : undef,
+        kill_after => $kill_after_ms / 1000, timed_out => 0, canceled => 0,
+    };
+    $by_id{$id} = $pid;
+    $err_fd{ fileno $err_r } = $pid;
+}
+
+sub terminate {
+    my ($pid, $kill_after) = @_;
+    my $c = $child{$pid};
+    kill 'TERM', $pid;
+    my $at = now() + $kill_after;
+    $c->{kill_at} = $at if !defined $c->{kill_at} || $c->{kill_at} > $at;
+}
+
+sub reap {
+    while ((my $pid = waitpid(-1, WNOHANG)) > 0) {
+        my $status = $?;
+        my $c = delete $child{$pid} or next;
+        my $end = now();
+        delete $by_id{ $c->{id} };
+        # What the child (and anything it started) wrote before it exited is in the pipe now.
+        # A ProxyJump or ControlPersist descendant may hold the pipe open for much longer: read
+        # what is there and close, never wait for end of file.
+        read_stderr($c);
+        close_stderr($c) if $c->{err};
+        my $n = sysread($c->{status}, my $exec_error, 1024);
+        close $c->{status};
+        my ($kind, $value);
+        if ($n) { ($kind, $value) = ('error', $exec_error) }
+        elsif (WIFSIGNALED($status)) { ($kind, $value) = ('signal', WTERMSIG($status)) }
+        else { ($kind, $value) = ('exit', WEXITSTATUS($status)) }
+        $value =~ s/\s/_/g;
+        answer($c->{id}, $c->{start}, $end, $kind, $value, $c->{timed_out}, $c->{canceled}, $c->{stderr});
+    }
+}
+
+sub timers {
+    my $t = now();
+    my $next;
+    for my $pid (keys %child) {
+        my $c = $child{$pid};
+        if (defined $c->{deadline} && $t >= $c->{deadline}) {
+            $c->{timed_out} = 1;
+            delete $c->{deadline};
+            terminate($pid, $c->{kill_after});
+        }
+        if (defined $c->{kill_at} && $t >= $c->{kill_at}) {
+            kill 'KILL', $pid;
+            delete $c->{kill_at};
+        }
+        for my $at (grep { defined } $c->{deadline}, $c->{kill_at}) {
+            $next = $at if !defined $next || $at < $next;
+        }
+    }
+    return $next;
+}
+
+sub handle_frames {
+    while (length($inbuf) >= 4) {
+        my $len = unpack('N', $inbuf);
+        last if length($inbuf) < 4 + $len;
+        my $body = substr($inbuf, 4, $len);
+        substr($inbuf, 0, 4 + $len) = '';
+        my ($op, @f) = split(/\0/, $body, -1);
+        if ($op eq 'run') { launch(@f) }
+        elsif ($op eq 'kill') {
+            my $pid = $by_id{ $f[0] };
+            if (defined $pid) {
+                $child{$pid}{canceled} = 1;
+                terminate($pid, $f[1] / 1000);
+            }
+        }
+    }
+}
+
+sub shutdown_children {
+    terminate($_, 2) for keys %child;
+    my $give_up = now() + 3;
+    while (%child && now() < $give_up) {
+        reap();
+        timers();
+        select(undef, undef, undef, 0.02);
+    }
+    kill 'KILL', $_ for keys %child;
+    exit 0;
+}
+
+nonblocking(\*STDIN);
+while (1) {
+    reap();
+    my $next = timers();
+    shutdown_children() if !$stdin_open;
+    my $rin = '';
+    vec($rin, 0, 1) = 1;
+    vec($rin, $_, 1) = 1 for keys %err_fd;
+    my $wait;
+    if (%child) {
+        $wait = $POLL_MAX;
+        $wait = $next - now() if defined $next && $next - now() < $wait;
+        $wait = 0 if $wait < 0;
+    }
+    my $n = select(my $rout = $rin, undef, undef, $wait);
+    next if $n <= 0;    # timeout, or EINTR from SIGCHLD
+    if (vec($rout, 0, 1)) {
+        while (1) {
+            my $r = sysread(STDIN, my $buf, 65536);
+            if (!defined $r) { last if $! == EAGAIN; next if $! == EINTR; $stdin_open = 0; last }
+            if ($r == 0) { $stdin_open = 0; last }
+            $inbuf .= $buf;
+        }
+        handle_frames();
+    }
+    for my $fd (keys %err_fd) {
+        next unless vec($rout, $fd, 1);
+        my $pid = $err_fd{$fd};
+        read_stderr($child{$pid}) if defined $pid && $child{$pid};
+    }
+}
