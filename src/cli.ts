@@ -2,19 +2,10 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { XferbenchError } from './errors.js';
-import { loadScenario } from './scenario/load-scenario.js';
-import { buildPlan } from './plan/plan.js';
-import { runScenario } from './run/run-scenario.js';
-import { runSuite } from './run/run-suite.js';
-import { renderSummaryTable, renderThresholds } from './report/summary-table.js';
-import { cleanLeftovers } from './hosts/leftovers.js';
-import { createProgress, progressMode } from './report/progress-display.js';
-import { renderJunit } from './report/junit-report.js';
-import { appendStepSummary, writeDerivedReport } from './records/report-writer.js';
-import { readResults } from './records/report-dir.js';
-import { buildSummary } from './report/summary.js';
-import { compareSummaries, renderComparison } from './report/compare-runs.js';
 import type { ImageBase } from './hosts/sshd-image.js';
+
+// Each command imports what it uses when it runs: `validate` needs no transfer or chart code,
+// and the whole static graph cost every command ~240 ms before it did anything.
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const fraction = (value: string) => {
@@ -67,6 +58,9 @@ program
   .option('--json', 'print the summary as JSON on stdout instead of the table')
   .option('--junit <file>', 'write JUnit XML: one test case per matrix cell and threshold')
   .action(async (file: string, opts: RunFlags) => {
+    const [{ loadScenario }, { runScenario }, { createProgress, progressMode }, { renderSummaryTable, renderThresholds }, { appendStepSummary }] = await Promise.all([
+      import('./scenario/load-scenario.js'), import('./run/run-scenario.js'), import('./report/progress-display.js'), import('./report/summary-table.js'), import('./records/report-writer.js'),
+    ]);
     const loaded = await loadScenario(file, opts.set);
     const controller = abortOnSignals();
     const progress = createProgress(progressMode({ quiet: opts.quiet === true || opts.json === true, isTTY: process.stderr.isTTY }));
@@ -87,7 +81,7 @@ program
     } else {
       console.log(`\n${renderSummaryTable(result.summary)}\n\n${renderThresholds(result.thresholds)}\nreport: ${result.reportDir}/report.html`);
     }
-    if (opts.junit) await writeFile(opts.junit, renderJunit([{ name: result.summary.name, time: (performance.now() - t0) / 1000, thresholds: result.thresholds }]));
+    if (opts.junit) await writeFile(opts.junit, (await import('./report/junit-report.js')).renderJunit([{ name: result.summary.name, time: (performance.now() - t0) / 1000, thresholds: result.thresholds }]));
     await appendStepSummary(result.summary, result.thresholds, result.reportDir);
     process.exitCode = result.exitCode;
   });
@@ -101,6 +95,7 @@ program
   .option('-q, --quiet', 'no progress output')
   .option('--junit <file>', 'write JUnit XML: one test suite per scenario')
   .action(async (dir: string, opts: RunFlags) => {
+    const [{ runSuite }, { createProgress, progressMode }, { renderJunit }] = await Promise.all([import('./run/run-suite.js'), import('./report/progress-display.js'), import('./report/junit-report.js')]);
     const controller = abortOnSignals();
     const out = opts.out ?? `reports/suite-${new Date().toISOString().replace(/[:]/g, '').replace(/\..*$/, 'Z')}`;
     const mode = progressMode({ quiet: opts.quiet === true, isTTY: process.stderr.isTTY });
@@ -131,6 +126,7 @@ program
   .description('write summary, charts and report.html again from an existing report folder')
   .argument('<dir>', 'report folder (holds results.jsonl)')
   .action(async (dir: string) => {
+    const [{ writeDerivedReport }, { renderSummaryTable }] = await Promise.all([import('./records/report-writer.js'), import('./report/summary-table.js')]);
     const r = await writeDerivedReport(dir);
     console.log(`${renderSummaryTable(r.summary)}\n\nwrote ${r.charts.length} charts and ${dir}/report.html`);
   });
@@ -144,6 +140,7 @@ program
   .option('--tolerance <fraction>', 'relative throughput / p95 change that still counts as noise', fraction, 0.1)
   .option('--json', 'print the comparison as JSON')
   .action(async (base: string, next: string, opts: { failureTolerance: number; tolerance: number; json?: boolean }) => {
+    const [{ buildSummary }, { readResults }, { compareSummaries, renderComparison }] = await Promise.all([import('./report/summary.js'), import('./records/report-dir.js'), import('./report/compare-runs.js')]);
     const load = async (dir: string) => {
       try {
         return buildSummary(await readResults(dir));
@@ -162,6 +159,7 @@ program
   .argument('<file>', 'scenario YAML file')
   .option('-s, --set <key=value>', 'override a scenario field (repeatable)', collect, [])
   .action(async (file: string, opts: { set: string[] }) => {
+    const [{ loadScenario }, { buildPlan }] = await Promise.all([import('./scenario/load-scenario.js'), import('./plan/plan.js')]);
     const plan = buildPlan(await loadScenario(file, opts.set));
     const first = plan.cells[0]!.scenario;
     console.log(`${plan.name}: ${plan.cells.length} cell(s) x ${plan.repeat} repeat(s) = ${plan.totalTransfers} transfers, ${plan.groups.length} topology start(s), backend ${first.backend}, client ${first.client}`);
@@ -176,6 +174,7 @@ program
   .description('stop sshd hosts, ssh masters and containers left by an interrupted run, and remove its state')
   .option('--all', 'also remove xferbench containers and networks of runs still going (on any machine sharing the engine)')
   .action(async (opts: { all?: boolean }) => {
+    const { cleanLeftovers } = await import('./hosts/leftovers.js');
     const r = await cleanLeftovers();
     console.log(`stopped ${r.processes} process(es), removed ${r.dirs} state folder(s)`);
     const { cleanContainers } = await import('./hosts/container-leftovers.js');

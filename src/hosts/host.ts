@@ -22,8 +22,8 @@ export interface StartedHost extends AsyncDisposable {
   readonly dataRoot: string;
   readonly files: HostFiles;
   readonly log: SshdLog;
-  /** Brings `log` up to date with everything sshd has written so far (when it is read from a file). */
-  syncLog?(): Promise<void>;
+  /** Brings `log` up to date with everything sshd has written so far. */
+  syncLog(): Promise<void>;
   readonly sshdConfig: string;
   /**
    * Where the topology's other hosts reach this one (a container's address on the run's network).

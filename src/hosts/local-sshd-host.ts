@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { execa, type ResultPromise } from 'execa';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { HostStartError } from '../errors.js';
 import type { HostSpec } from '../scenario/scenario-schema.js';
 import type { HostStartContext, StartedHost, HostEndpoint } from './host.js';
@@ -14,6 +15,13 @@ import { killTree, processesUsing, signal } from './process-tree.js';
 import { renderSshdConfig } from './sshd-config.js';
 import { SshdLog } from './sshd-log.js';
 import { generateKeyPair } from './ssh-keys.js';
+import { runCommand } from './run-command.js';
+
+/** The sshd process and its exit (code or signal). */
+interface SshdProcess {
+  child: ChildProcess;
+  exited: Promise<string>;
+}
 
 export interface LocalSshdOptions {
   sshd: string;
@@ -37,7 +45,7 @@ export class LocalSshdHost implements StartedHost {
     readonly dataRoot: string,
     readonly log: SshdLog,
     readonly sshdConfig: string,
-    private readonly process: ResultPromise,
+    private readonly process: SshdProcess,
     /** The host's folder: keys, config, data. */
     private readonly dir: string,
   ) {}
@@ -68,19 +76,13 @@ export class LocalSshdHost implements StartedHost {
         options: spec.sshd,
       });
       await writeFile(configPath, config, { mode: 0o600 });
-      const test = await execa(opts.sshd, ['-t', '-f', configPath], { reject: false });
+      const test = await runCommand(opts.sshd, ['-t', '-f', configPath]);
       if (test.exitCode !== 0) {
         throw new HostStartError(`sshd rejected the configuration of host "${name}" (${configPath}):\n${test.stderr.trim()}`);
       }
       const log = new SshdLog(ctx.clock);
-      const proc = execa(opts.sshd, ['-D', '-e', '-f', configPath], {
-        reject: false,
-        detached: true,
-        stdin: 'ignore',
-        stdout: 'ignore',
-        buffer: false,
-        cleanup: false,
-      });
+      const child = spawn(opts.sshd, ['-D', '-e', '-f', configPath], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+      const proc = { child, exited: once(child, 'exit').then(([code, sig]) => String(code ?? sig), (e: Error) => e.message) };
       const ready = await waitForListening(proc, log, endpoint);
       if (ready === true) {
         return new LocalSshdHost(name, endpoint, user, [hostKey.publicKey.split(' ').slice(0, 2).join(' ')], dataRoot, log, config, proc, dir);
@@ -89,6 +91,14 @@ export class LocalSshdHost implements StartedHost {
       if (!/already in use|Cannot bind/i.test(ready)) break;
     }
     throw new HostStartError(`sshd for host "${name}" did not start: ${lastError}`);
+  }
+
+  /**
+   * sshd's stderr is a pipe read by this event loop. A line written before now is readable now,
+   * and the loop reads every readable stream in its next poll phase, which a timer waits out.
+   */
+  syncLog(): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, 1));
   }
 
   async stop(): Promise<void> {
@@ -101,7 +111,7 @@ export class LocalSshdHost implements StartedHost {
   }
 
   private async terminate(): Promise<void> {
-    const pid = this.process.pid;
+    const pid = this.process.child.pid;
     if (pid === undefined) return;
     // Connection and session processes left sshd's process group (setsid); the server ends of
     // transfers (rsync --server) sit below them. A host's processes hold nothing worth a
@@ -111,19 +121,19 @@ export class LocalSshdHost implements StartedHost {
     // leaves its rsync --server to init while it drains: no walk from sshd finds it, but its
     // command line names this host's folder.
     for (const p of await processesUsing([`${this.dir}/`])) signal(p, 'SIGKILL');
-    await this.process;
+    await this.process.exited;
   }
 }
 
 /** Resolves true once sshd logs that it listens, or with the reason it did not. */
-function waitForListening(proc: ResultPromise, log: SshdLog, endpoint: HostEndpoint): Promise<true | string> {
+function waitForListening(proc: SshdProcess, log: SshdLog, endpoint: HostEndpoint): Promise<true | string> {
   return new Promise((resolve) => {
     const seen: string[] = [];
     const timer = setTimeout(() => {
-      signal(-(proc.pid ?? 0), 'SIGKILL');
+      signal(-(proc.child.pid ?? 0), 'SIGKILL');
       resolve(`no "Server listening" line within ${READY_TIMEOUT_MS} ms; log: ${seen.join(' | ')}`);
     }, READY_TIMEOUT_MS);
-    const lines = createInterface({ input: proc.stderr! });
+    const lines = createInterface({ input: proc.child.stderr! });
     lines.on('line', (line) => {
       log.push(line);
       if (seen.length < 20) seen.push(line);
@@ -132,9 +142,9 @@ function waitForListening(proc: ResultPromise, log: SshdLog, endpoint: HostEndpo
         resolve(true);
       }
     });
-    void proc.then((result) => {
+    void proc.exited.then((how) => {
       clearTimeout(timer);
-      resolve(`sshd exited (${result.exitCode ?? result.signal}): ${seen.join(' | ')}`);
+      resolve(`sshd exited (${how}): ${seen.join(' | ')}`);
     });
   });
 }

@@ -1,6 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { execa } from 'execa';
+import { runCommand } from './run-command.js';
 import { SetupError } from '../errors.js';
 import { parseOpenSshVersion, type OpenSshVersion } from './openssh-version.js';
 
@@ -49,7 +49,7 @@ export async function which(program: string): Promise<string | undefined> {
 }
 
 async function versionOf(file: string, args: string[]): Promise<string> {
-  const r = await execa(file, args, { reject: false, timeout: 5000 });
+  const r = await runCommand(file, args, { timeoutMs: 5000 });
   return `${r.stdout}\n${r.stderr}`;
 }
 
@@ -59,11 +59,16 @@ export async function findTools(): Promise<OpenSshTools> {
   );
   if (!ssh) throw new SetupError(installHint('ssh'));
   if (!sshKeygen) throw new SetupError(installHint('ssh-keygen'));
-  const sshVersion = parseOpenSshVersion(await versionOf(ssh, ['-V']));
+  const [sshText, sshdText, rsyncText] = await Promise.all([
+    versionOf(ssh, ['-V']),
+    // sshd before 9.x has no -V; its usage text still carries the version line.
+    sshd ? versionOf(sshd, ['-V']) : undefined,
+    rsync ? versionOf(rsync, ['--version']) : undefined,
+  ]);
+  const sshVersion = parseOpenSshVersion(sshText);
   if (!sshVersion) throw new SetupError(`${ssh} is not OpenSSH (ssh -V did not print an OpenSSH version)`);
-  // sshd before 9.x has no -V; its usage text still carries the version line.
-  const sshdVersion = sshd ? parseOpenSshVersion(await versionOf(sshd, ['-V'])) ?? sshVersion : undefined;
-  const rsyncVersion = rsync ? /rsync\s+version\s+(\S+)/.exec(await versionOf(rsync, ['--version']))?.[1] : undefined;
+  const sshdVersion = sshdText !== undefined ? parseOpenSshVersion(sshdText) ?? sshVersion : undefined;
+  const rsyncVersion = rsyncText !== undefined ? /rsync\s+version\s+(\S+)/.exec(rsyncText)?.[1] : undefined;
   return { ssh, sshKeygen, sshd, rsync, scp, sftp, sshVersion, sshdVersion, rsyncVersion };
 }
 

@@ -1,5 +1,5 @@
 import { readFile, chmod } from 'node:fs/promises';
-import { execa } from 'execa';
+import { runCommand } from './run-command.js';
 import { HostStartError } from '../errors.js';
 
 export interface KeyPair {
@@ -10,7 +10,7 @@ export interface KeyPair {
 
 /** A fresh ed25519 key for this run only; the private half is 0600 and never leaves the state dir. */
 export async function generateKeyPair(sshKeygen: string, path: string, comment: string): Promise<KeyPair> {
-  const r = await execa(sshKeygen, ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path], { reject: false, stdin: 'ignore' });
+  const r = await runCommand(sshKeygen, ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path]);
   if (r.exitCode !== 0) throw new HostStartError(`ssh-keygen failed for ${path}: ${r.stderr.trim()}`);
   await chmod(path, 0o600);
   return { privatePath: path, publicKey: (await readFile(`${path}.pub`, 'utf8')).trim() };

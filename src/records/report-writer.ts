@@ -4,7 +4,6 @@ import { dirname, join } from 'node:path';
 import { allCharts } from '../report/chart-specs.js';
 import { renderHtmlReport } from '../report/html-report.js';
 import { renderMarkdownSummary } from '../report/markdown-summary.js';
-import { renderChartPng } from '../report/render-chart.js';
 import { failureSamples, logExcerpts } from '../report/report-evidence.js';
 import { buildSummary, type Summary } from '../report/summary.js';
 import { checkThresholds, type ThresholdResult } from '../report/threshold-check.js';
@@ -42,6 +41,8 @@ export async function writeDerivedReport(dir: string, thresholds?: readonly Thre
 
   const charts = allCharts(summary, records);
   await mkdir(join(dir, 'charts'), { recursive: true });
+  // Loaded here, not with the module: the canvas and Chart.js cost ~60 ms to import.
+  const { renderChartPng } = await import('../report/render-chart.js');
   for (const chart of charts) await writeFile(join(dir, 'charts', `${chart.name}.png`), renderChartPng(chart.config));
 
   const logs = new Map<string, string>();

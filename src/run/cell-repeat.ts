@@ -47,12 +47,13 @@ export interface CellRepeatResult {
   cell: CellRecord;
 }
 
-const LOG_QUIET_MS = 150;
+// Every line counted (drops, refusals, logins) is written before the client sees its effect, so
+// it is in by syncLog(); the short quiet window only lets closing lines (end of throttling) in.
+const LOG_QUIET_MS = 20;
 const LOG_SETTLE_MAX_MS = 2000;
 
-/** sshd writes a drop line before closing the socket; give our reader a moment to see it. */
 async function settleLogs(topology: StartedTopology): Promise<void> {
-  await Promise.all([...topology.hosts.values()].map((h) => h.syncLog?.()));
+  await Promise.all([...topology.hosts.values()].map((h) => h.syncLog()));
   const deadline = Date.now() + LOG_SETTLE_MAX_MS;
   while (Date.now() < deadline && [...topology.hosts.values()].some((h) => h.log.idleFor() < LOG_QUIET_MS)) {
     await sleep(25);
@@ -169,6 +170,7 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
     cell_index: cell.index,
     values: cell.values,
     repeat,
+    concurrency: t.concurrency,
     start_ms: start,
     end_ms: end,
     files: transfers.length,

@@ -3,12 +3,12 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setMaxListeners } from 'node:events';
 import { stringify } from 'yaml';
-import { execa } from 'execa';
 import { HostStartError, RunAbortedError, ScenarioError, XferbenchError, type ScenarioIssue } from '../errors.js';
 import { planDataset } from '../dataset/dataset.js';
 import type { HostBackend } from '../hosts/host.js';
 import { LocalBackend } from '../hosts/local-backend.js';
 import { findTools, requireTool, type OpenSshTools } from '../hosts/openssh-tools.js';
+import { runCommand } from '../hosts/run-command.js';
 import { unsupportedKeywords } from '../hosts/openssh-version.js';
 import { generateKeyPair } from '../hosts/ssh-keys.js';
 import { createStateDir, EXTRA_DIRS_FILE } from '../hosts/state-dir.js';
@@ -96,7 +96,11 @@ async function preflight(plan: Plan, tools: OpenSshTools, backendOf: (kind: stri
   if (issues.length > 0) throw new ScenarioError(file, issues);
 }
 
-/** One login per client and route a cell will use, so a key or host-key problem is a clear error, not 100 % failures. */
+/**
+ * One login per client and route a cell will use, so a key or host-key problem is a clear error,
+ * not 100 % failures. Run only after a repeat that looks like one (see suspectSetup): before the
+ * transfers it cost every run a serial handshake (~300 ms).
+ */
 async function checkLogins(topology: StartedTopology, cells: readonly PlanCell[], ssh: string, signal?: AbortSignal): Promise<void> {
   const logins = new Map<string, { client: ClientSide; to: string; via: string[] }>();
   for (const c of cells) {
@@ -113,13 +117,19 @@ async function checkLogins(topology: StartedTopology, cells: readonly PlanCell[]
     [...logins.values()].map(async ({ client, to, via }) => {
       const local = { file: client.ssh ?? ssh, args: ['-F', client.sshConfigPath, ...(via.length ? ['-J', via.join(',')] : []), '-o', 'ControlPath=none', to, 'true'] };
       const cmd = client.exec ? client.exec(local, 30_000) : local;
-      const r = await execa(cmd.file, cmd.args, { reject: false, timeout: 30_000, stdin: 'ignore', ...(signal ? { cancelSignal: signal } : {}) });
+      const r = await runCommand(cmd.file, cmd.args, { timeoutMs: 30_000, ...(signal ? { signal } : {}) });
       if (r.exitCode !== 0 && !signal?.aborted) {
         const from = client.name === 'machine' ? '' : `from ${client.name}: `;
         throw new HostStartError(`login check ${from}${[...via, to].join(' -> ')} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
       }
     }),
   );
+}
+
+/** Nothing got through, or the classifier saw a key or host-key refusal: maybe the harness's own set-up. */
+function suspectSetup(transfers: readonly TransferRecord[]): boolean {
+  const failed = transfers.filter((t) => t.status === 'failed');
+  return (failed.length > 0 && failed.length === transfers.length) || failed.some((t) => t.classes.includes('auth') || t.classes.includes('host_key'));
 }
 
 function environment(tools: OpenSshTools): Record<string, string> {
@@ -198,8 +208,8 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
       // A client container runs the image's ssh, the same release as its sshd.
       const clientVersion = group.clientHost ? await backend.sshdVersion() : tools.sshVersion;
       options.onEvent?.({ type: 'topology_started', hosts: [...topology.hosts.keys()], ms: topology.startMs });
+      let loginsChecked = false;
       try {
-        await checkLogins(topology, group.cells, tools.ssh, signal);
         for (const cell of group.cells) {
           const t = cell.scenario.transfer;
           const tool = toolFor(t.tool, tools);
@@ -229,6 +239,10 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
               },
             });
             checkAborted(signal);
+            if (!loginsChecked && suspectSetup(result.transfers)) {
+              await checkLogins(topology, group.cells, tools.ssh, signal);
+              loginsChecked = true;
+            }
             writer.write(result.verification);
             writer.write(result.cell);
             options.onEvent?.({ type: 'cell_end', cell, record: result.cell });

@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa, type ResultPromise } from 'execa';
+import { runCommand, type CommandResult } from '../hosts/run-command.js';
 import type { CommandWrapper } from '../hosts/host.js';
 import type { MuxMode } from '../scenario/scenario-schema.js';
 
@@ -30,7 +30,8 @@ const MASTER_READY_MS = 15_000;
  * `-O exit` to every master socket left, so no master outlives the repeat.
  */
 export class MuxSession implements AsyncDisposable {
-  private master?: ResultPromise;
+  private master?: Promise<CommandResult>;
+  private readonly stopMaster = new AbortController();
   private closed?: Promise<void>;
 
   constructor(private readonly input: MuxSessionInput) {}
@@ -44,12 +45,7 @@ export class MuxSession implements AsyncDisposable {
 
     const masterOptions = this.input.options.map((o) => (o === 'ControlMaster=no' ? 'ControlMaster=yes' : o));
     const master = this.command([...masterOptions, '-o', 'ControlPersist=no', '-N', this.input.host]);
-    this.master = execa(master.file, master.args, {
-      reject: false,
-      stdin: 'ignore',
-      stdout: 'ignore',
-      ...(signal ? { cancelSignal: signal } : {}),
-    });
+    this.master = runCommand(master.file, master.args, { signal: signal ? AbortSignal.any([signal, this.stopMaster.signal]) : this.stopMaster.signal });
     let exited = false;
     void this.master.then(() => (exited = true));
     const deadline = Date.now() + MASTER_READY_MS;
@@ -58,13 +54,12 @@ export class MuxSession implements AsyncDisposable {
       await sleep(25);
     }
     const result = exited ? await this.master : undefined;
-    return { mode, master_ok: false, master_error: result ? String(result.stderr ?? '').trim().slice(-500) || `exit ${result.exitCode}` : 'master not ready in time' };
+    return { mode, master_ok: false, master_error: result ? result.stderr.trim().slice(-500) || `exit ${result.exitCode}` : 'master not ready in time' };
   }
 
   private async check(): Promise<number | undefined> {
     const c = this.command([...this.input.options, '-O', 'check', this.input.host]);
-    const r = await execa(c.file, c.args, { reject: false, timeout: 5000, stdin: 'ignore' });
-    return r.exitCode;
+    return (await runCommand(c.file, c.args, { timeoutMs: 5000 })).exitCode ?? undefined;
   }
 
   private command(args: string[]): { file: string; args: string[] } {
@@ -94,14 +89,13 @@ export class MuxSession implements AsyncDisposable {
     await Promise.all(
       sockets.map((s) => {
         const c = this.command(['-F', '/dev/null', '-o', `ControlPath=${join(controlDir, s)}`, '-O', 'exit', 'xferbench-mux']);
-        return execa(c.file, c.args, { reject: false, timeout: 5000, stdin: 'ignore' });
+        return runCommand(c.file, c.args, { timeoutMs: 5000 });
       }),
     );
     if (this.master) {
-      const timer = setTimeout(() => this.master?.kill('SIGKILL'), 3000);
-      this.master.kill('SIGTERM');
+      // `-O exit` above has normally ended it; SIGTERM for one that never answered.
+      this.stopMaster.abort();
       await this.master;
-      clearTimeout(timer);
     }
     await rm(controlDir, { recursive: true, force: true });
   }
