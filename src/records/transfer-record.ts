@@ -80,6 +80,8 @@ export interface CellRecord {
   cell_index: number;
   values: Record<string, unknown>;
   repeat: number;
+  /** transfer.concurrency of the cell (absent in records written before it was recorded). */
+  concurrency?: number;
   start_ms: number;
   end_ms: number;
   files: number;

@@ -30,15 +30,17 @@ export function renderSummaryTable(summary: Summary): string {
     fmt(c.stats.files_per_s, num),
     fmt(c.stats.p50_ms, num),
     fmt(c.stats.p95_ms, num),
+    `${fmt(c.stats.peak_in_flight, (v) => v.toFixed(0))}/${c.repeats[0]?.in_flight_target ?? '-'}`,
     String(c.repeats.reduce((n, r) => n + r.sshd_maxstartups_drops, 0)),
     Object.entries(c.classes).map(([k, v]) => `${k}:${v}`).join(' ') || '-',
   ]);
   const o = summary.overall;
   const table = renderTable(
-    ['cell', 'files', 'ok', 'failed', 'retried-ok', 'silent', 'failure rate', 'MB/s', 'files/s', 'p50 ms', 'p95 ms', 'sshd drops', 'classes'],
+    ['cell', 'files', 'ok', 'failed', 'retried-ok', 'silent', 'failure rate', 'MB/s', 'files/s', 'p50 ms', 'p95 ms', 'in flight', 'sshd drops', 'classes'],
     rows,
   );
-  return `${table}\n\noverall: ${o.files} transfers, ${o.ok} ok, ${o.failed} failed (${pct(o.failure_rate)}), ${o.recovered_by_retry} recovered by retry, ${o.silent_drops} silent drops`;
+  const warnings = summary.warnings.map((w) => `\nwarning: ${w}`).join('');
+  return `${table}${warnings}\n\noverall: ${o.files} transfers, ${o.ok} ok, ${o.failed} failed (${pct(o.failure_rate)}), ${o.recovered_by_retry} recovered by retry, ${o.silent_drops} silent drops`;
 }
 
 export function renderThresholds(results: readonly ThresholdResult[]): string {

@@ -1,5 +1,6 @@
 import { latencyMs, succeeded, type CellRecord, type FailureClass, type ResultRecord, type TransferRecord, type VerificationRecord } from '../records/transfer-record.js';
 import { percentile, spread, type Spread } from './statistics.js';
+import { inFlight, inFlightWarning } from './in-flight.js';
 
 /** Transfer outcomes, counted the same way for a repeat, a cell and the whole run. */
 export interface TransferCounts {
@@ -32,11 +33,17 @@ export interface RepeatMetrics extends TransferCounts {
   classes: Partial<Record<FailureClass, number>>;
   sshd_maxstartups_drops: number;
   sshd_sessions_refused: number;
+  /** Transfers really running at once (attempt times): most, time-weighted median, of what target. */
+  peak_in_flight: number;
+  median_in_flight: number;
+  in_flight_target: number;
+  /** ms from the first launch to the in_flight_target-th. */
+  ramp_ms: number | null;
 }
 
 export const SPREAD_METRICS = [
   'failure_rate', 'loss_rate', 'silent_drops', 'failed', 'recovered_by_retry', 'throughput_mbps', 'files_per_s', 'p50_ms', 'p95_ms', 'p99_ms',
-  'sshd_maxstartups_drops', 'sshd_sessions_refused',
+  'sshd_maxstartups_drops', 'sshd_sessions_refused', 'peak_in_flight', 'median_in_flight', 'ramp_ms',
 ] as const;
 export type SpreadMetric = (typeof SPREAD_METRICS)[number];
 
@@ -53,6 +60,8 @@ export interface CellSummary extends TransferCounts {
 export interface Summary {
   name: string;
   cells: CellSummary[];
+  /** Repeats that did not reach their concurrency, said in words. */
+  warnings: string[];
   overall: TransferCounts & { failure_rate: number; classes: Partial<Record<FailureClass, number>> };
 }
 
@@ -74,6 +83,7 @@ export function repeatMetrics(cell: CellRecord, transfers: readonly TransferReco
   const wallS = Math.max(cell.end_ms - cell.start_ms, 1e-3) / 1000;
   const latencies = transfers.filter(succeeded).map(latencyMs);
   const hosts = Object.values(cell.sshd);
+  const flight = inFlight(transfers, cell.concurrency ?? (Number(cell.values.concurrency) || files));
   return {
     repeat: cell.repeat,
     files,
@@ -92,6 +102,10 @@ export function repeatMetrics(cell: CellRecord, transfers: readonly TransferReco
     classes: countClasses(transfers),
     sshd_maxstartups_drops: hosts.reduce((n, h) => n + h.maxstartups_drops, 0),
     sshd_sessions_refused: hosts.reduce((n, h) => n + h.sessions_refused, 0),
+    peak_in_flight: flight.peak,
+    median_in_flight: flight.median,
+    in_flight_target: flight.target,
+    ramp_ms: flight.ramp_ms,
   };
 }
 
@@ -133,5 +147,8 @@ export function buildSummary(records: readonly ResultRecord[]): Summary {
     addClasses(overall.classes, c.classes);
   }
   overall.failure_rate = overall.files > 0 ? overall.failed / overall.files : 0;
-  return { name: start?.name ?? 'unknown', cells: list, overall };
+  const warnings = list.flatMap((c) =>
+    c.repeats.flatMap((r) => inFlightWarning(c.cell, r.repeat, { peak: r.peak_in_flight, median: r.median_in_flight, target: r.in_flight_target, ramp_ms: r.ramp_ms }) ?? []),
+  );
+  return { name: start?.name ?? 'unknown', cells: list, warnings, overall };
 }

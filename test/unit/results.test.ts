@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { silentDrops, verifyDestination } from '../../src/verification/verify.js';
 import { percentile, spread } from '../../src/report/statistics.js';
 import { buildSummary } from '../../src/report/summary.js';
+import { inFlight, inFlightWarning } from '../../src/report/in-flight.js';
 import { checkThresholds } from '../../src/report/threshold-check.js';
 import { parseCondition } from '../../src/scenario/thresholds.js';
 import type { CellRecord, ResultRecord, TransferRecord } from '../../src/records/transfer-record.js';
@@ -100,5 +101,45 @@ describe('summary and thresholds', () => {
       ['n=50', false, 0.5],
       ['overall', false, 1],
     ]);
+  });
+});
+
+describe('transfers in flight', () => {
+  const attempt = (start_ms: number, end_ms: number) => ({ attempt: 1, start_ms, end_ms, exit_code: 0, signal: null, timed_out: false, classes: [], failure_class: null, stderr_tail: '' });
+  const ran = (...spans: [number, number][]) => spans.map(([s, e], i) => ({ ...transfer(`f${i}`, 'ok'), start_ms: s, end_ms: e, attempts: [attempt(s, e)] }));
+
+  it('takes the peak, the time-weighted median and the ramp to the N-th launch from attempt times', () => {
+    // 0-10 one, 10-20 three, 20-100 two (the first ended at 20; back-to-back ends do not overlap).
+    const f = inFlight(ran([0, 20], [10, 100], [10, 100], [20, 30]), 3);
+    assert.deepEqual(f, { peak: 3, median: 2, target: 3, ramp_ms: 10 });
+  });
+
+  it('counts every attempt of a retried transfer and caps the target at the number of files', () => {
+    const retried = { ...transfer('r', 'recovered'), attempts: [attempt(0, 5), attempt(50, 60)] };
+    const f = inFlight([retried], 10);
+    assert.equal(f.target, 1);
+    assert.equal(f.peak, 1);
+    assert.equal(f.ramp_ms, 0);
+  });
+
+  it('warns when a repeat stays well under its concurrency, and not when it reaches it', () => {
+    const serial = ran(...Array.from({ length: 10 }, (_, i) => [i * 10, i * 10 + 10] as [number, number]));
+    const f = inFlight(serial, 10);
+    assert.equal(f.peak, 1);
+    assert.equal(f.ramp_ms, 90);
+    assert.match(inFlightWarning('c', 1, f)!, /at most 1 of 10 transfers were in flight .*launch 10 came 0\.09 s after the first/);
+    assert.equal(inFlightWarning('c', 1, inFlight(ran(...Array.from({ length: 10 }, () => [0, 10] as [number, number])), 10)), undefined);
+  });
+
+  it('appear in the summary per repeat, with the warning, from the recorded concurrency', () => {
+    const records: ResultRecord[] = [
+      ...ran([0, 100], [100, 200]).map((t) => ({ ...t, cell: 'slow' })),
+      cell('slow', 1, {}, { files: 2, concurrency: 2 }),
+    ];
+    const s = buildSummary(records);
+    const r = s.cells[0]!.repeats[0]!;
+    assert.deepEqual([r.peak_in_flight, r.in_flight_target, r.ramp_ms], [1, 2, 100]);
+    assert.equal(s.warnings.length, 1);
+    assert.match(s.warnings[0]!, /^slow \(repeat 1\): at most 1 of 2/);
   });
 });

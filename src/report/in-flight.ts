@@ -1,0 +1,50 @@
+import type { TransferRecord } from '../records/transfer-record.js';
+
+/** How many transfers really ran at once in one repeat of a cell, from the attempts' own times. */
+export interface InFlight {
+  /** Most attempts running at the same moment. */
+  peak: number;
+  /** Time-weighted median of attempts running, from the first launch to the last exit. */
+  median: number;
+  /** The concurrency that could be reached: the configured one, or fewer files. */
+  target: number;
+  /** ms from the first launch to the target-th (null when fewer attempts were launched). */
+  ramp_ms: number | null;
+}
+
+/** A cell whose peak stays under this share of its target is flagged: it measured less than it says. */
+export const IN_FLIGHT_WARN_SHARE = 0.9;
+
+export function inFlight(transfers: readonly TransferRecord[], concurrency: number): InFlight {
+  const attempts = transfers.flatMap((t) => t.attempts);
+  const target = Math.max(1, Math.min(concurrency, transfers.length));
+  // Ends sort before starts at the same instant: back-to-back attempts never overlap.
+  const events = attempts.flatMap((a) => [[a.start_ms, 1], [a.end_ms, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let running = 0;
+  let peak = 0;
+  const time = new Map<number, number>(); // attempts running -> ms spent at that level
+  for (let i = 0; i < events.length; i++) {
+    running += events[i]![1];
+    peak = Math.max(peak, running);
+    const next = events[i + 1];
+    if (next) time.set(running, (time.get(running) ?? 0) + (next[0] - events[i]![0]));
+  }
+  const total = [...time.values()].reduce((a, b) => a + b, 0);
+  let median = 0;
+  let seen = 0;
+  for (const [level, ms] of [...time].sort((a, b) => a[0] - b[0])) {
+    seen += ms;
+    median = level;
+    if (seen >= total / 2) break;
+  }
+  const starts = attempts.map((a) => a.start_ms).sort((a, b) => a - b);
+  const ramp = starts.length >= target ? starts[target - 1]! - starts[0]! : null;
+  return { peak, median, target, ramp_ms: ramp === null ? null : Math.round(ramp * 1000) / 1000 };
+}
+
+/** The visible warning for a repeat that did not reach its concurrency, or undefined. */
+export function inFlightWarning(cell: string, repeat: number, f: InFlight): string | undefined {
+  if (f.peak >= IN_FLIGHT_WARN_SHARE * f.target) return undefined;
+  const ramp = f.ramp_ms === null ? `fewer than ${f.target} launches` : `launch ${f.target} came ${(f.ramp_ms / 1000).toFixed(2)} s after the first`;
+  return `${cell} (repeat ${repeat}): at most ${f.peak} of ${f.target} transfers were in flight (median ${f.median}; ${ramp}); its figures are for that concurrency, not ${f.target}`;
+}
