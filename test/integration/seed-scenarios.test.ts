@@ -14,6 +14,7 @@ import { isolatedStateBase, leftovers, removeAll, scenarioPath, tempDir } from '
 describe('seed scenarios', () => {
   let base: string;
   let reports: string;
+  let runs = 0;
   before(async () => {
     base = await isolatedStateBase('seeds');
     process.env.XFERBENCH_STATE_DIR = base;
@@ -26,7 +27,7 @@ describe('seed scenarios', () => {
   });
 
   async function run(name: string, sets: string[]): Promise<{ result: RunResult; transfers: TransferRecord[] }> {
-    const result = await runScenario(await loadScenario(scenarioPath(name), ['dataset.size=16KiB', 'repeat=1', ...sets]), { outDir: join(reports, name) });
+    const result = await runScenario(await loadScenario(scenarioPath(name), ['dataset.size=16KiB', 'repeat=1', ...sets]), { outDir: join(reports, `${name}-${++runs}`) });
     const transfers = (await readResults(result.reportDir)).filter((r): r is TransferRecord => r.type === 'transfer');
     return { result, transfers };
   }
@@ -69,12 +70,26 @@ describe('seed scenarios', () => {
     assert.equal(result.exitCode, 0);
   });
 
-  it('limits-raised: MaxStartups and MaxSessions at 1000 let 100 concurrent rsyncs through', async () => {
-    const { result } = await run('limits-raised', []);
+  it('limits-raised: MaxStartups and MaxSessions at 1000 let 100 concurrent rsyncs through, 100 really at once', async () => {
+    const { result, transfers } = await run('limits-raised', []);
     const c = cell(result, 'default');
     assert.equal(c.files, 100);
     assert.equal(c.failed, 0);
     assert.equal(c.repeats[0]!.sshd_maxstartups_drops, 0);
     assert.equal(result.exitCode, 0);
+    // Counted here from the records, not from the summary: most attempts running at one instant.
+    const edges = transfers.flatMap((t) => t.attempts.flatMap((a) => [[a.start_ms, 1], [a.end_ms, -1]] as const)).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let running = 0;
+    let peak = 0;
+    for (const [, d] of edges) peak = Math.max(peak, (running += d));
+    assert.ok(peak >= 90, `at least 90 of 100 transfers in flight at once; the records show ${peak}`);
+    assert.equal(c.repeats[0]!.peak_in_flight, peak);
+    assert.deepEqual(result.summary.warnings, []);
+  });
+
+  it('a small concurrency is reached as well: 20 files at 20', async () => {
+    const { result } = await run('limits-raised', ['dataset.files=20', 'transfer.concurrency=20']);
+    assert.equal(cell(result, 'default').repeats[0]!.in_flight_target, 20);
+    assert.ok(cell(result, 'default').repeats[0]!.peak_in_flight >= 18, `peak ${cell(result, 'default').repeats[0]!.peak_in_flight} of 20`);
   });
 });
