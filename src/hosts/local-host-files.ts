@@ -1,15 +1,24 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import pLimit from 'p-limit';
 import { fileContent, type DatasetPlan, type Manifest } from '../dataset/dataset.js';
 import type { HostFiles, ScannedFile } from './host-files.js';
 
-async function hashFile(path: string): Promise<string> {
+/** Below this a file is read in one call: a stream per small file cost more than its hashing. */
+const WHOLE_READ_MAX = 4 * 2 ** 20;
+
+async function sizeAndHash(path: string): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size <= WHOLE_READ_MAX) hash.update(await handle.readFile());
+    else for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 20, autoClose: false })) hash.update(chunk as Buffer);
+    return { size, sha256: hash.digest('hex') };
+  } finally {
+    await handle.close();
+  }
 }
 
 /** HostFiles on this machine's file system (the client, and hosts of the local backend). */
@@ -57,8 +66,7 @@ export class LocalHostFiles implements HostFiles {
       files.map((e) =>
         this.io(async () => {
           const full = join(e.parentPath ?? e.path, e.name);
-          const { size } = await stat(full);
-          return { path: relative(dir, full).split(sep).join('/'), size, sha256: await hashFile(full) };
+          return { path: relative(dir, full).split(sep).join('/'), ...(await sizeAndHash(full)) };
         }),
       ),
     );

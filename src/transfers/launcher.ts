@@ -78,7 +78,7 @@ export class Launcher implements AsyncDisposable {
     const launcher = new Launcher(child);
     // A first command proves the script compiled (Time::HiRes is in Debian's perl, not perl-base).
     const probe = await launcher.run({ file: 'true', args: [] }).catch(() => undefined);
-    if (!probe) throw new SetupError('the launcher did not start: perl lacks Time::HiRes or POSIX. Install it with: apt-get install -y perl');
+    if (!probe) throw new SetupError(`the launcher (perl ${SCRIPT}) did not start; perl said why above. It needs POSIX and Time::HiRes: apt-get install -y perl`);
     return launcher;
   }
 

@@ -1,8 +1,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, chmod, mkdtemp, rm } from 'node:fs/promises';
+import { cp, chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { processesMentioning, REPO } from '../helpers/harness.js';
 
@@ -33,7 +33,12 @@ describe('as an ordinary user', () => {
       // The clone may live where others cannot read (e.g. /root): give the user its own copy.
       app = await mkdtemp(join(tmpdir(), 'xferbench-unpriv-'));
       await chmod(app, 0o755);
-      for (const part of ['dist', 'node_modules', 'package.json', 'scenarios']) await cp(join(REPO, part), join(app, part), { recursive: true });
+      // What the package ships (its "files"), as an install would have it.
+      const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { files: string[] };
+      for (const part of [...pkg.files, 'node_modules', 'package.json']) {
+        await mkdir(dirname(join(app, part)), { recursive: true });
+        await cp(join(REPO, part), join(app, part), { recursive: true });
+      }
       await execa('chown', ['-R', USER, app]);
       prefix = ['runuser', '-u', USER, '--', 'env', `HOME=${home}`, `PATH=${process.env.PATH}`];
       cwd = app;
