@@ -40,6 +40,7 @@ interface RunFlags {
   quiet?: boolean;
   json?: boolean;
   junit?: string;
+  png?: boolean;
 }
 
 const program = new Command()
@@ -57,6 +58,7 @@ program
   .option('-q, --quiet', 'no progress output')
   .option('--json', 'print the summary as JSON on stdout instead of the table')
   .option('--junit <file>', 'write JUnit XML: one test case per matrix cell and threshold')
+  .option('--png', 'also write charts/*.png (report.html has the charts either way)')
   .action(async (file: string, opts: RunFlags) => {
     const [{ loadScenario }, { runScenario }, { createProgress, progressMode }, { renderSummaryTable, renderThresholds }, { appendStepSummary }] = await Promise.all([
       import('./scenario/load-scenario.js'), import('./run/run-scenario.js'), import('./report/progress-display.js'), import('./report/summary-table.js'), import('./records/report-writer.js'),
@@ -71,6 +73,7 @@ program
         ...(opts.out ? { outDir: opts.out } : {}),
         signal: controller.signal,
         keepState: opts.keepState === true,
+        png: opts.png === true,
         onEvent: (e) => progress.onEvent(e),
       });
     } finally {
@@ -94,6 +97,7 @@ program
   .option('-s, --set <key=value>', 'override a field in every scenario (repeatable)', collect, [])
   .option('-q, --quiet', 'no progress output')
   .option('--junit <file>', 'write JUnit XML: one test suite per scenario')
+  .option('--png', 'also write charts/*.png in every report folder')
   .action(async (dir: string, opts: RunFlags) => {
     const [{ runSuite }, { createProgress, progressMode }, { renderJunit }] = await Promise.all([import('./run/run-suite.js'), import('./report/progress-display.js'), import('./report/junit-report.js')]);
     const controller = abortOnSignals();
@@ -106,6 +110,7 @@ program
         outDir: out,
         sets: opts.set,
         signal: controller.signal,
+        png: opts.png === true,
         onScenario: (file, i, of) => {
           // A bar owns its terminal line; headers go to plain-line logs only.
           if (mode === 'lines') console.error(`[${i + 1}/${of}] ${file}`);
@@ -123,11 +128,11 @@ program
 
 program
   .command('report')
-  .description('write summary, charts and report.html again from an existing report folder')
+  .description('write summary, report.html and the charts as PNG (charts/*.png) from an existing report folder')
   .argument('<dir>', 'report folder (holds results.jsonl)')
   .action(async (dir: string) => {
     const [{ writeDerivedReport }, { renderSummaryTable }] = await Promise.all([import('./records/report-writer.js'), import('./report/summary-table.js')]);
-    const r = await writeDerivedReport(dir);
+    const r = await writeDerivedReport(dir, { png: true });
     console.log(`${renderSummaryTable(r.summary)}\n\nwrote ${r.charts.length} charts and ${dir}/report.html`);
   });
 

@@ -23,14 +23,26 @@ async function chartJsBundle(): Promise<string> {
 export interface WrittenReport {
   summary: Summary;
   thresholds: ThresholdResult[];
+  /** PNG files written (none unless asked for). */
   charts: string[];
 }
 
+export interface DerivedReportOptions {
+  /** Thresholds to judge (default: the scenario's, from run_start). */
+  thresholds?: readonly Threshold[];
+  /**
+   * Also render charts/*.png. report.html draws the same charts itself; the PNGs cost ~330 ms
+   * of CPU and ~45 MB of memory, a fifth of a small run, so a run writes them when asked.
+   */
+  png?: boolean;
+}
+
 /**
- * Everything derived from results.jsonl: summary.json/.txt, charts/*.png and report.html.
- * Used at the end of a run and by `xferbench report DIR` for an existing folder.
+ * Everything derived from results.jsonl: summary.json/.txt, report.html and, when asked,
+ * charts/*.png. Used at the end of a run and by `xferbench report DIR` for an existing folder.
  */
-export async function writeDerivedReport(dir: string, thresholds?: readonly Threshold[]): Promise<WrittenReport> {
+export async function writeDerivedReport(dir: string, options: DerivedReportOptions = {}): Promise<WrittenReport> {
+  const { thresholds } = options;
   const records = await readResults(dir);
   const start = records.find((r): r is RunStartRecord => r.type === 'run_start');
   const summary = buildSummary(records);
@@ -40,10 +52,13 @@ export async function writeDerivedReport(dir: string, thresholds?: readonly Thre
   await writeReportFile(dir, 'summary.txt', `${renderSummaryTable(summary)}\n\n${renderThresholds(results)}\n`);
 
   const charts = allCharts(summary, records);
-  await mkdir(join(dir, 'charts'), { recursive: true });
-  // Loaded here, not with the module: the canvas and Chart.js cost ~60 ms to import.
-  const { renderChartPng } = await import('../report/render-chart.js');
-  for (const chart of charts) await writeFile(join(dir, 'charts', `${chart.name}.png`), renderChartPng(chart.config));
+  const pngs = options.png ? charts.map((c) => join(dir, 'charts', `${c.name}.png`)) : [];
+  if (options.png) {
+    await mkdir(join(dir, 'charts'), { recursive: true });
+    // Loaded here, not with the module: the canvas and Chart.js cost ~80 ms to import.
+    const { renderChartPng } = await import('../report/render-chart.js');
+    for (const [i, chart] of charts.entries()) await writeFile(pngs[i]!, renderChartPng(chart.config));
+  }
 
   const logs = new Map<string, string>();
   for (const f of await readdir(join(dir, 'logs')).catch(() => [] as string[])) {
@@ -60,7 +75,7 @@ export async function writeDerivedReport(dir: string, thresholds?: readonly Thre
     chartJs: await chartJsBundle(),
   });
   await writeFile(join(dir, 'report.html'), html);
-  return { summary, thresholds: results, charts: charts.map((c) => join(dir, 'charts', `${c.name}.png`)) };
+  return { summary, thresholds: results, charts: pngs };
 }
 
 /** Under GitHub Actions, the run's table goes into the job summary. */

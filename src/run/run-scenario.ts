@@ -47,6 +47,8 @@ export interface RunOptions {
   /** Keep the state directory (keys, configs, host data) for inspection. */
   keepState?: boolean;
   onEvent?: (event: RunEvent) => void;
+  /** Also write charts/*.png (report.html has the charts either way). */
+  png?: boolean;
   /** Backend factory (default: local sshd processes, or containers for backend: container). */
   backend?: (kind: string, tools: OpenSshTools) => HostBackend;
 }
@@ -264,6 +266,6 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
   writer.write({ type: 'run_end', ended_at: new Date().toISOString(), outcome: 'completed' });
 
   writer.close();
-  const { summary, thresholds } = await writeDerivedReport(reportDir, loaded.scenario.thresholds);
+  const { summary, thresholds } = await writeDerivedReport(reportDir, { thresholds: loaded.scenario.thresholds, png: options.png === true });
   return { reportDir, plan, summary, thresholds, exitCode: thresholds.every((t) => t.passed) ? 0 : 1 };
 }

@@ -94,7 +94,17 @@ thresholds: { failure_rate: "<= 0", silent_drops: "== 0" }
     const verifications = records.filter((x) => x.type === 'verification') as { counts: Record<string, number> }[];
     assert.equal(verifications.length, 8);
     for (const v of verifications) assert.deepEqual(v.counts, { ok: 10, missing: 0, corrupt: 0, extra: 0 });
-    for (const f of ['summary.json', 'summary.txt', 'scenario.yaml', 'plan.json', 'logs/target.log', 'logs/head.log']) assert.ok(existsSync(join(out, f)), f);
+    for (const f of ['summary.json', 'summary.txt', 'scenario.yaml', 'plan.json', 'report.html', 'logs/target.log', 'logs/head.log']) assert.ok(existsSync(join(out, f)), f);
+    assert.equal(existsSync(join(out, 'charts')), false, 'PNG charts only with --png');
+  });
+
+  it('--png also writes the charts as PNG, and the table shows transfers in flight', async () => {
+    const file = await writeScenario(dir, 'png', `name: png\n${HOSTS}dataset: { files: 4, size: 1KiB }\ntransfer: { to: target, concurrency: 4 }\n`);
+    const out = join(dir, 'out-png');
+    const r = await runCli(['run', file, '--out', out, '--png'], env);
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.match(String(r.stdout), /in flight[\s\S]*\b4\/4\b/);
+    for (const png of ['failure-rate', 'throughput', 'failure-classes', 'latency', 'timeline']) assert.ok(existsSync(join(out, 'charts', `${png}.png`)), png);
   });
 
   it('a tool that exits 0 without delivering is caught as a silent drop and fails the threshold (exit 1)', async () => {
