@@ -25,14 +25,18 @@ $0 = 'xferbench-launcher';
 $SIG{INT} = 'IGNORE';
 $SIG{HUP} = 'IGNORE';
 $SIG{PIPE} = 'IGNORE';
-# A handler (not IGNORE, which would auto-reap) so that select() returns early on an exit.
-$SIG{CHLD} = sub { };
+# An exit wakes select() through a self-pipe: Perl runs signal handlers between operations, so
+# a SIGCHLD that lands just before select() would otherwise wait for the next timeout.
+pipe(my $wake_r, my $wake_w) or die "pipe: $!";
+$SIG{CHLD} = sub { syswrite($wake_w, 'c') };
 
 my $STDERR_KEEP = 65536;    # the classifier reads the tail; a chatty tool cannot grow us
-my $POLL_MAX = 0.02;        # bounds the wait for an exit signalled just before select()
+my $IDLE_MAX = 1;           # a backstop only: exits and requests wake select() themselves
 my %child;                  # pid => state
 my %by_id;                  # id => pid
 my %err_fd;                 # fileno => pid
+my $rin = '';               # select()'s read set, kept as descriptors come and go
+my $next_timer;             # earliest deadline or kill time of any child, if any
 my $inbuf = '';
 my $stdin_open = 1;
 
@@ -74,6 +78,7 @@ sub read_stderr {
 
 sub close_stderr {
     my ($c) = @_;
+    vec($rin, fileno $c->{err}, 1) = 0;
     delete $err_fd{ fileno $c->{err} };
     close $c->{err};
     delete $c->{err};
@@ -119,6 +124,13 @@ sub launch {
     };
     $by_id{$id} = $pid;
     $err_fd{ fileno $err_r } = $pid;
+    vec($rin, fileno $err_r, 1) = 1;
+    schedule($child{$pid}{deadline});
+}
+
+sub schedule {
+    my ($at) = @_;
+    $next_timer = $at if defined $at && (!defined $next_timer || $at < $next_timer);
 }
 
 sub terminate {
@@ -127,6 +139,7 @@ sub terminate {
     kill 'TERM', $pid;
     my $at = now() + $kill_after;
     $c->{kill_at} = $at if !defined $c->{kill_at} || $c->{kill_at} > $at;
+    schedule($c->{kill_at});
 }
 
 sub reap {
@@ -151,8 +164,11 @@ sub reap {
     }
 }
 
+# Walks the children only when a deadline has come: with hundreds running, a walk on every
+# wake-up was most of this process's CPU.
 sub timers {
     my $t = now();
+    return if !defined $next_timer || $t < $next_timer;
     my $next;
     for my $pid (keys %child) {
         my $c = $child{$pid};
@@ -169,7 +185,7 @@ sub timers {
             $next = $at if !defined $next || $at < $next;
         }
     }
-    return $next;
+    $next_timer = $next;
 }
 
 sub handle_frames {
@@ -203,21 +219,20 @@ sub shutdown_children {
 }
 
 nonblocking(\*STDIN);
+nonblocking($wake_r);
+nonblocking($wake_w);    # a burst of exits must never block the handler
+vec($rin, 0, 1) = 1;
+vec($rin, fileno $wake_r, 1) = 1;
 while (1) {
     reap();
-    my $next = timers();
+    timers();
     shutdown_children() if !$stdin_open;
-    my $rin = '';
-    vec($rin, 0, 1) = 1;
-    vec($rin, $_, 1) = 1 for keys %err_fd;
-    my $wait;
-    if (%child) {
-        $wait = $POLL_MAX;
-        $wait = $next - now() if defined $next && $next - now() < $wait;
-        $wait = 0 if $wait < 0;
-    }
+    my $wait = $IDLE_MAX;
+    $wait = $next_timer - now() if defined $next_timer && $next_timer - now() < $wait;
+    $wait = 0 if $wait < 0;
     my $n = select(my $rout = $rin, undef, undef, $wait);
     next if $n <= 0;    # timeout, or EINTR from SIGCHLD
+    1 while sysread($wake_r, my $drain, 4096);
     if (vec($rout, 0, 1)) {
         while (1) {
             my $r = sysread(STDIN, my $buf, 65536);
@@ -227,9 +242,10 @@ while (1) {
         }
         handle_frames();
     }
-    for my $fd (keys %err_fd) {
-        next unless vec($rout, $fd, 1);
-        my $pid = $err_fd{$fd};
+    # The set bits of $rout, found by a scan in C rather than a test per running child.
+    my $bits = unpack('b*', $rout);
+    while ($bits =~ /1/g) {
+        my $pid = $err_fd{ pos($bits) - 1 };
         read_stderr($child{$pid}) if defined $pid && $child{$pid};
     }
 }
