@@ -3,6 +3,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { Bench } from 'tinybench';
 import { findTools } from '../src/hosts/openssh-tools.js';
 import { LocalBackend } from '../src/hosts/local-backend.js';
@@ -96,6 +97,54 @@ class LoopWatch {
     clearInterval(this.timer);
     this.delay.disable();
     return { delayMs: this.delay.max / 1e6, blockedMs: this.maxBlockedMs, queuedMs: this.maxQueuedMs };
+  }
+}
+
+/** Busy CPU time of the whole machine (all processes), ms, from /proc/stat. */
+function machineBusyMs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: all but idle and iowait, in USER_HZ (100).
+  return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + (f[7] ?? 0)) * 10;
+}
+
+/**
+ * The transfer phase alone, on one sshd and one dataset: xferbench's pool against
+ * `xargs -P N` running the same rsync argv, alternating, with the machine's busy CPU. It
+ * separates what the harness costs from what running N at once costs the machine.
+ */
+async function launchPath(): Promise<void> {
+  await using topo = await startTopology(backend, { target: { sshd: RAISED } }, ctx, { dirName: 'launch' });
+  const rsync = new RsyncTool(tools.rsync!);
+  const options = sshOptions({ configPath: topo.client.sshConfigPath, via: [], mux: 'off', controlDir: '/nonexistent', extra: {} });
+  const { plan, dir } = await writeSource(topo, 100, '64KiB');
+  const dest = join(topo.host('target').dataRoot, 'dest');
+  const jobs = plan.entries.map((entry) => ({ entry, source: { path: join(dir, entry.path) }, dest: { host: 'target', path: join(dest, entry.path) }, ssh: { ssh: tools.ssh, options }, rsyncArgs: [] }));
+  // The same argv as RsyncTool builds, with the file name filled in by xargs.
+  const argv = rsync.command({ ...jobs[0]!, source: { path: `${dir}/{}` }, dest: { host: 'target', path: `${dest}/{}` } }).args;
+  for (const n of [30, 100]) {
+    console.error(`bench: launch path at ${n}, 3 pairs...`);
+    const m: Record<'pool' | 'xargs', { wall: number; cpu: number }[]> = { pool: [], xargs: [] };
+    for (let round = 0; round < 6; round++) {
+      // A B B A A B: neither side always goes first or follows itself.
+      const side = (round % 2 === 0) === (Math.floor(round / 2) % 2 === 0) ? 'pool' : 'xargs';
+      await topo.host('target').files.prepare(dest, []);
+      const [b, s] = [machineBusyMs(), performance.now()];
+      if (side === 'pool') {
+        const records = await runTransferPool(jobs, n, { tool: rsync, retries: 0, backoffMs: 0, backoffMaxMs: 0, timeoutMs: 300_000, clock: () => performance.now(), launcher }, { cell: 'launch', repeat: round });
+        if (records.some((r) => r.status !== 'ok')) throw new Error('launch path benchmark: a transfer failed; limits should be raised');
+      } else {
+        await execa('xargs', ['-P', String(n), '-I{}', tools.rsync!, ...argv], { input: plan.entries.map((e) => e.path).join('\n'), stdout: 'ignore' });
+      }
+      m[side].push({ wall: performance.now() - s, cpu: machineBusyMs() - b });
+    }
+    const med = (side: 'pool' | 'xargs', k: 'wall' | 'cpu') => median(m[side].map((x) => x[k]));
+    const ratio = med('pool', 'wall') / med('xargs', 'wall');
+    row(
+      `launch path: 100 x 64 KiB rsync at ${n}, one sshd, pool vs xargs -P ${n} (3 each, medians)`,
+      `wall ${med('pool', 'wall').toFixed(0)} vs ${med('xargs', 'wall').toFixed(0)} ms (ratio ${ratio.toFixed(2)}); machine CPU ${med('pool', 'cpu').toFixed(0)} vs ${med('xargs', 'cpu').toFixed(0)} ms`,
+      n <= 30 ? 'ratio <= 1.05' : '',
+      n <= 30 ? ratio <= 1.05 : undefined,
+    );
   }
 }
 
@@ -200,6 +249,7 @@ async function micro(): Promise<void> {
 }
 
 if (wanted('start')) await topologyStart();
+if (wanted('launch')) await launchPath();
 if (wanted('e2e')) {
   const cases: (Case & Targets)[] = [
     { files: 10, size: 1024, concurrency: 10, tool: 'rsync', rounds: 7, ratio: 1.3 },

@@ -107,6 +107,17 @@ thresholds: { failure_rate: "<= 0", silent_drops: "== 0" }
     for (const png of ['failure-rate', 'throughput', 'failure-classes', 'latency', 'timeline']) assert.ok(existsSync(join(out, 'charts', `${png}.png`)), png);
   });
 
+  it('a host that refuses every login ends the run with the login check\'s error, after the repeat that showed it', async () => {
+    const file = await writeScenario(dir, 'denied', `name: denied\nhosts:\n  target: { sshd: { DenyUsers: "*" } }\ndataset: { files: 3, size: 1KiB }\ntransfer: { to: target, concurrency: 3 }\n`);
+    const out = join(dir, 'out-denied');
+    const r = await runCli(['run', file, '--out', out], env);
+    assert.equal(r.exitCode, 2, String(r.stderr));
+    assert.match(String(r.stderr), /login check target failed \(exit 255\): .*Permission denied/);
+    const records = await readJsonl(join(out, 'results.jsonl'));
+    assert.equal(records.filter((x) => x.type === 'transfer' && x.failure_class === 'auth').length, 3, 'the failed transfers stay recorded');
+    assert.equal((records.at(-1) as { outcome?: string }).outcome, 'error');
+  });
+
   it('a tool that exits 0 without delivering is caught as a silent drop and fails the threshold (exit 1)', async () => {
     // rsync --max-size skips larger files and still exits 0: the kind of silent loss users hunt.
     const file = await writeScenario(dir, 'silent', `name: silent
