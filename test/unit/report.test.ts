@@ -13,6 +13,7 @@ import { compareSummaries } from '../../src/report/compare-runs.js';
 import { checkThresholds } from '../../src/report/threshold-check.js';
 import { renderMarkdownSummary } from '../../src/report/markdown-summary.js';
 import { renderSuiteIndex } from '../../src/report/suite-index.js';
+import { renderHtmlReport } from '../../src/report/html-report.js';
 import { createProgress, progressMode } from '../../src/report/progress-display.js';
 import { parseCondition } from '../../src/scenario/thresholds.js';
 import { REPO } from '../helpers/harness.js';
@@ -156,5 +157,17 @@ describe('progress', () => {
     await new Promise((r) => setTimeout(r, 60));
     p.stop();
     assert.match(text, /progress: 80\/160 transfers \(50%\), \d+ failed, cell .*, [\d.]+ MB\/s, elapsed \d+s, ETA \d+s/);
+  });
+});
+
+describe('report.html summary', () => {
+  it('shows transfers in flight per cell and the warning of a cell that did not reach its concurrency', async () => {
+    const { records, summary } = await load('base');
+    const slow = { ...summary, warnings: ['concurrency=40 (repeat 1): at most 12 of 40 transfers were in flight'] };
+    const html = renderHtmlReport({ summary: slow, thresholds: [], start: undefined, scenarioYaml: '', charts: allCharts(summary, records), samples: {}, excerpts: [], chartJs: '' });
+    assert.match(html, /<th>in flight \(peak \/ target\)<\/th>/);
+    const c = summary.cells[0]!;
+    assert.ok(html.includes(`${c.repeats[0]!.peak_in_flight} / ${c.repeats[0]!.in_flight_target}`), 'peak / target of the first cell');
+    assert.match(html, /<p class="bad">Warning: concurrency=40 \(repeat 1\): at most 12 of 40/);
   });
 });
