@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -14,12 +14,12 @@ describe('xferbench CLI', () => {
   let base: string;
   let dir: string;
   let env: Record<string, string>;
-  before(async () => {
+  beforeAll(async () => {
     base = await isolatedStateBase('cli');
     dir = await tempDir('cli');
     env = { XFERBENCH_STATE_DIR: base };
   });
-  after(async () => {
+  afterAll(async () => {
     assert.deepEqual(await leftovers(base), []);
     await removeAll(base, dir);
   });

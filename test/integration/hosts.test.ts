@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,11 +14,11 @@ import { isolatedStateBase, leftovers, removeAll } from '../helpers/harness.js';
 describe('local sshd hosts', () => {
   let tools: OpenSshTools;
   let base: string;
-  before(async () => {
+  beforeAll(async () => {
     tools = await findTools();
     base = await isolatedStateBase('hosts');
   });
-  after(async () => {
+  afterAll(async () => {
     assert.deepEqual(await leftovers(base), []);
     await removeAll(base);
   });

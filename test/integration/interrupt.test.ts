@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,12 +26,12 @@ describe('interruption', () => {
   let base: string;
   let dir: string;
   let scenario: string;
-  before(async () => {
+  beforeAll(async () => {
     base = await isolatedStateBase('interrupt');
     dir = await tempDir('interrupt');
     scenario = await writeScenario(dir, 'long', LONG);
   });
-  after(async () => {
+  afterAll(async () => {
     assert.deepEqual(await leftovers(base), []);
     await removeAll(base, dir);
   });

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { cp, mkdir, readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -12,11 +12,11 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 describe('reports', () => {
   let dir: string;
   let base: string;
-  before(async () => {
+  beforeAll(async () => {
     dir = await tempDir('reports');
     base = await isolatedStateBase('reports');
   });
-  after(async () => {
+  afterAll(async () => {
     assert.deepEqual(await leftovers(base), []);
     await removeAll(dir, base);
   });

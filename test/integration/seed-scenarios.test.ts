@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadScenario } from '../../src/scenario/load-scenario.js';
@@ -15,12 +15,12 @@ describe('seed scenarios', () => {
   let base: string;
   let reports: string;
   let runs = 0;
-  before(async () => {
+  beforeAll(async () => {
     base = await isolatedStateBase('seeds');
     process.env.XFERBENCH_STATE_DIR = base;
     reports = await tempDir('seeds');
   });
-  after(async () => {
+  afterAll(async () => {
     delete process.env.XFERBENCH_STATE_DIR;
     assert.deepEqual(await leftovers(base), [], 'no sshd or ssh master may outlive a run');
     await removeAll(base, reports);

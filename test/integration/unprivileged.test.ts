@@ -1,4 +1,4 @@
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { cp, chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ const isRoot = process.getuid?.() === 0;
 describe('as an ordinary user', () => {
   let app: string | undefined;
   let home = process.env.HOME ?? '';
-  after(async () => {
+  afterAll(async () => {
     assert.deepEqual(await processesMentioning([join(home, '.cache', 'xferbench')]), []);
     if (app) await rm(app, { recursive: true, force: true });
   });

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { classify } from '../../src/transfers/failure-classifier.js';
 import { parseOpenSshVersion } from '../../src/hosts/openssh-version.js';

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,11 +11,11 @@ const sh = (script: string, extra: Partial<Parameters<Launcher['run']>[0]> = {})
 describe('launcher (real processes)', { timeout: 60_000 }, () => {
   let launcher: Launcher;
   let dir: string;
-  before(async () => {
+  beforeAll(async () => {
     launcher = await Launcher.start();
     dir = await tempDir('launcher');
   });
-  after(async () => {
+  afterAll(async () => {
     await launcher.stop();
     await removeAll(dir);
   });

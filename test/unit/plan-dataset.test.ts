@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { parseScenario } from '../../src/scenario/load-scenario.js';
 import { buildPlan } from '../../src/plan/plan.js';

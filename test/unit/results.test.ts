@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { silentDrops, verifyDestination } from '../../src/verification/verify.js';
 import { percentile, spread } from '../../src/report/statistics.js';

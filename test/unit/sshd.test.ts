@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { renderSshdConfig } from '../../src/hosts/sshd-config.js';
 import { parseOpenSshVersion, unsupportedKeywords } from '../../src/hosts/openssh-version.js';

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { RsyncTool, shellWord } from '../../src/transfers/rsync-tool.js';
 import { ScpTool } from '../../src/transfers/scp-tool.js';
