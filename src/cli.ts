@@ -187,6 +187,25 @@ program
     console.log(c ? `removed ${c.containers} container(s) and ${c.networks} network(s)` : 'no container engine found; no containers to look for');
   });
 
+program
+  .command('schema')
+  .description('print the JSON Schema of scenario files (shipped as schema/scenario.schema.json; scenarios name it for editors)')
+  .action(async () => {
+    const { scenarioJsonSchemaText } = await import('./scenario/json-schema.js');
+    process.stdout.write(scenarioJsonSchemaText());
+  });
+
+program
+  .command('init')
+  .description('write a scenario to start from, with comments and the schema reference for editors; never overwrites')
+  .argument('[file]', 'the scenario file to write', 'scenario.yaml')
+  .addOption(new Option('--template <name>', 'the seed scenario to start from').choices(['maxstartups', 'mux', 'jump', 'container']).default('maxstartups'))
+  .action(async (file: string, opts: { template: 'maxstartups' | 'mux' | 'jump' | 'container' }) => {
+    const { writeTemplate, TEMPLATES } = await import('./scenario/init-template.js');
+    await writeTemplate(file, opts.template);
+    console.log(`wrote ${file} from ${TEMPLATES[opts.template]}; next: xferbench validate ${file}`);
+  });
+
 const image = program.command('image').description('the sshd host image of backend: container');
 image
   .command('build')

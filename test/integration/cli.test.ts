@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { isolatedStateBase, leftovers, readJsonl, removeAll, runCli, scenarioPath, tempDir, writeScenario } from '../helpers/harness.js';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { REPO, isolatedStateBase, leftovers, readJsonl, removeAll, runCli, scenarioPath, tempDir, writeScenario } from '../helpers/harness.js';
 
 const HOSTS = `hosts:
   target: { sshd: { MaxStartups: "1000", MaxSessions: 1000 } }
@@ -70,6 +70,23 @@ describe('xferbench CLI', () => {
     assert.equal(r.exitCode, 0, String(r.stderr));
     assert.match(String(r.stdout), /mux: 4 cell\(s\) x 2 repeat\(s\) = 480 transfers, 1 topology start/);
     assert.match(String(r.stdout), /mux=warm,concurrency=30: 60 x rsync push to target, concurrency 30, mux warm/);
+  });
+
+  it('init writes a scenario that validates, pointing editors at the schema; it never overwrites', async () => {
+    const file = join(dir, 'sub', 'start.yaml');
+    await mkdir(join(dir, 'sub'));
+    const first = await runCli(['init', file, '--template', 'mux'], env);
+    assert.equal(first.exitCode, 0, String(first.stderr));
+    const text = await readFile(file, 'utf8');
+    const schemaPath = /^# yaml-language-server: \$schema=(.+)$/m.exec(text)![1]!;
+    assert.equal(resolve(dir, 'sub', schemaPath), join(REPO, 'schema', 'scenario.schema.json'));
+    assert.equal((await runCli(['validate', file], env)).exitCode, 0);
+    const again = await runCli(['init', file], env);
+    assert.equal(again.exitCode, 2);
+    assert.match(String(again.stderr), /exists; xferbench init does not overwrite/);
+    assert.equal(await readFile(file, 'utf8'), text, 'untouched');
+    const schema = await runCli(['schema'], env);
+    assert.deepEqual(JSON.parse(String(schema.stdout)), JSON.parse(await readFile(join(REPO, 'schema', 'scenario.schema.json'), 'utf8')));
   });
 
   it('every tool in both directions, through a jump host, with a timestep layout: all verified', async () => {

@@ -4,6 +4,10 @@ import { parseScenario } from '../../src/scenario/load-scenario.js';
 import { ScenarioError } from '../../src/errors.js';
 import { parseSize } from '../../src/scenario/size.js';
 import { parseMaxStartups } from '../../src/scenario/sshd-options.js';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { SCHEMA_FILE, scenarioJsonSchema, scenarioJsonSchemaText } from '../../src/scenario/json-schema.js';
+import { REPO } from '../helpers/harness.js';
 
 const BASE = `name: t
 hosts:
@@ -160,5 +164,28 @@ describe('MaxStartups', () => {
     assert.deepEqual(parseMaxStartups(1000), { start: 1000, rate: 100, full: 1000 });
     assert.match(String(parseMaxStartups('10:0:100')), /rate/);
     assert.match(String(parseMaxStartups('10:30')), /start:rate:full/);
+  });
+});
+
+describe('JSON Schema for editors', () => {
+  it('the shipped schema file is what the zod schema generates (npm run schema rewrites it)', async () => {
+    assert.equal(await readFile(join(REPO, SCHEMA_FILE), 'utf8'), scenarioJsonSchemaText());
+  });
+
+  it('describes the input: unknown keys refused, defaults and enums kept', () => {
+    const schema = scenarioJsonSchema() as { additionalProperties: boolean; required: string[]; properties: Record<string, { enum?: string[]; default?: unknown }> };
+    assert.equal(schema.additionalProperties, false);
+    assert.deepEqual(schema.properties.backend!.enum, ['local', 'container']);
+    assert.equal(schema.properties.backend!.default, 'local');
+    assert.ok(schema.required.includes('name'));
+  });
+
+  it('every shipped scenario names it on its first line, by a path that exists', async () => {
+    for (const f of await readdir(join(REPO, 'scenarios'))) {
+      const first = (await readFile(join(REPO, 'scenarios', f), 'utf8')).split('\n')[0]!;
+      const m = /^# yaml-language-server: \$schema=(.+)$/.exec(first);
+      assert.ok(m, `${f}: ${first}`);
+      assert.equal(resolve(REPO, 'scenarios', m[1]!), join(REPO, SCHEMA_FILE), f);
+    }
   });
 });
