@@ -11,7 +11,7 @@ export default defineConfig({
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 } },
       // Hooks may build the container image from nothing (debootstrap: ~45 s, more on a cold mirror).
-      { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 600_000 } },
+      { test: { name: 'integration', include: ['test/integration/**/*.test.ts', 'examples/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 600_000 } },
     ],
   },
 });

@@ -43,6 +43,7 @@ export { sshOptions } from './transfers/ssh-invocation.js';
 export { MuxSession, type MuxStatus } from './transfers/mux-session.js';
 export { runTransfer, type TransferPolicy } from './transfers/run-transfer.js';
 export { runTransferPool } from './transfers/transfer-pool.js';
+export { Launcher, type LaunchRequest, type LaunchResult } from './transfers/launcher.js';
 export { classify, RULES as FAILURE_RULES, type Classification } from './transfers/failure-classifier.js';
 export { backoffDelay } from './transfers/backoff.js';
 
@@ -56,8 +57,11 @@ export { readResults, createReportDir } from './records/report-dir.js';
 export { verifyDestination, silentDrops } from './verification/verify.js';
 
 export { buildSummary, type Summary, type CellSummary, type RepeatMetrics } from './report/summary.js';
+export { inFlight, type InFlight } from './report/in-flight.js';
 export { percentile, spread, type Spread } from './report/statistics.js';
 export { checkThresholds, type ThresholdResult } from './report/threshold-check.js';
 export { renderSummaryTable, renderThresholds } from './report/summary-table.js';
 
-export { runScenario, type RunOptions, type RunResult, type RunEvent } from './run/run-scenario.js';
+// The stable entry point: a file, an object or a loaded scenario in, the typed summary out.
+export { runScenario, type ScenarioRunOptions } from './api.js';
+export type { RunOptions, RunResult, RunEvent } from './run/run-scenario.js';
