@@ -1,6 +1,6 @@
 /**
  * Server-side counters from sshd's own log (run with -D -e, LogLevel VERBOSE). The patterns cover
- * OpenSSH 8.4 to 10.x (see shared/reference/openssh-limits.md): the drop line changed from
+ * OpenSSH 8.4 to 10.x (docs/openssh-messages.md): the drop line changed from
  * "past MaxStartups" to "past Maxstartups"/"Maxstartups" and 10.0 dropped the throttling lines.
  */
 

@@ -3,7 +3,7 @@ import { atLeast, type OpenSshVersion } from '../hosts/openssh-version.js';
 
 /**
  * Client-side messages of OpenSSH, rsync, scp and sftp, mapped to failure classes. The strings
- * are the real ones (shared/reference/openssh-limits.md); each rule has a unit test on them.
+ * are the real ones (docs/openssh-messages.md); each rule has a unit test on them.
  */
 export interface ClassifierRule {
   class: FailureClass;

@@ -7,7 +7,7 @@ const v92 = parseOpenSshVersion('OpenSSH_9.2p1')!;
 const v99 = parseOpenSshVersion('OpenSSH_9.9p1')!;
 const RSYNC_255 = 'rsync: connection unexpectedly closed (0 bytes received so far) [sender]\nrsync error: unexplained error (code 255) at io.c(232) [sender=3.2.7]\n';
 
-// Real client output, as OpenSSH, rsync, scp and sftp print it (shared/reference/openssh-limits.md).
+// Real client output, as OpenSSH, rsync, scp and sftp print it (docs/openssh-messages.md).
 const CASES: [string, string, number, string | null, string[]?][] = [
   ['MaxStartups drop, closed', `kex_exchange_identification: Connection closed by remote host\r\nConnection closed by 127.0.0.2 port 2222\r\n${RSYNC_255}`, 255, 'maxstartups_drop'],
   ['MaxStartups drop, reset', 'kex_exchange_identification: read: Connection reset by peer\r\nConnection reset by 127.0.0.2 port 43125\r\nrsync: [sender] safe_write failed to write 4 bytes to socket: Broken pipe (32)\nrsync error: unexplained error (code 255) at io.c(387) [sender=3.5.0]\n', 255, 'maxstartups_drop', ['maxstartups_drop']],
