@@ -52,6 +52,8 @@ describe('interruption', () => {
     ['Ctrl-C (SIGINT to the whole process group, as a terminal sends it), warm master', (pid: number) => process.kill(-pid, 'SIGINT'), []],
     // cold: masters are ssh's own ControlPersist daemons, not children of the harness.
     ['SIGTERM to the harness alone, cold masters', (pid: number) => process.kill(pid, 'SIGTERM'), ['--set', 'matrix.mux=[cold]']],
+    // The terminal went away (ssh session to the login node closed).
+    ['SIGHUP to the harness alone, no mux', (pid: number) => process.kill(pid, 'SIGHUP'), ['--set', 'matrix.mux=[off]']],
   ] as const) {
     it(`${name}: stops every host, transfer and ssh master and records the abort`, async () => {
       const out = join(dir, `out-${name.slice(0, 6)}`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadScenario } from '../../src/scenario/load-scenario.js';
 import { runScenario, type RunResult } from '../../src/run/run-scenario.js';
 import { readResults } from '../../src/records/report-dir.js';
-import type { TransferRecord } from '../../src/records/transfer-record.js';
+import type { CellRecord, TransferRecord } from '../../src/records/transfer-record.js';
 import { isolatedStateBase, leftovers, removeAll, scenarioPath, tempDir } from '../helpers/harness.js';
 
 /**
@@ -57,6 +57,10 @@ describe('seed scenarios', () => {
     assert.deepEqual(classesIn('mux=warm,concurrency=9'), [], 'MaxSessions-1 over a warm master: nothing refused');
     assert.equal(cell(result, 'mux=warm,concurrency=9').failed, 0);
     assert.equal(result.summary.overall.silent_drops, 0);
+    // sshd's own count of refused sessions ("no more sessions") agrees with what the clients saw.
+    const refusedByClients = transfers.filter((t) => t.cell === 'mux=warm,concurrency=30' && t.classes.includes('maxsessions_refused')).length;
+    assert.ok(cell(result, 'mux=warm,concurrency=30').repeats[0]!.sshd_sessions_refused >= refusedByClients && refusedByClients > 0);
+    assert.equal(cell(result, 'mux=warm,concurrency=9').repeats[0]!.sshd_sessions_refused, 0);
   });
 
   it("jump: the head's MaxStartups drops transfers the target would accept", async () => {
@@ -66,6 +70,9 @@ describe('seed scenarios', () => {
     assert.deepEqual(Object.keys(limited.classes), ['maxstartups_drop']);
     const r = result.summary.cells[0]!.repeats[0]!;
     assert.equal(r.sshd_maxstartups_drops, limited.failed, 'every drop is logged by an sshd');
+    const cells = (await readResults(result.reportDir)).filter((x): x is CellRecord => x.type === 'cell');
+    for (const c of cells) assert.equal(c.sshd.target!.maxstartups_drops, 0, `${c.cell}: the target itself dropped nothing`);
+    assert.equal(cells.find((c) => c.cell === limited.cell)!.sshd.head!.maxstartups_drops, limited.failed, 'the head dropped them all');
     assert.equal(cell(result, 'hosts.head.sshd.MaxStartups=1000').failed, 0);
     assert.equal(result.exitCode, 0);
   });
