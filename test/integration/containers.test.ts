@@ -84,6 +84,12 @@ describe.skipIf(skip !== undefined)(skip ? `container backend (skipped: ${skip})
     await stopPrivateEngine();
   });
 
+  it('`xferbench image build` finds the image for the current containers/sshd/ (or builds it) and says which', async () => {
+    const r = await runCli(['image', 'build'], childEnv(base));
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.match(String(r.stdout), /^(\S*xferbench-sshd:\S+ is up to date|built \S*xferbench-sshd:\S+ from .* in [\d.]+ s) \(.+\)$/m);
+  });
+
   /** xferbench containers and networks owned by `pid` (any, without a pid). */
   async function ours(pid?: number): Promise<string[]> {
     const filters = JSON.stringify({ label: [pid ? `xferbench.owner-pid=${pid}` : `${LABEL}=true`] });

@@ -57,6 +57,28 @@ describe('charts from a fixed results file', () => {
     }
   });
 
+  it('carries the numbers of the summary and the records, not only ink', async () => {
+    const { records, summary } = await load('regressed');
+    const byName = new Map(allCharts(summary, records).map((c) => [c.name, c.config.data.datasets]));
+    const points = (d: { data: unknown }) => d.data as { x: number; y: number | null }[];
+
+    const classes = byName.get('failure-classes')!;
+    for (const d of classes) assert.deepEqual(d.data, summary.cells.map((c) => c.classes[d.label as keyof typeof c.classes] ?? 0), String(d.label));
+    assert.ok(classes.some((d) => d.label === 'maxstartups_drop'));
+
+    const mbps = points(byName.get('throughput')![0]!);
+    assert.deepEqual(mbps.map((p) => p.y), summary.cells.map((c) => c.stats.throughput_mbps!.mean));
+
+    const timeline = byName.get('timeline')!;
+    const series = (label: string) => points(timeline.find((d) => d.label === label)!);
+    const transfers = records.filter((r) => r.type === 'transfer');
+    assert.equal(series('failed transfer (at its end)').length, transfers.filter((t) => t.status === 'failed').length);
+    const drops = records.flatMap((r) => (r.type === 'cell' ? r.sshd_events.filter((e) => e.kind === 'drop') : []));
+    assert.equal(series('sshd MaxStartups drop (sshd log)').length, drops.length);
+    const peak = Math.max(...summary.cells.flatMap((c) => c.repeats.map((r) => r.peak_in_flight)));
+    assert.equal(Math.max(...series('transfers in flight').map((p) => p.y ?? 0)), peak, 'in flight over time peaks where the summary says');
+  });
+
   it('plots failure rate against concurrency with a min–max band per variant', async () => {
     const { summary } = await load('regressed');
     assert.equal(xAxisKey(summary), 'concurrency');
