@@ -61,7 +61,7 @@ program
   .option('--png', 'also write charts/*.png (report.html has the charts either way)')
   .action(async (file: string, opts: RunFlags) => {
     const [{ loadScenario }, { runScenario }, { createProgress, progressMode }, { renderSummaryTable, renderThresholds }, { appendStepSummary }] = await Promise.all([
-      import('./scenario/load-scenario.js'), import('./run/run-scenario.js'), import('./report/progress-display.js'), import('./report/summary-table.js'), import('./records/report-writer.js'),
+      import('./scenario/load-scenario.js'), import('./run/run-scenario.js'), import('./report/progress-display.js'), import('./report/summary-table.js'), import('./run/write-report.js'),
     ]);
     const loaded = await loadScenario(file, opts.set);
     const controller = abortOnSignals();
@@ -131,7 +131,7 @@ program
   .description('write summary, report.html and the charts as PNG (charts/*.png) from an existing report folder')
   .argument('<dir>', 'report folder (holds results.jsonl)')
   .action(async (dir: string) => {
-    const [{ writeDerivedReport }, { renderSummaryTable }] = await Promise.all([import('./records/report-writer.js'), import('./report/summary-table.js')]);
+    const [{ writeDerivedReport }, { renderSummaryTable }] = await Promise.all([import('./run/write-report.js'), import('./report/summary-table.js')]);
     const r = await writeDerivedReport(dir, { png: true });
     console.log(`${renderSummaryTable(r.summary)}\n\nwrote ${r.charts.length} charts and ${dir}/report.html`);
   });

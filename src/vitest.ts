@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import type { FailureClass } from './records/transfer-record.js';
 import type { RunResult } from './run/run-scenario.js';
 import type { CellSummary } from './report/summary.js';
+import { pct } from './report/format.js';
 
 export interface XferbenchMatchers<R = unknown> {
   /** No file that its tool reported as transferred is missing or corrupt, in any cell. */
@@ -20,8 +21,6 @@ declare module 'vitest' {
   interface Assertion<T = any> extends XferbenchMatchers<T> {}
   interface AsymmetricMatchersContaining extends XferbenchMatchers {}
 }
-
-const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 function describeCell(c: CellSummary): string {
   const rates = c.repeats.map((r) => pct(r.failure_rate)).join(', ');

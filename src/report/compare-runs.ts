@@ -1,4 +1,5 @@
 import type { Spread } from './statistics.js';
+import { spreadText } from './format.js';
 import type { CellSummary, Summary } from './summary.js';
 
 export type Verdict = 'regression' | 'improvement' | 'unchanged' | 'new' | 'gone';
@@ -65,15 +66,13 @@ export function compareSummaries(base: Summary, next: Summary, tol: Tolerances):
   return out;
 }
 
-const fmtSpread = (s: Spread | null, f: (v: number) => string) => (!s ? '-' : s.min === s.max ? f(s.mean) : `${f(s.mean)} (${f(s.min)}–${f(s.max)})`);
-
 export function renderComparison(rows: readonly CellComparison[]): string {
   const lines = rows.map((r) => {
     if (r.changes.length === 0) return `${r.cell}: ${r.verdict}`;
     const parts = r.changes.map((c) => {
       const f = c.metric === 'failure_rate' ? (v: number) => `${(v * 100).toFixed(1)}%` : (v: number) => (c.metric === 'p95_ms' ? v.toFixed(0) : v.toPrecision(3));
       const d = c.delta === null ? '' : c.metric === 'failure_rate' ? ` (${c.delta >= 0 ? '+' : ''}${(c.delta * 100).toFixed(1)} pp)` : ` (${c.delta >= 0 ? '+' : ''}${(c.delta * 100).toFixed(1)}%)`;
-      return `  ${c.metric}: ${fmtSpread(c.base, f)} -> ${fmtSpread(c.next, f)}${d} ${c.verdict === 'unchanged' ? '' : c.verdict.toUpperCase()}`.trimEnd();
+      return `  ${c.metric}: ${spreadText(c.base, f)} -> ${spreadText(c.next, f)}${d} ${c.verdict === 'unchanged' ? '' : c.verdict.toUpperCase()}`.trimEnd();
     });
     return `${r.cell}: ${r.verdict.toUpperCase()}\n${parts.join('\n')}`;
   });

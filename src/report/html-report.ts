@@ -3,6 +3,8 @@ import { HIDDEN_LEGEND_SUFFIX, type ChartSpec } from './chart-specs.js';
 import type { LogExcerpt } from './report-evidence.js';
 import type { failureSamples } from './report-evidence.js';
 import type { Summary } from './summary.js';
+import { esc, num, pct, spreadText } from './format.js';
+import type { Spread } from './statistics.js';
 import type { ThresholdResult } from './threshold-check.js';
 
 export interface HtmlReportInput {
@@ -17,13 +19,9 @@ export interface HtmlReportInput {
   chartJs: string;
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 /** JSON inside <script>: a "</script>" in a string must not end the element. */
 const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
-const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
-const num = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(v >= 100 ? 0 : 2));
-const range = (s: { mean: number; min: number; max: number } | undefined, f: (v: number) => string) =>
-  !s ? '-' : s.min === s.max ? f(s.mean) : `${f(s.mean)} <span class="rng">(${f(s.min)}–${f(s.max)})</span>`;
+const range = (s: Spread | undefined, f: (v: number) => string) => spreadText(s, f, (min, max) => ` <span class="rng">(${min}–${max})</span>`);
 
 function summaryTable(summary: Summary): string {
   const rows = summary.cells.map((c) => `<tr><td>${esc(c.cell)}</td><td>${c.files}</td><td>${c.ok}</td><td class="${c.failed ? 'bad' : ''}">${c.failed}</td><td>${c.recovered_by_retry}</td><td class="${c.silent_drops ? 'bad' : ''}">${c.silent_drops}</td>

@@ -1,6 +1,6 @@
 import type { ThresholdResult } from './threshold-check.js';
+import { esc } from './format.js';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 
 export interface JunitSuite {
   name: string;

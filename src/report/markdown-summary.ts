@@ -1,8 +1,7 @@
 import type { Summary } from './summary.js';
 import type { ThresholdResult } from './threshold-check.js';
+import { num, pct } from './format.js';
 
-const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
-const num = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(v >= 100 ? 0 : 2));
 
 /** A GitHub Actions job summary (GITHUB_STEP_SUMMARY): the table and the thresholds. */
 export function renderMarkdownSummary(summary: Summary, thresholds: readonly ThresholdResult[], reportDir: string): string {

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { RunEvent } from '../run/run-scenario.js';
+import type { RunEvent } from '../records/run-event.js';
 
 export type ProgressMode = 'bar' | 'lines' | 'quiet';
 

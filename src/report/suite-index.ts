@@ -1,3 +1,5 @@
+import { esc } from './format.js';
+
 export interface SuiteEntry {
   scenario: string;
   file: string;
@@ -11,7 +13,6 @@ export interface SuiteEntry {
   error?: string;
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const status = (e: SuiteEntry) => (e.exitCode === 0 ? 'passed' : e.exitCode === 1 ? 'thresholds failed' : 'error');
 
 /** index.html of `xferbench suite`: one row per scenario, linking its report. */

@@ -1,15 +1,6 @@
-import type { Spread } from './statistics.js';
+import { num, pct, spreadText } from './format.js';
 import type { Summary } from './summary.js';
 import type { ThresholdResult } from './threshold-check.js';
-
-const pct = (v: number) => `${(v * 100).toFixed(v > 0 && v < 0.001 ? 2 : 1)}%`;
-const num = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-
-/** "mean (min–max)" when repeats differ, just the mean when they agree or there is one repeat. */
-function fmt(s: Spread | undefined, f: (v: number) => string): string {
-  if (!s) return '-';
-  return s.min === s.max ? f(s.mean) : `${f(s.mean)} (${f(s.min)}–${f(s.max)})`;
-}
 
 function renderTable(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -25,12 +16,12 @@ export function renderSummaryTable(summary: Summary): string {
     String(c.failed),
     String(c.recovered_by_retry),
     String(c.silent_drops),
-    fmt(c.stats.failure_rate, pct),
-    fmt(c.stats.throughput_mbps, num),
-    fmt(c.stats.files_per_s, num),
-    fmt(c.stats.p50_ms, num),
-    fmt(c.stats.p95_ms, num),
-    `${fmt(c.stats.peak_in_flight, (v) => v.toFixed(0))}/${c.repeats[0]?.in_flight_target ?? '-'}`,
+    spreadText(c.stats.failure_rate, pct),
+    spreadText(c.stats.throughput_mbps, num),
+    spreadText(c.stats.files_per_s, num),
+    spreadText(c.stats.p50_ms, num),
+    spreadText(c.stats.p95_ms, num),
+    `${spreadText(c.stats.peak_in_flight, (v) => v.toFixed(0))}/${c.repeats[0]?.in_flight_target ?? '-'}`,
     String(c.repeats.reduce((n, r) => n + r.sshd_maxstartups_drops, 0)),
     Object.entries(c.classes).map(([k, v]) => `${k}:${v}`).join(' ') || '-',
   ]);

@@ -19,10 +19,11 @@ import type { LoadedScenario } from '../scenario/load-scenario.js';
 import type { Tool } from '../scenario/scenario-schema.js';
 import { JsonlWriter } from '../records/jsonl-writer.js';
 import { createReportDir, defaultReportDir, writeReportFile } from '../records/report-dir.js';
-import type { TransferRecord, CellRecord } from '../records/transfer-record.js';
+import type { TransferRecord } from '../records/transfer-record.js';
+import type { RunEvent } from '../records/run-event.js';
 import type { Summary } from '../report/summary.js';
 import type { ThresholdResult } from '../report/threshold-check.js';
-import { writeDerivedReport } from '../records/report-writer.js';
+import { writeDerivedReport } from './write-report.js';
 import { CpTool } from '../transfers/cp-tool.js';
 import { RsyncTool } from '../transfers/rsync-tool.js';
 import { ScpTool } from '../transfers/scp-tool.js';
@@ -31,14 +32,7 @@ import type { TransferTool } from '../transfers/transfer-tool.js';
 import { Launcher } from '../transfers/launcher.js';
 import { runCellRepeat, type PlacedDataset } from './cell-repeat.js';
 
-export type RunEvent =
-  | { type: 'planned'; plan: Plan }
-  /** Set-up progress worth showing (e.g. the first build of the container image). */
-  | { type: 'notice'; message: string }
-  | { type: 'topology_started'; hosts: string[]; ms: number }
-  | { type: 'cell_start'; cell: PlanCell; repeat: number; of: number }
-  | { type: 'transfer'; record: TransferRecord }
-  | { type: 'cell_end'; cell: PlanCell; record: CellRecord };
+export type { RunEvent } from '../records/run-event.js';
 
 export interface RunOptions {
   /** Report folder; default reports/<name>-<timestamp>. */

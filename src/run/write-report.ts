@@ -9,8 +9,8 @@ import { buildSummary, type Summary } from '../report/summary.js';
 import { checkThresholds, type ThresholdResult } from '../report/threshold-check.js';
 import { renderSummaryTable, renderThresholds } from '../report/summary-table.js';
 import type { Threshold } from '../scenario/thresholds.js';
-import { readResults, writeReportFile } from './report-dir.js';
-import type { RunStartRecord } from './transfer-record.js';
+import { readResults, writeReportFile } from '../records/report-dir.js';
+import type { RunStartRecord } from '../records/transfer-record.js';
 
 const require = createRequire(import.meta.url);
 
