@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { XferbenchError } from './errors.js';
 import type { ImageBase } from './hosts/sshd-image.js';
@@ -60,13 +59,14 @@ program
   .option('--junit <file>', 'write JUnit XML: one test case per matrix cell and threshold')
   .option('--png', 'also write charts/*.png (report.html has the charts either way)')
   .action(async (file: string, opts: RunFlags) => {
-    const [{ loadScenario }, { runScenario }, { createProgress, progressMode }, { renderSummaryTable, renderThresholds }, { appendStepSummary }] = await Promise.all([
-      import('./scenario/load-scenario.js'), import('./run/run-scenario.js'), import('./report/progress-display.js'), import('./report/summary-table.js'), import('./run/write-report.js'),
+    const [{ loadScenario }, { runScenario }, { createProgress, progressMode }, { exporter }] = await Promise.all([
+      import('./scenario/load-scenario.js'), import('./run/run-scenario.js'), import('./report/progress-display.js'), import('./exporters/index.js'),
     ]);
     const loaded = await loadScenario(file, opts.set);
     const controller = abortOnSignals();
     const progress = createProgress(progressMode({ quiet: opts.quiet === true || opts.json === true, isTTY: process.stderr.isTTY }));
-    const t0 = performance.now();
+    // Written after the progress display has let go of the terminal, in this order.
+    const outputs = [exporter(opts.json ? 'json' : 'table'), ...(opts.junit ? [exporter('junit', { file: opts.junit })] : []), exporter('step-summary')];
     let result;
     try {
       result = await runScenario(loaded, {
@@ -79,13 +79,7 @@ program
     } finally {
       progress.stop();
     }
-    if (opts.json) {
-      console.log(JSON.stringify({ ...result.summary, thresholds: result.thresholds, report_dir: result.reportDir }, null, 2));
-    } else {
-      console.log(`\n${renderSummaryTable(result.summary)}\n\n${renderThresholds(result.thresholds)}\nreport: ${result.reportDir}/report.html`);
-    }
-    if (opts.junit) await writeFile(opts.junit, (await import('./report/junit-report.js')).renderJunit([{ name: result.summary.name, time: (performance.now() - t0) / 1000, thresholds: result.thresholds }]));
-    await appendStepSummary(result.summary, result.thresholds, result.reportDir);
+    for (const o of outputs) await o.write(result.report);
     process.exitCode = result.exitCode;
   });
 
@@ -99,7 +93,7 @@ program
   .option('--junit <file>', 'write JUnit XML: one test suite per scenario')
   .option('--png', 'also write charts/*.png in every report folder')
   .action(async (dir: string, opts: RunFlags) => {
-    const [{ runSuite }, { createProgress, progressMode }, { renderJunit }] = await Promise.all([import('./run/run-suite.js'), import('./report/progress-display.js'), import('./report/junit-report.js')]);
+    const [{ runSuite }, { createProgress, progressMode }, { exporter }] = await Promise.all([import('./run/run-suite.js'), import('./report/progress-display.js'), import('./exporters/index.js')]);
     const controller = abortOnSignals();
     const out = opts.out ?? `reports/suite-${new Date().toISOString().replace(/[:]/g, '').replace(/\..*$/, 'Z')}`;
     const mode = progressMode({ quiet: opts.quiet === true, isTTY: process.stderr.isTTY });
@@ -111,6 +105,7 @@ program
         sets: opts.set,
         signal: controller.signal,
         png: opts.png === true,
+        exporters: [...(opts.junit ? [exporter('junit', { file: opts.junit })] : []), exporter('step-summary')],
         onScenario: (file, i, of) => {
           // A bar owns its terminal line; headers go to plain-line logs only.
           if (mode === 'lines') console.error(`[${i + 1}/${of}] ${file}`);
@@ -122,7 +117,6 @@ program
     }
     for (const e of result.entries) console.log(`${e.exitCode === 0 ? 'PASS ' : e.exitCode === 1 ? 'FAIL ' : 'ERROR'}  ${e.scenario}  ${e.error ?? `${e.thresholdsPassed} thresholds passed, ${e.thresholdsFailed} failed`}`);
     console.log(`index: ${result.indexPath}`);
-    if (opts.junit) await writeFile(opts.junit, renderJunit(result.junit));
     process.exitCode = result.exitCode;
   });
 
@@ -131,9 +125,9 @@ program
   .description('write summary, report.html and the charts as PNG (charts/*.png) from an existing report folder')
   .argument('<dir>', 'report folder (holds results.jsonl)')
   .action(async (dir: string) => {
-    const [{ writeDerivedReport }, { renderSummaryTable }] = await Promise.all([import('./run/write-report.js'), import('./report/summary-table.js')]);
-    const r = await writeDerivedReport(dir, { png: true });
-    console.log(`${renderSummaryTable(r.summary)}\n\nwrote ${r.charts.length} charts and ${dir}/report.html`);
+    const [{ writeDerivedReport }, { exporter }] = await Promise.all([import('./run/write-report.js'), import('./exporters/index.js')]);
+    await writeDerivedReport(dir, { png: true, exporters: [exporter('table')] });
+    console.log(`wrote ${dir}/charts/*.png`);
   });
 
 program

@@ -61,6 +61,7 @@ export { inFlight, type InFlight } from './report/in-flight.js';
 export { percentile, spread, type Spread } from './report/statistics.js';
 export { checkThresholds, type ThresholdResult } from './report/threshold-check.js';
 export { renderSummaryTable, renderThresholds } from './report/summary-table.js';
+export { EXPORTERS, exporter, folderExporters, type Exporter, type ExporterName, type ExporterOptions, type ReportInput } from './exporters/index.js';
 
 // The stable entry point: a file, an object or a loaded scenario in, the typed summary out.
 export { runScenario, type ScenarioRunOptions } from './api.js';

@@ -21,6 +21,7 @@ import { JsonlWriter } from '../records/jsonl-writer.js';
 import { createReportDir, defaultReportDir, writeReportFile } from '../records/report-dir.js';
 import type { TransferRecord } from '../records/transfer-record.js';
 import type { RunEvent } from '../records/run-event.js';
+import type { Exporter, ReportInput } from '../exporters/exporter.js';
 import type { Summary } from '../report/summary.js';
 import type { ThresholdResult } from '../report/threshold-check.js';
 import { writeDerivedReport } from './write-report.js';
@@ -43,6 +44,8 @@ export interface RunOptions {
   onEvent?: (event: RunEvent) => void;
   /** Also write charts/*.png (report.html has the charts either way). */
   png?: boolean;
+  /** Further outputs once the run's records are complete (JUnit, the step summary, your own). */
+  exporters?: readonly Exporter[];
   /** Backend factory (default: local sshd processes, or containers for backend: container). */
   backend?: (kind: string, tools: OpenSshTools) => HostBackend;
 }
@@ -54,6 +57,8 @@ export interface RunResult {
   thresholds: ThresholdResult[];
   /** 0 when every threshold holds, 1 when one fails. */
   exitCode: 0 | 1;
+  /** What the exporters got: records, summary, judged thresholds; hand it to more of them. */
+  report: ReportInput;
 }
 
 async function defaultBackend(kind: string, tools: OpenSshTools, onNotice?: (message: string) => void): Promise<HostBackend> {
@@ -260,6 +265,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
   writer.write({ type: 'run_end', ended_at: new Date().toISOString(), outcome: 'completed' });
 
   writer.close();
-  const { summary, thresholds } = await writeDerivedReport(reportDir, { thresholds: loaded.scenario.thresholds, png: options.png === true });
-  return { reportDir, plan, summary, thresholds, exitCode: thresholds.every((t) => t.passed) ? 0 : 1 };
+  const report = await writeDerivedReport(reportDir, { thresholds: loaded.scenario.thresholds, png: options.png === true, exporters: options.exporters ?? [] });
+  const { summary, thresholds } = report;
+  return { reportDir, plan, summary, thresholds: [...thresholds], exitCode: thresholds.every((t) => t.passed) ? 0 : 1, report };
 }

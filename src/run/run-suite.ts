@@ -3,13 +3,11 @@ import { basename, extname, join, relative, resolve } from 'node:path';
 import { RunAbortedError, XferbenchError } from '../errors.js';
 import { loadScenario } from '../scenario/load-scenario.js';
 import { writeReportFile } from '../records/report-dir.js';
-import type { JunitSuite } from '../report/junit-report.js';
 import { renderSuiteIndex, type SuiteEntry } from '../report/suite-index.js';
 import { runScenario, type RunOptions } from './run-scenario.js';
 
 export interface SuiteResult {
   entries: SuiteEntry[];
-  junit: JunitSuite[];
   indexPath: string;
   /** 2 if a scenario could not run, else 1 if a threshold failed, else 0. */
   exitCode: 0 | 1 | 2;
@@ -32,11 +30,9 @@ export async function runSuite(dir: string, options: SuiteOptions): Promise<Suit
   if (files.length === 0) throw new XferbenchError(`no scenario files (*.yaml, *.yml) in ${dir}`);
   const out = resolve(options.outDir);
   const entries: SuiteEntry[] = [];
-  const junit: JunitSuite[] = [];
   for (const [i, f] of files.entries()) {
     const file = join(dir, f);
     const name = basename(f, extname(f));
-    const t0 = performance.now();
     try {
       options.onScenario?.(file, i, files.length);
       const loaded = await loadScenario(file, options.sets ?? []);
@@ -47,14 +43,13 @@ export async function runSuite(dir: string, options: SuiteOptions): Promise<Suit
         thresholdsPassed: result.thresholds.length - failed, thresholdsFailed: failed,
         failureRate: result.summary.overall.failure_rate, silentDrops: result.summary.overall.silent_drops,
       });
-      junit.push({ name: loaded.scenario.name, time: (performance.now() - t0) / 1000, thresholds: result.thresholds });
     } catch (e) {
       if (e instanceof RunAbortedError || !(e instanceof XferbenchError)) throw e;
       entries.push({ scenario: name, file: f, exitCode: 2, thresholdsPassed: 0, thresholdsFailed: 0, error: e.message });
-      junit.push({ name, time: (performance.now() - t0) / 1000, thresholds: [], error: e.message });
+      for (const x of options.exporters ?? []) await x.failed?.(name, e.message);
     }
   }
   await writeReportFile(out, 'index.html', renderSuiteIndex(entries, `xferbench suite: ${dir}`));
   const exitCode = entries.some((e) => e.exitCode === 2) ? 2 : entries.some((e) => e.exitCode === 1) ? 1 : 0;
-  return { entries, junit, indexPath: join(out, 'index.html'), exitCode };
+  return { entries, indexPath: join(out, 'index.html'), exitCode };
 }

@@ -97,7 +97,9 @@ describe('reports', () => {
     const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@' }).parse(await readFile(junit, 'utf8'));
     assert.equal(xml.testsuites.testsuite.length, 2);
     assert.equal(xml.testsuites['@failures'], '1');
-    // `run` appends its table to the GitHub Actions job summary.
+    // Every scenario of the suite, then `run`, appends its table to the GitHub Actions job summary.
+    const steps = await readFile(summaryFile, 'utf8');
+    assert.match(steps, /### xferbench: a-pass ✅[\s\S]*### xferbench: b-fail ❌/);
     const single = await runCli(['run', join(folder, 'a-pass.yaml'), '--out', join(dir, 'single'), '--quiet'], { XFERBENCH_STATE_DIR: base, GITHUB_STEP_SUMMARY: summaryFile });
     assert.equal(single.exitCode, 0, String(single.stderr));
     assert.match(await readFile(summaryFile, 'utf8'), /### xferbench: a-pass ✅/);

@@ -2,6 +2,10 @@ import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { cp, mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { EXPORTERS, exporter, type Exporter, type ReportInput } from '../../src/exporters/index.js';
+import { writeDerivedReport } from '../../src/run/write-report.js';
 import { loadImage } from '@napi-rs/canvas';
 import { XMLParser } from 'fast-xml-parser';
 import { readResults } from '../../src/records/report-dir.js';
@@ -191,5 +195,27 @@ describe('report.html summary', () => {
     const c = summary.cells[0]!;
     assert.ok(html.includes(`${c.repeats[0]!.peak_in_flight} / ${c.repeats[0]!.in_flight_target}`), 'peak / target of the first cell');
     assert.match(html, /<p class="bad">Warning: concurrency=40 \(repeat 1\): at most 12 of 40/);
+  });
+});
+
+describe('exporters', () => {
+  it('are registered by name, and a user\'s own is one object that gets the records, summary and thresholds', async () => {
+    assert.deepEqual(Object.keys(EXPORTERS).sort(), ['html', 'json', 'junit', 'png', 'step-summary', 'summary-json', 'summary-txt', 'table']);
+    const dir = await mkdtemp(join(tmpdir(), 'xferbench-exporters-'));
+    try {
+      await cp(fixture('base'), dir, { recursive: true });
+      const seen: ReportInput[] = [];
+      const printed: string[] = [];
+      const mine: Exporter = { name: 'mine', write: async (run) => void seen.push(run) };
+      await writeDerivedReport(dir, { exporters: [mine, exporter('table', { print: (t) => printed.push(t) })] });
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0]!.dir, dir);
+      assert.ok(seen[0]!.records.length > 100);
+      assert.deepEqual(seen[0]!.summary.cells.map((c) => c.cell), ['concurrency=10', 'concurrency=40']);
+      assert.match(printed[0]!, /concurrency=40[\s\S]*report: .*report\.html/);
+      for (const f of ['summary.json', 'summary.txt', 'report.html']) assert.ok((await stat(join(dir, f))).size > 0, f);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

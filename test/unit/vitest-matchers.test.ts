@@ -9,7 +9,7 @@ import { REPO } from '../helpers/harness.js';
 const fixture = join(REPO, 'test', 'fixtures', 'runs', 'regressed');
 const run = async (): Promise<RunResult> => {
   const summary = buildSummary(await readResults(fixture));
-  return { reportDir: fixture, plan: undefined as never, summary, thresholds: [], exitCode: 0 };
+  return { reportDir: fixture, plan: undefined as never, summary, thresholds: [], exitCode: 0, report: { dir: fixture, records: [], summary, thresholds: [] } };
 };
 
 describe('xferbench/vitest matchers', () => {
