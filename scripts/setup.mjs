@@ -72,7 +72,15 @@ const marker = join(root, 'node_modules', '.package-lock.json');
 const lock = join(root, 'package-lock.json');
 if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs) {
   say('installing npm packages (npm ci)');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { stdio: ['ignore', 'inherit', 'pipe'], cwd: root, encoding: 'utf8' });
+  if (ci.status !== 0) {
+    // rollup (under vitest's vite) lists a binary per platform as optional. A registry that
+    // serves only some of them (as here) leaves the rest out of the lock file, and npm ci then
+    // refuses the lock; npm install takes the same locked versions and skips what it cannot get.
+    const reason = ci.stderr.match(/npm error (Missing: .*)/)?.[1] ?? ci.stderr.match(/npm error (.*)/)?.[1] ?? `exit ${ci.status}`;
+    say(`npm ci refused (${reason}); installing the locked versions with npm install instead`);
+    run('npm', ['install', '--no-audit', '--no-fund', '--no-save']);
+  }
 } else {
   // 3. Build (incremental: about a second when nothing changed). npm ci already built via prepare.
   run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
