@@ -1,6 +1,7 @@
 import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import { latencyMs, succeeded, type CellRecord, type FailureClass, type ResultRecord, type TransferRecord } from '../records/transfer-record.js';
 import type { CellSummary, Summary } from './summary.js';
+import { inFlightSteps } from './in-flight.js';
 
 /**
  * Chart.js configurations for a run, as plain JSON: the same objects are rendered to PNG on the
@@ -171,13 +172,7 @@ const MAX_TIMELINE_POINTS = 4000;
 export function timelineChart(records: readonly ResultRecord[]): ChartSpec {
   const transfers = records.filter((r): r is TransferRecord => r.type === 'transfer');
   const cells = records.filter((r): r is CellRecord => r.type === 'cell');
-  const edges = transfers.flatMap((t) => [{ t: t.start_ms, d: 1 }, { t: t.end_ms, d: -1 }]).sort((a, b) => a.t - b.t || a.d - b.d);
-  const active: { x: number; y: number }[] = [];
-  let n = 0;
-  for (const e of edges) {
-    n += e.d;
-    active.push({ x: e.t / 1000, y: n });
-  }
+  const active = inFlightSteps(transfers).map((s) => ({ x: s.t / 1000, y: s.running }));
   const step = Math.max(1, Math.ceil(active.length / MAX_TIMELINE_POINTS));
   const sampled = active.filter((_, i) => i % step === 0 || i === active.length - 1);
   const top = Math.max(1, ...active.map((p) => p.y));

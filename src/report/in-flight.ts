@@ -15,19 +15,26 @@ export interface InFlight {
 /** A cell whose peak stays under this share of its target is flagged: it measured less than it says. */
 export const IN_FLIGHT_WARN_SHARE = 0.9;
 
-export function inFlight(transfers: readonly TransferRecord[], concurrency: number): InFlight {
-  const attempts = transfers.flatMap((t) => t.attempts);
-  const target = Math.max(1, Math.min(concurrency, transfers.length));
+/**
+ * Attempts running after each launch or exit, in time order: the one definition of "in flight"
+ * for the metrics below and the timeline chart. Backoff between attempts is not in flight.
+ */
+export function inFlightSteps(transfers: readonly TransferRecord[]): { t: number; running: number }[] {
   // Ends sort before starts at the same instant: back-to-back attempts never overlap.
-  const events = attempts.flatMap((a) => [[a.start_ms, 1], [a.end_ms, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const events = transfers.flatMap((t) => t.attempts.flatMap((a) => [[a.start_ms, 1], [a.end_ms, -1]] as const)).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let running = 0;
+  return events.map(([t, d]) => ({ t, running: (running += d) }));
+}
+
+export function inFlight(transfers: readonly TransferRecord[], concurrency: number): InFlight {
+  const target = Math.max(1, Math.min(concurrency, transfers.length));
+  const steps = inFlightSteps(transfers);
   let peak = 0;
   const time = new Map<number, number>(); // attempts running -> ms spent at that level
-  for (let i = 0; i < events.length; i++) {
-    running += events[i]![1];
-    peak = Math.max(peak, running);
-    const next = events[i + 1];
-    if (next) time.set(running, (time.get(running) ?? 0) + (next[0] - events[i]![0]));
+  for (let i = 0; i < steps.length; i++) {
+    peak = Math.max(peak, steps[i]!.running);
+    const next = steps[i + 1];
+    if (next) time.set(steps[i]!.running, (time.get(steps[i]!.running) ?? 0) + (next.t - steps[i]!.t));
   }
   const total = [...time.values()].reduce((a, b) => a + b, 0);
   let median = 0;
@@ -37,7 +44,7 @@ export function inFlight(transfers: readonly TransferRecord[], concurrency: numb
     median = level;
     if (seen >= total / 2) break;
   }
-  const starts = attempts.map((a) => a.start_ms).sort((a, b) => a - b);
+  const starts = transfers.flatMap((t) => t.attempts.map((a) => a.start_ms)).sort((a, b) => a - b);
   const ramp = starts.length >= target ? starts[target - 1]! - starts[0]! : null;
   return { peak, median, target, ramp_ms: ramp === null ? null : Math.round(ramp * 1000) / 1000 };
 }
