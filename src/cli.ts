@@ -73,7 +73,7 @@ program
         ...(opts.out ? { outDir: opts.out } : {}),
         signal: controller.signal,
         keepState: opts.keepState === true,
-        png: opts.png === true,
+        exporters: opts.png ? [exporter('png')] : [],
         onEvent: (e) => progress.onEvent(e),
       });
     } finally {
@@ -104,8 +104,7 @@ program
         outDir: out,
         sets: opts.set,
         signal: controller.signal,
-        png: opts.png === true,
-        exporters: [...(opts.junit ? [exporter('junit', { file: opts.junit })] : []), exporter('step-summary')],
+        exporters: [...(opts.png ? [exporter('png')] : []), ...(opts.junit ? [exporter('junit', { file: opts.junit })] : []), exporter('step-summary')],
         onScenario: (file, i, of) => {
           // A bar owns its terminal line; headers go to plain-line logs only.
           if (mode === 'lines') console.error(`[${i + 1}/${of}] ${file}`);
@@ -126,7 +125,7 @@ program
   .argument('<dir>', 'report folder (holds results.jsonl)')
   .action(async (dir: string) => {
     const [{ writeDerivedReport }, { exporter }] = await Promise.all([import('./run/write-report.js'), import('./exporters/index.js')]);
-    await writeDerivedReport(dir, { png: true, exporters: [exporter('table')] });
+    await writeDerivedReport(dir, { exporters: [exporter('png'), exporter('table')] });
     console.log(`wrote ${dir}/charts/*.png`);
   });
 

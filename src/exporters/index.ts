@@ -37,7 +37,7 @@ export function exporter(name: ExporterName, options: ExporterOptions = {}): Exp
   return EXPORTERS[name](options);
 }
 
-/** What every run writes into its report folder (png only when asked). */
-export function folderExporters(withPng: boolean): Exporter[] {
-  return (['summary-json', 'summary-txt', 'html', ...(withPng ? (['png'] as const) : [])] as const).map((n) => exporter(n));
+/** What every run writes into its report folder; png and the rest are asked for. */
+export function folderExporters(): Exporter[] {
+  return (['summary-json', 'summary-txt', 'html'] as const).map((n) => exporter(n));
 }

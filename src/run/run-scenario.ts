@@ -42,9 +42,7 @@ export interface RunOptions {
   /** Keep the state directory (keys, configs, host data) for inspection. */
   keepState?: boolean;
   onEvent?: (event: RunEvent) => void;
-  /** Also write charts/*.png (report.html has the charts either way). */
-  png?: boolean;
-  /** Further outputs once the run's records are complete (JUnit, the step summary, your own). */
+  /** Further outputs once the run's records are complete (png, JUnit, the step summary, your own). */
   exporters?: readonly Exporter[];
   /** Backend factory (default: local sshd processes, or containers for backend: container). */
   backend?: (kind: string, tools: OpenSshTools) => HostBackend;
@@ -265,7 +263,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
   writer.write({ type: 'run_end', ended_at: new Date().toISOString(), outcome: 'completed' });
 
   writer.close();
-  const report = await writeDerivedReport(reportDir, { thresholds: loaded.scenario.thresholds, png: options.png === true, exporters: options.exporters ?? [] });
+  const report = await writeDerivedReport(reportDir, { thresholds: loaded.scenario.thresholds, exporters: options.exporters ?? [] });
   const { summary, thresholds } = report;
   return { reportDir, plan, summary, thresholds: [...thresholds], exitCode: thresholds.every((t) => t.passed) ? 0 : 1, report };
 }

@@ -9,15 +9,13 @@ import type { Threshold } from '../scenario/thresholds.js';
 export interface DerivedReportOptions {
   /** Thresholds to judge (default: the scenario's, from run_start). */
   thresholds?: readonly Threshold[];
-  /** Also write charts/*.png (report.html has the charts either way). */
-  png?: boolean;
-  /** Further outputs, after the report folder's own (JUnit, the step summary, a user's). */
+  /** Further outputs, after the report folder's own (png, JUnit, the step summary, a user's). */
   exporters?: readonly Exporter[];
 }
 
 /**
  * Reads results.jsonl, derives the summary and the judged thresholds, and hands them to every
- * exporter: summary.json/.txt and report.html (and the PNGs) in the folder, then the others.
+ * exporter: summary.json/.txt and report.html in the folder, then the others.
  * Used at the end of a run and by `xferbench report DIR` for an existing folder.
  */
 export async function writeDerivedReport(dir: string, options: DerivedReportOptions = {}): Promise<ReportInput> {
@@ -26,6 +24,6 @@ export async function writeDerivedReport(dir: string, options: DerivedReportOpti
   const summary = buildSummary(records);
   const scenarioThresholds = options.thresholds ?? ((start?.scenario as { thresholds?: Threshold[] } | undefined)?.thresholds ?? []);
   const input: ReportInput = { dir, records, ...(start ? { start } : {}), summary, thresholds: checkThresholds(scenarioThresholds, summary) };
-  for (const e of [...folderExporters(options.png === true), ...(options.exporters ?? [])]) await e.write(input);
+  for (const e of [...folderExporters(), ...(options.exporters ?? [])]) await e.write(input);
   return input;
 }
