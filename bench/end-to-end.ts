@@ -17,7 +17,7 @@ export type AddRow = (benchmark: string, result: string, target: string, ok: boo
 const REPO = join(import.meta.dirname, '..');
 const CLI = join(REPO, 'dist', 'cli.js');
 const BASELINE = join(REPO, 'bench', 'shell-baseline.sh');
-const SSHD = { MaxStartups: '2000', MaxSessions: 2000 };
+const SSHD = { MaxStartups: '2000', MaxSessions: '2000' };
 const BASELINE_ADDRESS = '127.0.0.250';
 
 export interface Case {

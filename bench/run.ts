@@ -2,6 +2,7 @@
 // Prints a table; each row says what was measured, the figure and the target.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { Bench } from 'tinybench';
@@ -11,10 +12,10 @@ import { createStateDir } from '../src/hosts/state-dir.js';
 import { generateKeyPair } from '../src/hosts/ssh-keys.js';
 import { startTopology, type StartedTopology } from '../src/hosts/topology.js';
 import { planDataset, sha256Of } from '../src/dataset/dataset.js';
-import { datasetSchema } from '../src/scenario/scenario-schema.js';
+import { datasetSchema, type MuxMode } from '../src/scenario/scenario-schema.js';
 import { RsyncTool } from '../src/transfers/rsync-tool.js';
 import { CpTool } from '../src/transfers/cp-tool.js';
-import { sshOptions } from '../src/transfers/ssh-invocation.js';
+import { laneSshOptions, renderLaneConfig } from '../src/transfers/ssh-invocation.js';
 import { runTransferPool } from '../src/transfers/transfer-pool.js';
 import { Launcher } from '../src/transfers/launcher.js';
 import { endToEnd, type Case, type Targets } from './end-to-end.js';
@@ -40,7 +41,14 @@ const t0 = performance.now();
 const ctx = { stateDir: state.path, clientKey, clock: () => performance.now() - t0 };
 const backend = new LocalBackend(tools);
 await using launcher = await Launcher.start();
-const RAISED = { MaxStartups: '2000', MaxSessions: 2000 };
+const RAISED = { MaxStartups: '2000', MaxSessions: '2000' };
+
+/** The lane ssh_config a cell would write for `target`, and the options that name it. */
+async function laneOptions(topo: StartedTopology, mux: MuxMode, controlDir: string, name: string): Promise<string[]> {
+  const path = join(state.path, `${name}.ssh_config`);
+  await writeFile(path, renderLaneConfig({ base: topo.client.sshConfig, host: 'target', via: [], mux, controlDir, options: {} }), { mode: 0o600 });
+  return laneSshOptions(path);
+}
 
 async function topologyStart(): Promise<void> {
   const times: number[] = [];
@@ -115,7 +123,7 @@ function machineBusyMs(): number {
 async function launchPath(): Promise<void> {
   await using topo = await startTopology(backend, { target: { sshd: RAISED } }, ctx, { dirName: 'launch' });
   const rsync = new RsyncTool(tools.rsync!);
-  const options = sshOptions({ configPath: topo.client.sshConfigPath, via: [], mux: 'off', controlDir: '/nonexistent', extra: {} });
+  const options = await laneOptions(topo, 'off', '/nonexistent', 'launch');
   const { plan, dir } = await writeSource(topo, 100, '64KiB');
   const dest = join(topo.host('target').dataRoot, 'dest');
   const jobs = plan.entries.map((entry) => ({ entry, source: { path: join(dir, entry.path) }, dest: { host: 'target', path: join(dest, entry.path) }, ssh: { ssh: tools.ssh, options }, rsyncArgs: [] }));
@@ -153,7 +161,7 @@ async function scale(name: string, tool: TransferTool, total: number, concurrenc
   await using topo = await startTopology(backend, { target: { sshd: RAISED } }, ctx, { dirName: `scale-${name}` });
   const { plan, dir } = await writeSource(topo, total, '4KiB');
   const controlDir = join(state.path, `mux-${name}`);
-  const options = sshOptions({ configPath: topo.client.sshConfigPath, via: [], mux: tool.usesSsh ? 'warm' : 'off', controlDir, extra: {} });
+  const options = await laneOptions(topo, tool.usesSsh ? 'warm' : 'off', controlDir, `scale-${name}`);
   await using mux = new MuxSession({ mode: tool.usesSsh ? 'warm' : 'off', ssh: tools.ssh, options, host: 'target', controlDir });
   await mux.open();
   const destRoot = tool.usesSsh ? topo.host('target').dataRoot : topo.client.dataRoot;
@@ -217,7 +225,7 @@ async function containers(): Promise<void> {
       const [name, topo] = round % 2 === 0 ? (['local', local] as const) : (['container', cont] as const);
       const dest = join(topo.host('target').dataRoot, 'dest');
       await topo.host('target').files.prepare(dest, []);
-      const options = sshOptions({ configPath: topo.client.sshConfigPath, via: [], mux: 'off', controlDir: '/nonexistent', extra: {} });
+      const options = await laneOptions(topo, 'off', '/nonexistent', `tput-${name}`);
       const job = { entry: plan.entries[0]!, source: { path: join(dir, plan.entries[0]!.path) }, dest: { host: 'target', path: join(dest, plan.entries[0]!.path) }, ssh: { ssh: tools.ssh, options }, rsyncArgs: [] };
       const [r] = await runTransferPool([job], 1, { tool: rsync, retries: 0, backoffMs: 0, backoffMaxMs: 0, timeoutMs: 600_000, clock: () => performance.now(), launcher }, { cell: name, repeat: round });
       if (r!.status !== 'ok') throw new Error(`throughput benchmark: the ${name} transfer failed: ${r!.attempts.at(-1)?.stderr_tail}`);

@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { loadScenario, parseScenario, type LoadedScenario } from './scenario/load-scenario.js';
+import type { Limits } from './scenario/limits.js';
 import { runScenario as runLoaded, type RunOptions, type RunResult } from './run/run-scenario.js';
 
 export interface ScenarioRunOptions extends Omit<RunOptions, 'outDir'> {
@@ -7,6 +8,8 @@ export interface ScenarioRunOptions extends Omit<RunOptions, 'outDir'> {
   set?: readonly string[];
   /** Report folder (new or empty); default reports/<name>-<timestamp>. */
   outDir?: string;
+  /** Raised size limits, as `--limit` (docs/security.md). */
+  limits?: Partial<Limits>;
 }
 
 /**
@@ -16,13 +19,13 @@ export interface ScenarioRunOptions extends Omit<RunOptions, 'outDir'> {
  * anything starts; transfers that fail are data in the summary, not exceptions.
  */
 export async function runScenario(scenario: string | LoadedScenario | Record<string, unknown>, options: ScenarioRunOptions = {}): Promise<RunResult> {
-  const { set = [], ...rest } = options;
+  const { set = [], limits = {}, ...rest } = options;
   const loaded =
     typeof scenario === 'string'
-      ? await loadScenario(scenario, set)
+      ? await loadScenario(scenario, { sets: set, limits })
       : isLoaded(scenario)
         ? scenario
-        : parseScenario(stringify(scenario), '(scenario object)', set);
+        : parseScenario(stringify(scenario), '(scenario object)', { sets: set, limits });
   return runLoaded(loaded, rest);
 }
 

@@ -2,6 +2,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { XferbenchError } from './errors.js';
 import type { ImageBase } from './hosts/sshd-image.js';
+import { SignalGuard } from './run/signal-guard.js';
+import { parseLimit, type Limits } from './scenario/limits.js';
 
 // Each command imports what it uses when it runs: `validate` needs no transfer or chart code,
 // and the whole static graph cost every command ~240 ms before it did anything.
@@ -13,28 +15,22 @@ const fraction = (value: string) => {
   return n;
 };
 
-/** First signal: abort and clean up. Later ones: say we are still cleaning; a third forces exit. */
-function abortOnSignals(): AbortController {
-  const controller = new AbortController();
-  let count = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    count++;
-    if (count === 1) {
-      console.error(`\n${sig}: stopping transfers, ssh masters and sshd hosts...`);
-      controller.abort(new Error(sig));
-    } else if (count === 2) {
-      console.error(`${sig} again: still cleaning up; a third signal exits at once and may leave processes behind`);
-    } else {
-      process.exit(130);
-    }
-  };
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
-  return controller;
-}
+/** Set once the scenario is loaded; ends the process with the signal that interrupted it. */
+let guard: SignalGuard | undefined;
+const guardSignals = () => (guard = new SignalGuard());
+
+const limitOption = () =>
+  new Option('--limit <name=n>', 'raise a size limit: cells, runs, transfers or bytes (defaults in docs/security.md); repeatable')
+    .argParser((value: string, previous: Partial<Limits> = {}) => {
+      const parsed = parseLimit(value);
+      if (typeof parsed === 'string') throw new InvalidArgumentError(parsed);
+      return { ...previous, [parsed[0]]: parsed[1] };
+    });
 
 interface RunFlags {
   out?: string;
   set: string[];
+  limit?: Partial<Limits>;
   keepState?: boolean;
   quiet?: boolean;
   json?: boolean;
@@ -58,12 +54,13 @@ program
   .option('--json', 'print the summary as JSON on stdout instead of the table')
   .option('--junit <file>', 'write JUnit XML: one test case per matrix cell and threshold')
   .option('--png', 'also write charts/*.png (report.html has the charts either way)')
+  .addOption(limitOption())
   .action(async (file: string, opts: RunFlags) => {
-    const [{ loadScenario }, { runScenario }, { createProgress, progressMode }, { exporter }] = await Promise.all([
-      import('./scenario/load-scenario.js'), import('./run/run-scenario.js'), import('./report/progress-display.js'), import('./exporters/index.js'),
+    const [{ loadChecked }, { findTools }, { runScenario }, { createProgress, progressMode }, { exporter }] = await Promise.all([
+      import('./run/preflight.js'), import('./hosts/openssh-tools.js'), import('./run/run-scenario.js'), import('./report/progress-display.js'), import('./exporters/index.js'),
     ]);
-    const loaded = await loadScenario(file, opts.set);
-    const controller = abortOnSignals();
+    const loaded = await loadChecked(file, { sets: opts.set, limits: opts.limit ?? {} }, findTools);
+    const { signal } = guardSignals();
     const progress = createProgress(progressMode({ quiet: opts.quiet === true || opts.json === true, isTTY: process.stderr.isTTY }));
     // Written after the progress display has let go of the terminal, in this order.
     const outputs = [exporter(opts.json ? 'json' : 'table'), ...(opts.junit ? [exporter('junit', { file: opts.junit })] : []), exporter('step-summary')];
@@ -71,7 +68,7 @@ program
     try {
       result = await runScenario(loaded, {
         ...(opts.out ? { outDir: opts.out } : {}),
-        signal: controller.signal,
+        signal,
         keepState: opts.keepState === true,
         exporters: opts.png ? [exporter('png')] : [],
         onEvent: (e) => progress.onEvent(e),
@@ -92,9 +89,10 @@ program
   .option('-q, --quiet', 'no progress output')
   .option('--junit <file>', 'write JUnit XML: one test suite per scenario')
   .option('--png', 'also write charts/*.png in every report folder')
+  .addOption(limitOption())
   .action(async (dir: string, opts: RunFlags) => {
     const [{ runSuite }, { createProgress, progressMode }, { exporter }] = await Promise.all([import('./run/run-suite.js'), import('./report/progress-display.js'), import('./exporters/index.js')]);
-    const controller = abortOnSignals();
+    const { signal } = guardSignals();
     const out = opts.out ?? `reports/suite-${new Date().toISOString().replace(/[:]/g, '').replace(/\..*$/, 'Z')}`;
     const mode = progressMode({ quiet: opts.quiet === true, isTTY: process.stderr.isTTY });
     const progress = createProgress(mode);
@@ -103,7 +101,8 @@ program
       result = await runSuite(dir, {
         outDir: out,
         sets: opts.set,
-        signal: controller.signal,
+        limits: opts.limit ?? {},
+        signal,
         exporters: [...(opts.png ? [exporter('png')] : []), ...(opts.junit ? [exporter('junit', { file: opts.junit })] : []), exporter('step-summary')],
         onScenario: (file, i, of) => {
           // A bar owns its terminal line; headers go to plain-line logs only.
@@ -153,30 +152,45 @@ program
 
 program
   .command('validate')
-  .description('check a scenario and print its execution plan without starting anything')
+  .description('check a scenario (schema, matrix, limits, sshd -t of every host configuration) and print its plan; starts nothing, writes nothing')
   .argument('<file>', 'scenario YAML file')
   .option('-s, --set <key=value>', 'override a scenario field (repeatable)', collect, [])
-  .action(async (file: string, opts: { set: string[] }) => {
-    const [{ loadScenario }, { buildPlan }] = await Promise.all([import('./scenario/load-scenario.js'), import('./plan/plan.js')]);
-    const plan = buildPlan(await loadScenario(file, opts.set));
+  .addOption(limitOption())
+  .action(async (file: string, opts: { set: string[]; limit?: Partial<Limits> }) => {
+    const [{ findTools }, { loadChecked, preflight }] = await Promise.all([import('./hosts/openssh-tools.js'), import('./run/preflight.js')]);
+    const loaded = await loadChecked(file, { sets: opts.set, limits: opts.limit ?? {} }, findTools);
+    const { signal } = guardSignals();
+    const tools = await findTools();
+    // This machine's sshd stands in for a container image's (the same Debian release by default).
+    const notes = await preflight(loaded, tools, { versionOf: async () => tools.sshdVersion ?? tools.sshVersion, signal });
+    const { plan } = loaded;
     const first = plan.cells[0]!.scenario;
     console.log(`${plan.name}: ${plan.cells.length} cell(s) x ${plan.repeat} repeat(s) = ${plan.totalTransfers} transfers, ${plan.groups.length} topology start(s), backend ${first.backend}, client ${first.client}`);
     for (const c of plan.cells) {
       const t = c.scenario.transfer;
       console.log(`  ${c.id}: ${c.scenario.dataset.files} x ${t.tool} ${t.direction} ${t.from ? `from ${t.from} ` : ''}${t.via.length ? `via ${t.via.join(',')} ` : ''}to ${t.to}, concurrency ${t.concurrency}, mux ${t.mux}`);
     }
+    for (const n of notes) console.log(`note: ${n}`);
+    if (tools.sshd && plan.groups.some((g) => g.backend === 'container')) console.log(`note: sshd -t used this machine's ${tools.sshdVersion?.text ?? 'sshd'}; container hosts check again with the image's sshd when they start`);
   });
 
 program
   .command('clean')
-  .description('stop sshd hosts, ssh masters and containers left by an interrupted run, and remove its state')
+  .description('stop sshd hosts, ssh masters and containers left by runs whose process is gone, and remove their state')
   .option('--all', 'also remove xferbench containers and networks of runs still going (on any machine sharing the engine)')
   .action(async (opts: { all?: boolean }) => {
-    const { cleanLeftovers } = await import('./hosts/leftovers.js');
-    const r = await cleanLeftovers();
-    console.log(`stopped ${r.processes} process(es), removed ${r.dirs} state folder(s)`);
+    const [{ cleanLeftovers, describeReaped }, { engineSocketPresent }] = await Promise.all([import('./hosts/leftovers.js'), import('./hosts/engine-sockets.js')]);
+    const r = await cleanLeftovers(undefined, { containersHandled: true });
+    console.log(r.dirs > 0 ? describeReaped(r) : 'no dead run left processes or state folders');
+    // An engine is asked only where one listens or a dead run used one: a private Podman
+    // service costs seconds to start, and nothing of ours can be in one nobody started.
+    const startService = opts.all === true || r.usedContainers;
+    if (!startService && !engineSocketPresent()) {
+      console.log('no container engine is running and no dead run used containers');
+      return;
+    }
     const { cleanContainers } = await import('./hosts/container-leftovers.js');
-    const c = await cleanContainers({ all: opts.all === true });
+    const c = await cleanContainers({ all: opts.all === true }, { startService });
     console.log(c ? `removed ${c.containers} container(s) and ${c.networks} network(s)` : 'no container engine found; no containers to look for');
   });
 
@@ -224,3 +238,4 @@ try {
     process.exitCode = 2;
   }
 }
+guard?.end();

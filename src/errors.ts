@@ -15,18 +15,30 @@ export interface ScenarioIssue {
   message: string;
 }
 
+export interface ScenarioCheckable {
+  /** Hosts whose sshd options passed the schema: host → keyword → rendered value. */
+  sshd: Record<string, Record<string, string>>;
+  issueAt(path: readonly (string | number)[], message: string): ScenarioIssue;
+}
+
 /** The scenario (or a --set override) is invalid; nothing has been started or written. */
 export class ScenarioError extends XferbenchError {
+  readonly issues: readonly ScenarioIssue[];
   constructor(
     readonly file: string,
-    readonly issues: readonly ScenarioIssue[],
+    found: readonly ScenarioIssue[],
+    /** What a later check (sshd -t) can still look at, so its problems come out in the same pass. */
+    readonly checkable?: ScenarioCheckable,
   ) {
+    // One problem found by two checks (a matrix value and its cell) is said once.
+    const issues = [...new Map(found.map((i) => [`${i.path}\u0000${i.message}`, i])).values()];
     super(
       `${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n` +
         issues
           .map((i) => `  - ${i.path || '(root)'}${i.line ? ` (line ${i.line})` : ''}: ${i.message}`)
           .join('\n'),
     );
+    this.issues = issues;
   }
 }
 

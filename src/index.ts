@@ -39,7 +39,7 @@ export { RsyncTool } from './transfers/rsync-tool.js';
 export { ScpTool } from './transfers/scp-tool.js';
 export { SftpTool } from './transfers/sftp-tool.js';
 export { CpTool } from './transfers/cp-tool.js';
-export { sshOptions } from './transfers/ssh-invocation.js';
+export { renderLaneConfig, laneSshOptions } from './transfers/ssh-invocation.js';
 export { MuxSession, type MuxStatus } from './transfers/mux-session.js';
 export { runTransfer, type TransferPolicy } from './transfers/run-transfer.js';
 export { runTransferPool } from './transfers/transfer-pool.js';

@@ -29,6 +29,8 @@ export class ContainerBackend implements HostBackend {
   private prepare() {
     this.ready ??= (async () => {
       const engine = await containerEngine();
+      // Containers of runs that died without stopping them (owner process gone) go first.
+      await removeContainerLeftovers(engine, {});
       const image = await ensureSshdImage(engine, { base: this.options.imageBase ?? 'auto', ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}) });
       return { engine, image, version: await imageSshdVersion(engine, image.tag) };
     })();

@@ -6,8 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { execa, type ResultPromise } from 'execa';
 import { SetupError } from '../errors.js';
+import { candidateHosts } from './engine-sockets.js';
 import { which } from './openssh-tools.js';
-import { signal } from './process-tree.js';
+import { ownerRecord, signal } from './process-tree.js';
 import { ENGINE_DIR_PREFIX, EXTRA_DIRS_FILE, OWNER_FILE, stateBase } from './state-dir.js';
 
 /** A reachable Docker API (Docker itself, or Podman's compatible service). */
@@ -49,13 +50,6 @@ async function probe(host: string): Promise<ContainerEngine | undefined> {
   }
 }
 
-/** Sockets an engine listens on by default: Docker's, then rootful and rootless Podman's. */
-function candidateHosts(env: NodeJS.ProcessEnv): string[] {
-  const out = ['unix:///var/run/docker.sock', 'unix:///run/podman/podman.sock'];
-  if (env.XDG_RUNTIME_DIR) out.push(`unix://${env.XDG_RUNTIME_DIR}/podman/podman.sock`);
-  return out;
-}
-
 let shared: Promise<ContainerEngine> | undefined;
 
 /** The Podman service this process started, if any, and the folders that go with it. */
@@ -79,8 +73,8 @@ function endService(): ResultPromise | undefined {
  * service` is started for this process and ended when it exits. testcontainers reads DOCKER_HOST
  * when first used, so it is set here to whatever was found.
  */
-export function containerEngine(env: NodeJS.ProcessEnv = process.env): Promise<ContainerEngine> {
-  shared ??= discover(env).then((engine) => {
+export function containerEngine(env: NodeJS.ProcessEnv = process.env, options: { startService?: boolean } = {}): Promise<ContainerEngine> {
+  shared ??= discover(env, options.startService ?? true).then((engine) => {
     env.DOCKER_HOST = engine.host;
     // Ryuk (testcontainers' reaper) is an image from a registry; xferbench removes its own
     // containers by label instead. Ports are bound to 127.0.0.1, so that is the host to use.
@@ -96,7 +90,7 @@ export function containerEngine(env: NodeJS.ProcessEnv = process.env): Promise<C
 
 const privateSocket = () => join(tmpdir(), `xb-engine-${process.pid}`, 'podman.sock');
 
-async function discover(env: NodeJS.ProcessEnv): Promise<ContainerEngine> {
+async function discover(env: NodeJS.ProcessEnv, startService: boolean): Promise<ContainerEngine> {
   // DOCKER_HOST pointing at our own, since stopped, service is ours to restart.
   if (env.DOCKER_HOST && env.DOCKER_HOST !== `unix://${privateSocket()}`) {
     const engine = await probe(env.DOCKER_HOST);
@@ -108,7 +102,7 @@ async function discover(env: NodeJS.ProcessEnv): Promise<ContainerEngine> {
     if (engine) return engine;
   }
   const podman = await which('podman');
-  if (podman && process.getuid?.() === 0) return startPrivateService(podman);
+  if (podman && process.getuid?.() === 0 && startService) return startPrivateService(podman);
   throw new SetupError(
     'no container engine found: DOCKER_HOST is unset and neither the Docker nor the Podman socket answers. ' +
       'Start Docker, or run `bash scripts/container-setup.sh` as root (installs and configures Podman), ' +
@@ -120,7 +114,7 @@ async function startPrivateService(podman: string): Promise<ContainerEngine> {
   const base = stateBase();
   await mkdir(base, { recursive: true, mode: 0o700 });
   const dir = await mkdtemp(join(base, ENGINE_DIR_PREFIX));
-  await writeFile(join(dir, OWNER_FILE), `${process.pid}\n`);
+  await writeFile(join(dir, OWNER_FILE), `${ownerRecord()}\n`);
   // A UNIX socket path must stay short (sun_path); the state folder may be deep. One path per
   // process: testcontainers keeps the client it made first, so a restarted service must reuse it.
   const sockDir = dirname(privateSocket());

@@ -36,12 +36,13 @@ export async function removeContainerLeftovers(engine: ContainerEngine, sel: Con
 
 /**
  * `xferbench clean`: removes what crashed runs left, where an engine can be reached. Returns
- * undefined when there is no engine at all (nothing can have been left in one).
+ * undefined when there is no engine at all (nothing can have been left in one). A private
+ * Podman service is started only with `startService` (a dead run used containers, or --all).
  */
-export async function cleanContainers(sel: ContainerSelection): Promise<{ containers: number; networks: number } | undefined> {
+export async function cleanContainers(sel: ContainerSelection, options: { startService?: boolean } = {}): Promise<{ containers: number; networks: number } | undefined> {
   let engine: ContainerEngine;
   try {
-    engine = await containerEngine();
+    engine = await containerEngine(process.env, options);
   } catch (e) {
     if (e instanceof SetupError) return undefined;
     throw e;

@@ -6,6 +6,17 @@ import { LocalSshdHost } from './local-sshd-host.js';
 import type { OpenSshVersion } from './openssh-version.js';
 import { requireTool, type OpenSshTools } from './openssh-tools.js';
 
+/**
+ * sshd running as root (even `sshd -t`) insists on its privilege separation directory, made by
+ * the system service on a normal boot, absent in containers and CI images.
+ */
+export async function ensurePrivsepDir(): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  await mkdir('/run/sshd', { recursive: true, mode: 0o755 }).catch((e: Error) => {
+    throw new HostStartError(`cannot create /run/sshd, which sshd needs when run as root: ${e.message}`);
+  });
+}
+
 /** The embedded default: every host is an sshd process of this machine on its own loopback address. */
 export class LocalBackend implements HostBackend {
   readonly kind = 'local' as const;
@@ -28,13 +39,7 @@ export class LocalBackend implements HostBackend {
   }
 
   private async start(name: string, index: number, spec: HostSpec, ctx: HostStartContext): Promise<StartedHost> {
-    if (process.getuid?.() === 0) {
-      // sshd running as root insists on its privilege separation directory (made by the
-      // system service on a normal boot, absent in containers and CI images).
-      await mkdir('/run/sshd', { recursive: true, mode: 0o755 }).catch((e: Error) => {
-        throw new HostStartError(`cannot create /run/sshd, which sshd needs when run as root: ${e.message}`);
-      });
-    }
+    await ensurePrivsepDir();
     return LocalSshdHost.start(name, index, spec, ctx, {
       sshd: this.sshd,
       sshKeygen: this.tools.sshKeygen,

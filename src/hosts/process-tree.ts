@@ -39,6 +39,28 @@ export async function descendantPids(pid: number): Promise<number[]> {
   return out;
 }
 
+/** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
+function startTicks(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process as an owner: its pid and start time, so a reused pid is not mistaken for it. */
+export const ownerRecord = (): string => `${process.pid} ${startTicks(process.pid) ?? ''}`.trim();
+
+/** Whether the owner a record names still runs: the same pid, started at the same moment. */
+export function ownerAlive(record: string): boolean {
+  const [pid, start] = record.trim().split(/\s+/);
+  const n = Number(pid);
+  if (!Number.isInteger(n) || n <= 0) return false;
+  if (n === process.pid) return true;
+  return isAlive(n) && (start === undefined || startTicks(n) === start);
+}
+
 /** True while the process exists and is not a zombie (a zombie holds nothing but its pid). */
 export function isAlive(pid: number): boolean {
   try {

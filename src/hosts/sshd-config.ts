@@ -1,4 +1,4 @@
-import { canonicalKeyword, sshdValueText, type SshdOptions } from '../scenario/sshd-options.js';
+import type { SshdOptions } from '../scenario/sshd-options.js';
 import { atLeast, type OpenSshVersion } from './openssh-version.js';
 
 export interface SshdConfigInput {
@@ -16,11 +16,12 @@ export interface SshdConfigInput {
  * Renders a complete sshd_config. Authentication is public-key only for one user, logging is
  * VERBOSE so MaxStartups drops are visible, and on sshd >= 9.8 PerSourcePenalties is off unless
  * the scenario sets it (as OpenSSH's own regression tests do), so the harness does not get its
- * own address penalised. Scenario options come last and are kept verbatim.
+ * own address penalised. Scenario options come last.
  */
 export function renderSshdConfig(input: SshdConfigInput): string {
-  const scenario = new Map<string, string>();
-  for (const [key, value] of Object.entries(input.options)) scenario.set(canonicalKeyword(key), sshdValueText(value));
+  // Keys are allow-listed keywords and values typed texts (scenario/sshd-options.ts): nothing
+  // here can add a line or a second argument.
+  const scenario = new Map(Object.entries(input.options));
   const defaults: [string, string][] = [
     ['LogLevel', 'VERBOSE'],
     ['UseDNS', 'no'],

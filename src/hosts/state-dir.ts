@@ -2,6 +2,7 @@ import { lstat, mkdir, mkdtemp, rm, chmod, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SetupError } from '../errors.js';
+import { ownerRecord } from './process-tree.js';
 
 /**
  * Where a run keeps its keys, configs and host data. Not /tmp: sshd's StrictModes refuses an
@@ -22,7 +23,10 @@ export async function unsafeAncestor(path: string, uid: number, home: string): P
   }
 }
 
+/** `PID START`: the process that owns a run's folder (see ownerRecord). */
 export const OWNER_FILE = 'owner.pid';
+/** Present when the run started containers: `clean` then asks an engine about them. */
+export const CONTAINERS_FILE = 'uses-containers';
 /** Folders of a private container engine service live beside run folders, so `clean` finds them too. */
 export const ENGINE_DIR_PREFIX = 'engine-';
 /** Extra directories of the run (outside the state dir) that `clean` must also look for. */
@@ -47,8 +51,8 @@ export async function createStateDir(base = stateBase()): Promise<StateDir> {
         'Point XFERBENCH_STATE_DIR at a directory only you can write, e.g. XFERBENCH_STATE_DIR=$HOME/.xferbench',
     );
   }
-  // Lets `xferbench clean` tell a crashed run's leftovers from a run still going.
-  await writeFile(join(path, OWNER_FILE), `${process.pid}\n`);
+  // Lets `run` and `clean` tell a dead run's leftovers from a run still going.
+  await writeFile(join(path, OWNER_FILE), `${ownerRecord()}\n`);
   const dir: StateDir = {
     path,
     keep: false,

@@ -16,6 +16,8 @@ export interface ClientSide {
   dataRoot: string;
   /** ssh_config passed with -F: host aliases, the run key, the generated known_hosts. */
   sshConfigPath: string;
+  /** The same file's text: each lane's config starts with its own block and appends it. */
+  sshConfig: string;
   knownHostsPath: string;
   /** Runs client commands inside a container; absent on the machine. */
   exec?: CommandWrapper;
@@ -143,10 +145,11 @@ export async function startTopology(
   }
 }
 
-async function writeClientConfig(dir: string, entries: ClientHostEntry[], identityFile: string): Promise<{ sshConfigPath: string; knownHostsPath: string }> {
+async function writeClientConfig(dir: string, entries: ClientHostEntry[], identityFile: string): Promise<{ sshConfigPath: string; sshConfig: string; knownHostsPath: string }> {
   const knownHostsPath = join(dir, 'known_hosts');
   const sshConfigPath = join(dir, 'ssh_config');
+  const sshConfig = renderSshClientConfig({ hosts: entries, identityFile, knownHostsFile: knownHostsPath });
   await writeFile(knownHostsPath, renderKnownHosts(entries), { mode: 0o600 });
-  await writeFile(sshConfigPath, renderSshClientConfig({ hosts: entries, identityFile, knownHostsFile: knownHostsPath }), { mode: 0o600 });
-  return { sshConfigPath, knownHostsPath };
+  await writeFile(sshConfigPath, sshConfig, { mode: 0o600 });
+  return { sshConfigPath, sshConfig, knownHostsPath };
 }

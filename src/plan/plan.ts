@@ -1,7 +1,6 @@
-import { ScenarioError, type ScenarioIssue } from '../errors.js';
-import type { LoadedScenario } from '../scenario/load-scenario.js';
+import type { MatrixAxis } from '../scenario/load-scenario.js';
 import { scenarioSchema, type Scenario } from '../scenario/scenario-schema.js';
-import { formatPath, setIn } from '../scenario/object-path.js';
+import { setIn, startsWith, type PathKey } from '../scenario/object-path.js';
 
 /** One combination of matrix values, with the scenario as it applies to that combination. */
 export interface PlanCell {
@@ -59,9 +58,20 @@ function cellId(values: Record<string, unknown>): string {
 /** The host whose containers launch transfers (`client: container`), if any. */
 const clientHostOf = (s: Scenario): string | undefined => (s.client === 'container' ? s.transfer.from : undefined);
 
-export function buildPlan(loaded: LoadedScenario): Plan {
+export interface PlanInput {
+  scenario: Scenario;
+  raw: Record<string, unknown>;
+  axes: readonly MatrixAxis[];
+}
+
+/**
+ * Expands the matrix into cells and validates each as a whole scenario (a combination of values
+ * can be wrong where each value alone is fine). Problems are returned, located at the matrix
+ * value that caused them where one did; the loader reports them with every other problem.
+ */
+export function buildPlan(loaded: PlanInput): { plan: Plan; issues: { path: PathKey[]; message: string }[] } {
   const { axes, raw } = loaded;
-  const issues: ScenarioIssue[] = [];
+  const issues: { path: PathKey[]; message: string }[] = [];
   const cells: PlanCell[] = [];
   cartesian(axes.map((a) => a.values)).forEach((combo, index) => {
     let cellRaw: unknown = raw;
@@ -74,7 +84,13 @@ export function buildPlan(loaded: LoadedScenario): Plan {
     const parsed = scenarioSchema.safeParse(cellRaw);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
-        issues.push({ path: `matrix cell ${cellId(values)}: ${formatPath(issue.path as (string | number)[])}`, message: issue.message });
+        const path = issue.path as PathKey[];
+        const axis = axes.findIndex((a) => startsWith(path, a.path));
+        issues.push(
+          axis >= 0
+            ? { path: ['matrix', axes[axis]!.key, axes[axis]!.values.indexOf(combo[axis]), ...path.slice(axes[axis]!.path.length)], message: issue.message }
+            : { path, message: `${issue.message} (in matrix cell ${cellId(values)})` },
+        );
       }
       return;
     }
@@ -90,7 +106,6 @@ export function buildPlan(loaded: LoadedScenario): Plan {
       datasetKey: stableJson(scenario.dataset),
     });
   });
-  if (issues.length > 0) throw new ScenarioError(loaded.file, issues);
 
   const groups = new Map<string, TopologyGroup>();
   for (const cell of cells) {
@@ -105,11 +120,12 @@ export function buildPlan(loaded: LoadedScenario): Plan {
     groups.set(cell.topologyKey, group);
   }
   const repeat = loaded.scenario.repeat;
-  return {
+  const plan = {
     name: loaded.scenario.name,
     repeat,
     cells,
     groups: [...groups.values()],
     totalTransfers: cells.reduce((n, c) => n + c.scenario.dataset.files, 0) * repeat,
   };
+  return { plan, issues };
 }

@@ -1,3 +1,4 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DatasetPlan, Manifest } from '../dataset/dataset.js';
@@ -11,7 +12,7 @@ import { succeeded, type CellRecord, type TransferRecord } from '../records/tran
 import { MuxSession, type MuxStatus } from '../transfers/mux-session.js';
 import type { Launcher } from '../transfers/launcher.js';
 import { runTransferPool } from '../transfers/transfer-pool.js';
-import { sshOptions } from '../transfers/ssh-invocation.js';
+import { laneSshOptions, renderLaneConfig } from '../transfers/ssh-invocation.js';
 import type { Endpoint, SshInvocation, TransferTool } from '../transfers/transfer-tool.js';
 import { silentDrops, verifyDestination } from '../verification/verify.js';
 import type { VerificationRecord } from '../records/transfer-record.js';
@@ -67,6 +68,8 @@ interface Lane {
   remote: string;
   ssh: SshInvocation;
   mux: MuxSession;
+  /** The lane's ssh_config (written before the first transfer) and its text. */
+  config: { path: string; text: string };
 }
 
 /** Combines the masters of every lane into the cell's mux status. */
@@ -105,10 +108,11 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
     if (!lane) {
       const route = remote ? client.route(remote, t.via) : { to: '', via: [] };
       const controlDir = join(input.controlDir, `l${lanes.size}`);
-      const options = sshOptions({ configPath: client.sshConfigPath, via: route.via, mux: t.mux, controlDir, extra: t.ssh_options });
+      const config = { path: `${controlDir}.ssh_config`, text: renderLaneConfig({ base: client.sshConfig, host: route.to, via: route.via, mux: t.mux, controlDir, options: t.ssh_options }) };
+      const options = laneSshOptions(config.path);
       const ssh = { ssh: client.ssh ?? input.tools.ssh, options };
       const mux = new MuxSession({ mode: tool.usesSsh ? t.mux : 'off', ssh: ssh.ssh, options, host: route.to, controlDir, ...(client.exec ? { exec: client.exec } : {}) });
-      lanes.set(key, (lane = { client, remote: route.to, ssh, mux }));
+      lanes.set(key, (lane = { client, remote: route.to, ssh, mux, config }));
     }
     return lane;
   };
@@ -126,6 +130,9 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
       ...(lane.client.exec ? { exec: lane.client.exec } : {}),
     };
   });
+  // The control base is shared with client containers, so they read the same lane configs.
+  await mkdir(input.controlDir, { recursive: true, mode: 0o700 });
+  await Promise.all([...lanes.values()].map((l) => writeFile(l.config.path, l.config.text, { mode: 0o600 })));
   await using _masters = { [Symbol.asyncDispose]: async () => void (await Promise.all([...lanes.values()].map((l) => l.mux.close()))) };
   const muxStatus = muxSummary(await Promise.all([...lanes.values()].map((l) => l.mux.open(signal))));
 

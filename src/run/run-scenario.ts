@@ -3,20 +3,18 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setMaxListeners } from 'node:events';
 import { stringify } from 'yaml';
-import { HostStartError, RunAbortedError, ScenarioError, XferbenchError, type ScenarioIssue } from '../errors.js';
+import { HostStartError, RunAbortedError, XferbenchError } from '../errors.js';
 import { planDataset } from '../dataset/dataset.js';
 import type { HostBackend } from '../hosts/host.js';
 import { LocalBackend } from '../hosts/local-backend.js';
-import { findTools, requireTool, type OpenSshTools } from '../hosts/openssh-tools.js';
+import { findTools, type OpenSshTools } from '../hosts/openssh-tools.js';
 import { runCommand } from '../hosts/run-command.js';
-import { unsupportedKeywords } from '../hosts/openssh-version.js';
 import { generateKeyPair } from '../hosts/ssh-keys.js';
-import { createStateDir, EXTRA_DIRS_FILE } from '../hosts/state-dir.js';
+import { cleanLeftovers, describeReaped } from '../hosts/leftovers.js';
+import { CONTAINERS_FILE, createStateDir, EXTRA_DIRS_FILE } from '../hosts/state-dir.js';
 import { startTopology, type ClientSide, type StartedTopology } from '../hosts/topology.js';
-import { canonicalKeyword } from '../scenario/sshd-options.js';
-import { buildPlan, type Plan, type PlanCell } from '../plan/plan.js';
+import type { Plan, PlanCell } from '../plan/plan.js';
 import type { LoadedScenario } from '../scenario/load-scenario.js';
-import type { Tool } from '../scenario/scenario-schema.js';
 import { JsonlWriter } from '../records/jsonl-writer.js';
 import { createReportDir, defaultReportDir, writeReportFile } from '../records/report-dir.js';
 import type { TransferRecord } from '../records/transfer-record.js';
@@ -25,13 +23,9 @@ import type { Exporter, ReportInput } from '../exporters/exporter.js';
 import type { Summary } from '../report/summary.js';
 import type { ThresholdResult } from '../report/threshold-check.js';
 import { writeDerivedReport } from './write-report.js';
-import { CpTool } from '../transfers/cp-tool.js';
-import { RsyncTool } from '../transfers/rsync-tool.js';
-import { ScpTool } from '../transfers/scp-tool.js';
-import { SftpTool } from '../transfers/sftp-tool.js';
-import type { TransferTool } from '../transfers/transfer-tool.js';
 import { Launcher } from '../transfers/launcher.js';
 import { runCellRepeat, type PlacedDataset } from './cell-repeat.js';
+import { preflight, toolFor } from './preflight.js';
 
 export type { RunEvent } from '../records/run-event.js';
 
@@ -67,32 +61,6 @@ async function defaultBackend(kind: string, tools: OpenSshTools, onNotice?: (mes
     return new ContainerBackend(onNotice ? { onProgress: onNotice } : {});
   }
   throw new XferbenchError(`backend "${kind}" is not known; use backend: local or backend: container`);
-}
-
-function toolFor(name: Tool, tools: OpenSshTools): TransferTool {
-  switch (name) {
-    case 'rsync': return new RsyncTool(requireTool(tools, 'rsync'));
-    case 'scp': return new ScpTool(requireTool(tools, 'scp'));
-    case 'sftp': return new SftpTool(requireTool(tools, 'sftp'));
-    case 'cp': return new CpTool();
-  }
-}
-
-/** Everything that can be checked before a single process starts or a file is written. */
-async function preflight(plan: Plan, tools: OpenSshTools, backendOf: (kind: string) => Promise<HostBackend>, file: string): Promise<void> {
-  for (const cell of plan.cells) toolFor(cell.scenario.transfer.tool, tools);
-  const issues: ScenarioIssue[] = [];
-  for (const group of plan.groups) {
-    const version = await (await backendOf(group.backend)).sshdVersion();
-    for (const [host, spec] of Object.entries(group.hosts)) {
-      const keys = Object.keys(spec.sshd);
-      for (const bad of unsupportedKeywords(keys.map(canonicalKeyword), version)) {
-        const key = keys.find((k) => canonicalKeyword(k) === bad.key)!;
-        issues.push({ path: `hosts.${host}.sshd.${key}`, message: bad.message });
-      }
-    }
-  }
-  if (issues.length > 0) throw new ScenarioError(file, issues);
 }
 
 /**
@@ -151,7 +119,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
   // Every transfer of a cell listens on this signal; a private one can take that many listeners.
   const signal = options.signal ? AbortSignal.any([options.signal]) : undefined;
   if (signal) setMaxListeners(0, signal);
-  const plan = buildPlan(loaded);
+  const { plan } = loaded;
   const tools = await findTools();
   const backends = new Map<string, Promise<HostBackend>>();
   const backendOf = (kind: string) => {
@@ -162,8 +130,12 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
     }
     return b;
   };
-  await preflight(plan, tools, backendOf, loaded.file);
+  const notes = await preflight(loaded, tools, { versionOf: async (group) => (await backendOf(group.backend)).sshdVersion(), ...(signal ? { signal } : {}) });
+  for (const message of notes) options.onEvent?.({ type: 'notice', message });
   checkAborted(signal);
+  // A run killed with SIGKILL could not stop its sshd hosts; the next run does, and says so.
+  const reaped = await cleanLeftovers();
+  if (reaped.dirs > 0) options.onEvent?.({ type: 'notice', message: describeReaped(reaped) });
   options.onEvent?.({ type: 'planned', plan });
 
   const reportDir = await createReportDir(options.outDir ?? defaultReportDir(plan.name));
@@ -199,6 +171,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
     for (const [gi, group] of plan.groups.entries()) {
       checkAborted(signal);
       const backend = await backendOf(group.backend);
+      if (group.backend === 'container') await writeFile(join(state.path, CONTAINERS_FILE), '');
       await using topology = await startTopology(backend, group.hosts, ctx, {
         dirName: `topology-${gi}`,
         ...(group.clientHost ? { clientHost: group.clientHost } : {}),

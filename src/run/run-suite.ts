@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve } from 'node:path';
 import { RunAbortedError, XferbenchError } from '../errors.js';
 import { loadScenario } from '../scenario/load-scenario.js';
+import type { Limits } from '../scenario/limits.js';
 import { writeReportFile } from '../records/report-dir.js';
 import { renderSuiteIndex, type SuiteEntry } from '../report/suite-index.js';
 import { runScenario, type RunOptions } from './run-scenario.js';
@@ -16,6 +17,8 @@ export interface SuiteResult {
 export interface SuiteOptions extends Omit<RunOptions, 'outDir'> {
   outDir: string;
   sets?: string[];
+  /** Raised size limits (--limit), for every scenario. */
+  limits?: Partial<Limits>;
   /** Called before each scenario starts. */
   onScenario?: (file: string, index: number, of: number) => void;
 }
@@ -35,7 +38,7 @@ export async function runSuite(dir: string, options: SuiteOptions): Promise<Suit
     const name = basename(f, extname(f));
     try {
       options.onScenario?.(file, i, files.length);
-      const loaded = await loadScenario(file, options.sets ?? []);
+      const loaded = await loadScenario(file, { sets: options.sets ?? [], limits: options.limits ?? {} });
       const result = await runScenario(loaded, { ...options, outDir: join(out, name) });
       const failed = result.thresholds.filter((t) => !t.passed).length;
       entries.push({

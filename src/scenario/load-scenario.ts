@@ -1,9 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument, parse as parseYaml, type Document } from 'yaml';
+import { open } from 'node:fs/promises';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, parse as parseYaml, type Document } from 'yaml';
 import { z } from 'zod';
 import { ScenarioError, type ScenarioIssue } from '../errors.js';
+import { buildPlan, type Plan } from '../plan/plan.js';
 import { crossFieldIssues, scenarioSchema, datasetSchema, transferSchema, type Scenario } from './scenario-schema.js';
+import { DEFAULT_LIMITS, MAX_FILE_BYTES, MAX_SETS, sizeIssues, type Limits } from './limits.js';
+import { describe } from './option-values.js';
 import { formatPath, setIn, splitPath, startsWith, type PathKey } from './object-path.js';
+import { controlCharacterIssues } from './safe-text.js';
+import { sshdOptionsSchema } from './sshd-options.js';
 
 /** A matrix axis: the key as written and the scenario path it overrides. */
 export interface MatrixAxis {
@@ -19,6 +24,17 @@ export interface LoadedScenario {
   /** The same as plain data (what matrix cells are expanded from). */
   raw: Record<string, unknown>;
   axes: MatrixAxis[];
+  /** Every cell, validated: a loaded scenario is one that can be planned. */
+  plan: Plan;
+  /** A problem found later (sshd -t, versions) at `path`, with its line in the file. */
+  issueAt(path: readonly PathKey[], message: string): ScenarioIssue;
+}
+
+export interface LoadOptions {
+  /** `--set key=value` overrides. */
+  sets?: readonly string[];
+  /** Raised size limits (`--limit`). */
+  limits?: Partial<Limits>;
 }
 
 const NOT_AXES = new Set(['name', 'description', 'matrix', 'thresholds', 'repeat']);
@@ -32,19 +48,21 @@ export function resolveMatrixKey(key: string): string[] | string {
   if (key in transferSchema.shape) return ['transfer', key];
   if (key in datasetSchema.shape) return ['dataset', key];
   if (key === 'backend') return ['backend'];
-  return `unknown matrix key "${key}": use a transfer field (${Object.keys(transferSchema.shape).join(', ')}), a dataset field (${Object.keys(datasetSchema.shape).join(', ')}) or a dotted path such as hosts.target.sshd.MaxStartups`;
+  return `unknown matrix key ${JSON.stringify(key.slice(0, 60))}: use a transfer field (${Object.keys(transferSchema.shape).join(', ')}), a dataset field (${Object.keys(datasetSchema.shape).join(', ')}) or a dotted path such as hosts.target.sshd.MaxStartups`;
 }
+
+type Issue = { path: PathKey[]; message: string; line?: number };
 
 class Locator {
   constructor(
-    private readonly doc: Document,
+    private readonly doc: Document | undefined,
     private readonly lines: LineCounter,
     private readonly overridden: readonly string[][],
   ) {}
 
   /** Line of the deepest node of `path` present in the YAML (1-based), unless --set replaced it. */
   lineOf(path: readonly PathKey[]): number | undefined {
-    if (this.overridden.some((o) => startsWith(path, o))) return undefined;
+    if (!this.doc || this.fromSet(path)) return undefined;
     for (let n = path.length; n >= 0; n--) {
       const node = this.doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
       if (node?.range) return this.lines.linePos(node.range[0]).line;
@@ -55,13 +73,42 @@ class Locator {
   fromSet(path: readonly PathKey[]): boolean {
     return this.overridden.some((o) => startsWith(path, o));
   }
+
+  issue(path: readonly PathKey[], message: string, known?: number): ScenarioIssue {
+    const line = known ?? this.lineOf(path);
+    return { path: formatPath(path), ...(line ? { line } : {}), message: this.fromSet(path) ? `${message} (from --set)` : message };
+  }
 }
+
+/**
+ * The path of the map key or list item a YAML error's position falls in, or the last one before
+ * it (an unclosed bracket is reported at the end of the file, after the key that opened it).
+ */
+function pathAt(node: unknown, offset: number, path: PathKey[] = []): PathKey[] {
+  const start = (n: unknown) => (n as { range?: [number, number, number] } | null)?.range?.[0];
+  if (path.length >= 32) return path; // deep enough to find the place; deeper nesting is refused anyway
+  if (isMap(node)) {
+    const pair = node.items.findLast((p) => (start(p.key) ?? Infinity) <= offset);
+    if (!pair) return path;
+    const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+    const valueStart = start(pair.value);
+    return valueStart !== undefined && valueStart <= offset ? pathAt(pair.value, offset, [...path, key]) : [...path, key];
+  }
+  if (isSeq(node)) {
+    const i = node.items.findLastIndex((item) => (start(item) ?? Infinity) <= offset);
+    return i >= 0 ? pathAt(node.items[i], offset, [...path, i]) : path;
+  }
+  return path;
+}
+
+const EXPECTED: Record<string, string> = { int: 'a whole number', number: 'a number', string: 'text', object: 'a mapping', record: 'a mapping', array: 'a list', boolean: 'true or false' };
 
 /**
  * zod reports unknown keys on their parent; name each key so its line can be found. A failed
  * union reports the branch that got furthest (the one not rejected for its type at the root).
+ * A wrong type says what was expected and what was found.
  */
-function zodIssues(error: { issues: readonly z.core.$ZodIssue[] }, prefix: PathKey[] = []): { path: PathKey[]; message: string }[] {
+function zodIssues(error: { issues: readonly z.core.$ZodIssue[] }, prefix: PathKey[] = []): Issue[] {
   return error.issues.flatMap((issue) => {
     const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
@@ -69,116 +116,156 @@ function zodIssues(error: { issues: readonly z.core.$ZodIssue[] }, prefix: PathK
       if (branch) return zodIssues({ issues: branch }, path);
     }
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key "${key}"` }));
+      return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key ${JSON.stringify(key.slice(0, 60))}` }));
     }
-    if (issue.code === 'invalid_type' && issue.input === undefined) {
-      return [{ path, message: 'is required' }];
+    if (issue.code === 'invalid_type') {
+      if (issue.input === undefined) return [{ path, message: 'is required' }];
+      return [{ path, message: `expected ${EXPECTED[issue.expected] ?? issue.expected}, found ${describe(issue.input)}` }];
     }
     return [{ path, message: issue.message }];
   });
 }
 
-function located(locator: Locator, path: readonly PathKey[], message: string): ScenarioIssue {
-  const line = locator.lineOf(path);
-  return {
-    path: formatPath(path),
-    ...(line ? { line } : {}),
-    message: locator.fromSet(path) ? `${message} (from --set)` : message,
-  };
-}
-
 /** Applies `--set key=value` (value read as YAML, so `[5,10]` is a list and `10` a number). */
-export function applySets(raw: unknown, sets: readonly string[], file: string): { raw: unknown; paths: string[][] } {
-  const issues: ScenarioIssue[] = [];
+function applySets(raw: Record<string, unknown>, sets: readonly string[]): { raw: Record<string, unknown>; paths: string[][]; issues: Issue[] } {
+  const issues: Issue[] = [];
   const paths: string[][] = [];
-  let out = raw;
+  let out: unknown = raw;
+  if (sets.length > MAX_SETS) return { raw, paths, issues: [{ path: [], message: `${sets.length} --set options; at most ${MAX_SETS}` }] };
   for (const set of sets) {
     const eq = set.indexOf('=');
-    if (eq <= 0) {
-      issues.push({ path: set, message: '--set takes key=value, e.g. --set transfer.mux=warm' });
+    const path = eq > 0 ? splitPath(set.slice(0, eq)) : [];
+    if (eq <= 0 || path.length === 0 || path.length > 8 || set.length > 4096) {
+      issues.push({ path: [], message: `--set takes key=value (at most 4096 characters), e.g. --set transfer.mux=warm; got ${describe(set)}` });
       continue;
     }
-    const path = splitPath(set.slice(0, eq));
     let value: unknown;
     try {
-      value = parseYaml(set.slice(eq + 1));
+      value = parseYaml(set.slice(eq + 1), { maxAliasCount: 10 });
     } catch (e) {
-      issues.push({ path: path.join('.'), message: `--set value is not valid YAML: ${(e as Error).message}` });
+      issues.push({ path, message: `--set value is not valid YAML: ${(e as Error).message.split('\n')[0]}` });
       continue;
     }
     paths.push(path);
     out = setIn(out, path, value);
   }
-  if (issues.length > 0) throw new ScenarioError(file, issues);
-  return { raw: out, paths };
+  return { raw: out as Record<string, unknown>, paths, issues };
 }
 
-/** Parses and validates a scenario document; every problem is reported at once with its YAML path. */
-export function parseScenario(text: string, file: string, sets: readonly string[] = []): LoadedScenario {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ScenarioError(
-      file,
-      doc.errors.map((e) => ({ path: '', line: lines.linePos(e.pos[0]).line, message: `YAML: ${e.message.split('\n')[0]}` })),
-    );
-  }
-  const { raw, paths } = applySets(doc.toJS(), sets, file);
-  const locator = new Locator(doc, lines, paths);
-
-  const base = scenarioSchema.safeParse(raw);
-  const issues: ScenarioIssue[] = base.success
-    ? []
-    : [...zodIssues(base.error), ...crossFieldIssues(raw)].map((i) => located(locator, i.path, i.message));
-
-  const axes: MatrixAxis[] = [];
-  const matrix = (raw as { matrix?: unknown }).matrix;
-  if (base.success && typeof matrix === 'object' && matrix !== null) {
-    for (const [key, values] of Object.entries(base.data.matrix)) {
-      const path = resolveMatrixKey(key);
-      if (typeof path === 'string') {
-        issues.push(located(locator, ['matrix', key], path));
-        continue;
-      }
-      values.forEach((value, i) => {
-        const candidate = scenarioSchema.safeParse(setIn(raw, path, value));
-        if (candidate.success) return;
-        for (const issue of zodIssues(candidate.error)) {
-          if (!startsWith(issue.path, path) && !isCrossField(issue.path)) continue;
-          const rest = issue.path.slice(path.length);
-          const where: PathKey[] = ['matrix', key, i, ...(startsWith(issue.path, path) ? rest : [])];
-          const extra = startsWith(issue.path, path) ? '' : ` (with ${key}=${JSON.stringify(value)}, ${formatPath(issue.path)})`;
-          issues.push(located(locator, where, issue.message + extra));
-        }
-      });
-      axes.push({ key, path, values });
-    }
-  }
-  if (issues.length > 0 || !base.success) throw new ScenarioError(file, dedupe(issues));
-  return { file, scenario: base.data, raw: raw as Record<string, unknown>, axes };
-}
-
-/** Cross-field checks (e.g. a via host that is not defined) can be triggered by a matrix value. */
-function isCrossField(path: readonly PathKey[]): boolean {
-  return startsWith(path, ['transfer', 'to']) || startsWith(path, ['transfer', 'via']);
-}
-
-function dedupe(issues: ScenarioIssue[]): ScenarioIssue[] {
-  const seen = new Set<string>();
-  return issues.filter((i) => {
-    const key = `${i.path}\u0000${i.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
+/** One matrix value checked against its own section, so it is reported even while other sections have errors. */
+function axisValueIssues(raw: Record<string, unknown>, key: string, path: string[], values: unknown[]): Issue[] {
+  const section = scenarioSchema.shape[path[0] as keyof typeof scenarioSchema.shape] as z.ZodType | undefined;
+  if (!section) return [{ path: ['matrix', key], message: `"${path[0]}" is not a scenario field` }];
+  return values.flatMap((value, i) => {
+    const result = section.safeParse(setIn(raw[path[0]!], path.slice(1), value), { reportInput: true });
+    if (result.success) return [];
+    return zodIssues(result.error, [path[0]!])
+      .filter((issue) => startsWith(issue.path, path))
+      .map((issue) => ({ path: ['matrix', key, i, ...issue.path.slice(path.length)], message: issue.message }));
   });
 }
 
-export async function loadScenario(file: string, sets: readonly string[] = []): Promise<LoadedScenario> {
+function parseDocumentText(text: string, lines: LineCounter): { doc?: Document; raw?: Record<string, unknown>; issues: Issue[] } {
+  if (Buffer.byteLength(text) > MAX_FILE_BYTES) return { issues: [{ path: [], message: `the file is larger than ${MAX_FILE_BYTES} bytes; a scenario is a page of YAML` }] };
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      doc,
+      issues: doc.errors.map((e) => {
+        const line = lines.linePos(e.pos[0]).line;
+        if (e.code === 'MULTIPLE_DOCS') return { path: [], line, message: 'a scenario file holds one YAML document; a second one starts here' };
+        const path = pathAt(doc.contents, e.pos[0]);
+        const what =
+          e.code === 'DUPLICATE_KEY' ? `the key ${JSON.stringify(String(path.at(-1) ?? '').slice(0, 60))} appears twice in the same mapping`
+          : /call stack/.test(e.message) ? 'the document nests too deeply'
+          : `YAML: ${e.message.split('\n')[0]}`;
+        return { path, message: what, line };
+      }),
+    };
+  }
+  if (doc.contents === null) return { doc, issues: [{ path: [], message: 'the file is empty: a scenario is a mapping with name, hosts, dataset and transfer (xferbench init writes one)' }] };
+  let raw: unknown;
+  try {
+    // The default alias budget (100): an alias bomb is refused before it expands.
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    return { doc, issues: [{ path: [], message: `YAML aliases expand too far (${(e as Error).message})` }] };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { doc, issues: [{ path: [], message: `a scenario is a mapping (name: ..., hosts: ..., dataset: ..., transfer: ...), found ${describe(raw)}` }] };
+  }
+  return { doc, raw: raw as Record<string, unknown>, issues: [] };
+}
+
+/**
+ * Parses and validates a scenario document in one pass: YAML, --set values, control characters,
+ * size limits (before expansion), schema, every matrix value and every cell. Every problem is
+ * reported at once with its YAML path and line; nothing is started or written.
+ */
+export function parseScenario(text: string, file: string, options: LoadOptions | readonly string[] = {}): LoadedScenario {
+  const { sets = [], limits = {} } = Array.isArray(options) ? { sets: options as readonly string[] } : (options as LoadOptions);
+  const lines = new LineCounter();
+  const parsed = parseDocumentText(text, lines);
+  const fail = (locator: Locator, issues: readonly Issue[], raw?: Record<string, unknown>): never => {
+    const sshd = raw ? checkableSshd(raw.hosts) : {};
+    throw new ScenarioError(file, issues.map((i) => locator.issue(i.path, i.message, i.line)), { sshd, issueAt: (p, m) => locator.issue(p, m) });
+  };
+  if (!parsed.raw) fail(new Locator(undefined, lines, []), parsed.issues);
+  const { raw, paths, issues: setIssues } = applySets(parsed.raw!, sets);
+  const locator = new Locator(parsed.doc, lines, paths);
+  const issues: Issue[] = [...setIssues, ...controlCharacterIssues(raw)];
+  const sized = sizeIssues(raw, resolveMatrixKey, { ...DEFAULT_LIMITS, ...limits });
+  issues.push(...sized);
+
+  const base = scenarioSchema.safeParse(raw, { reportInput: true });
+  if (!base.success) issues.push(...zodIssues(base.error), ...crossFieldIssues(raw));
+
+  const axes: MatrixAxis[] = [];
+  const matrix = raw.matrix;
+  if (typeof matrix === 'object' && matrix !== null && !Array.isArray(matrix)) {
+    for (const [key, values] of Object.entries(matrix)) {
+      if (!Array.isArray(values)) continue; // the schema says so
+      const path = resolveMatrixKey(key);
+      if (typeof path === 'string') {
+        issues.push({ path: ['matrix', key], message: path });
+        continue;
+      }
+      if (sized.length === 0) issues.push(...axisValueIssues(raw, key, path, values));
+      axes.push({ key, path, values });
+    }
+  }
+  if (issues.length > 0 || !base.success) fail(locator, issues, raw);
+  const loaded = { file, scenario: base.data!, raw, axes };
+  const plan = buildPlan(loaded);
+  if (plan.issues.length > 0) fail(locator, plan.issues, raw);
+  return { ...loaded, plan: plan.plan, issueAt: (path, message) => locator.issue(path, message) };
+}
+
+/** The sshd options of every host whose options are valid on their own (sshd -t can still check those). */
+function checkableSshd(hosts: unknown): Record<string, Record<string, string>> {
+  if (typeof hosts !== 'object' || hosts === null || Array.isArray(hosts)) return {};
+  const out: Record<string, Record<string, string>> = {};
+  for (const [name, spec] of Object.entries(hosts)) {
+    const r = sshdOptionsSchema.safeParse((spec as { sshd?: unknown } | null)?.sshd ?? {});
+    if (r.success && /^[a-z0-9][a-z0-9._-]*$/i.test(name)) out[name] = r.data;
+  }
+  return out;
+}
+
+/** Reads at most MAX_FILE_BYTES + 1 bytes: a huge file is refused without being read whole. */
+export async function loadScenario(file: string, options: LoadOptions | readonly string[] = {}): Promise<LoadedScenario> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    const handle = await open(file, 'r');
+    try {
+      const buffer = Buffer.alloc(MAX_FILE_BYTES + 1);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      text = buffer.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await handle.close();
+    }
   } catch (e) {
     throw new ScenarioError(file, [{ path: '', message: `cannot read the scenario file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
   }
-  return parseScenario(text, file, sets);
+  return parseScenario(text, file, options);
 }

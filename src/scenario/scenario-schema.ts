@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { parseSize, type SizeSpec } from './size.js';
+import { rsyncArgsSchema } from './rsync-args.js';
 import { sshdOptionsSchema } from './sshd-options.js';
+import { sshOptionsSchema } from './ssh-options.js';
 import { thresholdsSchema } from './thresholds.js';
 
 export const TOOLS = ['rsync', 'scp', 'sftp', 'cp'] as const;
@@ -8,22 +10,6 @@ export const MUX_MODES = ['off', 'cold', 'warm'] as const;
 export const LAYOUTS = ['flat', 'tree', 'timestep'] as const;
 export const BACKENDS = ['local', 'container'] as const;
 export const CLIENTS = ['machine', 'container'] as const;
-
-/** ssh_config keywords xferbench sets itself; a scenario changes them through its own fields. */
-const MANAGED_SSH_OPTIONS: Record<string, string> = {
-  hostname: 'the host address is assigned by the backend',
-  port: 'the host port is assigned by the backend',
-  user: 'the login user is the one running xferbench',
-  identityfile: 'a per-run key is generated',
-  userknownhostsfile: 'a per-run known_hosts is generated',
-  globalknownhostsfile: 'a per-run known_hosts is generated',
-  stricthostkeychecking: 'host keys are always checked against the generated known_hosts',
-  proxyjump: 'use transfer.via',
-  proxycommand: 'use transfer.via',
-  controlmaster: 'use transfer.mux',
-  controlpath: 'use transfer.mux',
-  controlpersist: 'use transfer.mux',
-};
 
 const name = z
   .string()
@@ -74,16 +60,8 @@ export const transferSchema = z.strictObject({
   backoff_max_ms: int(0, 3_600_000).default(10_000),
   /** Per attempt; the transfer's process tree is killed after this long. */
   timeout_s: int(1, 86_400).default(300),
-  ssh_options: z
-    .record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'ssh_config keywords are letters and digits'), z.union([z.string(), z.number(), z.boolean()]))
-    .default({})
-    .superRefine((opts, ctx) => {
-      for (const key of Object.keys(opts)) {
-        const why = MANAGED_SSH_OPTIONS[key.toLowerCase()];
-        if (why) ctx.addIssue({ code: 'custom', path: [key], message: `${key} is managed by xferbench: ${why}` });
-      }
-    }),
-  rsync_args: z.array(z.string()).default([]),
+  ssh_options: sshOptionsSchema.default({}),
+  rsync_args: rsyncArgsSchema.default([]),
 });
 
 export const scenarioSchema = z

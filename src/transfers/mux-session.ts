@@ -8,7 +8,7 @@ import type { MuxMode } from '../scenario/scenario-schema.js';
 export interface MuxSessionInput {
   mode: MuxMode;
   ssh: string;
-  /** Options shared with the transfers (-F, -J, -o ...), as built by sshOptions(). */
+  /** Options shared with the transfers: `-F` and the lane's ssh_config (ssh-invocation.ts). */
   options: readonly string[];
   host: string;
   controlDir: string;
@@ -43,8 +43,8 @@ export class MuxSession implements AsyncDisposable {
     await mkdir(controlDir, { recursive: true, mode: 0o700 });
     if (mode === 'cold') return { mode };
 
-    const masterOptions = this.input.options.map((o) => (o === 'ControlMaster=no' ? 'ControlMaster=yes' : o));
-    const master = this.command([...masterOptions, '-o', 'ControlPersist=no', '-N', this.input.host]);
+    // The lane's config says ControlMaster no (transfers only use the master); the command line wins.
+    const master = this.command([...this.input.options, '-o', 'ControlMaster=yes', '-o', 'ControlPersist=no', '-N', this.input.host]);
     this.master = runCommand(master.file, master.args, { signal: signal ? AbortSignal.any([signal, this.stopMaster.signal]) : this.stopMaster.signal });
     let exited = false;
     void this.master.then(() => (exited = true));

@@ -125,7 +125,7 @@ thresholds: { failure_rate: "<= 0", silent_drops: "== 0" }
   });
 
   it('a host that refuses every login ends the run with the login check\'s error, after the repeat that showed it', async () => {
-    const file = await writeScenario(dir, 'denied', `name: denied\nhosts:\n  target: { sshd: { DenyUsers: "*" } }\ndataset: { files: 3, size: 1KiB }\ntransfer: { to: target, concurrency: 3 }\n`);
+    const file = await writeScenario(dir, 'denied', `name: denied\nhosts:\n  target: { sshd: { PubkeyAcceptedAlgorithms: ssh-rsa } }\ndataset: { files: 3, size: 1KiB }\ntransfer: { to: target, concurrency: 3 }\n`);
     const out = join(dir, 'out-denied');
     const r = await runCli(['run', file, '--out', out], env);
     assert.equal(r.exitCode, 2, String(r.stderr));

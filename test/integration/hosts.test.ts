@@ -34,7 +34,7 @@ describe('local sshd hosts', () => {
     await using _state = state;
     let pids: string[];
     {
-      await using topo = await startTopology(new LocalBackend(tools), { target: { sshd: { MaxSessions: 10 } }, head: { sshd: {} }, worker: { sshd: {} } }, ctx);
+      await using topo = await startTopology(new LocalBackend(tools), { target: { sshd: { MaxSessions: '10' } }, head: { sshd: {} }, worker: { sshd: {} } }, ctx);
       const addresses = new Set([...topo.hosts.values()].map((h) => `${h.endpoint.address}:${h.endpoint.port}`));
       assert.equal(addresses.size, 3);
       for (const h of topo.hosts.values()) assert.match(h.endpoint.address, /^127\./);

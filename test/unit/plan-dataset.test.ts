@@ -1,7 +1,6 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { parseScenario } from '../../src/scenario/load-scenario.js';
-import { buildPlan } from '../../src/plan/plan.js';
 import { fileContent, planDataset, sha256Of } from '../../src/dataset/dataset.js';
 import { datasetSchema } from '../../src/scenario/scenario-schema.js';
 
@@ -13,7 +12,7 @@ transfer: { to: target }
 
 describe('plan', () => {
   it('expands the matrix as a cross product in order', () => {
-    const plan = buildPlan(parseScenario(`${BASE}matrix:\n  concurrency: [1, 10]\n  mux: [off, warm]\nrepeat: 3\n`, 'x.yaml'));
+    const plan = parseScenario(`${BASE}matrix:\n  concurrency: [1, 10]\n  mux: [off, warm]\nrepeat: 3\n`, 'x.yaml').plan;
     assert.deepEqual(plan.cells.map((c) => c.id), ['concurrency=1,mux=off', 'concurrency=1,mux=warm', 'concurrency=10,mux=off', 'concurrency=10,mux=warm']);
     assert.equal(plan.cells[3]!.scenario.transfer.mux, 'warm');
     assert.equal(plan.cells[3]!.scenario.transfer.concurrency, 10);
@@ -22,14 +21,22 @@ describe('plan', () => {
   });
 
   it('starts a topology per host configuration', () => {
-    const plan = buildPlan(parseScenario(`${BASE}matrix:\n  hosts.target.sshd.MaxStartups: ["10:30:100", "1000"]\n  concurrency: [5, 50]\n`, 'x.yaml'));
+    const plan = parseScenario(`${BASE}matrix:\n  hosts.target.sshd.MaxStartups: ["10:30:100", "1000"]\n  concurrency: [5, 50]\n`, 'x.yaml').plan;
     assert.equal(plan.groups.length, 2);
     assert.deepEqual(plan.groups.map((g) => g.cells.length), [2, 2]);
     assert.equal(plan.groups[1]!.hosts.target!.sshd.MaxStartups, '1000');
   });
 
+  it('locates a problem of one combination at the matrix value that caused it', () => {
+    assert.throws(() => parseScenario(`${BASE}matrix:\n  to: [target, head]\n  via: [[], [head]]\n`, 'x.yaml'), (e: Error & { issues?: { path: string; line?: number; message: string }[] }) => {
+      assert.deepEqual(e.issues?.map((i) => [i.path, i.line]), [['matrix.via[1][0]', 7]]);
+      assert.match(e.issues![0]!.message, /"head" is the destination itself/);
+      return true;
+    });
+  });
+
   it('is a single default cell without a matrix', () => {
-    const plan = buildPlan(parseScenario(BASE, 'x.yaml'));
+    const plan = parseScenario(BASE, 'x.yaml').plan;
     assert.deepEqual(plan.cells.map((c) => c.id), ['default']);
   });
 });

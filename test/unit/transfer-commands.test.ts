@@ -4,23 +4,23 @@ import { RsyncTool, shellWord } from '../../src/transfers/rsync-tool.js';
 import { ScpTool } from '../../src/transfers/scp-tool.js';
 import { SftpTool } from '../../src/transfers/sftp-tool.js';
 import { CpTool } from '../../src/transfers/cp-tool.js';
-import { sshOptions } from '../../src/transfers/ssh-invocation.js';
+import { laneSshOptions, renderLaneConfig } from '../../src/transfers/ssh-invocation.js';
 import { backoffDelay } from '../../src/transfers/backoff.js';
 import { containerCommandWrapper } from '../../src/hosts/container-exec.js';
 import type { TransferJob } from '../../src/transfers/transfer-tool.js';
 
-const ssh = { ssh: '/usr/bin/ssh', options: ['-F', '/s/my cfg', '-J', 'head'] };
+const ssh = { ssh: '/usr/bin/ssh', options: laneSshOptions('/tmp/xb-1/c0r1/l0.ssh_config') };
 const push: TransferJob = { entry: { path: 'f', size: 1, seed: 1 }, source: { path: '/c/src/f' }, dest: { host: 'target', path: '/h/dest/f' }, ssh, rsyncArgs: ['--timeout=30'] };
 const pull: TransferJob = { ...push, source: { host: 'target', path: '/h/src/f' }, dest: { path: '/c/dest/f' } };
 
 describe('transfer commands', () => {
-  it('rsync passes ssh as one quoted -e string', () => {
+  it('rsync passes ssh as an -e string of the program and the lane config, nothing of the scenario', () => {
     const cmd = new RsyncTool('/usr/bin/rsync').command(push);
-    assert.deepEqual(cmd.args, ['-a', '-e', "/usr/bin/ssh -F '/s/my cfg' -J head", '--timeout=30', '/c/src/f', 'target:/h/dest/f']);
+    assert.deepEqual(cmd.args, ['-a', '-e', '/usr/bin/ssh -F /tmp/xb-1/c0r1/l0.ssh_config', '--timeout=30', '/c/src/f', 'target:/h/dest/f']);
     assert.equal(shellWord("it's"), `'it'\\''s'`);
   });
   it('scp takes the ssh options itself', () => {
-    assert.deepEqual(new ScpTool('/usr/bin/scp').command(pull).args, ['-B', '-p', '-S', '/usr/bin/ssh', '-F', '/s/my cfg', '-J', 'head', 'target:/h/src/f', '/c/dest/f']);
+    assert.deepEqual(new ScpTool('/usr/bin/scp').command(pull).args, ['-B', '-p', '-S', '/usr/bin/ssh', '-F', '/tmp/xb-1/c0r1/l0.ssh_config', 'target:/h/src/f', '/c/dest/f']);
   });
   it('sftp runs one batch command from stdin', () => {
     const up = new SftpTool('/usr/bin/sftp').command(push);
@@ -35,16 +35,23 @@ describe('transfer commands', () => {
   });
 });
 
-describe('ssh options per mux mode', () => {
-  const base = { configPath: '/s/cfg', via: [] as string[], controlDir: '/tmp/xb/c1', extra: { ConnectTimeout: 10 } };
-  it('off disables multiplexing explicitly', () => {
-    assert.deepEqual(sshOptions({ ...base, mux: 'off' }), ['-F', '/s/cfg', '-o', 'ControlMaster=no', '-o', 'ControlPath=none', '-o', 'ConnectTimeout=10']);
+describe('lane ssh_config per mux mode', () => {
+  const base = { base: 'Host target\n  HostName 127.0.0.2\n', host: 'target', via: [] as string[], controlDir: '/tmp/xb/c1/l0', options: { ConnectTimeout: '10' } };
+  const block = (text: string) => text.split('\n\n')[0]!.split('\n').slice(1);
+  it('off disables multiplexing explicitly; scenario options follow, then the base config', () => {
+    const text = renderLaneConfig({ ...base, mux: 'off' });
+    assert.deepEqual(block(text), ['Host target', '  ControlMaster no', '  ControlPath none', '  ConnectTimeout 10']);
+    assert.ok(text.endsWith(base.base));
   });
-  it('cold lets clients race to become the master, with a persist backstop', () => {
-    assert.deepEqual(sshOptions({ ...base, mux: 'cold', via: ['head', 'gw'] }).slice(2), ['-J', 'head,gw', '-o', 'ControlMaster=auto', '-o', 'ControlPath=/tmp/xb/c1/%C', '-o', 'ControlPersist=30', '-o', 'ConnectTimeout=10']);
+  it('cold lets clients race to become the master, with a persist backstop; jumps are ProxyJump', () => {
+    assert.deepEqual(block(renderLaneConfig({ ...base, mux: 'cold', via: ['head', 'gw'] })), ['Host target', '  ProxyJump head,gw', '  ControlMaster auto', '  ControlPath /tmp/xb/c1/l0/%C', '  ControlPersist 30', '  ConnectTimeout 10']);
   });
   it('warm only uses an existing master', () => {
-    assert.deepEqual(sshOptions({ ...base, mux: 'warm', extra: {} }).slice(2), ['-o', 'ControlMaster=no', '-o', 'ControlPath=/tmp/xb/c1/%C']);
+    assert.deepEqual(block(renderLaneConfig({ ...base, mux: 'warm', options: {} })), ['Host target', '  ControlMaster no', '  ControlPath /tmp/xb/c1/l0/%C']);
+  });
+  it('refuses a path or alias that could split a line', () => {
+    assert.throws(() => renderLaneConfig({ ...base, mux: 'off', host: 'target\nProxyCommand x' }), /not safe/);
+    assert.throws(() => laneSshOptions('/tmp/a b'), /not safe/);
   });
 });
 

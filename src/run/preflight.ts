@@ -1,0 +1,106 @@
+import { ScenarioError, type ScenarioIssue } from '../errors.js';
+import { requireTool, type OpenSshTools } from '../hosts/openssh-tools.js';
+import { unsupportedKeywords, type OpenSshVersion } from '../hosts/openssh-version.js';
+import { checkSshdConfigs, type SshdCheckTarget } from '../hosts/sshd-config-check.js';
+import { stableJson, type PlanCell, type TopologyGroup } from '../plan/plan.js';
+import { loadScenario, type LoadedScenario, type LoadOptions } from '../scenario/load-scenario.js';
+import { startsWith, type PathKey } from '../scenario/object-path.js';
+import type { Tool } from '../scenario/scenario-schema.js';
+import { CpTool } from '../transfers/cp-tool.js';
+import { RsyncTool } from '../transfers/rsync-tool.js';
+import { ScpTool } from '../transfers/scp-tool.js';
+import { SftpTool } from '../transfers/sftp-tool.js';
+import type { TransferTool } from '../transfers/transfer-tool.js';
+
+export function toolFor(name: Tool, tools: OpenSshTools): TransferTool {
+  switch (name) {
+    case 'rsync': return new RsyncTool(requireTool(tools, 'rsync'));
+    case 'scp': return new ScpTool(requireTool(tools, 'scp'));
+    case 'sftp': return new SftpTool(requireTool(tools, 'sftp'));
+    case 'cp': return new CpTool();
+  }
+}
+
+/** Where a cell's sshd keyword came from: the matrix value that set it, or the host's own sshd block. */
+/** One sshd configuration to check, and where in the file each of its keywords came from. */
+interface Target {
+  host: string;
+  options: Record<string, string>;
+  version: OpenSshVersion;
+  path(keyword?: string): PathKey[];
+}
+
+/** Keywords this sshd release lacks, then `sshd -t` on the rest; every problem located. */
+async function sshdIssues(targets: readonly Target[], tools: OpenSshTools, issueAt: LoadedScenario['issueAt'], signal?: AbortSignal): Promise<ScenarioIssue[]> {
+  const issues: ScenarioIssue[] = [];
+  const byVersion = new Map<string, { check: SshdCheckTarget; target: Target }[]>();
+  for (const t of targets) {
+    const unsupported = unsupportedKeywords(Object.keys(t.options), t.version);
+    for (const u of unsupported) issues.push(issueAt(t.path(u.key), u.message));
+    const options = Object.fromEntries(Object.entries(t.options).filter(([k]) => !unsupported.some((u) => u.key === k)));
+    byVersion.set(t.version.text, [...(byVersion.get(t.version.text) ?? []), { check: { host: t.host, options }, target: t }]);
+  }
+  if (!tools.sshd) return issues;
+  for (const list of byVersion.values()) {
+    const problems = await checkSshdConfigs(list.map((l) => l.check), { sshd: tools.sshd, sshKeygen: tools.sshKeygen, version: list[0]!.target.version }, signal);
+    for (const p of problems) issues.push(issueAt(list.find((l) => l.check === p.target)!.target.path(p.keyword), p.message));
+  }
+  return issues;
+}
+
+/**
+ * Loads a scenario; if it has problems, adds what `sshd -t` finds in the hosts that could be
+ * checked, so a bad cipher name comes out together with a bad concurrency.
+ */
+export async function loadChecked(file: string, options: LoadOptions, findTools: () => Promise<OpenSshTools>, signal?: AbortSignal): Promise<LoadedScenario> {
+  try {
+    return await loadScenario(file, options);
+  } catch (e) {
+    if (!(e instanceof ScenarioError) || !e.checkable || Object.keys(e.checkable.sshd).length === 0) throw e;
+    const tools = await findTools().catch(() => undefined);
+    const version = tools?.sshdVersion;
+    if (!tools || !version) throw e;
+    const targets = Object.entries(e.checkable.sshd).map(([host, options]) => ({ host, options, version, path: (k?: string) => ['hosts', host, 'sshd', ...(k ? [k] : [])] }));
+    throw new ScenarioError(e.file, [...e.issues, ...(await sshdIssues(targets, tools, e.checkable.issueAt, signal))]);
+  }
+}
+
+/** Where a cell's sshd keyword came from: the matrix value that set it, or the host's own sshd block. */
+function keywordPath(loaded: LoadedScenario, cell: PlanCell, host: string, keyword?: string): PathKey[] {
+  const path = ['hosts', host, 'sshd', ...(keyword ? [keyword] : [])];
+  for (const axis of loaded.axes) {
+    if (!keyword || !startsWith(path, axis.path)) continue;
+    const index = axis.values.indexOf(cell.values[axis.key]);
+    if (index >= 0) return ['matrix', axis.key, index, ...path.slice(axis.path.length)];
+  }
+  return path;
+}
+
+export interface PreflightOptions {
+  /** The sshd release a group's hosts run (a container image's may differ from this machine's). */
+  versionOf(group: TopologyGroup): Promise<OpenSshVersion>;
+  signal?: AbortSignal;
+}
+
+/**
+ * Everything that can be checked before a process starts or a file is written: the tools each
+ * cell needs, keywords the hosts' sshd release lacks, and `sshd -t` on every host configuration
+ * of every cell. Returns notes on checks that could not run here; throws every problem at once.
+ */
+export async function preflight(loaded: LoadedScenario, tools: OpenSshTools, options: PreflightOptions): Promise<string[]> {
+  const { plan } = loaded;
+  for (const cell of plan.cells) toolFor(cell.scenario.transfer.tool, tools);
+  const targets = new Map<string, Target>();
+  for (const group of plan.groups) {
+    const version = await options.versionOf(group);
+    for (const cell of group.cells) {
+      for (const [host, spec] of Object.entries(cell.scenario.hosts)) {
+        const key = stableJson({ host, options: spec.sshd, version: version.text });
+        if (!targets.has(key)) targets.set(key, { host, options: spec.sshd, version, path: (k) => keywordPath(loaded, cell, host, k) });
+      }
+    }
+  }
+  const issues = await sshdIssues([...targets.values()], tools, loaded.issueAt, options.signal);
+  if (issues.length > 0) throw new ScenarioError(loaded.file, issues);
+  return tools.sshd ? [] : ['sshd -t was not run: no sshd on this machine (the hosts check their configuration when they start)'];
+}
