@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isolatedStateBase, leftovers, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
@@ -48,19 +48,20 @@ describe('interruption', () => {
     return { child };
   }
 
-  for (const [name, deliver, extra] of [
-    ['Ctrl-C (SIGINT to the whole process group, as a terminal sends it), warm master', (pid: number) => process.kill(-pid, 'SIGINT'), []],
+  for (const [name, sig, deliver, extra] of [
+    ['Ctrl-C (SIGINT to the whole process group, as a terminal sends it), warm master', 'SIGINT', (pid: number) => process.kill(-pid, 'SIGINT'), []],
     // cold: masters are ssh's own ControlPersist daemons, not children of the harness.
-    ['SIGTERM to the harness alone, cold masters', (pid: number) => process.kill(pid, 'SIGTERM'), ['--set', 'matrix.mux=[cold]']],
+    ['SIGTERM to the harness alone, cold masters', 'SIGTERM', (pid: number) => process.kill(pid, 'SIGTERM'), ['--set', 'matrix.mux=[cold]']],
     // The terminal went away (ssh session to the login node closed).
-    ['SIGHUP to the harness alone, no mux', (pid: number) => process.kill(pid, 'SIGHUP'), ['--set', 'matrix.mux=[off]']],
+    ['SIGHUP to the harness alone, no mux', 'SIGHUP', (pid: number) => process.kill(pid, 'SIGHUP'), ['--set', 'matrix.mux=[off]']],
   ] as const) {
-    it(`${name}: stops every host, transfer and ssh master and records the abort`, async () => {
+    it(`${name}: stops every host, transfer and ssh master, records the abort and ends by ${sig}`, async () => {
       const out = join(dir, `out-${name.slice(0, 6)}`);
       const { child } = await startAndWait(out, [...extra]);
       deliver(child.pid!);
       const r = await child;
-      assert.equal(r.exitCode, 130, String(r.stderr));
+      // Cleaned up, then killed by the same signal: a shell reports 128 + its number.
+      assert.equal(r.signal, sig, String(r.stderr));
       assert.match(String(r.stderr), /stopping transfers, ssh masters and sshd hosts/);
       assert.deepEqual(await leftovers(base), [], 'nothing left running');
       const records = await readJsonl(join(out, 'results.jsonl'));
@@ -77,8 +78,48 @@ describe('interruption', () => {
     assert.ok((await leftovers(base)).length > 0, 'a killed harness cannot clean up after itself');
     const r = await runCli(['clean'], { XFERBENCH_STATE_DIR: base });
     assert.equal(r.exitCode, 0, String(r.stderr));
-    assert.match(String(r.stdout), /stopped [1-9]\d* process\(es\), removed 1 state folder/);
+    assert.match(String(r.stdout), /reaped [1-9]\d* process\(es\) and 1 state folder\(s\) of run\(s\) whose owner is gone \(pid \d+\)/);
     await sleep(200);
     assert.deepEqual(await leftovers(base), []);
+  });
+
+  it('after SIGKILL, the next `run` reaps the dead run\'s sshd before it starts, and says so', async () => {
+    const { child } = await startAndWait(join(dir, 'out-kill2'));
+    process.kill(-child.pid!, 'SIGKILL');
+    await child;
+    const dead = await leftovers(base);
+    assert.ok(dead.some((p) => /sshd/.test(p)), 'the dead run\'s sshd still listens');
+    const r = await runCli(['run', scenario, '--out', join(dir, 'out-next'), '--set', 'dataset.files=4', '--set', 'repeat=1', '--set', 'matrix.mux=[off]'], { XFERBENCH_STATE_DIR: base });
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.match(String(r.stderr), /reaped [1-9]\d* process\(es\) and 1 state folder\(s\) of run\(s\) whose owner is gone \(pid \d+\)/);
+    assert.deepEqual(await leftovers(base), []);
+  });
+
+  it('the same signal gives the same end at any moment, from start-up to the middle of a cell', async () => {
+    // 0 ms: Node still starting; then loading, checking, hosts starting, transfers running.
+    for (const delay of [0, 40, 120, 250, 500, 900, 1500, 2500]) {
+      const out = join(dir, `out-t${delay}`);
+      const child = runCli(['run', scenario, '--out', out, '--set', 'repeat=1'], { XFERBENCH_STATE_DIR: base });
+      await sleep(delay);
+      process.kill(child.pid!, 'SIGTERM');
+      const r = await child;
+      assert.equal(r.signal, 'SIGTERM', `at ${delay} ms: ${String(r.stderr)}`);
+      assert.equal(r.exitCode, undefined, `at ${delay} ms`);
+      assert.doesNotMatch(String(r.stderr), /internal error|^\s+at /m, `at ${delay} ms`);
+      assert.deepEqual(await leftovers(base), [], `at ${delay} ms: nothing left running`);
+      assert.deepEqual((await readdir(base).catch(() => [])).filter((d) => d.startsWith('run-')), [], `at ${delay} ms: no state folder left`);
+    }
+  });
+
+  it('`clean` with nothing of ours present answers at once and starts no engine service', async () => {
+    const empty = await isolatedStateBase('interrupt-clean');
+    const t0 = performance.now();
+    const r = await runCli(['clean'], { XFERBENCH_STATE_DIR: empty });
+    const ms = performance.now() - t0;
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    // Where an engine already listens it is asked (cheaply); none is ever started for this.
+    assert.match(String(r.stdout), /no dead run left processes or state folders\n(no container engine is running and no dead run used containers|removed 0 container\(s\) and 0 network\(s\))/);
+    assert.deepEqual(await readdir(empty), [], `no private engine folder (took ${ms.toFixed(0)} ms)`);
+    await removeAll(empty);
   });
 });
