@@ -3,10 +3,13 @@
 
 export { XferbenchError, ScenarioError, SetupError, HostStartError, RunAbortedError, type ScenarioIssue } from './errors.js';
 
-export { loadScenario, parseScenario, resolveMatrixKey, type LoadedScenario, type MatrixAxis } from './scenario/load-scenario.js';
+export { loadScenario, parseScenario, resolveMatrixKey, type LoadedScenario, type LoadOptions, type MatrixAxis } from './scenario/load-scenario.js';
+export { DEFAULT_LIMITS, type Limits } from './scenario/limits.js';
 export { scenarioSchema, type Scenario, type TransferSpec, type DatasetSpec, type HostSpec, type Tool, type MuxMode, type ClientPlace } from './scenario/scenario-schema.js';
 export { parseSize, parseBytes, type SizeSpec } from './scenario/size.js';
-export { parseMaxStartups, type MaxStartups, type SshdOptions } from './scenario/sshd-options.js';
+export { parseMaxStartups, SETTABLE_SSHD, REFUSED_SSHD, type MaxStartups, type SshdOptions } from './scenario/sshd-options.js';
+export { SETTABLE_SSH, REFUSED_SSH } from './scenario/ssh-options.js';
+export { SETTABLE_RSYNC, REFUSED_RSYNC } from './scenario/rsync-args.js';
 export { parseCondition, THRESHOLD_METRICS, type Threshold, type ThresholdMetric, type Condition } from './scenario/thresholds.js';
 
 export { buildPlan, type Plan, type PlanCell, type TopologyGroup } from './plan/plan.js';
