@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { parseScenario } from '../../src/scenario/load-scenario.js';
 import { ScenarioError } from '../../src/errors.js';
 import { parseSize } from '../../src/scenario/size.js';
-import { parseMaxStartups } from '../../src/scenario/sshd-options.js';
+import { parseMaxStartups, REFUSED_SSHD, SETTABLE_SSHD } from '../../src/scenario/sshd-options.js';
+import { REFUSED_SSH, SETTABLE_SSH } from '../../src/scenario/ssh-options.js';
+import { REFUSED_RSYNC, SETTABLE_RSYNC } from '../../src/scenario/rsync-args.js';
+import { DEFAULT_LIMITS, sizeIssues } from '../../src/scenario/limits.js';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SCHEMA_FILE, scenarioJsonSchema, scenarioJsonSchemaText } from '../../src/scenario/json-schema.js';
@@ -188,5 +191,37 @@ describe('JSON Schema for editors', () => {
       assert.ok(m, `${f}: ${first}`);
       assert.equal(resolve(REPO, 'scenarios', m[1]!), join(REPO, SCHEMA_FILE), f);
     }
+  });
+});
+
+describe('the policy for scenario-set options (docs/security.md)', () => {
+  it('lists every settable keyword and option in the doc, and none is both settable and refused', async () => {
+    const doc = await readFile(join(REPO, 'docs', 'security.md'), 'utf8');
+    for (const k of [...Object.keys(SETTABLE_SSHD), ...Object.keys(SETTABLE_SSH)]) assert.ok(doc.includes(k), `${k} is in docs/security.md`);
+    for (const [settable, refused] of [[SETTABLE_SSHD, REFUSED_SSHD], [SETTABLE_SSH, REFUSED_SSH], [SETTABLE_RSYNC, REFUSED_RSYNC]] as const) {
+      assert.deepEqual(Object.keys(settable).filter((k) => k in refused), []);
+    }
+  });
+
+  it('writes rsync options back in one canonical form', () => {
+    const { scenario } = parseScenario(BASE.replace('to: target }', 'to: target, rsync_args: [--bwlimit, 100, -z, "--timeout=30", --partial] }'), 'x.yaml');
+    assert.deepEqual(scenario.transfer.rsync_args, ['--bwlimit=100', '--compress', '--timeout=30', '--partial']);
+  });
+
+  it('renders typed values: yes/no from booleans, lists of algorithms joined', () => {
+    const { scenario } = parseScenario(BASE.replace('MaxStartups: "10:30:100"', 'MaxStartups: "10:30:100", UseDNS: false, Ciphers: [aes128-ctr, aes256-ctr], MaxSessions: 10'), 'x.yaml');
+    assert.deepEqual(scenario.hosts.target!.sshd, { MaxStartups: '10:30:100', UseDNS: 'no', Ciphers: 'aes128-ctr,aes256-ctr', MaxSessions: '10' });
+  });
+});
+
+describe('size limits, before expansion', () => {
+  const axisPath = (k: string) => (k === 'files' ? ['dataset', 'files'] : ['transfer', k]);
+  it('counts cells, cell runs, transfers (summed over a files axis) and the largest dataset', () => {
+    const raw = { repeat: 2, dataset: { files: 10, size: '1MiB' }, matrix: { concurrency: [1, 2, 3], files: [10, 20] } };
+    assert.deepEqual(sizeIssues(raw, axisPath, DEFAULT_LIMITS), []);
+    const tight = { cells: 5, runs: 11, transfers: 179, bytes: 20 * 1024 ** 2 - 1 };
+    assert.deepEqual(sizeIssues(raw, axisPath, tight).map((i) => i.path.join('.')), ['matrix', 'repeat', 'dataset.files', 'dataset.size']);
+    // (10 + 20) files x 3 concurrency cells x 2 repeats = 180 transfers; largest dataset 20 x 1 MiB.
+    assert.deepEqual(sizeIssues(raw, axisPath, { ...tight, transfers: 180, bytes: 20 * 1024 ** 2, cells: 6, runs: 12 }), []);
   });
 });
