@@ -68,8 +68,8 @@ interface Lane {
   remote: string;
   ssh: SshInvocation;
   mux: MuxSession;
-  /** The lane's ssh_config (written before the first transfer) and its text. */
-  config: { path: string; text: string };
+  /** The lane's ssh_config (written before the first transfer) and its text; none for cp. */
+  config: { path: string; text: string } | undefined;
 }
 
 /** Combines the masters of every lane into the cell's mux status. */
@@ -108,8 +108,9 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
     if (!lane) {
       const route = remote ? client.route(remote, t.via) : { to: '', via: [] };
       const controlDir = join(input.controlDir, `l${lanes.size}`);
-      const config = { path: `${controlDir}.ssh_config`, text: renderLaneConfig({ base: client.sshConfig, host: route.to, via: route.via, mux: t.mux, controlDir, options: t.ssh_options }) };
-      const options = laneSshOptions(config.path);
+      // cp (no remote) needs no ssh configuration at all.
+      const config = remote ? { path: `${controlDir}.ssh_config`, text: renderLaneConfig({ base: client.sshConfig, host: route.to, via: route.via, mux: t.mux, controlDir, options: t.ssh_options }) } : undefined;
+      const options = config ? laneSshOptions(config.path) : [];
       const ssh = { ssh: client.ssh ?? input.tools.ssh, options };
       const mux = new MuxSession({ mode: tool.usesSsh ? t.mux : 'off', ssh: ssh.ssh, options, host: route.to, controlDir, ...(client.exec ? { exec: client.exec } : {}) });
       lanes.set(key, (lane = { client, remote: route.to, ssh, mux, config }));
@@ -132,7 +133,7 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
   });
   // The control base is shared with client containers, so they read the same lane configs.
   await mkdir(input.controlDir, { recursive: true, mode: 0o700 });
-  await Promise.all([...lanes.values()].map((l) => writeFile(l.config.path, l.config.text, { mode: 0o600 })));
+  await Promise.all([...lanes.values()].map((l) => l.config && writeFile(l.config.path, l.config.text, { mode: 0o600 })));
   await using _masters = { [Symbol.asyncDispose]: async () => void (await Promise.all([...lanes.values()].map((l) => l.mux.close()))) };
   const muxStatus = muxSummary(await Promise.all([...lanes.values()].map((l) => l.mux.open(signal))));
 

@@ -50,7 +50,7 @@ describe('xferbench CLI', () => {
         assert.notEqual(r.exitCode, 2, 'this sshd knows PerSourcePenalties');
       } else {
         assert.equal(r.exitCode, 2);
-        assert.match(String(r.stderr), /hosts\.target\.sshd\.PerSourcePenalties: PerSourcePenalties needs OpenSSH 9\.8 or newer; this sshd is OpenSSH_/);
+        assert.match(String(r.stderr), /hosts\.target\.sshd\.PerSourcePenalties \(line 3\): PerSourcePenalties needs OpenSSH 9\.8 or newer; this sshd is OpenSSH_/);
         assert.equal(existsSync(join(dir, 'out-penalties')), false);
       }
     });
