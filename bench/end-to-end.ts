@@ -42,7 +42,7 @@ async function baselineDir(root: string, tools: OpenSshTools): Promise<string> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const port = await freePort(BASELINE_ADDRESS);
   const user = loginAccount().name;
-  await writeFile(join(dir, 'sshd_config'), renderSshdConfig({ hostName: 'target', listen: { address: BASELINE_ADDRESS, port }, hostKeyPath: join(dir, 'host_key'), authorizedKeysPath: join(dir, 'authorized_keys'), user, version: tools.sshdVersion!, options: SSHD }));
+  await writeFile(join(dir, 'sshd_config'), renderSshdConfig({ hostName: 'target', listen: { address: BASELINE_ADDRESS, port }, hostKeyPath: join(dir, 'host_key'), authorizedKeysPath: join(dir, 'authorized_keys'), user, sessionHome: dir, version: tools.sshdVersion!, options: SSHD }));
   await writeFile(join(dir, 'ssh_config'), renderSshClientConfig({ hosts: [{ alias: 'target', address: BASELINE_ADDRESS, port, user, hostKeys: [] }], identityFile: join(dir, 'client_key'), knownHostsFile: join(dir, 'known_hosts') }));
   await writeFile(join(dir, 'endpoint'), `${BASELINE_ADDRESS} ${port}\n`);
   return dir;

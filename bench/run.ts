@@ -13,6 +13,7 @@ import { generateKeyPair } from '../src/hosts/ssh-keys.js';
 import { startTopology, type StartedTopology } from '../src/hosts/topology.js';
 import { planDataset, sha256Of } from '../src/dataset/dataset.js';
 import { datasetSchema, type MuxMode } from '../src/scenario/scenario-schema.js';
+import { parseScenario } from '../src/scenario/load-scenario.js';
 import { RsyncTool } from '../src/transfers/rsync-tool.js';
 import { CpTool } from '../src/transfers/cp-tool.js';
 import { laneSshOptions, renderLaneConfig } from '../src/transfers/ssh-invocation.js';
@@ -241,13 +242,24 @@ async function containers(): Promise<void> {
 
 async function micro(): Promise<void> {
   const bench = new Bench({ time: 300 });
+  const seedScenario = readFileSync(join(import.meta.dirname, '..', 'scenarios', 'maxstartups.yaml'), 'utf8');
+  const millionCells = readFileSync(join(import.meta.dirname, '..', 'test', 'fixtures', 'hostile', 'limit-million-cells.yaml'), 'utf8');
   const stderr = 'kex_exchange_identification: Connection closed by remote host\r\nConnection closed by 127.0.0.2 port 2222\r\nrsync: connection unexpectedly closed (0 bytes received so far) [sender]\n';
   const version = tools.sshdVersion ?? tools.sshVersion;
   bench
     .add('classify a MaxStartups failure', () => void classify({ stderr, exitCode: 255, clientVersion: version }))
     .add('parse an sshd drop line', () => void parseSshdLine('drop connection #11 from [127.0.0.1]:57498 on [127.0.0.2]:2222 past MaxStartups'))
-    .add('render an sshd_config', () => void renderSshdConfig({ hostName: 't', listen: { address: '127.0.0.2', port: 2222 }, hostKeyPath: '/k', authorizedKeysPath: '/a', user: 'u', version, options: { MaxStartups: '10:30:100' } }))
-    .add('generate + hash a 1 MiB dataset file', () => void sha256Of({ path: 'f', size: 1 << 20, seed: 1 }));
+    .add('render an sshd_config', () => void renderSshdConfig({ hostName: 't', listen: { address: '127.0.0.2', port: 2222 }, hostKeyPath: '/k', authorizedKeysPath: '/a', user: 'u', sessionHome: '/h', version, options: { MaxStartups: '10:30:100' } }))
+    .add('generate + hash a 1 MiB dataset file', () => void sha256Of({ path: 'f', size: 1 << 20, seed: 1 }))
+    .add('load a seed scenario (YAML, schema, 2 cells planned)', () => void parseScenario(seedScenario, 'maxstartups.yaml'))
+    .add('refuse a million-cell matrix (limits before expansion)', () => {
+      try {
+        parseScenario(millionCells, 'limit-million-cells.yaml');
+      } catch {
+        return;
+      }
+      throw new Error('the million-cell scenario was accepted');
+    });
   await bench.run();
   for (const task of bench.tasks) {
     const r = task.result as { throughput?: { mean: number }; hz?: number } | undefined;

@@ -90,6 +90,7 @@ export class ContainerSshdHost implements StartedHost {
       hostKeyPath: HOST_KEY,
       authorizedKeysPath: authorizedKeys,
       user: account.name,
+      sessionHome: dir,
       version: input.version,
       options: spec.sshd,
     });

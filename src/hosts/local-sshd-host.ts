@@ -72,6 +72,7 @@ export class LocalSshdHost implements StartedHost {
         hostKeyPath: hostKey.privatePath,
         authorizedKeysPath: authorizedKeys,
         user,
+        sessionHome: dir,
         version: opts.version,
         options: spec.sshd,
       });

@@ -52,6 +52,7 @@ export async function checkSshdConfigs(
               hostKeyPath: key.privatePath,
               authorizedKeysPath: join(dir, 'authorized_keys'),
               user: userInfo().username,
+              sessionHome: dir,
               version: tools.version,
               options,
             });

@@ -8,6 +8,8 @@ export interface SshdConfigInput {
   authorizedKeysPath: string;
   /** The one account allowed to log in: the user running xferbench (or the container's). */
   user: string;
+  /** HOME of every session: the host's own folder, so the run user's shell startup files are not read. */
+  sessionHome: string;
   version: OpenSshVersion;
   options: SshdOptions;
 }
@@ -29,6 +31,10 @@ export function renderSshdConfig(input: SshdConfigInput): string {
     ['PermitRootLogin', input.user === 'root' ? 'prohibit-password' : 'no'],
   ];
   if (atLeast(input.version, 9, 8)) defaults.push(['PerSourcePenalties', 'no']);
+  // The session shell (bash -c "rsync --server ...") reads $HOME/.bashrc. The run user's belongs to
+  // this machine, not to the site a host stands for: root's here (pyenv) cost 120 ms per session,
+  // and a lock it left when a session was killed stalled every later login for a minute.
+  const home = atLeast(input.version, 8, 7) ? [`SetEnv HOME=${input.sessionHome}`] : [];
 
   const listen = input.listen.address.includes(':') ? `[${input.listen.address}]:${input.listen.port}` : `${input.listen.address}:${input.listen.port}`;
   const lines = [
@@ -43,6 +49,7 @@ export function renderSshdConfig(input: SshdConfigInput): string {
     'KbdInteractiveAuthentication no',
     'UsePAM no',
     'Subsystem sftp internal-sftp',
+    ...home,
     ...defaults.filter(([k]) => !scenario.has(k)).map(([k, v]) => `${k} ${v}`),
     ...(scenario.size > 0 ? ['# from the scenario'] : []),
     ...[...scenario].map(([k, v]) => `${k} ${v}`),

@@ -1,5 +1,5 @@
 import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { constants, homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, type Options } from 'execa';
 
@@ -58,3 +58,11 @@ export async function readJsonl(file: string): Promise<Record<string, unknown>[]
 
 /** Seed scenarios, made small enough for the suite with --set. */
 export const scenarioPath = (name: string) => join(REPO, 'scenarios', `${name}.yaml`);
+
+/**
+ * Whether a run ended the way an interrupted run must: by the signal itself, or with the status
+ * a shell shows for it (128 + its number) where a library's own handler ended the process first.
+ */
+export function endedBy(r: { signal?: string; exitCode?: number }, sig: NodeJS.Signals): boolean {
+  return r.signal === sig || r.exitCode === 128 + constants.signals[sig];
+}

@@ -15,6 +15,7 @@ const input = (version: string, options: Record<string, string> = {}) => ({
   hostKeyPath: '/s/hk',
   authorizedKeysPath: '/s/ak',
   user: 'alice',
+  sessionHome: '/s',
   version: parseOpenSshVersion(version)!,
   options,
 });
@@ -23,7 +24,7 @@ describe('sshd_config rendering', () => {
   it('binds to the given loopback address, public keys only, one user', () => {
     const text = renderSshdConfig(input('OpenSSH_9.2p1', { MaxStartups: '10:30:100', MaxSessions: '10' }));
     const lines = text.split('\n');
-    for (const expected of ['ListenAddress 127.0.0.2:2222', 'HostKey /s/hk', 'AuthorizedKeysFile /s/ak', 'AllowUsers alice', 'PasswordAuthentication no', 'LogLevel VERBOSE', 'PermitRootLogin no', 'MaxStartups 10:30:100', 'MaxSessions 10']) {
+    for (const expected of ['ListenAddress 127.0.0.2:2222', 'HostKey /s/hk', 'AuthorizedKeysFile /s/ak', 'AllowUsers alice', 'PasswordAuthentication no', 'LogLevel VERBOSE', 'PermitRootLogin no', 'SetEnv HOME=/s', 'MaxStartups 10:30:100', 'MaxSessions 10']) {
       assert.ok(lines.includes(expected), `missing "${expected}" in\n${text}`);
     }
     assert.ok(!text.includes('PerSourcePenalties'), '9.2 does not know PerSourcePenalties');
