@@ -1,3 +1,5 @@
+import { constants } from 'node:os';
+
 export const GUARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
@@ -41,7 +43,11 @@ export class SignalGuard implements Disposable {
   /** After cleanup: if a signal came, end the process with it (its default action); else return. */
   end(): void {
     if (!this.received) return;
-    this[Symbol.dispose]();
+    // Dying by a signal skips 'exit' handlers (the private engine service ends in one): run them.
+    process.emit('exit', 128 + constants.signals[this.received]);
+    // Libraries' own listeners (a progress bar's, signal-exit's) had the first delivery; left in
+    // place they would swallow this one and the process would exit with a code instead.
+    for (const sig of GUARDED_SIGNALS) process.removeAllListeners(sig);
     process.kill(process.pid, this.received);
   }
 }
