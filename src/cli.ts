@@ -59,7 +59,10 @@ program
     const [{ loadChecked }, { findTools }, { runScenario }, { createProgress, progressMode }, { exporter }] = await Promise.all([
       import('./run/preflight.js'), import('./hosts/openssh-tools.js'), import('./run/run-scenario.js'), import('./report/progress-display.js'), import('./exporters/index.js'),
     ]);
-    const loaded = await loadChecked(file, { sets: opts.set, limits: opts.limit ?? {} }, findTools);
+    // Probing the tools' versions (child processes) overlaps with reading the scenario.
+    const tools = findTools();
+    tools.catch(() => undefined);
+    const loaded = await loadChecked(file, { sets: opts.set, limits: opts.limit ?? {} }, () => tools);
     const { signal } = guardSignals();
     const progress = createProgress(progressMode({ quiet: opts.quiet === true || opts.json === true, isTTY: process.stderr.isTTY }));
     // Written after the progress display has let go of the terminal, in this order.
@@ -69,6 +72,7 @@ program
       result = await runScenario(loaded, {
         ...(opts.out ? { outDir: opts.out } : {}),
         signal,
+        tools: await tools,
         keepState: opts.keepState === true,
         exporters: opts.png ? [exporter('png')] : [],
         onEvent: (e) => progress.onEvent(e),
@@ -158,9 +162,11 @@ program
   .addOption(limitOption())
   .action(async (file: string, opts: { set: string[]; limit?: Partial<Limits> }) => {
     const [{ findTools }, { loadChecked, preflight }] = await Promise.all([import('./hosts/openssh-tools.js'), import('./run/preflight.js')]);
-    const loaded = await loadChecked(file, { sets: opts.set, limits: opts.limit ?? {} }, findTools);
+    const found = findTools();
+    found.catch(() => undefined);
+    const loaded = await loadChecked(file, { sets: opts.set, limits: opts.limit ?? {} }, () => found);
     const { signal } = guardSignals();
-    const tools = await findTools();
+    const tools = await found;
     // This machine's sshd stands in for a container image's (the same Debian release by default).
     const notes = await preflight(loaded, tools, { versionOf: async () => tools.sshdVersion ?? tools.sshVersion, signal });
     const { plan } = loaded;

@@ -10,7 +10,7 @@ import { requireTool, type OpenSshTools } from './openssh-tools.js';
  * sshd running as root (even `sshd -t`) insists on its privilege separation directory, made by
  * the system service on a normal boot, absent in containers and CI images.
  */
-export async function ensurePrivsepDir(): Promise<void> {
+async function ensurePrivsepDir(): Promise<void> {
   if (process.getuid?.() !== 0) return;
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 }).catch((e: Error) => {
     throw new HostStartError(`cannot create /run/sshd, which sshd needs when run as root: ${e.message}`);

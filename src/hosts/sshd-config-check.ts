@@ -3,10 +3,8 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { SshdOptions } from '../scenario/sshd-options.js';
-import { ensurePrivsepDir } from './local-backend.js';
 import type { OpenSshVersion } from './openssh-version.js';
 import { runCommand } from './run-command.js';
-import { generateKeyPair } from './ssh-keys.js';
 import { renderSshdConfig } from './sshd-config.js';
 
 export interface SshdCheckTarget {
@@ -25,20 +23,22 @@ export interface SshdCheckProblem {
 const MAX_ROUNDS = 32;
 
 /**
- * `sshd -t` on the sshd_config every target would run with, in a private temp folder, with a
- * throw-away host key and no daemon started. sshd stops at the first bad line, so a line it
- * refuses is dropped and the check runs again: every bad keyword is found in one pass.
+ * `sshd -t` on the sshd_config every target would run with, in a private temp folder, no daemon
+ * started. sshd stops at the first bad line, so a line it refuses is dropped and the check runs
+ * again: every bad keyword is found in one pass.
+ *
+ * The HostKey named does not exist: sshd parses the whole file before it loads host keys, and
+ * then stops with "no hostkeys available", which therefore means the configuration passed. That
+ * saves generating a key (and, as root, needing /run/sshd) on every validate.
  */
 export async function checkSshdConfigs(
   targets: readonly SshdCheckTarget[],
-  tools: { sshd: string; sshKeygen: string; version: OpenSshVersion },
+  tools: { sshd: string; version: OpenSshVersion },
   signal?: AbortSignal,
 ): Promise<SshdCheckProblem[]> {
   if (targets.length === 0) return [];
-  await ensurePrivsepDir();
   const dir = await mkdtemp(join(tmpdir(), 'xb-check-'));
   try {
-    const key = await generateKeyPair(tools.sshKeygen, join(dir, 'host_ed25519'), 'xferbench-check');
     const limit = pLimit(4);
     const found = await Promise.all(
       targets.map((target, i) =>
@@ -49,7 +49,7 @@ export async function checkSshdConfigs(
             const text = renderSshdConfig({
               hostName: target.host,
               listen: { address: '127.0.0.1', port: 22 },
-              hostKeyPath: key.privatePath,
+              hostKeyPath: join(dir, 'no-host-key'),
               authorizedKeysPath: join(dir, 'authorized_keys'),
               user: userInfo().username,
               sessionHome: dir,
@@ -59,9 +59,9 @@ export async function checkSshdConfigs(
             const file = join(dir, `${i}.sshd_config`);
             await writeFile(file, text, { mode: 0o600 });
             const r = await runCommand(tools.sshd, ['-t', '-f', file], { timeoutMs: 10_000, ...(signal ? { signal } : {}) });
-            if (r.exitCode === 0) break;
-            const lines = text.split('\n');
             const complaint = r.stderr.split('\n').find((l) => / line \d+: /.test(l));
+            if (r.exitCode === 0 || (!complaint && /no hostkeys available/.test(r.stderr))) break;
+            const lines = text.split('\n');
             const lineNo = complaint ? Number(/ line (\d+): /.exec(complaint)![1]) : undefined;
             const keyword = lineNo ? lines[lineNo - 1]?.split(' ')[0] : undefined;
             if (keyword && keyword in options) {

@@ -42,7 +42,7 @@ async function sshdIssues(targets: readonly Target[], tools: OpenSshTools, issue
   }
   if (!tools.sshd) return issues;
   for (const list of byVersion.values()) {
-    const problems = await checkSshdConfigs(list.map((l) => l.check), { sshd: tools.sshd, sshKeygen: tools.sshKeygen, version: list[0]!.target.version }, signal);
+    const problems = await checkSshdConfigs(list.map((l) => l.check), { sshd: tools.sshd, version: list[0]!.target.version }, signal);
     for (const p of problems) issues.push(issueAt(list.find((l) => l.check === p.target)!.target.path(p.keyword), p.message));
   }
   return issues;

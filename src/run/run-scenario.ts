@@ -38,6 +38,8 @@ export interface RunOptions {
   onEvent?: (event: RunEvent) => void;
   /** Further outputs once the run's records are complete (png, JUnit, the step summary, your own). */
   exporters?: readonly Exporter[];
+  /** The programs and versions, if the caller has already probed them (findTools). */
+  tools?: OpenSshTools;
   /** Backend factory (default: local sshd processes, or containers for backend: container). */
   backend?: (kind: string, tools: OpenSshTools) => HostBackend;
 }
@@ -120,7 +122,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
   const signal = options.signal ? AbortSignal.any([options.signal]) : undefined;
   if (signal) setMaxListeners(0, signal);
   const { plan } = loaded;
-  const tools = await findTools();
+  const tools = options.tools ?? (await findTools());
   const backends = new Map<string, Promise<HostBackend>>();
   const backendOf = (kind: string) => {
     let b = backends.get(kind);
