@@ -174,7 +174,8 @@ program
     console.log(`${plan.name}: ${plan.cells.length} cell(s) x ${plan.repeat} repeat(s) = ${plan.totalTransfers} transfers, ${plan.groups.length} topology start(s), backend ${first.backend}, client ${first.client}`);
     for (const c of plan.cells) {
       const t = c.scenario.transfer;
-      console.log(`  ${c.id}: ${c.scenario.dataset.files} x ${t.tool} ${t.direction} ${t.from ? `from ${t.from} ` : ''}${t.via.length ? `via ${t.via.join(',')} ` : ''}to ${t.to}, concurrency ${t.concurrency}, mux ${t.mux}`);
+      const tool = t.command ? `command ${JSON.stringify(t.command)}` : t.tool;
+      console.log(`  ${c.id}: ${c.scenario.dataset.files} x ${tool} ${t.direction} ${t.from ? `from ${t.from} ` : ''}${t.via.length ? `via ${t.via.join(',')} ` : ''}to ${t.to}, concurrency ${t.concurrency}, mux ${t.mux}`);
     }
     for (const n of notes) console.log(`note: ${n}`);
     if (tools.sshd && plan.groups.some((g) => g.backend === 'container')) console.log(`note: sshd -t used this machine's ${tools.sshdVersion?.text ?? 'sshd'}; container hosts check again with the image's sshd when they start`);

@@ -42,6 +42,16 @@ export class ScenarioError extends XferbenchError {
   }
 }
 
+/** One scenario field is wrong in a way only a later stage can tell (a program not on PATH). */
+export class FieldError extends XferbenchError {
+  constructor(
+    readonly path: readonly (string | number)[],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A program the harness needs is missing or unusable; the message names the install command. */
 export class SetupError extends XferbenchError {}
 

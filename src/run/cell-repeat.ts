@@ -12,7 +12,7 @@ import { succeeded, type CellRecord, type TransferRecord } from '../records/tran
 import { MuxSession, type MuxStatus } from '../transfers/mux-session.js';
 import type { Launcher } from '../transfers/launcher.js';
 import { runTransferPool } from '../transfers/transfer-pool.js';
-import { laneSshOptions, renderLaneConfig } from '../transfers/ssh-invocation.js';
+import { laneSshOptions, renderLaneConfig, renderSshWrapper } from '../transfers/ssh-invocation.js';
 import type { Endpoint, SshInvocation, TransferTool } from '../transfers/transfer-tool.js';
 import { silentDrops, verifyDestination } from '../verification/verify.js';
 import type { VerificationRecord } from '../records/transfer-record.js';
@@ -70,6 +70,8 @@ interface Lane {
   mux: MuxSession;
   /** The lane's ssh_config (written before the first transfer) and its text; none for cp. */
   config: { path: string; text: string } | undefined;
+  /** An `ssh` reading that config, for tools that run ssh themselves. */
+  wrapper: { bin: string; text: string } | undefined;
 }
 
 /** Combines the masters of every lane into the cell's mux status. */
@@ -111,9 +113,11 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
       // cp (no remote) needs no ssh configuration at all.
       const config = remote ? { path: `${controlDir}.ssh_config`, text: renderLaneConfig({ base: client.sshConfig, host: route.to, via: route.via, mux: t.mux, controlDir, options: t.ssh_options }) } : undefined;
       const options = config ? laneSshOptions(config.path) : [];
-      const ssh = { ssh: client.ssh ?? input.tools.ssh, options };
+      // A client container's ssh is its own; the wrapper there must not find itself on PATH.
+      const wrapper = config && tool.runsSsh ? { bin: `${controlDir}.bin`, text: renderSshWrapper(client.exec ? '/usr/bin/ssh' : input.tools.ssh, config.path) } : undefined;
+      const ssh = { ssh: client.ssh ?? input.tools.ssh, options, ...(config ? { configPath: config.path } : {}), ...(wrapper ? { bin: wrapper.bin } : {}) };
       const mux = new MuxSession({ mode: tool.usesSsh ? t.mux : 'off', ssh: ssh.ssh, options, host: route.to, controlDir, ...(client.exec ? { exec: client.exec } : {}) });
-      lanes.set(key, (lane = { client, remote: route.to, ssh, mux, config }));
+      lanes.set(key, (lane = { client, remote: route.to, ssh, mux, config, wrapper }));
     }
     return lane;
   };
@@ -134,6 +138,13 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
   // The control base is shared with client containers, so they read the same lane configs.
   await mkdir(input.controlDir, { recursive: true, mode: 0o700 });
   await Promise.all([...lanes.values()].map((l) => l.config && writeFile(l.config.path, l.config.text, { mode: 0o600 })));
+  await Promise.all(
+    [...lanes.values()].map(async ({ wrapper }) => {
+      if (!wrapper) return;
+      await mkdir(wrapper.bin, { mode: 0o700 });
+      await writeFile(join(wrapper.bin, 'ssh'), wrapper.text, { mode: 0o700 });
+    }),
+  );
   await using _masters = { [Symbol.asyncDispose]: async () => void (await Promise.all([...lanes.values()].map((l) => l.mux.close()))) };
   const muxStatus = muxSummary(await Promise.all([...lanes.values()].map((l) => l.mux.open(signal))));
 

@@ -1,25 +1,11 @@
-import { ScenarioError, type ScenarioIssue } from '../errors.js';
-import { requireTool, type OpenSshTools } from '../hosts/openssh-tools.js';
+import { FieldError, ScenarioError, type ScenarioIssue } from '../errors.js';
+import type { OpenSshTools } from '../hosts/openssh-tools.js';
 import { unsupportedKeywords, type OpenSshVersion } from '../hosts/openssh-version.js';
 import { checkSshdConfigs, type SshdCheckTarget } from '../hosts/sshd-config-check.js';
 import { stableJson, type PlanCell, type TopologyGroup } from '../plan/plan.js';
 import { loadScenario, type LoadedScenario, type LoadOptions } from '../scenario/load-scenario.js';
 import { startsWith, type PathKey } from '../scenario/object-path.js';
-import type { Tool } from '../scenario/scenario-schema.js';
-import { CpTool } from '../transfers/cp-tool.js';
-import { RsyncTool } from '../transfers/rsync-tool.js';
-import { ScpTool } from '../transfers/scp-tool.js';
-import { SftpTool } from '../transfers/sftp-tool.js';
-import type { TransferTool } from '../transfers/transfer-tool.js';
-
-export function toolFor(name: Tool, tools: OpenSshTools): TransferTool {
-  switch (name) {
-    case 'rsync': return new RsyncTool(requireTool(tools, 'rsync'));
-    case 'scp': return new ScpTool(requireTool(tools, 'scp'));
-    case 'sftp': return new SftpTool(requireTool(tools, 'sftp'));
-    case 'cp': return new CpTool();
-  }
-}
+import { createTool } from '../transfers/tool-registry.js';
 
 /** Where a cell's sshd keyword came from: the matrix value that set it, or the host's own sshd block. */
 /** One sshd configuration to check, and where in the file each of its keywords came from. */
@@ -89,7 +75,6 @@ export interface PreflightOptions {
  */
 export async function preflight(loaded: LoadedScenario, tools: OpenSshTools, options: PreflightOptions): Promise<string[]> {
   const { plan } = loaded;
-  for (const cell of plan.cells) toolFor(cell.scenario.transfer.tool, tools);
   const targets = new Map<string, Target>();
   for (const group of plan.groups) {
     const version = await options.versionOf(group);
@@ -101,6 +86,15 @@ export async function preflight(loaded: LoadedScenario, tools: OpenSshTools, opt
     }
   }
   const issues = await sshdIssues([...targets.values()], tools, loaded.issueAt, options.signal);
+  // Each cell's tool, made once here so a program that is missing stops the run before it starts.
+  for (const cell of plan.cells) {
+    try {
+      await createTool(cell.scenario.transfer, tools);
+    } catch (e) {
+      if (!(e instanceof FieldError)) throw e;
+      issues.push(loaded.issueAt(e.path, e.message));
+    }
+  }
   if (issues.length > 0) throw new ScenarioError(loaded.file, issues);
   return tools.sshd ? [] : ['sshd -t was not run: no sshd on this machine (the hosts check their configuration when they start)'];
 }

@@ -25,7 +25,8 @@ import type { ThresholdResult } from '../report/threshold-check.js';
 import { writeDerivedReport } from './write-report.js';
 import { Launcher } from '../transfers/launcher.js';
 import { runCellRepeat, type PlacedDataset } from './cell-repeat.js';
-import { preflight, toolFor } from './preflight.js';
+import { preflight } from './preflight.js';
+import { createTool } from '../transfers/tool-registry.js';
 
 export type { RunEvent } from '../records/run-event.js';
 
@@ -186,7 +187,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
       try {
         for (const cell of group.cells) {
           const t = cell.scenario.transfer;
-          const tool = toolFor(t.tool, tools);
+          const tool = await createTool(t, tools);
           // A pulled dataset lives on the remote host, anything else on the client.
           const onHost = tool.usesSsh && t.direction === 'pull' ? t.to : undefined;
           const key = `${gi}\u0000${onHost ?? ''}\u0000${cell.datasetKey}`;

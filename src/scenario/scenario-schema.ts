@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { parseSize, type SizeSpec } from './size.js';
+import { TOOL_NAMES, type ToolName } from '../transfers/tool-registry.js';
+import { templateIssues } from '../transfers/command-tool.js';
+import { describe } from './option-values.js';
 import { rsyncArgsSchema } from './rsync-args.js';
 import { sshdOptionsSchema } from './sshd-options.js';
 import { sshOptionsSchema } from './ssh-options.js';
 import { thresholdsSchema } from './thresholds.js';
 
-export const TOOLS = ['rsync', 'scp', 'sftp', 'cp'] as const;
 export const MUX_MODES = ['off', 'cold', 'warm'] as const;
 export const LAYOUTS = ['flat', 'tree', 'timestep'] as const;
 export const BACKENDS = ['local', 'container'] as const;
@@ -46,7 +48,7 @@ export const datasetSchema = z.strictObject({
 });
 
 export const transferSchema = z.strictObject({
-  tool: z.enum(TOOLS).default('rsync'),
+  tool: z.enum(TOOL_NAMES).default('rsync'),
   direction: z.enum(['push', 'pull']).default('push'),
   to: name,
   via: z.array(name).default([]),
@@ -62,6 +64,18 @@ export const transferSchema = z.strictObject({
   timeout_s: int(1, 86_400).default(300),
   ssh_options: sshOptionsSchema.default({}),
   rsync_args: rsyncArgsSchema.default([]),
+  /**
+   * tool: command — the program and its arguments, one file per invocation. Placeholders such as
+   * {src} and {dest} are replaced inside each argument (command-tool.ts lists them).
+   */
+  command: z
+    .array(z.string().min(1, 'an empty argument'), { error: (i) => `expected a list of arguments, found ${describe(i.input)}` })
+    .min(1, 'name at least the program')
+    .max(64, 'at most 64 arguments')
+    .superRefine((template, ctx) => {
+      for (const issue of templateIssues(template)) ctx.addIssue({ code: 'custom', path: [issue.index], message: issue.message });
+    })
+    .optional(),
 });
 
 export const scenarioSchema = z
@@ -91,13 +105,15 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
     backend?: unknown;
     client?: unknown;
     hosts?: unknown;
-    transfer?: { to?: unknown; via?: unknown; from?: unknown; direction?: unknown; backoff_ms?: unknown; backoff_max_ms?: unknown };
+    transfer?: { to?: unknown; via?: unknown; from?: unknown; direction?: unknown; backoff_ms?: unknown; backoff_max_ms?: unknown; tool?: unknown; command?: unknown };
   };
   if (!s || typeof s !== 'object' || !s.hosts || typeof s.hosts !== 'object' || !s.transfer || typeof s.transfer !== 'object') return [];
   const hosts = s.hosts as Record<string, unknown>;
   const list = Object.keys(hosts).join(', ');
   const out: { path: (string | number)[]; message: string }[] = [];
-  const { to, via, from, direction, backoff_ms, backoff_max_ms } = s.transfer;
+  const { to, via, from, direction, backoff_ms, backoff_max_ms, tool, command } = s.transfer;
+  if (tool === 'command' && command === undefined) out.push({ path: ['transfer', 'command'], message: 'tool: command needs transfer.command: the program and its arguments, e.g. [my-stage, "{src}", "{dest}"]' });
+  if (command !== undefined && tool !== 'command') out.push({ path: ['transfer', 'command'], message: 'transfer.command is used only with tool: command' });
   const countOf = (h: string) => {
     const c = (hosts[h] as { count?: unknown } | undefined)?.count;
     return typeof c === 'number' ? c : 1;
@@ -147,6 +163,6 @@ export type Scenario = z.infer<typeof scenarioSchema>;
 export type TransferSpec = Scenario['transfer'];
 export type DatasetSpec = Scenario['dataset'];
 export type HostSpec = Scenario['hosts'][string];
-export type Tool = (typeof TOOLS)[number];
+export type Tool = ToolName;
 export type MuxMode = (typeof MUX_MODES)[number];
 export type ClientPlace = (typeof CLIENTS)[number];

@@ -1,3 +1,4 @@
+import type { ToolFactory } from './tool-registry.js';
 import type { TransferJob, TransferTool, TransferCommand } from './transfer-tool.js';
 
 /** The no-network baseline: the same files copied on this machine, to separate disk from ssh. */
@@ -10,3 +11,5 @@ export class CpTool implements TransferTool {
     return { file: 'cp', args: ['-p', job.source.path, job.dest.path] };
   }
 }
+
+export const cpTool: ToolFactory = { create: async () => new CpTool() };

@@ -1,3 +1,5 @@
+import { requireTool } from '../hosts/openssh-tools.js';
+import type { ToolFactory } from './tool-registry.js';
 import { remoteSpec, type TransferJob, type TransferTool, type TransferCommand } from './transfer-tool.js';
 
 /** rsync splits -e on white space and honours quotes; quote only what needs it. */
@@ -15,3 +17,5 @@ export class RsyncTool implements TransferTool {
     return { file: this.rsync, args: ['-a', '-e', rsh, ...job.rsyncArgs, remoteSpec(job.source), remoteSpec(job.dest)] };
   }
 }
+
+export const rsyncTool: ToolFactory = { create: async (programs) => new RsyncTool(requireTool(programs, 'rsync')) };

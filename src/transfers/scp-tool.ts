@@ -1,3 +1,5 @@
+import { requireTool } from '../hosts/openssh-tools.js';
+import type { ToolFactory } from './tool-registry.js';
 import { remoteSpec, type TransferJob, type TransferTool, type TransferCommand } from './transfer-tool.js';
 
 /** scp takes ssh's -F, -J and -o itself; -B never asks for a password. */
@@ -10,3 +12,5 @@ export class ScpTool implements TransferTool {
     return { file: this.scp, args: ['-B', '-p', '-S', job.ssh.ssh, ...job.ssh.options, remoteSpec(job.source), remoteSpec(job.dest)] };
   }
 }
+
+export const scpTool: ToolFactory = { create: async (programs) => new ScpTool(requireTool(programs, 'scp')) };

@@ -1,3 +1,5 @@
+import { requireTool } from '../hosts/openssh-tools.js';
+import type { ToolFactory } from './tool-registry.js';
 import type { TransferJob, TransferTool, TransferCommand } from './transfer-tool.js';
 
 const quoted = (path: string) => `"${path.replace(/(["\\])/g, '\\$1')}"`;
@@ -19,3 +21,5 @@ export class SftpTool implements TransferTool {
     return { file: this.sftp, args: ['-b', '-', '-S', job.ssh.ssh, ...job.ssh.options, remote], input: `${line}\n` };
   }
 }
+
+export const sftpTool: ToolFactory = { create: async (programs) => new SftpTool(requireTool(programs, 'sftp')) };

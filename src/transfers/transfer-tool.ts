@@ -1,6 +1,6 @@
 import type { DatasetEntry } from '../dataset/dataset.js';
 import type { CommandWrapper } from '../hosts/host.js';
-import type { Tool } from '../scenario/scenario-schema.js';
+import type { ToolName } from './tool-registry.js';
 
 /** One side of a transfer: a path on the client (no host) or on a named host. */
 export interface Endpoint {
@@ -11,8 +11,11 @@ export interface Endpoint {
 /** How ssh is invoked for a cell: the program and its options before the destination. */
 export interface SshInvocation {
   ssh: string;
-  /** e.g. `-F cfg -J head -o ControlMaster=no -o ControlPath=none -o ConnectTimeout=10` */
+  /** `-F` and the lane's ssh_config (ssh-invocation.ts). */
   options: string[];
+  /** The lane's ssh_config itself, and the folder holding an `ssh` that reads it (tools that run ssh themselves). */
+  configPath?: string;
+  bin?: string;
 }
 
 export interface TransferJob {
@@ -35,9 +38,11 @@ export interface TransferCommand {
 
 /** Turns a job into the command line of one tool; pure, so every tool's command is unit-tested. */
 export interface TransferTool {
-  readonly name: Tool;
+  readonly name: ToolName;
   /** True for tools that go over ssh (all but the cp baseline). */
   readonly usesSsh: boolean;
+  /** The tool runs `ssh` itself: each lane gets an `ssh` that reads its config (SshInvocation.bin). */
+  readonly runsSsh?: boolean;
   command(job: TransferJob): TransferCommand;
 }
 

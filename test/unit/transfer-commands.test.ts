@@ -4,7 +4,8 @@ import { RsyncTool, shellWord } from '../../src/transfers/rsync-tool.js';
 import { ScpTool } from '../../src/transfers/scp-tool.js';
 import { SftpTool } from '../../src/transfers/sftp-tool.js';
 import { CpTool } from '../../src/transfers/cp-tool.js';
-import { laneSshOptions, renderLaneConfig } from '../../src/transfers/ssh-invocation.js';
+import { laneSshOptions, renderLaneConfig, renderSshWrapper } from '../../src/transfers/ssh-invocation.js';
+import { CommandTool, templateIssues } from '../../src/transfers/command-tool.js';
 import { backoffDelay } from '../../src/transfers/backoff.js';
 import { containerCommandWrapper } from '../../src/hosts/container-exec.js';
 import type { TransferJob } from '../../src/transfers/transfer-tool.js';
@@ -82,5 +83,27 @@ describe('commands inside a container', () => {
   });
   it('has no way in without either', () => {
     assert.equal(containerCommandWrapper({ containerId: 'c1', pid: 1, account }), undefined);
+  });
+});
+
+describe('tool: command', () => {
+  const job: TransferJob = { ...push, ssh: { ...ssh, configPath: '/tmp/xb-1/c0r1/l0.ssh_config', bin: '/tmp/xb-1/c0r1/l0.bin' } };
+  it('replaces placeholders inside each argument, never re-splitting, behind env with the lane\'s ssh first on PATH', () => {
+    const tool = new CommandTool('/usr/bin/env', '/usr/local/bin/stage', ['--to', '{dest_host}:{dest_path}', 'a b {file}', '-j{concurrency}', '-e', '{ssh} -x'], 8);
+    const c = tool.command(job);
+    assert.equal(c.file, '/usr/bin/env');
+    assert.match(c.args[0]!, /^PATH=\/tmp\/xb-1\/c0r1\/l0\.bin:/);
+    assert.deepEqual(c.args.slice(1, 4), ['RSYNC_RSH=/tmp/xb-1/c0r1/l0.bin/ssh', 'GIT_SSH_COMMAND=/tmp/xb-1/c0r1/l0.bin/ssh', 'XFERBENCH_SSH_CONFIG=/tmp/xb-1/c0r1/l0.ssh_config']);
+    assert.deepEqual(c.args.slice(4), ['/usr/local/bin/stage', '--to', 'target:/h/dest/f', 'a b f', '-j8', '-e', '/tmp/xb-1/c0r1/l0.bin/ssh -x']);
+  });
+  it('refuses unknown placeholders and a first item env(1) would not run as the program', () => {
+    assert.deepEqual(templateIssues(['rsync', '{src}', '{secret}']).map((i) => i.index), [2]);
+    assert.deepEqual(templateIssues(['A=1', 'touch', 'x']).map((i) => i.index), [0]);
+    assert.deepEqual(templateIssues(['{ssh}', 'x']).map((i) => i.index), [0]);
+    assert.deepEqual(templateIssues(['rsync', '-a', '{src}', '{dest}']), []);
+  });
+  it('the lane\'s ssh wrapper runs the real ssh by absolute path with the lane\'s config', () => {
+    assert.equal(renderSshWrapper('/usr/bin/ssh', '/tmp/xb-1/l0.ssh_config').split('\n').at(-2), 'exec /usr/bin/ssh -F /tmp/xb-1/l0.ssh_config "$@"');
+    assert.throws(() => renderSshWrapper('/usr/bin/ssh', '/tmp/a b'), /not safe/);
   });
 });

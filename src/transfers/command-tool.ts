@@ -1,0 +1,102 @@
+import { access, constants } from 'node:fs/promises';
+import { FieldError } from '../errors.js';
+import { which } from '../hosts/openssh-tools.js';
+import type { ToolFactory } from './tool-registry.js';
+import { remoteSpec, type TransferCommand, type TransferJob, type TransferTool } from './transfer-tool.js';
+
+/** What a `transfer.command` template may name; each is replaced inside its own argument only. */
+export const PLACEHOLDERS: Record<string, string> = {
+  src: 'the source as rsync and scp write it: PATH, or ALIAS:PATH on a host',
+  dest: 'the destination, the same way',
+  src_path: 'the source path alone',
+  dest_path: 'the destination path alone',
+  src_host: 'the source host alias (empty when the source is on the client)',
+  dest_host: 'the destination host alias (empty when the destination is on the client)',
+  file: "the file's path relative to the dataset",
+  ssh_config: 'the generated ssh_config (ssh -F), with the run key, known_hosts, jump hosts and mux settings',
+  ssh: 'a generated ssh that reads that config (also first on PATH as `ssh`)',
+  concurrency: "the cell's concurrency",
+};
+
+const PLACEHOLDER = /\{([a-z_]+)\}/g;
+
+/** Problems of a template, by index: unknown placeholders, a program name that is not one. */
+export function templateIssues(template: readonly string[]): { index: number; message: string }[] {
+  const out: { index: number; message: string }[] = [];
+  template.forEach((arg, index) => {
+    for (const m of arg.matchAll(PLACEHOLDER)) {
+      if (!(m[1]! in PLACEHOLDERS)) out.push({ index, message: `unknown placeholder {${m[1]}}; known: ${Object.keys(PLACEHOLDERS).map((p) => `{${p}}`).join(', ')}` });
+    }
+  });
+  const program = template[0];
+  if (program !== undefined && (program.includes('{') || program.includes('=') || program.startsWith('-'))) {
+    out.push({ index: 0, message: 'the first item is the program to run: a name or path, without placeholders, "=" or a leading "-"' });
+  }
+  return out;
+}
+
+/** A PATH inside a client container, where this machine's PATH means nothing. */
+const CONTAINER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * The user's own transfer command, one invocation per file, pooled at the cell's concurrency like
+ * the built-in tools. The template is an argv array: placeholders are replaced inside each
+ * argument and never re-split, and no shell runs unless the template names one. The command
+ * runs through `env` with the lane's generated ssh first on PATH, and RSYNC_RSH,
+ * GIT_SSH_COMMAND and XFERBENCH_SSH_CONFIG set, so a tool that runs `ssh` reaches the run's
+ * hosts with the run's key and known_hosts without being edited.
+ */
+export class CommandTool implements TransferTool {
+  readonly name = 'command' as const;
+  readonly usesSsh = true;
+  readonly runsSsh = true;
+
+  constructor(
+    private readonly env: string,
+    private readonly program: string,
+    private readonly args: readonly string[],
+    private readonly concurrency: number,
+  ) {}
+
+  command(job: TransferJob): TransferCommand {
+    const { configPath, bin } = job.ssh;
+    if (!configPath || !bin) throw new Error('internal: a command transfer needs its lane\'s ssh_config and ssh wrapper');
+    const values: Record<string, string> = {
+      src: remoteSpec(job.source),
+      dest: remoteSpec(job.dest),
+      src_path: job.source.path,
+      dest_path: job.dest.path,
+      src_host: job.source.host ?? '',
+      dest_host: job.dest.host ?? '',
+      file: job.entry.path,
+      ssh_config: configPath,
+      ssh: `${bin}/ssh`,
+      concurrency: String(this.concurrency),
+    };
+    const path = `${bin}:${job.exec ? CONTAINER_PATH : (process.env.PATH ?? CONTAINER_PATH)}`;
+    return {
+      file: this.env,
+      args: [
+        `PATH=${path}`,
+        `RSYNC_RSH=${bin}/ssh`,
+        `GIT_SSH_COMMAND=${bin}/ssh`,
+        `XFERBENCH_SSH_CONFIG=${configPath}`,
+        this.program,
+        ...this.args.map((arg) => arg.replace(PLACEHOLDER, (_, name: string) => values[name]!)),
+      ],
+    };
+  }
+}
+
+export const commandTool: ToolFactory = {
+  async create(_programs, transfer) {
+    const [program, ...args] = transfer.command ?? [];
+    if (!program) throw new FieldError(['transfer', 'command'], 'tool: command needs transfer.command');
+    const env = (await which('env')) ?? '/usr/bin/env';
+    // A client container has its own programs; only this machine's can be checked here.
+    if (transfer.from !== undefined) return new CommandTool(env, program, args, transfer.concurrency);
+    const found = program.includes('/') ? await access(program, constants.X_OK).then(() => program, () => undefined) : await which(program);
+    if (!found) throw new FieldError(['transfer', 'command', 0], `${JSON.stringify(program)} is not an executable program${program.includes('/') ? '' : ` on PATH (${process.env.PATH ?? ''})`}`);
+    return new CommandTool(env, found, args, transfer.concurrency);
+  },
+};

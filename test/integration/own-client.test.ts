@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import assert from 'node:assert/strict';
+import { chmod, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isolatedStateBase, leftovers, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
+
+type Transfer = { type: string; file: string; status: string };
+type Cell = { type: string; ok: number; silent_drops: number; sshd: Record<string, { accepted_logins: number }> };
+
+describe('tool: command (your own transfer command)', () => {
+  let base: string;
+  let dir: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    base = await isolatedStateBase('own-client');
+    dir = await tempDir('own-client');
+    env = { XFERBENCH_STATE_DIR: base };
+  });
+  afterAll(async () => {
+    assert.deepEqual(await leftovers(base), []);
+    await removeAll(base, dir);
+  });
+
+  it('a tool that runs plain `ssh` (rsync via RSYNC_RSH) reaches the hosts through the jump host with the run\'s key', async () => {
+    const file = await writeScenario(dir, 'rsync-cmd', `name: rsync-cmd
+hosts:
+  target: { sshd: { MaxStartups: "100" } }
+  head: {}
+dataset: { files: 6, size: 4KiB }
+transfer: { tool: command, command: [rsync, -a, "{src}", "{dest}"], to: target, via: [head], concurrency: 3 }
+thresholds: { failure_rate: "<= 0", silent_drops: "== 0" }
+`);
+    const out = join(dir, 'out-rsync');
+    const r = await runCli(['run', file, '--out', out, '-q'], env);
+    assert.equal(r.exitCode, 0, String(r.stderr) + String(r.stdout));
+    const records = await readJsonl(join(out, 'results.jsonl'));
+    assert.equal(records.filter((x) => x.type === 'transfer' && (x as Transfer).status === 'ok').length, 6);
+    const cell = records.find((x) => x.type === 'cell') as Cell;
+    assert.ok(cell.sshd.head!.accepted_logins >= 6, 'every transfer logged in to the jump host');
+    assert.ok(cell.sshd.target!.accepted_logins >= 6);
+  });
+
+  it('a script that skips a file and exits 0 is caught as a silent drop of that file (exit 1)', async () => {
+    const script = join(dir, 'skip.sh');
+    // scp calls /usr/bin/ssh by absolute path, so the script hands it the lane's ssh with -S.
+    await writeFile(script, '#!/bin/sh\ncase "$1" in *file-2.bin) exit 0;; esac\nexec scp -q -S "$RSYNC_RSH" "$1" "$2"\n');
+    await chmod(script, 0o755);
+    const file = await writeScenario(dir, 'skip', `name: skip
+hosts: { target: { sshd: { MaxStartups: "100" } } }
+dataset: { files: 4, size: 4KiB }
+transfer: { tool: command, command: [${JSON.stringify(script)}, "{src}", "{dest}"], to: target, concurrency: 2, mux: warm }
+thresholds: { silent_drops: "== 0" }
+`);
+    const out = join(dir, 'out-skip');
+    const r = await runCli(['run', file, '--out', out, '-q'], env);
+    assert.equal(r.exitCode, 1, String(r.stderr) + String(r.stdout));
+    const records = await readJsonl(join(out, 'results.jsonl'));
+    const cell = records.find((x) => x.type === 'cell') as Cell;
+    assert.equal(cell.ok, 4, 'the script said all four went');
+    assert.equal(cell.silent_drops, 1);
+    const verification = records.find((x) => x.type === 'verification') as { silent_drops: string[] };
+    assert.deepEqual(verification.silent_drops, ['file-2.bin']);
+  });
+});
