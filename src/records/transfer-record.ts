@@ -52,6 +52,8 @@ export interface TransferRecord {
   classes: FailureClass[];
   /** The first failed attempt's class: a recovered transfer shows what it recovered from. */
   first_failure_class: FailureClass | null;
+  /** Set when one invocation moved many files (unit: batch): each file carries its attempts. */
+  batch?: string;
 }
 
 /** The tool reported success, on the first attempt or after retries. */

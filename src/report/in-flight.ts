@@ -21,13 +21,19 @@ export const IN_FLIGHT_WARN_SHARE = 0.9;
  */
 export function inFlightSteps(transfers: readonly TransferRecord[]): { t: number; running: number }[] {
   // Ends sort before starts at the same instant: back-to-back attempts never overlap.
-  const events = transfers.flatMap((t) => t.attempts.flatMap((a) => [[a.start_ms, 1], [a.end_ms, -1]] as const)).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const events = invocations(transfers).flatMap((t) => t.attempts.flatMap((a) => [[a.start_ms, 1], [a.end_ms, -1]] as const)).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let running = 0;
   return events.map(([t, d]) => ({ t, running: (running += d) }));
 }
 
+/** One record per invocation: the files of a batch ran in one process, not at once each. */
+function invocations(transfers: readonly TransferRecord[]): TransferRecord[] {
+  const seen = new Set<string>();
+  return transfers.filter((t) => t.batch === undefined || (!seen.has(t.batch) && seen.add(t.batch) !== undefined));
+}
+
 export function inFlight(transfers: readonly TransferRecord[], concurrency: number): InFlight {
-  const target = Math.max(1, Math.min(concurrency, transfers.length));
+  const target = Math.max(1, Math.min(concurrency, invocations(transfers).length));
   const steps = inFlightSteps(transfers);
   let peak = 0;
   const time = new Map<number, number>(); // attempts running -> ms spent at that level
@@ -44,7 +50,7 @@ export function inFlight(transfers: readonly TransferRecord[], concurrency: numb
     median = level;
     if (seen >= total / 2) break;
   }
-  const starts = transfers.flatMap((t) => t.attempts.map((a) => a.start_ms)).sort((a, b) => a - b);
+  const starts = invocations(transfers).flatMap((t) => t.attempts.map((a) => a.start_ms)).sort((a, b) => a - b);
   const ramp = starts.length >= target ? starts[target - 1]! - starts[0]! : null;
   return { peak, median, target, ramp_ms: ramp === null ? null : Math.round(ramp * 1000) / 1000 };
 }

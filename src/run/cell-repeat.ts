@@ -13,7 +13,7 @@ import { MuxSession, type MuxStatus } from '../transfers/mux-session.js';
 import type { Launcher } from '../transfers/launcher.js';
 import { runTransferPool } from '../transfers/transfer-pool.js';
 import { laneSshOptions, renderLaneConfig, renderSshWrapper } from '../transfers/ssh-invocation.js';
-import type { Endpoint, SshInvocation, TransferTool } from '../transfers/transfer-tool.js';
+import type { Endpoint, SshInvocation, TransferJob, TransferTool } from '../transfers/transfer-tool.js';
 import { silentDrops, verifyDestination } from '../verification/verify.js';
 import type { VerificationRecord } from '../records/transfer-record.js';
 
@@ -83,6 +83,39 @@ function muxSummary(statuses: MuxStatus[]): MuxStatus {
 }
 
 /**
+ * unit: batch — one invocation per lane and destination, for the files dealt to it: its source
+ * and destination are the folders, its files are listed in a file (rsync --files-from style).
+ */
+async function batchJobs(
+  perFile: readonly { job: TransferJob; lane: Lane; dest: { host?: string; dir: string }; remote: string | undefined }[],
+  dataset: PlacedDataset,
+  controlDir: string,
+): Promise<TransferJob[]> {
+  const groups = new Map<Lane, Map<object, typeof perFile[number][]>>();
+  for (const p of perFile) {
+    const byDest = groups.get(p.lane) ?? new Map<object, typeof perFile[number][]>();
+    byDest.set(p.dest, [...(byDest.get(p.dest) ?? []), p]);
+    groups.set(p.lane, byDest);
+  }
+  const jobs: TransferJob[] = [];
+  for (const byDest of groups.values()) {
+    for (const members of byDest.values()) {
+      const first = members[0]!;
+      const id = `b${jobs.length}`;
+      const listFile = join(controlDir, `${id}.files`);
+      await writeFile(listFile, members.map((m) => `${m.job.entry.path}\n`).join(''), { mode: 0o600 });
+      jobs.push({
+        ...first.job,
+        source: { ...(dataset.source.host ? { host: first.remote! } : {}), path: dataset.source.dir },
+        dest: { ...(first.dest.host ? { host: first.remote! } : {}), path: first.dest.dir },
+        batch: { id, entries: members.map((m) => m.job.entry), listFile },
+      });
+    }
+  }
+  return jobs;
+}
+
+/**
  * Runs one repeat of one cell: fresh destination, mux set-up, N transfers, verification. Files
  * are dealt round-robin over the client sides (client containers with `count`) and over the
  * destination's replicas.
@@ -122,11 +155,11 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
     return lane;
   };
   const endpoint = (host: string | undefined, dir: string, path: string): Endpoint => ({ ...(host ? { host } : {}), path: join(dir, path) });
-  const jobs = dataset.plan.entries.map((entry, i) => {
+  const perFile = dataset.plan.entries.map((entry, i) => {
     const lane = laneFor(i);
     const remote = tool.usesSsh ? lane.remote : undefined;
     const dest = destinations[i % destinations.length]!;
-    return {
+    const job: TransferJob = {
       entry,
       source: endpoint(dataset.source.host ? remote : undefined, dataset.source.dir, entry.path),
       dest: endpoint(dest.host ? remote : undefined, dest.dir, entry.path),
@@ -134,9 +167,11 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
       rsyncArgs: t.rsync_args,
       ...(lane.client.exec ? { exec: lane.client.exec } : {}),
     };
+    return { job, lane, dest, remote };
   });
   // The control base is shared with client containers, so they read the same lane configs.
   await mkdir(input.controlDir, { recursive: true, mode: 0o700 });
+  const jobs = t.unit === 'batch' ? await batchJobs(perFile, dataset, input.controlDir) : perFile.map((p) => p.job);
   await Promise.all([...lanes.values()].map((l) => l.config && writeFile(l.config.path, l.config.text, { mode: 0o600 })));
   await Promise.all(
     [...lanes.values()].map(async ({ wrapper }) => {
@@ -152,7 +187,8 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
   const start = clock();
   const transfers = await runTransferPool(
     jobs,
-    t.concurrency,
+    // A batch tool gets the concurrency itself ({concurrency}); its invocations all start at once.
+    t.unit === 'batch' ? jobs.length : t.concurrency,
     {
       tool,
       retries: t.retries,

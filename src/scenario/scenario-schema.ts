@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseSize, type SizeSpec } from './size.js';
 import { TOOL_NAMES, type ToolName } from '../transfers/tool-registry.js';
-import { templateIssues } from '../transfers/command-tool.js';
+import { templateIssues, UNITS } from '../transfers/command-tool.js';
 import { describe } from './option-values.js';
 import { rsyncArgsSchema } from './rsync-args.js';
 import { sshdOptionsSchema } from './sshd-options.js';
@@ -72,10 +72,9 @@ export const transferSchema = z.strictObject({
     .array(z.string().min(1, 'an empty argument'), { error: (i) => `expected a list of arguments, found ${describe(i.input)}` })
     .min(1, 'name at least the program')
     .max(64, 'at most 64 arguments')
-    .superRefine((template, ctx) => {
-      for (const issue of templateIssues(template)) ctx.addIssue({ code: 'custom', path: [issue.index], message: issue.message });
-    })
     .optional(),
+  /** tool: command — one invocation per file (pooled at concurrency), or one for the cell's files (batch). */
+  unit: z.enum(UNITS).default('per-file'),
 });
 
 export const scenarioSchema = z
@@ -105,13 +104,18 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
     backend?: unknown;
     client?: unknown;
     hosts?: unknown;
-    transfer?: { to?: unknown; via?: unknown; from?: unknown; direction?: unknown; backoff_ms?: unknown; backoff_max_ms?: unknown; tool?: unknown; command?: unknown };
+    transfer?: { to?: unknown; via?: unknown; from?: unknown; direction?: unknown; backoff_ms?: unknown; backoff_max_ms?: unknown; tool?: unknown; command?: unknown; unit?: unknown };
   };
   if (!s || typeof s !== 'object' || !s.hosts || typeof s.hosts !== 'object' || !s.transfer || typeof s.transfer !== 'object') return [];
   const hosts = s.hosts as Record<string, unknown>;
   const list = Object.keys(hosts).join(', ');
   const out: { path: (string | number)[]; message: string }[] = [];
-  const { to, via, from, direction, backoff_ms, backoff_max_ms, tool, command } = s.transfer;
+  const { to, via, from, direction, backoff_ms, backoff_max_ms, tool, command, unit } = s.transfer;
+  if (Array.isArray(command) && command.every((c) => typeof c === 'string')) {
+    const u = unit === 'batch' ? 'batch' : 'per-file';
+    for (const issue of templateIssues(command, u)) out.push({ path: ['transfer', 'command', issue.index], message: issue.message });
+  }
+  if (unit === 'batch' && tool !== 'command') out.push({ path: ['transfer', 'unit'], message: 'unit: batch applies to tool: command (the built-in tools run one file per invocation)' });
   if (tool === 'command' && command === undefined) out.push({ path: ['transfer', 'command'], message: 'tool: command needs transfer.command: the program and its arguments, e.g. [my-stage, "{src}", "{dest}"]' });
   if (command !== undefined && tool !== 'command') out.push({ path: ['transfer', 'command'], message: 'transfer.command is used only with tool: command' });
   const countOf = (h: string) => {

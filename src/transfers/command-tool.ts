@@ -4,28 +4,44 @@ import { which } from '../hosts/openssh-tools.js';
 import type { ToolFactory } from './tool-registry.js';
 import { remoteSpec, type TransferCommand, type TransferJob, type TransferTool } from './transfer-tool.js';
 
-/** What a `transfer.command` template may name; each is replaced inside its own argument only. */
-export const PLACEHOLDERS: Record<string, string> = {
-  src: 'the source as rsync and scp write it: PATH, or ALIAS:PATH on a host',
-  dest: 'the destination, the same way',
-  src_path: 'the source path alone',
-  dest_path: 'the destination path alone',
+export const UNITS = ['per-file', 'batch'] as const;
+export type Unit = (typeof UNITS)[number];
+
+const COMMON: Record<string, string> = {
   src_host: 'the source host alias (empty when the source is on the client)',
   dest_host: 'the destination host alias (empty when the destination is on the client)',
-  file: "the file's path relative to the dataset",
   ssh_config: 'the generated ssh_config (ssh -F), with the run key, known_hosts, jump hosts and mux settings',
   ssh: 'a generated ssh that reads that config (also first on PATH as `ssh`)',
   concurrency: "the cell's concurrency",
 };
 
+/** What a `transfer.command` template may name, per unit; each is replaced inside its own argument only. */
+export const PLACEHOLDERS: Record<Unit, Record<string, string>> = {
+  'per-file': {
+    src: 'the source as rsync and scp write it: PATH, or ALIAS:PATH on a host',
+    dest: 'the destination, the same way',
+    src_path: 'the source path alone',
+    dest_path: 'the destination path alone',
+    file: "the file's path relative to the dataset",
+    ...COMMON,
+  },
+  batch: {
+    src_dir: "the dataset's folder as rsync writes it: DIR, or ALIAS:DIR on a host",
+    dest_dir: 'the destination folder, the same way',
+    file_list: "a file listing this invocation's files, one path per line, relative to the folders (rsync --files-from)",
+    ...COMMON,
+  },
+};
+
 const PLACEHOLDER = /\{([a-z_]+)\}/g;
 
 /** Problems of a template, by index: unknown placeholders, a program name that is not one. */
-export function templateIssues(template: readonly string[]): { index: number; message: string }[] {
+export function templateIssues(template: readonly string[], unit: Unit = 'per-file'): { index: number; message: string }[] {
   const out: { index: number; message: string }[] = [];
+  const known = PLACEHOLDERS[unit];
   template.forEach((arg, index) => {
     for (const m of arg.matchAll(PLACEHOLDER)) {
-      if (!(m[1]! in PLACEHOLDERS)) out.push({ index, message: `unknown placeholder {${m[1]}}; known: ${Object.keys(PLACEHOLDERS).map((p) => `{${p}}`).join(', ')}` });
+      if (!(m[1]! in known)) out.push({ index, message: `unknown placeholder {${m[1]}} for unit: ${unit}; known: ${Object.keys(known).map((p) => `{${p}}`).join(', ')}` });
     }
   });
   const program = template[0];
@@ -61,18 +77,11 @@ export class CommandTool implements TransferTool {
   command(job: TransferJob): TransferCommand {
     const { configPath, bin } = job.ssh;
     if (!configPath || !bin) throw new Error('internal: a command transfer needs its lane\'s ssh_config and ssh wrapper');
-    const values: Record<string, string> = {
-      src: remoteSpec(job.source),
-      dest: remoteSpec(job.dest),
-      src_path: job.source.path,
-      dest_path: job.dest.path,
-      src_host: job.source.host ?? '',
-      dest_host: job.dest.host ?? '',
-      file: job.entry.path,
-      ssh_config: configPath,
-      ssh: `${bin}/ssh`,
-      concurrency: String(this.concurrency),
-    };
+    const common = { src_host: job.source.host ?? '', dest_host: job.dest.host ?? '', ssh_config: configPath, ssh: `${bin}/ssh`, concurrency: String(this.concurrency) };
+    // A batch job's endpoints are the folders; its files are in the list.
+    const values: Record<string, string> = job.batch
+      ? { ...common, src_dir: remoteSpec(job.source), dest_dir: remoteSpec(job.dest), file_list: job.batch.listFile }
+      : { ...common, src: remoteSpec(job.source), dest: remoteSpec(job.dest), src_path: job.source.path, dest_path: job.dest.path, file: job.entry.path };
     const path = `${bin}:${job.exec ? CONTAINER_PATH : (process.env.PATH ?? CONTAINER_PATH)}`;
     return {
       file: this.env,
@@ -82,7 +91,7 @@ export class CommandTool implements TransferTool {
         `GIT_SSH_COMMAND=${bin}/ssh`,
         `XFERBENCH_SSH_CONFIG=${configPath}`,
         this.program,
-        ...this.args.map((arg) => arg.replace(PLACEHOLDER, (_, name: string) => values[name]!)),
+        ...this.args.map((arg) => arg.replace(PLACEHOLDER, (_, name: string) => values[name] ?? '')),
       ],
     };
   }

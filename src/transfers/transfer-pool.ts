@@ -19,9 +19,15 @@ export function runTransferPool(
     jobs.map((job) =>
       limit(async () => {
         const record = await runTransfer(job, where.cell, where.repeat, policy);
-        onRecord(record);
-        return record;
+        const records = job.batch ? perFile(record, job.batch) : [record];
+        for (const r of records) onRecord(r);
+        return records;
       }),
     ),
-  );
+  ).then((all) => all.flat());
+}
+
+/** A batch invocation as one record per file, each with the invocation's outcome and times. */
+function perFile(record: TransferRecord, batch: NonNullable<TransferJob['batch']>): TransferRecord[] {
+  return batch.entries.map((entry) => ({ ...record, file: entry.path, bytes: entry.size, batch: batch.id }));
 }

@@ -27,6 +27,8 @@ export interface TransferJob {
   rsyncArgs: readonly string[];
   /** Runs the command inside a client container instead of on this machine. */
   exec?: CommandWrapper;
+  /** One invocation for many files (tool: command, unit: batch): source and dest are their folders. */
+  batch?: { id: string; entries: readonly DatasetEntry[]; listFile: string };
 }
 
 export interface TransferCommand {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isolatedStateBase, leftovers, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
 
@@ -60,5 +60,29 @@ thresholds: { silent_drops: "== 0" }
     assert.equal(cell.silent_drops, 1);
     const verification = records.find((x) => x.type === 'verification') as { silent_drops: string[] };
     assert.deepEqual(verification.silent_drops, ['file-2.bin']);
+  });
+
+  it('unit: batch runs one invocation per destination replica; a file it leaves out is a silent drop', async () => {
+    const script = join(dir, 'batch.sh');
+    // $1 the list, $2 and $3 the folders: sends all but the first file listed, exits 0.
+    await writeFile(script, '#!/bin/sh\ntail -n +2 "$1" > "$1.partial"\nexec rsync -a --files-from="$1.partial" "$2/" "$3/"\n');
+    await chmod(script, 0o755);
+    const file = await writeScenario(dir, 'batch', `name: batch
+hosts: { target: { count: 2, sshd: { MaxStartups: "100" } } }
+dataset: { files: 8, size: 4KiB, layout: tree }
+transfer: { tool: command, unit: batch, command: [${JSON.stringify(script)}, "{file_list}", "{src_dir}", "{dest_dir}"], to: target, concurrency: 4 }
+thresholds: { silent_drops: "== 0" }
+`);
+    const out = join(dir, 'out-batch');
+    const r = await runCli(['run', file, '--out', out, '-q'], env);
+    assert.equal(r.exitCode, 1, String(r.stderr) + String(r.stdout));
+    const records = await readJsonl(join(out, 'results.jsonl'));
+    const transfers = records.filter((x) => x.type === 'transfer') as (Transfer & { batch?: string })[];
+    assert.equal(transfers.length, 8, 'one record per file');
+    assert.deepEqual([...new Set(transfers.map((t) => t.batch))].sort(), ['b0', 'b1'], 'one invocation per replica');
+    const cell = records.find((x) => x.type === 'cell') as Cell;
+    assert.equal(cell.silent_drops, 2, 'the first file of each invocation');
+    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as { cells: { repeats: { in_flight_target: number; peak_in_flight: number }[] }[] };
+    assert.deepEqual([summary.cells[0]!.repeats[0]!.peak_in_flight, summary.cells[0]!.repeats[0]!.in_flight_target], [2, 2], 'in flight counts invocations');
   });
 });

@@ -101,6 +101,13 @@ describe('tool: command', () => {
     assert.deepEqual(templateIssues(['A=1', 'touch', 'x']).map((i) => i.index), [0]);
     assert.deepEqual(templateIssues(['{ssh}', 'x']).map((i) => i.index), [0]);
     assert.deepEqual(templateIssues(['rsync', '-a', '{src}', '{dest}']), []);
+    assert.deepEqual(templateIssues(['rsync', '--files-from={file_list}', '{src_dir}/', '{dest_dir}/'], 'batch'), []);
+    assert.deepEqual(templateIssues(['rsync', '{src}', '{dest_dir}'], 'batch').map((i) => i.index), [1]);
+  });
+  it('a batch job names the folders and its list', () => {
+    const tool = new CommandTool('/usr/bin/env', 'rsync', ['--files-from={file_list}', '{src_dir}/', '{dest_dir}/'], 4);
+    const batch = { ...job, source: { path: '/c/src' }, dest: { host: 'target', path: '/h/dest' }, batch: { id: 'b0', entries: [job.entry], listFile: '/tmp/xb-1/c0r1/b0.files' } };
+    assert.deepEqual(tool.command(batch).args.slice(5), ['--files-from=/tmp/xb-1/c0r1/b0.files', '/c/src/', 'target:/h/dest/']);
   });
   it('the lane\'s ssh wrapper runs the real ssh by absolute path with the lane\'s config', () => {
     assert.equal(renderSshWrapper('/usr/bin/ssh', '/tmp/xb-1/l0.ssh_config').split('\n').at(-2), 'exec /usr/bin/ssh -F /tmp/xb-1/l0.ssh_config "$@"');
