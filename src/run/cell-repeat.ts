@@ -103,12 +103,14 @@ async function batchJobs(
       const first = members[0]!;
       const id = `b${jobs.length}`;
       const listFile = join(controlDir, `${id}.files`);
+      const workDir = join(controlDir, `${id}.work`);
       await writeFile(listFile, members.map((m) => `${m.job.entry.path}\n`).join(''), { mode: 0o600 });
+      await mkdir(workDir, { mode: 0o700 });
       jobs.push({
         ...first.job,
         source: { ...(dataset.source.host ? { host: first.remote! } : {}), path: dataset.source.dir },
         dest: { ...(first.dest.host ? { host: first.remote! } : {}), path: first.dest.dir },
-        batch: { id, entries: members.map((m) => m.job.entry), listFile },
+        batch: { id, entries: members.map((m) => m.job.entry), listFile, workDir },
       });
     }
   }

@@ -28,7 +28,7 @@ export interface TransferJob {
   /** Runs the command inside a client container instead of on this machine. */
   exec?: CommandWrapper;
   /** One invocation for many files (tool: command, unit: batch): source and dest are their folders. */
-  batch?: { id: string; entries: readonly DatasetEntry[]; listFile: string };
+  batch?: { id: string; entries: readonly DatasetEntry[]; listFile: string; workDir: string };
 }
 
 export interface TransferCommand {

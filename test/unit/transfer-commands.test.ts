@@ -106,7 +106,7 @@ describe('tool: command', () => {
   });
   it('a batch job names the folders and its list', () => {
     const tool = new CommandTool('/usr/bin/env', 'rsync', ['--files-from={file_list}', '{src_dir}/', '{dest_dir}/'], 4);
-    const batch = { ...job, source: { path: '/c/src' }, dest: { host: 'target', path: '/h/dest' }, batch: { id: 'b0', entries: [job.entry], listFile: '/tmp/xb-1/c0r1/b0.files' } };
+    const batch = { ...job, source: { path: '/c/src' }, dest: { host: 'target', path: '/h/dest' }, batch: { id: 'b0', entries: [job.entry], listFile: '/tmp/xb-1/c0r1/b0.files', workDir: '/tmp/xb-1/c0r1/b0.work' } };
     assert.deepEqual(tool.command(batch).args.slice(5), ['--files-from=/tmp/xb-1/c0r1/b0.files', '/c/src/', 'target:/h/dest/']);
   });
   it('the lane\'s ssh wrapper runs the real ssh by absolute path with the lane\'s config', () => {
