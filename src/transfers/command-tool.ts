@@ -28,6 +28,8 @@ export const PLACEHOLDERS: Record<Unit, Record<string, string>> = {
   batch: {
     src_dir: "the dataset's folder as rsync writes it: DIR, or ALIAS:DIR on a host",
     dest_dir: 'the destination folder, the same way',
+    src_path: "the dataset's folder path alone",
+    dest_path: 'the destination folder path alone',
     file_list: "a file listing this invocation's files, one path per line, relative to the folders (rsync --files-from)",
     work_dir: 'an empty folder of its own for the invocation (a tool\'s temp files: fpsync -t)',
     ...COMMON,
@@ -81,7 +83,7 @@ export class CommandTool implements TransferTool {
     const common = { src_host: job.source.host ?? '', dest_host: job.dest.host ?? '', ssh_config: configPath, ssh: `${bin}/ssh`, concurrency: String(this.concurrency) };
     // A batch job's endpoints are the folders; its files are in the list.
     const values: Record<string, string> = job.batch
-      ? { ...common, src_dir: remoteSpec(job.source), dest_dir: remoteSpec(job.dest), file_list: job.batch.listFile, work_dir: job.batch.workDir }
+      ? { ...common, src_dir: remoteSpec(job.source), dest_dir: remoteSpec(job.dest), src_path: job.source.path, dest_path: job.dest.path, file_list: job.batch.listFile, work_dir: job.batch.workDir }
       : { ...common, src: remoteSpec(job.source), dest: remoteSpec(job.dest), src_path: job.source.path, dest_path: job.dest.path, file: job.entry.path };
     const path = `${bin}:${job.exec ? CONTAINER_PATH : (process.env.PATH ?? CONTAINER_PATH)}`;
     return {

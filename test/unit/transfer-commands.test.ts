@@ -108,6 +108,8 @@ describe('tool: command', () => {
     const tool = new CommandTool('/usr/bin/env', 'rsync', ['--files-from={file_list}', '{src_dir}/', '{dest_dir}/'], 4);
     const batch = { ...job, source: { path: '/c/src' }, dest: { host: 'target', path: '/h/dest' }, batch: { id: 'b0', entries: [job.entry], listFile: '/tmp/xb-1/c0r1/b0.files', workDir: '/tmp/xb-1/c0r1/b0.work' } };
     assert.deepEqual(tool.command(batch).args.slice(5), ['--files-from=/tmp/xb-1/c0r1/b0.files', '/c/src/', 'target:/h/dest/']);
+    const lftp = new CommandTool('/usr/bin/env', 'lftp', ['-c', 'open sftp://{dest_host}; mirror -R -P {concurrency} {src_path} {dest_path}', '{work_dir}'], 4);
+    assert.deepEqual(lftp.command(batch).args.slice(5), ['-c', 'open sftp://target; mirror -R -P 4 /c/src /h/dest', '/tmp/xb-1/c0r1/b0.work']);
   });
   it('the lane\'s ssh wrapper runs the real ssh by absolute path with the lane\'s config', () => {
     assert.equal(renderSshWrapper('/usr/bin/ssh', '/tmp/xb-1/l0.ssh_config').split('\n').at(-2), 'exec /usr/bin/ssh -F /tmp/xb-1/l0.ssh_config "$@"');
