@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DatasetPlan, Manifest } from '../dataset/dataset.js';
 import type { HostFiles } from '../hosts/host-files.js';
+import type { StartedHost } from '../hosts/host.js';
+import type { DirectEndpoint } from '../transfers/ssh2-sftp-tool.js';
 import type { OpenSshTools } from '../hosts/openssh-tools.js';
 import { diffCounters, type SshdCounters } from '../hosts/sshd-log.js';
 import type { OpenSshVersion } from '../hosts/openssh-version.js';
@@ -37,6 +39,8 @@ export interface CellRepeatInput {
   clock: () => number;
   /** Short per-repeat directory for ControlMaster sockets. */
   controlDir: string;
+  /** The run's client key (in-process clients read it; command-line tools get it from the ssh_config). */
+  clientKeyPath: string;
   launcher: Launcher;
   signal?: AbortSignal;
   onTransfer: (record: TransferRecord) => void;
@@ -80,6 +84,11 @@ function muxSummary(statuses: MuxStatus[]): MuxStatus {
   const first = statuses[0]!;
   if (failed) return { ...failed, ...(statuses.length > 1 ? { master_error: `${statuses.filter((s) => s.master_ok === false).length} of ${statuses.length} masters failed; first: ${failed.master_error}` } : {}) };
   return first;
+}
+
+/** An in-process client reaches the host itself at its published address (client: machine only). */
+function directEndpoint(host: StartedHost, privateKeyPath: string): DirectEndpoint {
+  return { address: host.endpoint.address, port: host.endpoint.port, user: host.user, privateKeyPath, hostKeys: host.hostKeys };
 }
 
 /**
@@ -168,6 +177,7 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
       ssh: lane.ssh,
       rsyncArgs: t.rsync_args,
       ...(lane.client.exec ? { exec: lane.client.exec } : {}),
+      ...(tool.run && remote ? { direct: directEndpoint(topology.host(remote), input.clientKeyPath) } : {}),
     };
     return { job, lane, dest, remote };
   });
@@ -183,6 +193,8 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
     }),
   );
   await using _masters = { [Symbol.asyncDispose]: async () => void (await Promise.all([...lanes.values()].map((l) => l.mux.close()))) };
+  // An in-process client's connections end with the repeat, however it ends.
+  await using toolSession = { [Symbol.asyncDispose]: async () => void (await tool.close?.()) };
   const muxStatus = muxSummary(await Promise.all([...lanes.values()].map((l) => l.mux.open(signal))));
 
   const before = new Map<string, SshdCounters>([...topology.hosts].map(([name, h]) => [name, h.log.snapshot()]));
@@ -205,6 +217,7 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
     { cell: cellName, repeat },
     input.onTransfer,
   );
+  await toolSession[Symbol.asyncDispose]();
   const end = transfers.reduce((m, r) => Math.max(m, r.end_ms), start);
   await Promise.all([...lanes.values()].map((l) => l.mux.close()));
   await settleLogs(topology);

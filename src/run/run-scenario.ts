@@ -206,6 +206,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
             const result = await runCellRepeat({
               cell, repeat, topology, dataset, tool, tools, clientVersion, clock,
               controlDir: join(controlBase, `c${cell.index}r${repeat}`),
+              clientKeyPath: clientKey.privatePath,
               launcher,
               ...(signal ? { signal } : {}),
               onTransfer: (record) => {

@@ -73,6 +73,9 @@ export const transferSchema = z.strictObject({
     .min(1, 'name at least the program')
     .max(64, 'at most 64 arguments')
     .optional(),
+  /** tool: ssh2-sftp — SSH connections per destination (default 1), and SFTP channels open at once on each (default 10). */
+  connections: int(1, 1000).optional(),
+  channels_per_connection: int(1, 1000).optional(),
   /** tool: command — one invocation per file (pooled at concurrency), or one for the cell's files (batch). */
   unit: z.enum(UNITS).default('per-file'),
 });
@@ -104,7 +107,7 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
     backend?: unknown;
     client?: unknown;
     hosts?: unknown;
-    transfer?: { to?: unknown; via?: unknown; from?: unknown; direction?: unknown; backoff_ms?: unknown; backoff_max_ms?: unknown; tool?: unknown; command?: unknown; unit?: unknown };
+    transfer?: { to?: unknown; via?: unknown; from?: unknown; direction?: unknown; backoff_ms?: unknown; backoff_max_ms?: unknown; tool?: unknown; command?: unknown; unit?: unknown; connections?: unknown; channels_per_connection?: unknown };
   };
   if (!s || typeof s !== 'object' || !s.hosts || typeof s.hosts !== 'object' || !s.transfer || typeof s.transfer !== 'object') return [];
   const hosts = s.hosts as Record<string, unknown>;
@@ -114,6 +117,14 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
   if (Array.isArray(command) && command.every((c) => typeof c === 'string')) {
     const u = unit === 'batch' ? 'batch' : 'per-file';
     for (const issue of templateIssues(command, u)) out.push({ path: ['transfer', 'command', issue.index], message: issue.message });
+  }
+  if (tool !== 'ssh2-sftp') {
+    for (const k of ['connections', 'channels_per_connection'] as const) {
+      if (s.transfer[k] !== undefined) out.push({ path: ['transfer', k], message: `${k} applies to tool: ssh2-sftp` });
+    }
+  } else {
+    if (Array.isArray(via) && via.length > 0) out.push({ path: ['transfer', 'via'], message: 'tool: ssh2-sftp connects to the destination directly; jump hosts are not supported for it yet' });
+    if (s.client === 'container') out.push({ path: ['client'], message: 'tool: ssh2-sftp runs in this process: client: machine only' });
   }
   if (unit === 'batch' && tool !== 'command') out.push({ path: ['transfer', 'unit'], message: 'unit: batch applies to tool: command (the built-in tools run one file per invocation)' });
   if (tool === 'command' && command === undefined) out.push({ path: ['transfer', 'command'], message: 'tool: command needs transfer.command: the program and its arguments, e.g. [my-stage, "{src}", "{dest}"]' });

@@ -14,9 +14,12 @@ export const RULES: readonly ClassifierRule[] = [
   // MaxStartups early drop: sshd closes or resets before sending its banner.
   { class: 'maxstartups_drop', pattern: /kex_exchange_identification: (?:Connection closed by remote host|read: Connection reset by peer)/ },
   { class: 'maxstartups_drop', pattern: /ssh_exchange_identification: / },
+  // The ssh2 library (tool: ssh2-sftp): a reset or close before the handshake completed.
+  { class: 'maxstartups_drop', pattern: /^ssh2: handshake: (?:read ECONNRESET|Connection lost before handshake)/m },
   // MaxSessions: refused through a mux master, or a channel refused on a plain connection.
   { class: 'maxsessions_refused', pattern: /Session open refused by peer/ },
   { class: 'maxsessions_refused', pattern: /channel \d+: open failed: (?:connect failed: open failed|administratively prohibited: open failed)/ },
+  { class: 'maxsessions_refused', pattern: /^ssh2: channel: \(SSH\) Channel open failure: open failed/m },
   // ControlMaster start-up race (or a stale socket): falls back to a direct connection.
   { class: 'mux_race', pattern: /ControlSocket .* already exists, disabling multiplexing/ },
   { class: 'host_key', pattern: /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No \S+ host key is known for/ },

@@ -5,6 +5,7 @@ import { cpTool } from './cp-tool.js';
 import { rsyncTool } from './rsync-tool.js';
 import { scpTool } from './scp-tool.js';
 import { sftpTool } from './sftp-tool.js';
+import { ssh2SftpTool } from './ssh2-sftp-tool.js';
 import type { TransferTool } from './transfer-tool.js';
 
 /** How a tool is made for a cell: from the programs found on this machine and the cell's transfer. */
@@ -20,6 +21,7 @@ export const TOOL_REGISTRY = {
   sftp: sftpTool,
   cp: cpTool,
   command: commandTool,
+  'ssh2-sftp': ssh2SftpTool,
 } satisfies Record<string, ToolFactory>;
 
 export type ToolName = keyof typeof TOOL_REGISTRY;

@@ -1,6 +1,17 @@
 import type { DatasetEntry } from '../dataset/dataset.js';
 import type { CommandWrapper } from '../hosts/host.js';
 import type { ToolName } from './tool-registry.js';
+import type { DirectEndpoint } from './ssh2-sftp-tool.js';
+
+/** What an in-process attempt reports, in the launcher's terms (performance.now() times). */
+export interface InProcessResult {
+  startMs: number;
+  endMs: number;
+  exitCode: number;
+  stderr: string;
+  timedOut: boolean;
+  canceled: boolean;
+}
 
 /** One side of a transfer: a path on the client (no host) or on a named host. */
 export interface Endpoint {
@@ -27,6 +38,8 @@ export interface TransferJob {
   rsyncArgs: readonly string[];
   /** Runs the command inside a client container instead of on this machine. */
   exec?: CommandWrapper;
+  /** Where an in-process tool (ssh2-sftp) connects; absent for command-line tools. */
+  direct?: DirectEndpoint;
   /** One invocation for many files (tool: command, unit: batch): source and dest are their folders. */
   batch?: { id: string; entries: readonly DatasetEntry[]; listFile: string; workDir: string };
 }
@@ -46,6 +59,10 @@ export interface TransferTool {
   /** The tool runs `ssh` itself: each lane gets an `ssh` that reads its config (SshInvocation.bin). */
   readonly runsSsh?: boolean;
   command(job: TransferJob): TransferCommand;
+  /** A tool that runs in this process (a library client) does the job itself instead of a command. */
+  run?(job: TransferJob, options: { timeoutMs: number; signal?: AbortSignal }): Promise<InProcessResult>;
+  /** Ends what the tool opened for one cell repeat (an in-process client's connections). */
+  close?(): Promise<void>;
 }
 
 export const remoteSpec = (e: Endpoint): string => (e.host ? `${e.host}:${e.path}` : e.path);

@@ -85,4 +85,26 @@ thresholds: { silent_drops: "== 0" }
     const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as { cells: { repeats: { in_flight_target: number; peak_in_flight: number }[] }[] };
     assert.deepEqual([summary.cells[0]!.repeats[0]!.peak_in_flight, summary.cells[0]!.repeats[0]!.in_flight_target], [2, 2], 'in flight counts invocations');
   });
+
+  it('tool: ssh2-sftp: channels over MaxSessions are refused and classified, one channel per connection never is', async () => {
+    const file = await writeScenario(dir, 'ssh2', `name: ssh2
+hosts: { target: { sshd: { MaxStartups: "100", MaxSessions: 2 } } }
+dataset: { files: 12, size: 16KiB }
+transfer: { tool: ssh2-sftp, to: target, concurrency: 6, connections: 1 }
+matrix: { channels_per_connection: [1, 6] }
+`);
+    const out = join(dir, 'out-ssh2');
+    const r = await runCli(['run', file, '--out', out, '-q'], env);
+    assert.equal(r.exitCode, 0, String(r.stderr) + String(r.stdout));
+    const cells = (await readJsonl(join(out, 'results.jsonl'))).filter((x) => x.type === 'cell') as (Cell & { cell: string; failed: number })[];
+    const one = cells.find((c) => c.cell === 'channels_per_connection=1')!;
+    const six = cells.find((c) => c.cell === 'channels_per_connection=6')!;
+    assert.deepEqual([one.ok, one.failed], [12, 0]);
+    assert.ok(six.failed >= 8, `${six.failed} of 12 refused: 2 sessions fit on the connection at a time`);
+    const refused = (await readJsonl(join(out, 'results.jsonl'))).filter((x) => x.type === 'transfer' && x.cell === six.cell && x.status === 'failed') as { failure_class: string }[];
+    assert.ok(refused.every((t) => t.failure_class === 'maxsessions_refused'));
+    // Every channel and connection was closed: sshd logged each session's end.
+    const log = await readFile(join(out, 'logs', 'target.log'), 'utf8');
+    assert.equal((log.match(/Disconnected from user/g) ?? []).length, 2, 'one connection per cell, each closed');
+  });
 });

@@ -14,6 +14,8 @@ const CASES: [string, string, number, string | null, string[]?][] = [
   ['old clients', 'ssh_exchange_identification: read: Connection reset by peer\r\n', 255, 'maxstartups_drop'],
   ['MaxSessions via mux, then success', 'mux_client_request_session: session request failed: Session open refused by peer\r\n', 0, null, ['maxsessions_refused']],
   ['MaxSessions on a plain connection', 'channel 3: open failed: connect failed: open failed\r\n', 1, 'maxsessions_refused'],
+  ['MaxSessions, the ssh2 library (tool: ssh2-sftp)', 'ssh2: channel: (SSH) Channel open failure: open failed\n', 255, 'maxsessions_refused'],
+  ['MaxStartups, the ssh2 library', 'ssh2: handshake: read ECONNRESET\n', 255, 'maxstartups_drop'],
   ['mux race, fell back and succeeded', 'ControlSocket /tmp/xb-1/c0r1/4f2a already exists, disabling multiplexing\r\n', 0, null, ['mux_race']],
   ['mux race, then dropped', `ControlSocket /tmp/x/ab already exists, disabling multiplexing\r\nkex_exchange_identification: Connection closed by remote host\r\n${RSYNC_255}`, 255, 'maxstartups_drop', ['maxstartups_drop', 'mux_race']],
   ['banner timeout', 'Connection timed out during banner exchange\r\nConnection to 127.0.0.2 port 2222 timed out\r\n', 255, 'timeout'],

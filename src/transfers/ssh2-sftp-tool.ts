@@ -1,0 +1,167 @@
+import { readFile } from 'node:fs/promises';
+import { Client, type SFTPWrapper } from 'ssh2';
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { ToolFactory } from './tool-registry.js';
+import type { InProcessResult, TransferCommand, TransferJob, TransferTool } from './transfer-tool.js';
+
+/** Where an in-process client connects: the host's own address, with the run's key and pinned host keys. */
+export interface DirectEndpoint {
+  address: string;
+  port: number;
+  user: string;
+  privateKeyPath: string;
+  /** Public host key lines (`ssh-ed25519 AAAA...`): the server must present one of them. */
+  hostKeys: readonly string[];
+}
+
+interface Connection {
+  client: Client;
+  ready: Promise<void>;
+  /** At most channels_per_connection SFTP channels open at once on it. */
+  channels: LimitFunction;
+}
+
+const keyBlob = (line: string) => line.trim().split(/\s+/)[1] ?? '';
+
+/**
+ * The `ssh2` library as a client, in this process: `connections` SSH connections per destination,
+ * each carrying up to `channels_per_connection` SFTP channels at once, one channel per file. It
+ * is how a Node service meets sshd's limits: MaxSessions refuses a channel ("Channel open
+ * failure"), MaxStartups resets a handshake. Messages are written as `ssh2: PHASE: message` so
+ * the classifier can tell them apart (docs/openssh-messages.md). Connections of a cell repeat are
+ * ended by close().
+ */
+export class Ssh2SftpTool implements TransferTool {
+  readonly name = 'ssh2-sftp' as const;
+  readonly usesSsh = true;
+  private readonly pools = new Map<string, Connection[]>();
+  private next = 0;
+
+  constructor(
+    private readonly connections: number,
+    private readonly channelsPerConnection: number,
+  ) {}
+
+  command(): TransferCommand {
+    throw new Error('internal: ssh2-sftp runs in process (run), not as a command');
+  }
+
+  async run(job: TransferJob, options: { timeoutMs: number; signal?: AbortSignal }): Promise<InProcessResult> {
+    const target = job.direct;
+    if (!target) throw new Error('internal: ssh2-sftp needs the job\'s direct endpoint');
+    const conn = this.poolFor(target)[this.next++ % this.connections]!;
+    // The attempt starts when it gets a channel slot: "in flight" is then channels really open.
+    return conn.channels(async () => {
+      const startMs = performance.now();
+      const done = (stderr: string, exitCode: number, extra: Partial<InProcessResult> = {}): InProcessResult => ({ startMs, endMs: performance.now(), exitCode, stderr, timedOut: false, canceled: false, ...extra });
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(new Error('timeout')), options.timeoutMs);
+      const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+      const failed = (phase: string, e: unknown, exitCode: number) => (signal.aborted ? aborted(done, options.signal) : done(`ssh2: ${phase}: ${(e as Error).message}\n`, exitCode));
+      try {
+        try {
+          await abortable(conn.ready, signal);
+        } catch (e) {
+          return failed('handshake', e, 255);
+        }
+        let sftp: SFTPWrapper;
+        try {
+          sftp = await abortable(new Promise<SFTPWrapper>((resolve, reject) => conn.client.sftp((err, s) => (err ? reject(err) : resolve(s)))), signal);
+        } catch (e) {
+          return failed('channel', e, 255);
+        }
+        try {
+          const push = job.dest.host !== undefined;
+          await abortable(
+            new Promise<void>((resolve, reject) => {
+              const cb = (err: Error | null | undefined) => (err ? reject(err) : resolve());
+              if (push) sftp.fastPut(job.source.path, job.dest.path, cb);
+              else sftp.fastGet(job.source.path, job.dest.path, cb);
+            }),
+            signal,
+          );
+          return done('', 0);
+        } catch (e) {
+          return failed('transfer', e, 1);
+        } finally {
+          sftp.end();
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+    });
+  }
+
+  private poolFor(target: DirectEndpoint): Connection[] {
+    const key = `${target.address}:${target.port}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      const allowed = new Set(target.hostKeys.map(keyBlob));
+      pool = Array.from({ length: this.connections }, () => {
+        const client = new Client();
+        const ready = readFile(target.privateKeyPath).then(
+          (privateKey) =>
+            new Promise<void>((resolve, reject) => {
+              client.once('ready', () => resolve());
+              client.once('error', reject);
+              client.connect({
+                host: target.address,
+                port: target.port,
+                username: target.user,
+                privateKey,
+                // Pinned like the generated known_hosts: only the host's own key is accepted.
+                hostVerifier: (key: Buffer) => allowed.has(key.toString('base64')),
+                readyTimeout: 30_000,
+              });
+            }),
+        );
+        ready.catch(() => undefined);
+        return { client, ready, channels: pLimit(this.channelsPerConnection) };
+      });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  /** Ends every connection the tool opened (one repeat's). */
+  async close(): Promise<void> {
+    const all = [...this.pools.values()].flat();
+    this.pools.clear();
+    await Promise.all(
+      all.map(
+        ({ client }) =>
+          new Promise<void>((resolve) => {
+            client.once('close', () => resolve());
+            client.end();
+            setTimeout(resolve, 2000).unref();
+          }),
+      ),
+    );
+  }
+}
+
+function aborted(done: (stderr: string, exitCode: number, extra?: Partial<InProcessResult>) => InProcessResult, outer?: AbortSignal): InProcessResult {
+  return outer?.aborted ? done('', 130, { canceled: true }) : done('ssh2: timeout: the transfer did not finish in time\n', 124, { timedOut: true });
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+export const ssh2SftpTool: ToolFactory = {
+  create: async (_programs, transfer) => new Ssh2SftpTool(transfer.connections ?? 1, transfer.channels_per_connection ?? 10),
+};
