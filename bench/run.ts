@@ -16,6 +16,8 @@ import { datasetSchema, type MuxMode } from '../src/scenario/scenario-schema.js'
 import { parseScenario } from '../src/scenario/load-scenario.js';
 import { RsyncTool } from '../src/transfers/rsync-tool.js';
 import { CpTool } from '../src/transfers/cp-tool.js';
+import { SftpTool } from '../src/transfers/sftp-tool.js';
+import { Ssh2SftpTool } from '../src/transfers/ssh2-sftp-tool.js';
 import { laneSshOptions, renderLaneConfig } from '../src/transfers/ssh-invocation.js';
 import { runTransferPool } from '../src/transfers/transfer-pool.js';
 import { Launcher } from '../src/transfers/launcher.js';
@@ -240,6 +242,33 @@ async function containers(): Promise<void> {
   }
 }
 
+/** One 64 MiB file by OpenSSH's sftp and by the in-process ssh2 client, alternating, on one local sshd. */
+async function ssh2Throughput(): Promise<void> {
+  await using topo = await startTopology(backend, { target: { sshd: RAISED } }, ctx, { dirName: 'ssh2' });
+  const { plan, dir } = await writeSource(topo, 1, '64MiB');
+  const host = topo.host('target');
+  const options = await laneOptions(topo, 'off', '/nonexistent', 'ssh2');
+  const entry = plan.entries[0]!;
+  const sides: Record<'sftp' | 'ssh2-sftp', TransferTool> = { sftp: new SftpTool(tools.sftp!), 'ssh2-sftp': new Ssh2SftpTool(1, 1) };
+  const rates: Record<string, number[]> = { sftp: [], 'ssh2-sftp': [] };
+  console.error('bench: 64 MiB, sftp vs ssh2-sftp, 5 rounds each...');
+  for (let round = 0; round < 10; round++) {
+    const name = round % 2 === 0 ? 'sftp' : 'ssh2-sftp';
+    const tool = sides[name];
+    const dest = join(host.dataRoot, 'dest');
+    await host.files.prepare(dest, []);
+    const job = {
+      entry, source: { path: join(dir, entry.path) }, dest: { host: 'target', path: join(dest, entry.path) }, ssh: { ssh: tools.ssh, options }, rsyncArgs: [],
+      direct: { address: host.endpoint.address, port: host.endpoint.port, user: host.user, privateKeyPath: clientKey.privatePath, hostKeys: host.hostKeys },
+    };
+    const [r] = await runTransferPool([job], 1, { tool, retries: 0, backoffMs: 0, backoffMaxMs: 0, timeoutMs: 600_000, clock: () => performance.now(), launcher }, { cell: name, repeat: round });
+    await tool.close?.();
+    if (r!.status !== 'ok') throw new Error(`ssh2 benchmark: the ${name} transfer failed: ${r!.attempts.at(-1)?.stderr_tail}`);
+    rates[name]!.push(r!.bytes / 1e6 / ((r!.end_ms - r!.start_ms) / 1000));
+  }
+  row('one 64 MiB file, OpenSSH sftp vs the ssh2 library (ssh2-sftp), 5 alternating rounds each, medians', `sftp ${median(rates.sftp!).toFixed(0)} MB/s, ssh2-sftp ${median(rates['ssh2-sftp']!).toFixed(0)} MB/s (${(median(rates['ssh2-sftp']!) / median(rates.sftp!)).toFixed(2)})`, '', undefined);
+}
+
 async function micro(): Promise<void> {
   const bench = new Bench({ time: 300 });
   const seedScenario = readFileSync(join(import.meta.dirname, '..', 'scenarios', 'maxstartups.yaml'), 'utf8');
@@ -287,6 +316,7 @@ if (wanted('scale')) {
   await scale('rsync-over-warm-mux', new RsyncTool(tools.rsync!), 500, 50);
 }
 if (wanted('micro')) await micro();
+if (wanted('ssh2')) await ssh2Throughput();
 if (['containers', 'container-bootstrap'].some(wanted)) await containers();
 
 const widths = (['benchmark', 'result', 'target', 'verdict'] as const).map((k) => Math.max(k.length, ...rows.map((r) => r[k].length)));
