@@ -129,7 +129,7 @@ async function launchPath(): Promise<void> {
   const options = await laneOptions(topo, 'off', '/nonexistent', 'launch');
   const { plan, dir } = await writeSource(topo, 100, '64KiB');
   const dest = join(topo.host('target').dataRoot, 'dest');
-  const jobs = plan.entries.map((entry) => ({ entry, source: { path: join(dir, entry.path) }, dest: { host: 'target', path: join(dest, entry.path) }, ssh: { ssh: tools.ssh, options }, rsyncArgs: [] }));
+  const jobs = plan.entries.map((entry) => ({ entry, source: { path: join(dir, entry.path) }, dest: { host: 'target', path: join(dest, entry.path) }, ssh: { ssh: tools.ssh, options } }));
   // The same argv as RsyncTool builds, with the file name filled in by xargs.
   const argv = rsync.command({ ...jobs[0]!, source: { path: `${dir}/{}` }, dest: { host: 'target', path: `${dest}/{}` } }).args;
   for (const n of [30, 100]) {
@@ -170,7 +170,7 @@ async function scale(name: string, tool: TransferTool, total: number, concurrenc
   const destRoot = tool.usesSsh ? topo.host('target').dataRoot : topo.client.dataRoot;
   const dest = join(destRoot, `dest-${name}`);
   await topo.client.files.prepare(dest, []);
-  const jobs = plan.entries.map((entry) => ({ entry, source: { path: join(dir, entry.path) }, dest: { ...(tool.usesSsh ? { host: 'target' } : {}), path: join(dest, entry.path) }, ssh: { ssh: tools.ssh, options }, rsyncArgs: [] }));
+  const jobs = plan.entries.map((entry) => ({ entry, source: { path: join(dir, entry.path) }, dest: { ...(tool.usesSsh ? { host: 'target' } : {}), path: join(dest, entry.path) }, ssh: { ssh: tools.ssh, options } }));
   const watch = new LoopWatch();
   let rss = process.memoryUsage().rss;
   const sampler = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 50);
@@ -229,7 +229,7 @@ async function containers(): Promise<void> {
       const dest = join(topo.host('target').dataRoot, 'dest');
       await topo.host('target').files.prepare(dest, []);
       const options = await laneOptions(topo, 'off', '/nonexistent', `tput-${name}`);
-      const job = { entry: plan.entries[0]!, source: { path: join(dir, plan.entries[0]!.path) }, dest: { host: 'target', path: join(dest, plan.entries[0]!.path) }, ssh: { ssh: tools.ssh, options }, rsyncArgs: [] };
+      const job = { entry: plan.entries[0]!, source: { path: join(dir, plan.entries[0]!.path) }, dest: { host: 'target', path: join(dest, plan.entries[0]!.path) }, ssh: { ssh: tools.ssh, options } };
       const [r] = await runTransferPool([job], 1, { tool: rsync, retries: 0, backoffMs: 0, backoffMaxMs: 0, timeoutMs: 600_000, clock: () => performance.now(), launcher }, { cell: name, repeat: round });
       if (r!.status !== 'ok') throw new Error(`throughput benchmark: the ${name} transfer failed: ${r!.attempts.at(-1)?.stderr_tail}`);
       rates[name]!.push(r!.bytes / 1e6 / ((r!.end_ms - r!.start_ms) / 1000));
@@ -258,7 +258,7 @@ async function ssh2Throughput(): Promise<void> {
     const dest = join(host.dataRoot, 'dest');
     await host.files.prepare(dest, []);
     const job = {
-      entry, source: { path: join(dir, entry.path) }, dest: { host: 'target', path: join(dest, entry.path) }, ssh: { ssh: tools.ssh, options }, rsyncArgs: [],
+      entry, source: { path: join(dir, entry.path) }, dest: { host: 'target', path: join(dest, entry.path) }, ssh: { ssh: tools.ssh, options },
       direct: { address: host.endpoint.address, port: host.endpoint.port, user: host.user, privateKeyPath: clientKey.privatePath, hostKeys: host.hostKeys },
     };
     const [r] = await runTransferPool([job], 1, { tool, retries: 0, backoffMs: 0, backoffMaxMs: 0, timeoutMs: 600_000, clock: () => performance.now(), launcher }, { cell: name, repeat: round });

@@ -175,7 +175,6 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
       source: endpoint(dataset.source.host ? remote : undefined, dataset.source.dir, entry.path),
       dest: endpoint(dest.host ? remote : undefined, dest.dir, entry.path),
       ssh: lane.ssh,
-      rsyncArgs: t.rsync_args,
       ...(lane.client.exec ? { exec: lane.client.exec } : {}),
       ...(tool.run && remote ? { direct: directEndpoint(topology.host(remote), input.clientKeyPath) } : {}),
     };

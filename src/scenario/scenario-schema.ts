@@ -126,6 +126,10 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
     if (Array.isArray(via) && via.length > 0) out.push({ path: ['transfer', 'via'], message: 'tool: ssh2-sftp connects to the destination directly; jump hosts are not supported for it yet' });
     if (s.client === 'container') out.push({ path: ['client'], message: 'tool: ssh2-sftp runs in this process: client: machine only' });
   }
+  const rsyncArgs = (s.transfer as { rsync_args?: unknown }).rsync_args;
+  if (Array.isArray(rsyncArgs) && rsyncArgs.length > 0 && tool !== undefined && tool !== 'rsync') {
+    out.push({ path: ['transfer', 'rsync_args'], message: `rsync_args applies to tool: rsync, not ${typeof tool === 'string' ? tool : 'this tool'}` });
+  }
   if (unit === 'batch' && tool !== 'command') out.push({ path: ['transfer', 'unit'], message: 'unit: batch applies to tool: command (the built-in tools run one file per invocation)' });
   if (tool === 'command' && command === undefined) out.push({ path: ['transfer', 'command'], message: 'tool: command needs transfer.command: the program and its arguments, e.g. [my-stage, "{src}", "{dest}"]' });
   if (command !== undefined && tool !== 'command') out.push({ path: ['transfer', 'command'], message: 'transfer.command is used only with tool: command' });

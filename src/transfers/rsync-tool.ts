@@ -10,12 +10,16 @@ export function shellWord(word: string): string {
 export class RsyncTool implements TransferTool {
   readonly name = 'rsync' as const;
   readonly usesSsh = true;
-  constructor(private readonly rsync: string) {}
+  constructor(
+    private readonly rsync: string,
+    /** transfer.rsync_args, allow-listed and canonical (scenario/rsync-args.ts). */
+    private readonly extra: readonly string[] = [],
+  ) {}
 
   command(job: TransferJob): TransferCommand {
     const rsh = [job.ssh.ssh, ...job.ssh.options].map(shellWord).join(' ');
-    return { file: this.rsync, args: ['-a', '-e', rsh, ...job.rsyncArgs, remoteSpec(job.source), remoteSpec(job.dest)] };
+    return { file: this.rsync, args: ['-a', '-e', rsh, ...this.extra, remoteSpec(job.source), remoteSpec(job.dest)] };
   }
 }
 
-export const rsyncTool: ToolFactory = { create: async (programs) => new RsyncTool(requireTool(programs, 'rsync')) };
+export const rsyncTool: ToolFactory = { create: async (programs, transfer) => new RsyncTool(requireTool(programs, 'rsync'), transfer.rsync_args) };

@@ -34,8 +34,6 @@ export interface TransferJob {
   source: Endpoint;
   dest: Endpoint;
   ssh: SshInvocation;
-  /** Extra arguments for rsync (scenario `rsync_args`). */
-  rsyncArgs: readonly string[];
   /** Runs the command inside a client container instead of on this machine. */
   exec?: CommandWrapper;
   /** Where an in-process tool (ssh2-sftp) connects; absent for command-line tools. */

@@ -11,12 +11,12 @@ import { containerCommandWrapper } from '../../src/hosts/container-exec.js';
 import type { TransferJob } from '../../src/transfers/transfer-tool.js';
 
 const ssh = { ssh: '/usr/bin/ssh', options: laneSshOptions('/tmp/xb-1/c0r1/l0.ssh_config') };
-const push: TransferJob = { entry: { path: 'f', size: 1, seed: 1 }, source: { path: '/c/src/f' }, dest: { host: 'target', path: '/h/dest/f' }, ssh, rsyncArgs: ['--timeout=30'] };
+const push: TransferJob = { entry: { path: 'f', size: 1, seed: 1 }, source: { path: '/c/src/f' }, dest: { host: 'target', path: '/h/dest/f' }, ssh };
 const pull: TransferJob = { ...push, source: { host: 'target', path: '/h/src/f' }, dest: { path: '/c/dest/f' } };
 
 describe('transfer commands', () => {
   it('rsync passes ssh as an -e string of the program and the lane config, nothing of the scenario', () => {
-    const cmd = new RsyncTool('/usr/bin/rsync').command(push);
+    const cmd = new RsyncTool('/usr/bin/rsync', ['--timeout=30']).command(push);
     assert.deepEqual(cmd.args, ['-a', '-e', '/usr/bin/ssh -F /tmp/xb-1/c0r1/l0.ssh_config', '--timeout=30', '/c/src/f', 'target:/h/dest/f']);
     assert.equal(shellWord("it's"), `'it'\\''s'`);
   });
