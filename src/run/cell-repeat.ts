@@ -10,7 +10,7 @@ import { diffCounters, type SshdCounters } from '../hosts/sshd-log.js';
 import type { OpenSshVersion } from '../hosts/openssh-version.js';
 import type { ClientSide, StartedTopology } from '../hosts/topology.js';
 import type { PlanCell } from '../plan/plan.js';
-import { succeeded, type CellRecord, type TransferRecord } from '../records/transfer-record.js';
+import { succeeded, type CellRecord, type FileVerdict, type TransferRecord } from '../records/transfer-record.js';
 import { MuxSession, type MuxStatus } from '../transfers/mux-session.js';
 import type { Launcher } from '../transfers/launcher.js';
 import { runTransferPool } from '../transfers/transfer-pool.js';
@@ -89,6 +89,17 @@ function muxSummary(statuses: MuxStatus[]): MuxStatus {
 /** An in-process client reaches the host itself at its published address (client: machine only). */
 function directEndpoint(host: StartedHost, privateKeyPath: string): DirectEndpoint {
   return { address: host.endpoint.address, port: host.endpoint.port, user: host.user, privateKeyPath, hostKeys: host.hostKeys };
+}
+
+/**
+ * A file of a failed batch invocation: the tool said nothing about it alone, so verification
+ * does. One that arrived intact is ok; one that did not keeps the invocation's failure. The
+ * invocation's own exit and messages stay in the attempts, and a file missing after an invocation
+ * that exited 0 is a silent drop as for any tool.
+ */
+function batchFileOutcome(record: TransferRecord, verdict: FileVerdict | undefined): TransferRecord {
+  if (record.status !== 'failed' || verdict !== 'ok') return record;
+  return { ...record, status: 'ok', failure_class: null };
 }
 
 /**
@@ -198,7 +209,8 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
 
   const before = new Map<string, SshdCounters>([...topology.hosts].map(([name, h]) => [name, h.log.snapshot()]));
   const start = clock();
-  const transfers = await runTransferPool(
+  const batch = t.unit === 'batch';
+  const ran = await runTransferPool(
     jobs,
     // A batch tool gets the concurrency itself ({concurrency}); its invocations all start at once.
     t.unit === 'batch' ? jobs.length : t.concurrency,
@@ -214,10 +226,11 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
       ...(signal ? { signal } : {}),
     },
     { cell: cellName, repeat },
-    input.onTransfer,
+    // A batch's files are recorded after verification, which says which of them arrived.
+    batch ? undefined : input.onTransfer,
   );
   await toolSession[Symbol.asyncDispose]();
-  const end = transfers.reduce((m, r) => Math.max(m, r.end_ms), start);
+  const end = ran.reduce((m, r) => Math.max(m, r.end_ms), start);
   await Promise.all([...lanes.values()].map((l) => l.mux.close()));
   await settleLogs(topology);
 
@@ -230,7 +243,9 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
 
   const found = (await Promise.all(destinations.map((d) => d.files.scan(d.dir)))).flat();
   const { counts, problems, verdicts } = verifyDestination(dataset.manifest, found);
-  const drops = silentDrops(transfers, verdicts);
+  const drops = silentDrops(ran, verdicts);
+  const transfers = batch ? ran.map((r) => batchFileOutcome(r, verdicts.get(r.file))) : ran;
+  if (batch) for (const r of transfers) input.onTransfer(r);
   const verification: VerificationRecord = { type: 'verification', cell: cellName, repeat, counts, problems, silent_drops: drops };
   const byPath = new Map(dataset.manifest.map((m) => [m.path, m.size]));
   const cellRecord: CellRecord = {
