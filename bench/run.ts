@@ -259,7 +259,7 @@ async function ssh2Throughput(): Promise<void> {
     await host.files.prepare(dest, []);
     const job = {
       entry, source: { path: join(dir, entry.path) }, dest: { host: 'target', path: join(dest, entry.path) }, ssh: { ssh: tools.ssh, options },
-      direct: { address: host.endpoint.address, port: host.endpoint.port, user: host.user, privateKeyPath: clientKey.privatePath, hostKeys: host.hostKeys },
+      direct: { address: host.endpoint.address, port: host.endpoint.port, user: host.user, privateKeyPath: clientKey.privatePath, hostKeys: host.hostKeys, knownHostsPath: topo.client.knownHostsPath },
     };
     const [r] = await runTransferPool([job], 1, { tool, retries: 0, backoffMs: 0, backoffMaxMs: 0, timeoutMs: 600_000, clock: () => performance.now(), launcher }, { cell: name, repeat: round });
     await tool.close?.();

@@ -37,11 +37,11 @@ if (major < 20 || (major === 20 && minor < 11)) {
 }
 
 // 1. System programs: OpenSSH server and client, rsync, perl (the launcher); with --browser (the test suite), the
-//    Chromium that opens report.html in the browser test; with --clients, fpsync and lftp.
+//    Chromium that opens report.html in the browser test; with --clients, fpsync, lftp and rclone.
 const needed = { sshd: 'openssh-server', ssh: 'openssh-client', 'ssh-keygen': 'openssh-client', scp: 'openssh-client', sftp: 'openssh-client', rsync: 'rsync' };
 if (process.argv.includes('--browser') && !process.env.CHROMIUM_PATH) needed.chromium = 'chromium';
 // With --clients (the test suite): third-party transfer clients the shipped scenarios drive.
-if (process.argv.includes('--clients')) Object.assign(needed, { fpsync: 'fpart', lftp: 'lftp' });
+if (process.argv.includes('--clients')) Object.assign(needed, { fpsync: 'fpart', lftp: 'lftp', rclone: 'rclone' });
 const missing = [...new Set(Object.entries(needed).filter(([p]) => !which(p)).map(([, pkg]) => pkg))];
 // The transfer launcher is a Perl script; Time::HiRes is in Debian's perl, not the essential perl-base.
 if (spawnSync('perl', ['-MTime::HiRes', '-MPOSIX', '-e', '1']).status !== 0) missing.push('perl');

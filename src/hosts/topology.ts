@@ -19,6 +19,8 @@ export interface ClientSide {
   /** The same file's text: each lane's config starts with its own block and appends it. */
   sshConfig: string;
   knownHostsPath: string;
+  /** The run's private key as this client reads it. */
+  identityFile: string;
   /** Runs client commands inside a container; absent on the machine. */
   exec?: CommandWrapper;
   /** The ssh program to name in commands (a client container uses its own). */
@@ -145,11 +147,11 @@ export async function startTopology(
   }
 }
 
-async function writeClientConfig(dir: string, entries: ClientHostEntry[], identityFile: string): Promise<{ sshConfigPath: string; sshConfig: string; knownHostsPath: string }> {
+async function writeClientConfig(dir: string, entries: ClientHostEntry[], identityFile: string): Promise<{ sshConfigPath: string; sshConfig: string; knownHostsPath: string; identityFile: string }> {
   const knownHostsPath = join(dir, 'known_hosts');
   const sshConfigPath = join(dir, 'ssh_config');
   const sshConfig = renderSshClientConfig({ hosts: entries, identityFile, knownHostsFile: knownHostsPath });
   await writeFile(knownHostsPath, renderKnownHosts(entries), { mode: 0o600 });
   await writeFile(sshConfigPath, sshConfig, { mode: 0o600 });
-  return { sshConfigPath, sshConfig, knownHostsPath };
+  return { sshConfigPath, sshConfig, knownHostsPath, identityFile };
 }

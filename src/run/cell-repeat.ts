@@ -86,9 +86,13 @@ function muxSummary(statuses: MuxStatus[]): MuxStatus {
   return first;
 }
 
-/** An in-process client reaches the host itself at its published address (client: machine only). */
-function directEndpoint(host: StartedHost, privateKeyPath: string): DirectEndpoint {
-  return { address: host.endpoint.address, port: host.endpoint.port, user: host.user, privateKeyPath, hostKeys: host.hostKeys };
+/**
+ * The host itself, as this client reaches it without ssh (an in-process client, a tool with its
+ * own SSH library): its published address, or its network address from a client container.
+ */
+function directEndpoint(host: StartedHost, client: ClientSide): DirectEndpoint {
+  const at = client.exec ? (host.innerEndpoint ?? host.endpoint) : host.endpoint;
+  return { address: at.address, port: at.port, user: host.user, privateKeyPath: client.identityFile, hostKeys: host.hostKeys, knownHostsPath: client.knownHostsPath };
 }
 
 /**
@@ -187,7 +191,7 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
       dest: endpoint(dest.host ? remote : undefined, dest.dir, entry.path),
       ssh: lane.ssh,
       ...(lane.client.exec ? { exec: lane.client.exec } : {}),
-      ...(tool.run && remote ? { direct: directEndpoint(topology.host(remote), input.clientKeyPath) } : {}),
+      ...((tool.run || tool.runsSsh) && remote ? { direct: directEndpoint(topology.host(remote), lane.client) } : {}),
     };
     return { job, lane, dest, remote };
   });

@@ -13,6 +13,11 @@ const COMMON: Record<string, string> = {
   ssh_config: 'the generated ssh_config (ssh -F), with the run key, known_hosts, jump hosts and mux settings',
   ssh: 'a generated ssh that reads that config (also first on PATH as `ssh`)',
   concurrency: "the cell's concurrency",
+  host_address: "the remote host's own address, for a tool with its own SSH library (it goes straight there: no jump hosts)",
+  host_port: "the remote host's own port",
+  user: 'the login user',
+  key_file: "the run's private key",
+  known_hosts: "the generated known_hosts (the hosts' keys, by address)",
 };
 
 /** What a `transfer.command` template may name, per unit; each is replaced inside its own argument only. */
@@ -80,7 +85,11 @@ export class CommandTool implements TransferTool {
   command(job: TransferJob): TransferCommand {
     const { configPath, bin } = job.ssh;
     if (!configPath || !bin) throw new Error('internal: a command transfer needs its lane\'s ssh_config and ssh wrapper');
-    const common = { src_host: job.source.host ?? '', dest_host: job.dest.host ?? '', ssh_config: configPath, ssh: `${bin}/ssh`, concurrency: String(this.concurrency) };
+    const d = job.direct;
+    const common = {
+      src_host: job.source.host ?? '', dest_host: job.dest.host ?? '', ssh_config: configPath, ssh: `${bin}/ssh`, concurrency: String(this.concurrency),
+      host_address: d?.address ?? '', host_port: d ? String(d.port) : '', user: d?.user ?? '', key_file: d?.privateKeyPath ?? '', known_hosts: d?.knownHostsPath ?? '',
+    };
     // A batch job's endpoints are the folders; its files are in the list.
     const values: Record<string, string> = job.batch
       ? { ...common, src_dir: remoteSpec(job.source), dest_dir: remoteSpec(job.dest), src_path: job.source.path, dest_path: job.dest.path, file_list: job.batch.listFile, work_dir: job.batch.workDir }

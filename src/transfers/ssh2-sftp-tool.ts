@@ -12,6 +12,8 @@ export interface DirectEndpoint {
   privateKeyPath: string;
   /** Public host key lines (`ssh-ed25519 AAAA...`): the server must present one of them. */
   hostKeys: readonly string[];
+  /** The generated known_hosts holding them, for tools that read one. */
+  knownHostsPath: string;
 }
 
 interface Connection {

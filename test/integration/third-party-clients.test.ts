@@ -8,7 +8,7 @@ type Verification = { type: string; cell: string; counts: { ok: number; missing:
 type Transfer = { type: string; cell: string; batch?: string; attempts: { exit_code: number | null }[] };
 
 /**
- * The shipped scenarios for real third-party clients (Debian's fpart and lftp, installed by the
+ * The shipped scenarios for real third-party clients (Debian's fpart, lftp and rclone, installed by the
  * test set-up), made smaller with --set. What each tool reports is checked against what sshd
  * logged and what verification found.
  */
@@ -52,6 +52,16 @@ describe('third-party clients as tool: command, unit: batch', () => {
 
   it('fpsync: at -n 4 and -n 64 every file arrives with no drop (it starts its jobs one at a time)', async () => {
     const { r, cell, exits } = await run('fpsync', ['dataset.files=40', 'matrix.concurrency=[4, 64]']);
+    assert.equal(r.exitCode, 0, String(r.stderr) + String(r.stdout));
+    for (const id of ['concurrency=4', 'concurrency=64']) {
+      const c = cell(id);
+      assert.deepEqual([c.ok, c.failed, c.silent_drops, c.sshd.target!.maxstartups_drops], [40, 0, 0, 0], id);
+      assert.deepEqual(exits(id), [0], id);
+    }
+  });
+
+  it('rclone with its own SSH library, given the host, run key and known_hosts: every file arrives, no drop at --transfers 4 or 64', async () => {
+    const { r, cell, exits } = await run('rclone', ['dataset.files=40', 'matrix.concurrency=[4, 64]']);
     assert.equal(r.exitCode, 0, String(r.stderr) + String(r.stdout));
     for (const id of ['concurrency=4', 'concurrency=64']) {
       const c = cell(id);
