@@ -70,6 +70,8 @@ interface Lane {
   client: ClientSide;
   /** The remote host's alias as this client reaches it (through the jump hosts). */
   remote: string;
+  /** The remote host's own name in the topology (none for cp). */
+  host: string | undefined;
   ssh: SshInvocation;
   mux: MuxSession;
   /** The lane's ssh_config (written before the first transfer) and its text; none for cp. */
@@ -174,9 +176,9 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
       const options = config ? laneSshOptions(config.path) : [];
       // A client container's ssh is its own; the wrapper there must not find itself on PATH.
       const wrapper = config && tool.runsSsh ? { bin: `${controlDir}.bin`, text: renderSshWrapper(client.exec ? '/usr/bin/ssh' : input.tools.ssh, config.path) } : undefined;
-      const ssh = { ssh: client.ssh ?? input.tools.ssh, options, ...(config ? { configPath: config.path } : {}), ...(wrapper ? { bin: wrapper.bin } : {}) };
+      const ssh = { ssh: client.ssh ?? input.tools.ssh, options, via: route.via, ...(config ? { configPath: config.path } : {}), ...(wrapper ? { bin: wrapper.bin } : {}) };
       const mux = new MuxSession({ mode: tool.usesSsh ? t.mux : 'off', ssh: ssh.ssh, options, host: route.to, controlDir, ...(client.exec ? { exec: client.exec } : {}) });
-      lanes.set(key, (lane = { client, remote: route.to, ssh, mux, config, wrapper }));
+      lanes.set(key, (lane = { client, remote: route.to, host: remote, ssh, mux, config, wrapper }));
     }
     return lane;
   };
@@ -191,7 +193,7 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
       dest: endpoint(dest.host ? remote : undefined, dest.dir, entry.path),
       ssh: lane.ssh,
       ...(lane.client.exec ? { exec: lane.client.exec } : {}),
-      ...((tool.run || tool.runsSsh) && remote ? { direct: directEndpoint(topology.host(remote), lane.client) } : {}),
+      ...((tool.run || tool.runsSsh) && lane.host ? { direct: directEndpoint(topology.host(lane.host), lane.client) } : {}),
     };
     return { job, lane, dest, remote };
   });

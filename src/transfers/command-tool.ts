@@ -13,6 +13,7 @@ const COMMON: Record<string, string> = {
   ssh_config: 'the generated ssh_config (ssh -F), with the run key, known_hosts, jump hosts and mux settings',
   ssh: 'a generated ssh that reads that config (also first on PATH as `ssh`)',
   concurrency: "the cell's concurrency",
+  via: 'the jump host aliases, comma-separated as ssh -J takes them (empty without; {ssh} already goes through them)',
   host_address: "the remote host's own address, for a tool with its own SSH library (it goes straight there: no jump hosts)",
   host_port: "the remote host's own port",
   user: 'the login user',
@@ -87,7 +88,7 @@ export class CommandTool implements TransferTool {
     if (!configPath || !bin) throw new Error('internal: a command transfer needs its lane\'s ssh_config and ssh wrapper');
     const d = job.direct;
     const common = {
-      src_host: job.source.host ?? '', dest_host: job.dest.host ?? '', ssh_config: configPath, ssh: `${bin}/ssh`, concurrency: String(this.concurrency),
+      src_host: job.source.host ?? '', dest_host: job.dest.host ?? '', ssh_config: configPath, ssh: `${bin}/ssh`, concurrency: String(this.concurrency), via: (job.ssh.via ?? []).join(','),
       host_address: d?.address ?? '', host_port: d ? String(d.port) : '', user: d?.user ?? '', key_file: d?.privateKeyPath ?? '', known_hosts: d?.knownHostsPath ?? '',
     };
     // A batch job's endpoints are the folders; its files are in the list.

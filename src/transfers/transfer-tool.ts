@@ -27,6 +27,8 @@ export interface SshInvocation {
   /** The lane's ssh_config itself, and the folder holding an `ssh` that reads it (tools that run ssh themselves). */
   configPath?: string;
   bin?: string;
+  /** The jump host aliases on the way (already in the config as ProxyJump). */
+  via?: readonly string[];
 }
 
 export interface TransferJob {

@@ -59,7 +59,7 @@ transfer: { to: target, via: [head], concurrency: 10 }
 repeat: 5
 `;
 
-type Cell = { type: string; cell: string; files: number; ok: number; failed: number; sshd: Record<string, { maxstartups_drops: number }> };
+type Cell = { type: string; cell: string; files: number; ok: number; failed: number; silent_drops: number; sshd: Record<string, { maxstartups_drops: number }> };
 type Transfer = { type: string; cell: string; classes: string[]; attempts: { classes: string[] }[] };
 type Verification = { type: string; cell: string; counts: Record<string, number> };
 
@@ -162,6 +162,25 @@ describe.skipIf(skip !== undefined)(skip ? `container backend (skipped: ${skip})
     assert.ok(![...head].some((a) => a.startsWith('127.')), 'no login from the machine itself');
     assert.equal(user.size, 1, `logins on user only through the head: ${[...user].join(', ')}`);
     assert.ok(!head.has([...user][0]!), 'the user container sees the head, not the workers');
+  });
+
+  it('tool: command through a head container, from this machine and from a worker container: the lane\'s ssh on PATH reaches the target', async () => {
+    const common = `backend: container
+hosts: { target: { sshd: { MaxStartups: "100" } }, head: {}, worker: {} }
+dataset: { files: 6, size: 4KiB }
+`;
+    const command = 'tool: command, command: [rsync, -a, "{src}", "{dest}"], to: target, via: [head], concurrency: 3';
+    for (const [name, text] of [
+      ['command-machine', `name: command-machine\n${common}transfer: { ${command} }\n`],
+      ['command-worker', `name: command-worker\n${common}client: container\ntransfer: { ${command}, from: worker }\n`],
+    ] as const) {
+      const out = join(dir, name);
+      const r = await runCli(['run', await writeScenario(dir, name, text), '--out', out, '--quiet'], childEnv(base));
+      assert.equal(r.exitCode, 0, `${name}: ${String(r.stderr)}${String(r.stdout)}`);
+      const cells = (await readJsonl(join(out, 'results.jsonl'))).filter((l) => l.type === 'cell') as unknown as Cell[];
+      for (const c of cells) assert.deepEqual([c.ok, c.failed, c.silent_drops], [6, 0, 0], name);
+    }
+    assert.deepEqual(await ours(), []);
   });
 
   it('seed scenario containers-staging: the head drops what the user container would accept', async () => {

@@ -87,14 +87,14 @@ describe('commands inside a container', () => {
 });
 
 describe('tool: command', () => {
-  const job: TransferJob = { ...push, ssh: { ...ssh, configPath: '/tmp/xb-1/c0r1/l0.ssh_config', bin: '/tmp/xb-1/c0r1/l0.bin' } };
+  const job: TransferJob = { ...push, ssh: { ...ssh, configPath: '/tmp/xb-1/c0r1/l0.ssh_config', bin: '/tmp/xb-1/c0r1/l0.bin', via: ['head', 'gw'] } };
   it('replaces placeholders inside each argument, never re-splitting, behind env with the lane\'s ssh first on PATH', () => {
-    const tool = new CommandTool('/usr/bin/env', '/usr/local/bin/stage', ['--to', '{dest_host}:{dest_path}', 'a b {file}', '-j{concurrency}', '-e', '{ssh} -x'], 8);
+    const tool = new CommandTool('/usr/bin/env', '/usr/local/bin/stage', ['--to', '{dest_host}:{dest_path}', 'a b {file}', '-j{concurrency}', '-e', '{ssh} -x', '-J{via}'], 8);
     const c = tool.command(job);
     assert.equal(c.file, '/usr/bin/env');
     assert.match(c.args[0]!, /^PATH=\/tmp\/xb-1\/c0r1\/l0\.bin:/);
     assert.deepEqual(c.args.slice(1, 4), ['RSYNC_RSH=/tmp/xb-1/c0r1/l0.bin/ssh', 'GIT_SSH_COMMAND=/tmp/xb-1/c0r1/l0.bin/ssh', 'XFERBENCH_SSH_CONFIG=/tmp/xb-1/c0r1/l0.ssh_config']);
-    assert.deepEqual(c.args.slice(4), ['/usr/local/bin/stage', '--to', 'target:/h/dest/f', 'a b f', '-j8', '-e', '/tmp/xb-1/c0r1/l0.bin/ssh -x']);
+    assert.deepEqual(c.args.slice(4), ['/usr/local/bin/stage', '--to', 'target:/h/dest/f', 'a b f', '-j8', '-e', '/tmp/xb-1/c0r1/l0.bin/ssh -x', '-Jhead,gw']);
   });
   it('refuses unknown placeholders and a first item env(1) would not run as the program', () => {
     assert.deepEqual(templateIssues(['rsync', '{src}', '{secret}']).map((i) => i.index), [2]);
