@@ -1,0 +1,47 @@
+import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { XferbenchError } from '../errors.js';
+import type { ProbeTarget } from './probe.js';
+
+/** Without the explicit flag, a probe holds at most this many connections or channels at once. */
+export const DEFAULT_MAX = 30;
+
+/** `[user@]host[:port]`, host a name or address (IPv6 in brackets); no other characters. */
+export function parseDestination(text: string): { user: string; host: string; port: number } {
+  const m = /^(?:([a-z_][a-z0-9_.-]{0,31})@)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(?::(\d{1,5}))?$/.exec(text);
+  const port = Number(m?.[3] ?? 22);
+  if (!m || port < 1 || port > 65535) throw new XferbenchError(`"${text.slice(0, 80)}" is not [user@]host[:port]`);
+  return { user: m[1] ?? userInfo().username, host: m[2]!.replace(/^\[|\]$/g, ''), port };
+}
+
+/** The host's keys from a known_hosts file: lines naming `host` (port 22) or `[host]:port`. */
+export async function hostKeysFrom(file: string, host: string, port: number): Promise<string[]> {
+  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new XferbenchError(`cannot read ${file}: ${e.code ?? e.message}`);
+  });
+  const name = port === 22 ? host : `[${host}]:${port}`;
+  const keys = text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 3 && !f[0]!.startsWith('#') && !f[0]!.startsWith('|') && f[0]!.split(',').includes(name))
+    .map((f) => `${f[1]} ${f[2]}`);
+  if (keys.length === 0) throw new XferbenchError(`${file} has no key for ${name}; the probe checks the host's key like ssh does (hashed entries are not read)`);
+  return keys;
+}
+
+export interface ProbeFlags {
+  identity: string;
+  knownHosts: string;
+  max: number;
+  administer?: boolean;
+}
+
+/** Everything the CLI was given, checked: bounds first, so nothing is opened for a bad request. */
+export async function probeTarget(destination: string, flags: ProbeFlags): Promise<ProbeTarget> {
+  if (!Number.isInteger(flags.max) || flags.max < 1) throw new XferbenchError('--max must be a whole number of at least 1');
+  if (flags.max > DEFAULT_MAX && !flags.administer) {
+    throw new XferbenchError(`--max ${flags.max} is above ${DEFAULT_MAX}: a probe is a load test on someone's server; add --i-administer-this-host if it is yours`);
+  }
+  const { user, host, port } = parseDestination(destination);
+  return { address: host, port, user, privateKeyPath: flags.identity, hostKeys: await hostKeysFrom(flags.knownHosts, host, port) };
+}

@@ -1,0 +1,267 @@
+import { connect, type Socket } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'ssh2';
+import { XferbenchError } from '../errors.js';
+import { percentile } from '../report/statistics.js';
+
+/** A live sshd to probe from the outside, with a key it accepts and the host keys to trust. */
+export interface ProbeTarget {
+  address: string;
+  port: number;
+  user: string;
+  privateKeyPath: string;
+  /** Public host key lines (`ssh-ed25519 AAAA...`, as in known_hosts after the host field). */
+  hostKeys: readonly string[];
+}
+
+export interface ProbeOptions {
+  /** Most connections held or sessions opened at once: the load applied, never exceeded. */
+  max: number;
+  /** Probe connections per MaxStartups level (each one opened and closed again). */
+  trials?: number;
+  /** Hard bound on the whole probe. */
+  timeoutMs?: number;
+}
+
+export interface MaxStartupsEstimate {
+  /** Unauthenticated connections held when the first drop was seen (sshd's `start`). */
+  start: number | null;
+  /** The level from which every probe was dropped (sshd's `full`); null when --max was reached first. */
+  full: number | null;
+  /** Drop probability at `start`, in percent (sshd's `rate`), estimated from the trials. */
+  rate: number | null;
+  /** When `full` lies beyond --max: where the fitted drop line reaches 100 %. */
+  full_extrapolated: number | null;
+  /** Drops per level: held connections → dropped of trials. */
+  levels: { held: number; dropped: number; trials: number }[];
+}
+
+export interface ProbeResult {
+  target: string;
+  banner: string;
+  kex: string;
+  cipher: string;
+  handshake_ms: { p50: number; p95: number; samples: number };
+  /** Session channels one connection could hold open at once; null when --max was reached first. */
+  max_sessions: number | null;
+  max_sessions_refusal: string | null;
+  max_startups: MaxStartupsEstimate;
+  /** What was applied, to say so next to the numbers. */
+  load: { max_held: number; connections_opened: number; ms: number };
+}
+
+/** Tries to add one held connection at a level before calling the next level full. */
+const KEEP_ATTEMPTS = 50;
+
+const keyBlob = (line: string) => line.trim().split(/\s+/)[1] ?? '';
+
+/** A bare TCP connection that reads sshd's first line: its banner, or nothing if dropped. */
+function openRaw(address: string, port: number, timeoutMs: number): Promise<{ socket: Socket; banner: string | undefined }> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address, port });
+    let data = '';
+    const finish = (banner: string | undefined) => {
+      clearTimeout(timer);
+      socket.removeAllListeners('data');
+      resolve({ socket, banner });
+    };
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    socket.on('data', (chunk) => {
+      data += chunk.toString('latin1');
+      const line = data.split('\n')[0]!;
+      if (data.includes('\n')) finish(line.startsWith('SSH-') ? line.trim() : undefined);
+    });
+    socket.on('error', () => finish(undefined));
+    socket.on('close', () => finish(undefined));
+  });
+}
+
+/** An authenticated ssh2 connection; rejects with a clear error on refusal or a wrong host key. */
+async function login(target: ProbeTarget, privateKey: Buffer): Promise<{ client: Client; ms: number; kex: string; cipher: string }> {
+  const allowed = new Set(target.hostKeys.map(keyBlob));
+  const client = new Client();
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    let kex = '';
+    let cipher = '';
+    client.on('handshake', (n: { kex: string; cs: { cipher: string } }) => {
+      kex = n.kex;
+      cipher = n.cs.cipher;
+    });
+    client.once('ready', () => resolve({ client, ms: performance.now() - t0, kex, cipher }));
+    client.once('error', (e: Error & { level?: string }) => {
+      client.end();
+      reject(new XferbenchError(`cannot log in to ${target.user}@${target.address}:${target.port}: ${e.message}${e.level === 'client-authentication' ? ' (the key was refused)' : ''}`));
+    });
+    client.connect({
+      host: target.address,
+      port: target.port,
+      username: target.user,
+      privateKey,
+      hostVerifier: (key: Buffer) => allowed.has(key.toString('base64')),
+      readyTimeout: 15_000,
+    });
+  });
+}
+
+/**
+ * MaxSessions: SFTP session channels opened one by one over one connection until sshd refuses
+ * one (`Channel open failure`), at most `max`. All are closed before returning.
+ */
+async function probeMaxSessions(client: Client, max: number): Promise<{ count: number | null; refusal: string | null }> {
+  const open: { end(): void }[] = [];
+  try {
+    for (let i = 0; i < max; i++) {
+      try {
+        open.push(await new Promise<{ end(): void }>((resolve, reject) => client.sftp((err, s) => (err ? reject(err) : resolve(s)))));
+      } catch (e) {
+        return { count: open.length, refusal: (e as Error).message };
+      }
+    }
+    return { count: null, refusal: null };
+  } finally {
+    for (const s of open) s.end();
+  }
+}
+
+/**
+ * MaxStartups: hold n unauthenticated connections (banner read, nothing sent), then open `trials`
+ * more one at a time and count how many sshd drops before its banner; n = 0, 1, ... up to `max`.
+ * sshd drops with probability 0 below `start`, `rate`% at `start`, rising linearly to 100% at
+ * `full` (sshd.c drop_connection). Every connection is closed before returning.
+ */
+async function probeMaxStartups(target: ProbeTarget, max: number, trials: number, deadline: number, count: () => void): Promise<MaxStartupsEstimate> {
+  const held: Socket[] = [];
+  const levels: MaxStartupsEstimate['levels'] = [];
+  let unreachable: number | undefined;
+  try {
+    for (let n = 0; n < max && Date.now() < deadline; n++) {
+      let dropped = 0;
+      for (let t = 0; t < trials; t++) {
+        count();
+        const probe = await openRaw(target.address, target.port, 3000);
+        if (!probe.banner) dropped++;
+        probe.socket.destroy();
+        // sshd counts a startup until its child tells it the connection ended; let it notice.
+        await sleep(5);
+      }
+      const level = { held: n, dropped, trials };
+      levels.push(level);
+      if (dropped === trials) break;
+      // One more held connection for the next level. Near `full` sshd drops most tries, and
+      // each try is one more sample of this level (bounded).
+      for (let attempt = 0; attempt < KEEP_ATTEMPTS && held.length === n; attempt++) {
+        count();
+        const keep = await openRaw(target.address, target.port, 3000);
+        level.trials++;
+        if (keep.banner) held.push(keep.socket);
+        else {
+          level.dropped++;
+          keep.socket.destroy();
+        }
+      }
+      if (held.length !== n + 1) {
+        // Not one of KEEP_ATTEMPTS got through: the next level is full for all practical purposes.
+        unreachable = n + 1;
+        break;
+      }
+    }
+  } finally {
+    for (const s of held) s.destroy();
+  }
+  const first = levels.find((l) => l.dropped > 0);
+  const full = levels.find((l) => l.dropped === l.trials)?.held ?? unreachable;
+  if (!first) return { start: null, full: null, rate: null, full_extrapolated: null, levels };
+  if (full !== undefined) return { start: first.held, full, rate: estimateRate(levels, first.held, full), full_extrapolated: null, levels };
+  const line = fitLine(levels.filter((l) => l.held >= first.held).map((l) => [l.held - first.held, (100 * l.dropped) / l.trials] as const));
+  return {
+    start: first.held,
+    full: null,
+    rate: Math.round(Math.max(0, Math.min(100, line?.a ?? (100 * first.dropped) / first.trials))),
+    full_extrapolated: line && line.b > 0 ? Math.round(first.held + (100 - line.a) / line.b) : null,
+    levels,
+  };
+}
+
+/** Least squares p = a + b·x; undefined with fewer than three points. */
+function fitLine(points: readonly (readonly [number, number])[]): { a: number; b: number } | undefined {
+  if (points.length < 3) return undefined;
+  const n = points.length;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  const b = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / sxx;
+  return { a: my - b * mx, b };
+}
+
+/**
+ * sshd's `rate` from every level between start and full, not from the start level alone:
+ * p(n) = rate + (100 - rate)(n - start)/(full - start), so p(n) - 100x = rate(1 - x) with
+ * x = (n - start)/(full - start); least squares over the levels gives rate.
+ */
+export function estimateRate(levels: readonly { held: number; dropped: number; trials: number }[], start: number, full: number | undefined): number {
+  const at = (l: { dropped: number; trials: number }) => (100 * l.dropped) / l.trials;
+  if (full === undefined || full <= start) return Math.round(at(levels.find((l) => l.held === start)!));
+  let num = 0;
+  let den = 0;
+  for (const l of levels) {
+    if (l.held < start || l.held >= full) continue;
+    const x = (l.held - start) / (full - start);
+    num += (at(l) - 100 * x) * (1 - x);
+    den += (1 - x) ** 2;
+  }
+  return Math.max(0, Math.min(100, Math.round(num / den)));
+}
+
+/**
+ * Learns a live sshd's effective limits from the outside: MaxSessions exactly, MaxStartups'
+ * start, rate and full from drop probabilities, plus its version, negotiated algorithms and
+ * handshake times. The load is bounded by `max` (connections held or channels open at once) and a
+ * time limit, and nothing it opened is left open when it returns.
+ */
+export async function probeHost(target: ProbeTarget, options: ProbeOptions): Promise<ProbeResult> {
+  if (!Number.isInteger(options.max) || options.max < 1) throw new XferbenchError('--max must be a whole number of at least 1');
+  const t0 = performance.now();
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  let opened = 0;
+  const banner = await openRaw(target.address, target.port, 5000);
+  opened++;
+  banner.socket.destroy();
+  if (!banner.banner) throw new XferbenchError(`${target.address}:${target.port} did not answer with an SSH banner (not reachable, or not sshd)`);
+  const privateKey = await readFile(target.privateKeyPath).catch((e: NodeJS.ErrnoException) => {
+    throw new XferbenchError(`cannot read the key ${target.privateKeyPath}: ${e.code ?? e.message}`);
+  });
+
+  // Handshake times: a few logins one after another, not at once.
+  const samples: number[] = [];
+  let negotiated = { kex: '', cipher: '' };
+  for (let i = 0; i < 5; i++) {
+    opened++;
+    const l = await login(target, privateKey);
+    samples.push(l.ms);
+    negotiated = { kex: l.kex, cipher: l.cipher };
+    l.client.end();
+  }
+
+  opened++;
+  const session = await login(target, privateKey);
+  let sessions: { count: number | null; refusal: string | null };
+  try {
+    sessions = await probeMaxSessions(session.client, options.max);
+  } finally {
+    session.client.end();
+  }
+  const startups = await probeMaxStartups(target, options.max, options.trials ?? 12, deadline, () => opened++);
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return {
+    target: `${target.user}@${target.address}:${target.port}`,
+    banner: banner.banner,
+    ...negotiated,
+    handshake_ms: { p50: round(percentile(samples, 50)!), p95: round(percentile(samples, 95)!), samples: samples.length },
+    max_sessions: sessions.count,
+    max_sessions_refusal: sessions.refusal,
+    max_startups: startups,
+    load: { max_held: options.max, connections_opened: opened, ms: Math.round(performance.now() - t0) },
+  };
+}

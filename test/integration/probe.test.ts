@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { findTools, type OpenSshTools } from '../../src/hosts/openssh-tools.js';
+import { LocalBackend } from '../../src/hosts/local-backend.js';
+import { descendantPids } from '../../src/hosts/process-tree.js';
+import { createStateDir } from '../../src/hosts/state-dir.js';
+import { generateKeyPair } from '../../src/hosts/ssh-keys.js';
+import { startTopology } from '../../src/hosts/topology.js';
+import { probeHost, type ProbeResult } from '../../src/probe/probe.js';
+import { isolatedStateBase, leftovers, processesMentioning, removeAll, runCli } from '../helpers/harness.js';
+
+/** Settings the probe must recover: MaxSessions exactly, start and full within 1, rate within 20 points. */
+const HOSTS = {
+  a: { MaxSessions: 2, start: 3, rate: 50, full: 6 },
+  b: { MaxSessions: 5, start: 5, rate: 30, full: 10 },
+  c: { MaxSessions: 8, start: 2, rate: 100, full: 2 },
+} as const;
+
+describe('probe: a live sshd\'s limits from the outside', () => {
+  let tools: OpenSshTools;
+  let base: string;
+  beforeAll(async () => {
+    tools = await findTools();
+    base = await isolatedStateBase('probe');
+  });
+  afterAll(async () => {
+    assert.deepEqual(await leftovers(base), []);
+    await removeAll(base);
+  });
+
+  it('recovers MaxSessions exactly and MaxStartups start:rate:full within tolerance on three hosts, leaving no connection open', async () => {
+    await using state = await createStateDir(base);
+    const clientKey = await generateKeyPair(tools.sshKeygen, join(state.path, 'client_ed25519'), 'probe-test');
+    const specs = Object.fromEntries(Object.entries(HOSTS).map(([name, h]) => [name, { sshd: { MaxSessions: String(h.MaxSessions), MaxStartups: `${h.start}:${h.rate}:${h.full}` } }]));
+    await using topo = await startTopology(new LocalBackend(tools), specs, { stateDir: state.path, clientKey, clock: () => 0 });
+    const knownHosts = join(state.path, 'probe_known_hosts');
+    await writeFile(knownHosts, [...topo.hosts.values()].flatMap((h) => h.hostKeys.map((k) => `[${h.endpoint.address}]:${h.endpoint.port} ${k}`)).join('\n') + '\n');
+
+    for (const [name, want] of Object.entries(HOSTS)) {
+      const host = topo.host(name);
+      // One host through the CLI (what a user runs), the others through the function.
+      let r: ProbeResult;
+      if (name === 'a') {
+        const cli = await runCli(['probe', `${host.user}@${host.endpoint.address}:${host.endpoint.port}`, '-i', clientKey.privatePath, '--known-hosts', knownHosts, '--max', '20', '--json'], {});
+        assert.equal(cli.exitCode, 0, String(cli.stderr));
+        r = JSON.parse(String(cli.stdout)) as ProbeResult;
+      } else {
+        r = await probeHost({ address: host.endpoint.address, port: host.endpoint.port, user: host.user, privateKeyPath: clientKey.privatePath, hostKeys: host.hostKeys }, { max: 20 });
+      }
+      const s = r.max_startups;
+      const seen = `${name}: ${JSON.stringify({ sessions: r.max_sessions, start: s.start, rate: s.rate, full: s.full })}`;
+      assert.equal(r.max_sessions, want.MaxSessions, seen);
+      assert.match(r.max_sessions_refusal!, /Channel open failure/, seen);
+      assert.ok(s.start !== null && Math.abs(s.start - want.start) <= 1, seen);
+      assert.ok(s.full !== null && Math.abs(s.full - want.full) <= 1, seen);
+      assert.ok(s.rate !== null && Math.abs(s.rate - want.rate) <= 20, seen);
+      assert.ok(r.load.max_held <= 20 && r.load.connections_opened < 1000, seen);
+      assert.match(r.banner, /^SSH-2\.0-OpenSSH_/);
+
+      // Nothing it opened is still open: the host's sshd has no connection process left.
+      const [listener] = await processesMentioning([`${join(state.path, 'topology', 'hosts', name)}/sshd_config`]);
+      const pid = Number(listener!.split(':')[0]);
+      const deadline = Date.now() + 3000;
+      while ((await descendantPids(pid)).length > 0 && Date.now() < deadline) await sleep(50);
+      assert.deepEqual(await descendantPids(pid), [], `${name}: no connection left open`);
+    }
+  });
+
+  it('refuses bad requests before opening anything: --max 0, above 30 without the flag, no known host key, an unreachable host, a refused key', async () => {
+    await using state = await createStateDir(base);
+    const key = await generateKeyPair(tools.sshKeygen, join(state.path, 'k'), 'probe-test');
+    const other = await generateKeyPair(tools.sshKeygen, join(state.path, 'other'), 'probe-test');
+    await using topo = await startTopology(new LocalBackend(tools), { t: { sshd: {} } }, { stateDir: state.path, clientKey: key, clock: () => 0 });
+    const h = topo.host('t');
+    const dest = `${h.user}@${h.endpoint.address}:${h.endpoint.port}`;
+    const knownHosts = join(state.path, 'kh');
+    await writeFile(knownHosts, h.hostKeys.map((k) => `[${h.endpoint.address}]:${h.endpoint.port} ${k}`).join('\n') + '\n');
+    const empty = join(state.path, 'empty');
+    await writeFile(empty, '');
+    for (const [args, message] of [
+      [[dest, '-i', key.privatePath, '--known-hosts', knownHosts, '--max', '0'], /--max must be a whole number of at least 1/],
+      [[dest, '-i', key.privatePath, '--known-hosts', knownHosts, '--max', '100'], /--i-administer-this-host/],
+      [[dest, '-i', key.privatePath, '--known-hosts', empty], /has no key for/],
+      [[`${h.user}@127.0.0.1:1`, '-i', key.privatePath, '--known-hosts', knownHosts.replace('kh', 'kh1')], /cannot read/],
+      [['not a host!', '-i', key.privatePath, '--known-hosts', knownHosts], /is not \[user@\]host\[:port\]/],
+      [[dest, '-i', other.privatePath, '--known-hosts', knownHosts, '--max', '3'], /cannot log in .*the key was refused/],
+    ] as const) {
+      const r = await runCli(['probe', ...args], {});
+      assert.equal(r.exitCode, 2, `${args.join(' ')}: ${String(r.stderr)}`);
+      assert.match(String(r.stderr), message);
+      assert.doesNotMatch(String(r.stderr), /internal error|^\s+at /m);
+    }
+    await writeFile(knownHosts.replace('kh', 'kh1'), `[127.0.0.1]:1 ${h.hostKeys[0]}\n`);
+    const unreachable = await runCli(['probe', `${h.user}@127.0.0.1:1`, '-i', key.privatePath, '--known-hosts', knownHosts.replace('kh', 'kh1')], {});
+    assert.equal(unreachable.exitCode, 2);
+    assert.match(String(unreachable.stderr), /did not answer with an SSH banner/);
+  });
+});
