@@ -1,7 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from 'ssh2';
+import type { Client } from 'ssh2';
+import { ssh2Connect } from '../transfers/ssh2-connect.js';
 import { XferbenchError } from '../errors.js';
 import { percentile } from '../report/statistics.js';
 
@@ -54,8 +55,6 @@ export interface ProbeResult {
 /** Tries to add one held connection at a level before calling the next level full. */
 const KEEP_ATTEMPTS = 50;
 
-const keyBlob = (line: string) => line.trim().split(/\s+/)[1] ?? '';
-
 /** A bare TCP connection that reads sshd's first line: its banner, or nothing if dropped. */
 function openRaw(address: string, port: number, timeoutMs: number): Promise<{ socket: Socket; banner: string | undefined }> {
   return new Promise((resolve) => {
@@ -79,30 +78,18 @@ function openRaw(address: string, port: number, timeoutMs: number): Promise<{ so
 
 /** An authenticated ssh2 connection; rejects with a clear error on refusal or a wrong host key. */
 async function login(target: ProbeTarget, privateKey: Buffer): Promise<{ client: Client; ms: number; kex: string; cipher: string }> {
-  const allowed = new Set(target.hostKeys.map(keyBlob));
-  const client = new Client();
   const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    let kex = '';
-    let cipher = '';
-    client.on('handshake', (n: { kex: string; cs: { cipher: string } }) => {
-      kex = n.kex;
-      cipher = n.cs.cipher;
-    });
-    client.once('ready', () => resolve({ client, ms: performance.now() - t0, kex, cipher }));
-    client.once('error', (e: Error & { level?: string }) => {
-      client.end();
-      reject(new XferbenchError(`cannot log in to ${target.user}@${target.address}:${target.port}: ${e.message}${e.level === 'client-authentication' ? ' (the key was refused)' : ''}`));
-    });
-    client.connect({
-      host: target.address,
-      port: target.port,
-      username: target.user,
-      privateKey,
-      hostVerifier: (key: Buffer) => allowed.has(key.toString('base64')),
-      readyTimeout: 15_000,
-    });
-  });
+  const { client, ready } = ssh2Connect(target, privateKey, 15_000);
+  let negotiated = { kex: '', cipher: '' };
+  client.on('handshake', (n: { kex: string; cs: { cipher: string } }) => (negotiated = { kex: n.kex, cipher: n.cs.cipher }));
+  try {
+    await ready;
+  } catch (e) {
+    client.end();
+    const refused = (e as { level?: string }).level === 'client-authentication' ? ' (the key was refused)' : '';
+    throw new XferbenchError(`cannot log in to ${target.user}@${target.address}:${target.port}: ${(e as Error).message}${refused}`);
+  }
+  return { client, ms: performance.now() - t0, ...negotiated };
 }
 
 /**

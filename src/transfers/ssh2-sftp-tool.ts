@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { Client, type SFTPWrapper } from 'ssh2';
+import type { Client, SFTPWrapper } from 'ssh2';
+import { ssh2Connect } from './ssh2-connect.js';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { ToolFactory } from './tool-registry.js';
 import type { InProcessResult, TransferCommand, TransferJob, TransferTool } from './transfer-tool.js';
@@ -23,8 +24,6 @@ interface Connection {
   channels: LimitFunction;
 }
 
-const keyBlob = (line: string) => line.trim().split(/\s+/)[1] ?? '';
-
 /**
  * The `ssh2` library as a client, in this process: `connections` SSH connections per destination,
  * each carrying up to `channels_per_connection` SFTP channels at once, one channel per file. It
@@ -36,7 +35,7 @@ const keyBlob = (line: string) => line.trim().split(/\s+/)[1] ?? '';
 export class Ssh2SftpTool implements TransferTool {
   readonly name = 'ssh2-sftp' as const;
   readonly usesSsh = true;
-  private readonly pools = new Map<string, Connection[]>();
+  private readonly pools = new Map<string, Promise<Connection[]>>();
   private next = 0;
 
   constructor(
@@ -51,7 +50,8 @@ export class Ssh2SftpTool implements TransferTool {
   async run(job: TransferJob, options: { timeoutMs: number; signal?: AbortSignal }): Promise<InProcessResult> {
     const target = job.direct;
     if (!target) throw new Error('internal: ssh2-sftp needs the job\'s direct endpoint');
-    const conn = this.poolFor(target)[this.next++ % this.connections]!;
+    const index = this.next++ % this.connections;
+    const conn = (await this.poolFor(target))[index]!;
     // The attempt starts when it gets a channel slot: "in flight" is then channels really open.
     return conn.channels(async () => {
       const startMs = performance.now();
@@ -94,32 +94,18 @@ export class Ssh2SftpTool implements TransferTool {
     });
   }
 
-  private poolFor(target: DirectEndpoint): Connection[] {
+  /** One pool per destination, made on first use; its connections log in in parallel. */
+  private poolFor(target: DirectEndpoint): Promise<Connection[]> {
     const key = `${target.address}:${target.port}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      const allowed = new Set(target.hostKeys.map(keyBlob));
-      pool = Array.from({ length: this.connections }, () => {
-        const client = new Client();
-        const ready = readFile(target.privateKeyPath).then(
-          (privateKey) =>
-            new Promise<void>((resolve, reject) => {
-              client.once('ready', () => resolve());
-              client.once('error', reject);
-              client.connect({
-                host: target.address,
-                port: target.port,
-                username: target.user,
-                privateKey,
-                // Pinned like the generated known_hosts: only the host's own key is accepted.
-                hostVerifier: (key: Buffer) => allowed.has(key.toString('base64')),
-                readyTimeout: 30_000,
-              });
-            }),
-        );
-        ready.catch(() => undefined);
-        return { client, ready, channels: pLimit(this.channelsPerConnection) };
-      });
+      pool = readFile(target.privateKeyPath).then((privateKey) =>
+        Array.from({ length: this.connections }, () => {
+          const { client, ready } = ssh2Connect(target, privateKey, 30_000);
+          ready.catch(() => undefined);
+          return { client, ready, channels: pLimit(this.channelsPerConnection) };
+        }),
+      );
       this.pools.set(key, pool);
     }
     return pool;
@@ -127,7 +113,7 @@ export class Ssh2SftpTool implements TransferTool {
 
   /** Ends every connection the tool opened (one repeat's). */
   async close(): Promise<void> {
-    const all = [...this.pools.values()].flat();
+    const all = (await Promise.all([...this.pools.values()].map((p) => p.catch(() => [] as Connection[])))).flat();
     this.pools.clear();
     await Promise.all(
       all.map(

@@ -1,0 +1,33 @@
+import { Client } from 'ssh2';
+
+/** Where an ssh2 client connects, and the host keys it accepts (public key lines, as in known_hosts). */
+export interface Ssh2Target {
+  address: string;
+  port: number;
+  user: string;
+  hostKeys: readonly string[];
+}
+
+const keyBlob = (line: string) => line.trim().split(/\s+/)[1] ?? '';
+
+/**
+ * An ssh2 connection that logs in with `privateKey` and accepts only the host's own keys
+ * (pinned, as the generated known_hosts does). `ready` settles when it is logged in or failed.
+ */
+export function ssh2Connect(target: Ssh2Target, privateKey: Buffer, readyTimeoutMs: number): { client: Client; ready: Promise<void> } {
+  const allowed = new Set(target.hostKeys.map(keyBlob));
+  const client = new Client();
+  const ready = new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve());
+    client.once('error', reject);
+  });
+  client.connect({
+    host: target.address,
+    port: target.port,
+    username: target.user,
+    privateKey,
+    hostVerifier: (key: Buffer) => allowed.has(key.toString('base64')),
+    readyTimeout: readyTimeoutMs,
+  });
+  return { client, ready };
+}
