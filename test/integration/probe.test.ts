@@ -79,12 +79,14 @@ describe('probe: a live sshd\'s limits from the outside', () => {
     const knownHosts = join(state.path, 'kh');
     await writeFile(knownHosts, h.hostKeys.map((k) => `[${h.endpoint.address}]:${h.endpoint.port} ${k}`).join('\n') + '\n');
     const empty = join(state.path, 'empty');
+    const missing = join(state.path, 'no-such-file');
+    const portOne = join(state.path, 'known_hosts-port-1');
     await writeFile(empty, '');
     for (const [args, message] of [
       [[dest, '-i', key.privatePath, '--known-hosts', knownHosts, '--max', '0'], /--max must be a whole number of at least 1/],
       [[dest, '-i', key.privatePath, '--known-hosts', knownHosts, '--max', '100'], /--i-administer-this-host/],
       [[dest, '-i', key.privatePath, '--known-hosts', empty], /has no key for/],
-      [[`${h.user}@127.0.0.1:1`, '-i', key.privatePath, '--known-hosts', knownHosts.replace('kh', 'kh1')], /cannot read/],
+      [[`${h.user}@127.0.0.1:1`, '-i', key.privatePath, '--known-hosts', missing], /cannot read/],
       [['not a host!', '-i', key.privatePath, '--known-hosts', knownHosts], /is not \[user@\]host\[:port\]/],
       [[dest, '-i', other.privatePath, '--known-hosts', knownHosts, '--max', '3'], /cannot log in .*the key was refused/],
     ] as const) {
@@ -93,8 +95,8 @@ describe('probe: a live sshd\'s limits from the outside', () => {
       assert.match(String(r.stderr), message);
       assert.doesNotMatch(String(r.stderr), /internal error|^\s+at /m);
     }
-    await writeFile(knownHosts.replace('kh', 'kh1'), `[127.0.0.1]:1 ${h.hostKeys[0]}\n`);
-    const unreachable = await runCli(['probe', `${h.user}@127.0.0.1:1`, '-i', key.privatePath, '--known-hosts', knownHosts.replace('kh', 'kh1')], {});
+    await writeFile(portOne, `[127.0.0.1]:1 ${h.hostKeys[0]}\n`);
+    const unreachable = await runCli(['probe', `${h.user}@127.0.0.1:1`, '-i', key.privatePath, '--known-hosts', portOne], {});
     assert.equal(unreachable.exitCode, 2);
     assert.match(String(unreachable.stderr), /did not answer with an SSH banner/);
   });
