@@ -37,7 +37,10 @@ export { cleanLeftovers } from './hosts/leftovers.js';
 
 export { planDataset, fileContent, sha256Of, type DatasetPlan, type DatasetEntry, type Manifest, type ManifestEntry } from './dataset/dataset.js';
 
-export type { TransferTool, TransferJob, TransferCommand, Endpoint, SshInvocation } from './transfers/transfer-tool.js';
+export type { TransferTool, TransferJob, TransferCommand, Endpoint, SshInvocation, InProcessResult } from './transfers/transfer-tool.js';
+export { TOOL_REGISTRY, TOOL_NAMES, createTool, type ToolFactory, type ToolName } from './transfers/tool-registry.js';
+export { CommandTool, PLACEHOLDERS, templateIssues } from './transfers/command-tool.js';
+export { Ssh2SftpTool, type DirectEndpoint } from './transfers/ssh2-sftp-tool.js';
 export { RsyncTool } from './transfers/rsync-tool.js';
 export { ScpTool } from './transfers/scp-tool.js';
 export { SftpTool } from './transfers/sftp-tool.js';
@@ -58,6 +61,8 @@ export { JsonlWriter } from './records/jsonl-writer.js';
 export { readResults, createReportDir } from './records/report-dir.js';
 
 export { verifyDestination, silentDrops } from './verification/verify.js';
+
+export { probeHost, estimateRate, type ProbeTarget, type ProbeOptions, type ProbeResult, type MaxStartupsEstimate } from './probe/probe.js';
 
 export { buildSummary, type Summary, type CellSummary, type RepeatMetrics } from './report/summary.js';
 export { inFlight, type InFlight } from './report/in-flight.js';

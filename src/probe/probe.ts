@@ -79,7 +79,7 @@ function openRaw(address: string, port: number, timeoutMs: number): Promise<{ so
 /** An authenticated ssh2 connection; rejects with a clear error on refusal or a wrong host key. */
 async function login(target: ProbeTarget, privateKey: Buffer): Promise<{ client: Client; ms: number; kex: string; cipher: string }> {
   const t0 = performance.now();
-  const { client, ready } = ssh2Connect(target, privateKey, 15_000);
+  const { client, ready } = await ssh2Connect(target, privateKey, 15_000);
   let negotiated = { kex: '', cipher: '' };
   client.on('handshake', (n: { kex: string; cs: { cipher: string } }) => (negotiated = { kex: n.kex, cipher: n.cs.cipher }));
   try {

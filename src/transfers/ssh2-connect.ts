@@ -1,4 +1,4 @@
-import { Client } from 'ssh2';
+import type { Client } from 'ssh2';
 
 /** Where an ssh2 client connects, and the host keys it accepts (public key lines, as in known_hosts). */
 export interface Ssh2Target {
@@ -14,7 +14,9 @@ const keyBlob = (line: string) => line.trim().split(/\s+/)[1] ?? '';
  * An ssh2 connection that logs in with `privateKey` and accepts only the host's own keys
  * (pinned, as the generated known_hosts does). `ready` settles when it is logged in or failed.
  */
-export function ssh2Connect(target: Ssh2Target, privateKey: Buffer, readyTimeoutMs: number): { client: Client; ready: Promise<void> } {
+export async function ssh2Connect(target: Ssh2Target, privateKey: Buffer, readyTimeoutMs: number): Promise<{ client: Client; ready: Promise<void> }> {
+  // Loaded when first used: ssh2 costs ~45 ms to import, which no other tool or command needs.
+  const { Client } = await import('ssh2');
   const allowed = new Set(target.hostKeys.map(keyBlob));
   const client = new Client();
   const ready = new Promise<void>((resolve, reject) => {

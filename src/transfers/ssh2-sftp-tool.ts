@@ -100,11 +100,13 @@ export class Ssh2SftpTool implements TransferTool {
     let pool = this.pools.get(key);
     if (!pool) {
       pool = readFile(target.privateKeyPath).then((privateKey) =>
-        Array.from({ length: this.connections }, () => {
-          const { client, ready } = ssh2Connect(target, privateKey, 30_000);
-          ready.catch(() => undefined);
-          return { client, ready, channels: pLimit(this.channelsPerConnection) };
-        }),
+        Promise.all(
+          Array.from({ length: this.connections }, async () => {
+            const { client, ready } = await ssh2Connect(target, privateKey, 30_000);
+            ready.catch(() => undefined);
+            return { client, ready, channels: pLimit(this.channelsPerConnection) };
+          }),
+        ),
       );
       this.pools.set(key, pool);
     }
