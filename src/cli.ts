@@ -238,6 +238,29 @@ program
     console.log(opts.json ? JSON.stringify(result, null, 2) : renderProbe(result));
   });
 
+program
+  .command('advise')
+  .description('transfer settings that should not drop files at a probed site, and the sshd limits that would carry more; each names the measurement it rests on')
+  .requiredOption('--probe <file>', 'the JSON `xferbench probe --json` printed')
+  .requiredOption('--files <n>', 'files to stage', (v: string) => Number(v))
+  .requiredOption('--size <size>', 'size of each file, e.g. 4MiB')
+  .option('--json', 'print the advice as JSON')
+  .action(async (opts: { probe: string; files: number; size: string; json?: boolean }) => {
+    const [{ readFile }, { advise, renderAdvice }, { parseBytes }] = await Promise.all([import('node:fs/promises'), import('./probe/advise.js'), import('./scenario/size.js')]);
+    const size = parseBytes(opts.size);
+    if (typeof size === 'string') throw new XferbenchError(`--size: ${size}`);
+    if (!Number.isInteger(opts.files) || opts.files < 1) throw new XferbenchError('--files must be a whole number of at least 1');
+    let probe;
+    try {
+      probe = JSON.parse(await readFile(opts.probe, 'utf8')) as import('./probe/probe.js').ProbeResult;
+      if (typeof probe.max_startups !== 'object' || !('max_sessions' in probe) || typeof probe.handshake_ms?.p95 !== 'number') throw new Error('not the JSON of xferbench probe --json');
+    } catch (e) {
+      throw new XferbenchError(`cannot use ${opts.probe}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    const advice = advise(probe, { files: opts.files, size });
+    console.log(opts.json ? JSON.stringify(advice, null, 2) : renderAdvice(advice));
+  });
+
 const image = program.command('image').description('the sshd host image of backend: container');
 image
   .command('build')

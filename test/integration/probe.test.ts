@@ -39,6 +39,7 @@ describe('probe: a live sshd\'s limits from the outside', () => {
     const knownHosts = join(state.path, 'probe_known_hosts');
     await writeFile(knownHosts, [...topo.hosts.values()].flatMap((h) => h.hostKeys.map((k) => `[${h.endpoint.address}]:${h.endpoint.port} ${k}`)).join('\n') + '\n');
 
+    let probed = '';
     for (const [name, want] of Object.entries(HOSTS)) {
       const host = topo.host(name);
       // One host through the CLI (what a user runs), the others through the function.
@@ -47,6 +48,8 @@ describe('probe: a live sshd\'s limits from the outside', () => {
         const cli = await runCli(['probe', `${host.user}@${host.endpoint.address}:${host.endpoint.port}`, '-i', clientKey.privatePath, '--known-hosts', knownHosts, '--max', '20', '--json'], {});
         assert.equal(cli.exitCode, 0, String(cli.stderr));
         r = JSON.parse(String(cli.stdout)) as ProbeResult;
+        probed = join(state.path, 'probe-a.json');
+        await writeFile(probed, String(cli.stdout));
       } else {
         r = await probeHost({ address: host.endpoint.address, port: host.endpoint.port, user: host.user, privateKeyPath: clientKey.privatePath, hostKeys: host.hostKeys }, { max: 20 });
       }
@@ -67,6 +70,17 @@ describe('probe: a live sshd\'s limits from the outside', () => {
       while ((await descendantPids(pid)).length > 0 && Date.now() < deadline) await sleep(50);
       assert.deepEqual(await descendantPids(pid), [], `${name}: no connection left open`);
     }
+
+    // The advice for host a, run on a host set up the same way: it must not drop a file.
+    const advice = await runCli(['advise', '--probe', probed, '--files', '30', '--size', '16KiB', '--json'], {});
+    assert.equal(advice.exitCode, 0, String(advice.stderr));
+    const first = (JSON.parse(String(advice.stdout)) as { client: { setting: string }[] }).client[0]!.setting;
+    const m = /^transfer\.mux: (off|warm), transfer\.concurrency: (\d+)$/.exec(first);
+    assert.ok(m, first);
+    const scenario = join(state.path, 'advised.yaml');
+    await writeFile(scenario, `name: advised\nhosts: { a: { sshd: { MaxSessions: "${HOSTS.a.MaxSessions}", MaxStartups: "${HOSTS.a.start}:${HOSTS.a.rate}:${HOSTS.a.full}" } } }\ndataset: { files: 30, size: 16KiB }\ntransfer: { to: a, mux: ${m[1]}, concurrency: ${m[2]}, retries: 3 }\nthresholds: { failure_rate: "<= 0" }\n`);
+    const verify = await runCli(['run', scenario, '--out', join(state.path, 'advised-out'), '-q'], { XFERBENCH_STATE_DIR: base });
+    assert.equal(verify.exitCode, 0, `the advised ${first} dropped files: ${String(verify.stdout)}`);
   });
 
   it('refuses bad requests before opening anything: --max 0, above 30 without the flag, no known host key, an unreachable host, a refused key', async () => {
