@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseSize, type SizeSpec } from './size.js';
-import { TOOL_NAMES, type ToolName } from '../transfers/tool-registry.js';
-import { templateIssues, UNITS } from '../transfers/command-tool.js';
+import { TOOL_NAMES, toolFieldIssues, type ToolName } from '../transfers/tool-registry.js';
+import { UNITS } from '../transfers/command-tool.js';
 import { describe } from './option-values.js';
 import { rsyncArgsSchema } from './rsync-args.js';
 import { sshdOptionsSchema } from './sshd-options.js';
@@ -76,8 +76,8 @@ export const transferSchema = z.strictObject({
   /** tool: ssh2-sftp — SSH connections per destination (default 1), and SFTP channels open at once on each (default 10). */
   connections: int(1, 1000).optional(),
   channels_per_connection: int(1, 1000).optional(),
-  /** tool: command — one invocation per file (pooled at concurrency), or one for the cell's files (batch). */
-  unit: z.enum(UNITS).default('per-file'),
+  /** tool: command — one invocation per file (pooled at concurrency, the default), or one for the cell's files (batch). */
+  unit: z.enum(UNITS).optional(),
 });
 
 export const scenarioSchema = z
@@ -107,32 +107,14 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
     backend?: unknown;
     client?: unknown;
     hosts?: unknown;
-    transfer?: { to?: unknown; via?: unknown; from?: unknown; direction?: unknown; backoff_ms?: unknown; backoff_max_ms?: unknown; tool?: unknown; command?: unknown; unit?: unknown; connections?: unknown; channels_per_connection?: unknown };
+    transfer?: { to?: unknown; via?: unknown; from?: unknown; direction?: unknown; backoff_ms?: unknown; backoff_max_ms?: unknown };
   };
   if (!s || typeof s !== 'object' || !s.hosts || typeof s.hosts !== 'object' || !s.transfer || typeof s.transfer !== 'object') return [];
   const hosts = s.hosts as Record<string, unknown>;
   const list = Object.keys(hosts).join(', ');
   const out: { path: (string | number)[]; message: string }[] = [];
-  const { to, via, from, direction, backoff_ms, backoff_max_ms, tool, command, unit } = s.transfer;
-  if (Array.isArray(command) && command.every((c) => typeof c === 'string')) {
-    const u = unit === 'batch' ? 'batch' : 'per-file';
-    for (const issue of templateIssues(command, u)) out.push({ path: ['transfer', 'command', issue.index], message: issue.message });
-  }
-  if (tool !== 'ssh2-sftp') {
-    for (const k of ['connections', 'channels_per_connection'] as const) {
-      if (s.transfer[k] !== undefined) out.push({ path: ['transfer', k], message: `${k} applies to tool: ssh2-sftp` });
-    }
-  } else {
-    if (Array.isArray(via) && via.length > 0) out.push({ path: ['transfer', 'via'], message: 'tool: ssh2-sftp connects to the destination directly; jump hosts are not supported for it yet' });
-    if (s.client === 'container') out.push({ path: ['client'], message: 'tool: ssh2-sftp runs in this process: client: machine only' });
-  }
-  const rsyncArgs = (s.transfer as { rsync_args?: unknown }).rsync_args;
-  if (Array.isArray(rsyncArgs) && rsyncArgs.length > 0 && tool !== undefined && tool !== 'rsync') {
-    out.push({ path: ['transfer', 'rsync_args'], message: `rsync_args applies to tool: rsync, not ${typeof tool === 'string' ? tool : 'this tool'}` });
-  }
-  if (unit === 'batch' && tool !== 'command') out.push({ path: ['transfer', 'unit'], message: 'unit: batch applies to tool: command (the built-in tools run one file per invocation)' });
-  if (tool === 'command' && command === undefined) out.push({ path: ['transfer', 'command'], message: 'tool: command needs transfer.command: the program and its arguments, e.g. [my-stage, "{src}", "{dest}"]' });
-  if (command !== undefined && tool !== 'command') out.push({ path: ['transfer', 'command'], message: 'transfer.command is used only with tool: command' });
+  const { to, via, from, direction, backoff_ms, backoff_max_ms } = s.transfer;
+  out.push(...toolFieldIssues({ client: s.client, transfer: s.transfer as Record<string, unknown> }));
   const countOf = (h: string) => {
     const c = (hosts[h] as { count?: unknown } | undefined)?.count;
     return typeof c === 'number' ? c : 1;

@@ -111,6 +111,12 @@ export class CommandTool implements TransferTool {
 }
 
 export const commandTool: ToolFactory = {
+  fields: ['command', 'unit'],
+  check({ transfer: { command, unit } }) {
+    if (command === undefined) return [{ path: ['transfer', 'command'], message: 'tool: command needs transfer.command: the program and its arguments, e.g. [my-stage, "{src}", "{dest}"]' }];
+    if (!Array.isArray(command) || !command.every((c) => typeof c === 'string')) return [];
+    return templateIssues(command, unit === 'batch' ? 'batch' : 'per-file').map((i) => ({ path: ['transfer', 'command', i.index], message: i.message }));
+  },
   async create(_programs, transfer) {
     const [program, ...args] = transfer.command ?? [];
     if (!program) throw new FieldError(['transfer', 'command'], 'tool: command needs transfer.command');

@@ -22,4 +22,7 @@ export class RsyncTool implements TransferTool {
   }
 }
 
-export const rsyncTool: ToolFactory = { create: async (programs, transfer) => new RsyncTool(requireTool(programs, 'rsync'), transfer.rsync_args) };
+export const rsyncTool: ToolFactory = {
+  create: async (programs, transfer) => new RsyncTool(requireTool(programs, 'rsync'), transfer.rsync_args),
+  fields: ['rsync_args'],
+};

@@ -154,4 +154,11 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 export const ssh2SftpTool: ToolFactory = {
   create: async (_programs, transfer) => new Ssh2SftpTool(transfer.connections ?? 1, transfer.channels_per_connection ?? 10),
+  fields: ['connections', 'channels_per_connection'],
+  check({ client, transfer }) {
+    const out = [];
+    if (Array.isArray(transfer.via) && transfer.via.length > 0) out.push({ path: ['transfer', 'via'], message: 'tool: ssh2-sftp connects to the destination directly; jump hosts are not supported for it yet' });
+    if (client === 'container') out.push({ path: ['client'], message: 'tool: ssh2-sftp runs in this process: client: machine only' });
+    return out;
+  },
 };
