@@ -1,27 +1,7 @@
-import { connect } from 'node:net';
+import { readBanner } from './ssh-banner.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BoundPorts, WaitStrategy } from 'testcontainers';
 import type Dockerode from 'dockerode';
-
-/** Reads the first line a server sends; resolves it, or undefined if the connection fails or stays silent. */
-export function readBanner(host: string, port: number, timeoutMs: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    let data = '';
-    const done = (line: string | undefined) => {
-      socket.destroy();
-      resolve(line);
-    };
-    socket.setTimeout(timeoutMs, () => done(undefined));
-    socket.on('error', () => done(undefined));
-    socket.on('close', () => done(undefined));
-    socket.on('data', (chunk) => {
-      data += chunk.toString('latin1');
-      const end = data.indexOf('\n');
-      if (end >= 0) done(data.slice(0, end).trim());
-    });
-  });
-}
 
 /**
  * Ready when sshd answers on the published port with its identification string (RFC 4253

@@ -1,4 +1,5 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { openBanner } from '../hosts/ssh-banner.js';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'ssh2';
@@ -55,25 +56,10 @@ export interface ProbeResult {
 /** Tries to add one held connection at a level before calling the next level full. */
 const KEEP_ATTEMPTS = 50;
 
-/** A bare TCP connection that reads sshd's first line: its banner, or nothing if dropped. */
-function openRaw(address: string, port: number, timeoutMs: number): Promise<{ socket: Socket; banner: string | undefined }> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: address, port });
-    let data = '';
-    const finish = (banner: string | undefined) => {
-      clearTimeout(timer);
-      socket.removeAllListeners('data');
-      resolve({ socket, banner });
-    };
-    const timer = setTimeout(() => finish(undefined), timeoutMs);
-    socket.on('data', (chunk) => {
-      data += chunk.toString('latin1');
-      const line = data.split('\n')[0]!;
-      if (data.includes('\n')) finish(line.startsWith('SSH-') ? line.trim() : undefined);
-    });
-    socket.on('error', () => finish(undefined));
-    socket.on('close', () => finish(undefined));
-  });
+/** A bare TCP connection and sshd's banner, or no banner if sshd dropped it. */
+async function openRaw(address: string, port: number, timeoutMs: number): Promise<{ socket: Socket; banner: string | undefined }> {
+  const { socket, line } = await openBanner(address, port, timeoutMs);
+  return { socket, banner: line?.startsWith('SSH-') ? line : undefined };
 }
 
 /**
