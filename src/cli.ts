@@ -56,13 +56,10 @@ program
   .option('--png', 'also write charts/*.png (report.html has the charts either way)')
   .addOption(limitOption())
   .action(async (file: string, opts: RunFlags) => {
-    const [{ loadChecked }, { findTools }, { runScenario }, { createProgress, progressMode }, { exporter }] = await Promise.all([
-      import('./run/preflight.js'), import('./hosts/openssh-tools.js'), import('./run/run-scenario.js'), import('./report/progress-display.js'), import('./exporters/index.js'),
+    const [{ loadChecked }, { runScenario }, { createProgress, progressMode }, { exporter }] = await Promise.all([
+      import('./run/preflight.js'), import('./run/run-scenario.js'), import('./report/progress-display.js'), import('./exporters/index.js'),
     ]);
-    // Probing the tools' versions (child processes) overlaps with reading the scenario.
-    const tools = findTools();
-    tools.catch(() => undefined);
-    const loaded = await loadChecked(file, { sets: opts.set, limits: opts.limit ?? {} }, () => tools);
+    const { loaded, tools } = await loadChecked(file, { sets: opts.set, limits: opts.limit ?? {} });
     const { signal } = guardSignals();
     const progress = createProgress(progressMode({ quiet: opts.quiet === true || opts.json === true, isTTY: process.stderr.isTTY }));
     // Written after the progress display has let go of the terminal, in this order.
@@ -161,12 +158,10 @@ program
   .option('-s, --set <key=value>', 'override a scenario field (repeatable)', collect, [])
   .addOption(limitOption())
   .action(async (file: string, opts: { set: string[]; limit?: Partial<Limits> }) => {
-    const [{ findTools }, { loadChecked, preflight }] = await Promise.all([import('./hosts/openssh-tools.js'), import('./run/preflight.js')]);
-    const found = findTools();
-    found.catch(() => undefined);
-    const loaded = await loadChecked(file, { sets: opts.set, limits: opts.limit ?? {} }, () => found);
+    const { loadChecked, preflight } = await import('./run/preflight.js');
+    const { loaded, tools: probing } = await loadChecked(file, { sets: opts.set, limits: opts.limit ?? {} });
     const { signal } = guardSignals();
-    const tools = await found;
+    const tools = await probing;
     // This machine's sshd stands in for a container image's (the same Debian release by default).
     const notes = await preflight(loaded, tools, { versionOf: async () => tools.sshdVersion ?? tools.sshVersion, signal });
     const { plan } = loaded;

@@ -37,7 +37,7 @@ export { cleanLeftovers } from './hosts/leftovers.js';
 
 export { planDataset, fileContent, sha256Of, type DatasetPlan, type DatasetEntry, type Manifest, type ManifestEntry } from './dataset/dataset.js';
 
-export type { TransferTool, TransferJob, TransferCommand, Endpoint, SshInvocation, InProcessResult } from './transfers/transfer-tool.js';
+export type { TransferTool, TransferJob, TransferCommand, Endpoint, SshInvocation } from './transfers/transfer-tool.js';
 export { TOOL_REGISTRY, TOOL_NAMES, createTool, type ToolFactory, type ToolName } from './transfers/tool-registry.js';
 export { CommandTool, PLACEHOLDERS, templateIssues } from './transfers/command-tool.js';
 export { Ssh2SftpTool, type DirectEndpoint } from './transfers/ssh2-sftp-tool.js';

@@ -3,19 +3,12 @@ import { openBanner } from '../hosts/ssh-banner.js';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'ssh2';
-import { ssh2Connect } from '../transfers/ssh2-connect.js';
+import { ssh2Connect, type Ssh2Target } from '../transfers/ssh2-connect.js';
 import { XferbenchError } from '../errors.js';
 import { percentile } from '../report/statistics.js';
 
 /** A live sshd to probe from the outside, with a key it accepts and the host keys to trust. */
-export interface ProbeTarget {
-  address: string;
-  port: number;
-  user: string;
-  privateKeyPath: string;
-  /** Public host key lines (`ssh-ed25519 AAAA...`, as in known_hosts after the host field). */
-  hostKeys: readonly string[];
-}
+export type ProbeTarget = Ssh2Target;
 
 export interface ProbeOptions {
   /** Most connections held or sessions opened at once: the load applied, never exceeded. */

@@ -1,5 +1,5 @@
 import { FieldError, ScenarioError, type ScenarioIssue } from '../errors.js';
-import type { OpenSshTools } from '../hosts/openssh-tools.js';
+import { findTools, type OpenSshTools } from '../hosts/openssh-tools.js';
 import { unsupportedKeywords, type OpenSshVersion } from '../hosts/openssh-version.js';
 import { checkSshdConfigs, type SshdCheckTarget } from '../hosts/sshd-config-check.js';
 import { stableJson, type PlanCell, type TopologyGroup } from '../plan/plan.js';
@@ -35,19 +35,22 @@ async function sshdIssues(targets: readonly Target[], tools: OpenSshTools, issue
 }
 
 /**
- * Loads a scenario; if it has problems, adds what `sshd -t` finds in the hosts that could be
- * checked, so a bad cipher name comes out together with a bad concurrency.
+ * Loads a scenario while the tools' versions are probed (child processes, so the two overlap).
+ * If the scenario has problems, adds what `sshd -t` finds in the hosts that could be checked, so
+ * a bad cipher name comes out together with a bad concurrency.
  */
-export async function loadChecked(file: string, options: LoadOptions, findTools: () => Promise<OpenSshTools>, signal?: AbortSignal): Promise<LoadedScenario> {
+export async function loadChecked(file: string, options: LoadOptions): Promise<{ loaded: LoadedScenario; tools: Promise<OpenSshTools> }> {
+  const probing = findTools();
+  probing.catch(() => undefined);
   try {
-    return await loadScenario(file, options);
+    return { loaded: await loadScenario(file, options), tools: probing };
   } catch (e) {
     if (!(e instanceof ScenarioError) || !e.checkable || Object.keys(e.checkable.sshd).length === 0) throw e;
-    const tools = await findTools().catch(() => undefined);
+    const tools = await probing.catch(() => undefined);
     const version = tools?.sshdVersion;
     if (!tools || !version) throw e;
     const targets = Object.entries(e.checkable.sshd).map(([host, options]) => ({ host, options, version, path: (k?: string) => ['hosts', host, 'sshd', ...(k ? [k] : [])] }));
-    throw new ScenarioError(e.file, [...e.issues, ...(await sshdIssues(targets, tools, e.checkable.issueAt, signal))]);
+    throw new ScenarioError(e.file, [...e.issues, ...(await sshdIssues(targets, tools, e.checkable.issueAt))]);
   }
 }
 

@@ -26,9 +26,10 @@ const STDERR_TAIL = 2000;
 /** Runs one transfer with its retries; each attempt's times are its fork and its reaping. */
 export async function runTransfer(job: TransferJob, cell: string, repeat: number, policy: TransferPolicy): Promise<TransferRecord> {
   const attempts: AttemptRecord[] = [];
-  const inProcess = policy.tool.run?.bind(policy.tool);
-  const local = inProcess ? undefined : policy.tool.command(job);
+  const { tool } = policy;
+  const local = tool.run ? undefined : tool.command(job);
   const command = local && job.exec ? job.exec(local, policy.timeoutMs) : local;
+  const options = { timeoutMs: policy.timeoutMs, ...(policy.signal ? { signal: policy.signal } : {}) };
   // The launcher reports performance.now() times; records use the run clock.
   const toClock = (ms: number) => policy.clock() - (performance.now() - ms);
   for (let attempt = 1; attempt <= policy.retries + 1; attempt++) {
@@ -37,18 +38,13 @@ export async function runTransfer(job: TransferJob, cell: string, repeat: number
       await sleep(backoffDelay(attempt - 1, policy.backoffMs, policy.backoffMaxMs, policy.random), undefined, { signal: policy.signal }).catch(() => undefined);
       if (policy.signal?.aborted) break;
     }
+    // An in-process tool (a library client) runs the job itself, reporting as the launcher does.
     const result = command
-      ? await policy.launcher.run({
-          file: command.file,
-          args: command.args,
-          ...(command.input !== undefined ? { input: command.input } : {}),
-          timeoutMs: policy.timeoutMs,
-          ...(policy.signal ? { signal: policy.signal } : {}),
-        })
-      : { signal: null, ...(await inProcess!(job, { timeoutMs: policy.timeoutMs, ...(policy.signal ? { signal: policy.signal } : {}) })) };
+      ? await policy.launcher.run({ file: command.file, args: command.args, ...(command.input !== undefined ? { input: command.input } : {}), ...options })
+      : await tool.run!(job, options);
     const start = toClock(result.startMs);
     const end = toClock(result.endMs);
-    const stderr = 'error' in result && result.error ? `${result.stderr}cannot run ${command?.file}: ${result.error}\n` : result.stderr;
+    const stderr = result.error ? `${result.stderr}cannot run ${command?.file}: ${result.error}\n` : result.stderr;
     const timedOut = result.timedOut;
     const exitCode = result.exitCode;
     const { classes, primary } = classify({ stderr, exitCode, timedOut, clientVersion: policy.clientVersion });

@@ -1,10 +1,12 @@
 import type { Client } from 'ssh2';
 
-/** Where an ssh2 client connects, and the host keys it accepts (public key lines, as in known_hosts). */
+/** Where a client connects without the ssh binary: the host's address, a key it accepts, the host keys to trust. */
 export interface Ssh2Target {
   address: string;
   port: number;
   user: string;
+  privateKeyPath: string;
+  /** Public host key lines (`ssh-ed25519 AAAA...`, as in known_hosts after the host field). */
   hostKeys: readonly string[];
 }
 

@@ -1,19 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Client, SFTPWrapper } from 'ssh2';
-import { ssh2Connect } from './ssh2-connect.js';
+import { ssh2Connect, type Ssh2Target } from './ssh2-connect.js';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { ToolFactory } from './tool-registry.js';
-import type { InProcessResult, TransferCommand, TransferJob, TransferTool } from './transfer-tool.js';
+import type { LaunchResult } from './launcher.js';
+import type { TransferCommand, TransferJob, TransferTool } from './transfer-tool.js';
 
-/** Where an in-process client connects: the host's own address, with the run's key and pinned host keys. */
-export interface DirectEndpoint {
-  address: string;
-  port: number;
-  user: string;
-  privateKeyPath: string;
-  /** Public host key lines (`ssh-ed25519 AAAA...`): the server must present one of them. */
-  hostKeys: readonly string[];
-  /** The generated known_hosts holding them, for tools that read one. */
+/** Where an in-process client (or a tool with its own SSH library) connects, and the known_hosts holding the host's keys. */
+export interface DirectEndpoint extends Ssh2Target {
   knownHostsPath: string;
 }
 
@@ -47,7 +41,7 @@ export class Ssh2SftpTool implements TransferTool {
     throw new Error('internal: ssh2-sftp runs in process (run), not as a command');
   }
 
-  async run(job: TransferJob, options: { timeoutMs: number; signal?: AbortSignal }): Promise<InProcessResult> {
+  async run(job: TransferJob, options: { timeoutMs: number; signal?: AbortSignal }): Promise<LaunchResult> {
     const target = job.direct;
     if (!target) throw new Error('internal: ssh2-sftp needs the job\'s direct endpoint');
     const index = this.next++ % this.connections;
@@ -55,7 +49,7 @@ export class Ssh2SftpTool implements TransferTool {
     // The attempt starts when it gets a channel slot: "in flight" is then channels really open.
     return conn.channels(async () => {
       const startMs = performance.now();
-      const done = (stderr: string, exitCode: number, extra: Partial<InProcessResult> = {}): InProcessResult => ({ startMs, endMs: performance.now(), exitCode, stderr, timedOut: false, canceled: false, ...extra });
+      const done = (stderr: string, exitCode: number, extra: Partial<LaunchResult> = {}): LaunchResult => ({ startMs, endMs: performance.now(), exitCode, signal: null, stderr, timedOut: false, canceled: false, ...extra });
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(new Error('timeout')), options.timeoutMs);
       const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
@@ -130,7 +124,7 @@ export class Ssh2SftpTool implements TransferTool {
   }
 }
 
-function aborted(done: (stderr: string, exitCode: number, extra?: Partial<InProcessResult>) => InProcessResult, outer?: AbortSignal): InProcessResult {
+function aborted(done: (stderr: string, exitCode: number, extra?: Partial<LaunchResult>) => LaunchResult, outer?: AbortSignal): LaunchResult {
   return outer?.aborted ? done('', 130, { canceled: true }) : done('ssh2: timeout: the transfer did not finish in time\n', 124, { timedOut: true });
 }
 

@@ -2,16 +2,7 @@ import type { DatasetEntry } from '../dataset/dataset.js';
 import type { CommandWrapper } from '../hosts/host.js';
 import type { ToolName } from './tool-registry.js';
 import type { DirectEndpoint } from './ssh2-sftp-tool.js';
-
-/** What an in-process attempt reports, in the launcher's terms (performance.now() times). */
-export interface InProcessResult {
-  startMs: number;
-  endMs: number;
-  exitCode: number;
-  stderr: string;
-  timedOut: boolean;
-  canceled: boolean;
-}
+import type { LaunchResult } from './launcher.js';
 
 /** One side of a transfer: a path on the client (no host) or on a named host. */
 export interface Endpoint {
@@ -60,7 +51,7 @@ export interface TransferTool {
   readonly runsSsh?: boolean;
   command(job: TransferJob): TransferCommand;
   /** A tool that runs in this process (a library client) does the job itself instead of a command. */
-  run?(job: TransferJob, options: { timeoutMs: number; signal?: AbortSignal }): Promise<InProcessResult>;
+  run?(job: TransferJob, options: { timeoutMs: number; signal?: AbortSignal }): Promise<LaunchResult>;
   /** Ends what the tool opened for one cell repeat (an in-process client's connections). */
   close?(): Promise<void>;
 }
