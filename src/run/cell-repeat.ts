@@ -70,8 +70,8 @@ interface Lane {
   client: ClientSide;
   /** The remote host's alias as this client reaches it (through the jump hosts). */
   remote: string;
-  /** The remote host's own name in the topology (none for cp). */
-  host: string | undefined;
+  /** Where a client without the ssh binary reaches the remote host (in-process or own-library tools). */
+  direct: DirectEndpoint | undefined;
   ssh: SshInvocation;
   mux: MuxSession;
   /** The lane's ssh_config (written before the first transfer) and its text; none for cp. */
@@ -178,7 +178,8 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
       const wrapper = config && tool.runsSsh ? { bin: `${controlDir}.bin`, text: renderSshWrapper(client.exec ? '/usr/bin/ssh' : input.tools.ssh, config.path) } : undefined;
       const ssh = { ssh: client.ssh ?? input.tools.ssh, options, via: route.via, ...(config ? { configPath: config.path } : {}), ...(wrapper ? { bin: wrapper.bin } : {}) };
       const mux = new MuxSession({ mode: tool.usesSsh ? t.mux : 'off', ssh: ssh.ssh, options, host: route.to, controlDir, ...(client.exec ? { exec: client.exec } : {}) });
-      lanes.set(key, (lane = { client, remote: route.to, host: remote, ssh, mux, config, wrapper }));
+      const direct = (tool.run || tool.runsSsh) && remote ? directEndpoint(topology.host(remote), client) : undefined;
+      lanes.set(key, (lane = { client, remote: route.to, direct, ssh, mux, config, wrapper }));
     }
     return lane;
   };
@@ -193,7 +194,7 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
       dest: endpoint(dest.host ? remote : undefined, dest.dir, entry.path),
       ssh: lane.ssh,
       ...(lane.client.exec ? { exec: lane.client.exec } : {}),
-      ...((tool.run || tool.runsSsh) && lane.host ? { direct: directEndpoint(topology.host(lane.host), lane.client) } : {}),
+      ...(lane.direct ? { direct: lane.direct } : {}),
     };
     return { job, lane, dest, remote };
   });
