@@ -40,21 +40,25 @@ thresholds: { failure_rate: "<= 0", silent_drops: "== 0" }
     assert.ok(cell.sshd.target!.accepted_logins >= 6);
   });
 
-  it('a script that skips a file and exits 0 is caught as a silent drop of that file (exit 1)', async () => {
-    const script = join(dir, 'skip.sh');
-    // scp calls /usr/bin/ssh by absolute path, so the script hands it the lane's ssh with -S.
-    await writeFile(script, '#!/bin/sh\ncase "$1" in *file-2.bin) exit 0;; esac\nexec scp -q -S "$RSYNC_RSH" "$1" "$2"\n');
+  /** Writes an executable script, then runs the scenario `scenario(script)` writes; exit 1 expected (a silent drop). */
+  async function runScript(name: string, body: string, scenario: (script: string) => string) {
+    const script = join(dir, `${name}.sh`);
+    await writeFile(script, `#!/bin/sh\n${body}\n`);
     await chmod(script, 0o755);
-    const file = await writeScenario(dir, 'skip', `name: skip
+    const out = join(dir, `out-${name}`);
+    const r = await runCli(['run', await writeScenario(dir, name, scenario(JSON.stringify(script))), '--out', out, '-q'], env);
+    assert.equal(r.exitCode, 1, String(r.stderr) + String(r.stdout));
+    return { out, records: await readJsonl(join(out, 'results.jsonl')) };
+  }
+
+  it('a script that skips a file and exits 0 is caught as a silent drop of that file (exit 1)', async () => {
+    // scp calls /usr/bin/ssh by absolute path, so the script hands it the lane's ssh with -S.
+    const { records } = await runScript('skip', 'case "$1" in *file-2.bin) exit 0;; esac\nexec scp -q -S "$RSYNC_RSH" "$1" "$2"', (script) => `name: skip
 hosts: { target: { sshd: { MaxStartups: "100" } } }
 dataset: { files: 4, size: 4KiB }
-transfer: { tool: command, command: [${JSON.stringify(script)}, "{src}", "{dest}"], to: target, concurrency: 2, mux: warm }
+transfer: { tool: command, command: [${script}, "{src}", "{dest}"], to: target, concurrency: 2, mux: warm }
 thresholds: { silent_drops: "== 0" }
 `);
-    const out = join(dir, 'out-skip');
-    const r = await runCli(['run', file, '--out', out, '-q'], env);
-    assert.equal(r.exitCode, 1, String(r.stderr) + String(r.stdout));
-    const records = await readJsonl(join(out, 'results.jsonl'));
     const cell = records.find((x) => x.type === 'cell') as Cell;
     assert.equal(cell.ok, 4, 'the script said all four went');
     assert.equal(cell.silent_drops, 1);
@@ -63,20 +67,13 @@ thresholds: { silent_drops: "== 0" }
   });
 
   it('unit: batch runs one invocation per destination replica; a file it leaves out is a silent drop', async () => {
-    const script = join(dir, 'batch.sh');
     // $1 the list, $2 and $3 the folders: sends all but the first file listed, exits 0.
-    await writeFile(script, '#!/bin/sh\ntail -n +2 "$1" > "$1.partial"\nexec rsync -a --files-from="$1.partial" "$2/" "$3/"\n');
-    await chmod(script, 0o755);
-    const file = await writeScenario(dir, 'batch', `name: batch
+    const { out, records } = await runScript('batch', 'tail -n +2 "$1" > "$1.partial"\nexec rsync -a --files-from="$1.partial" "$2/" "$3/"', (script) => `name: batch
 hosts: { target: { count: 2, sshd: { MaxStartups: "100" } } }
 dataset: { files: 8, size: 4KiB, layout: tree }
-transfer: { tool: command, unit: batch, command: [${JSON.stringify(script)}, "{file_list}", "{src_dir}", "{dest_dir}"], to: target, concurrency: 4 }
+transfer: { tool: command, unit: batch, command: [${script}, "{file_list}", "{src_dir}", "{dest_dir}"], to: target, concurrency: 4 }
 thresholds: { silent_drops: "== 0" }
 `);
-    const out = join(dir, 'out-batch');
-    const r = await runCli(['run', file, '--out', out, '-q'], env);
-    assert.equal(r.exitCode, 1, String(r.stderr) + String(r.stdout));
-    const records = await readJsonl(join(out, 'results.jsonl'));
     const transfers = records.filter((x) => x.type === 'transfer') as (Transfer & { batch?: string })[];
     assert.equal(transfers.length, 8, 'one record per file');
     assert.deepEqual([...new Set(transfers.map((t) => t.batch))].sort(), ['b0', 'b1'], 'one invocation per replica');
