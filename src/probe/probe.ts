@@ -49,6 +49,13 @@ export interface ProbeResult {
 /** Tries to add one held connection at a level before calling the next level full. */
 const KEEP_ATTEMPTS = 50;
 
+/**
+ * Tries at the k-th level from the first drop: RATE_TRIALS / k (at least --trials). The first
+ * levels past `start` carry most of the weight of the `rate` fit; at 12 tries a level's drop
+ * share has a standard error of 14 points at 50 %, at 64 of 6 (docs/probe.md).
+ */
+const RATE_TRIALS = 64;
+
 /** A bare TCP connection and sshd's banner, or no banner if sshd dropped it. */
 async function openRaw(address: string, port: number, timeoutMs: number): Promise<{ socket: Socket; banner: string | undefined }> {
   const { socket, line } = await openBanner(address, port, timeoutMs);
@@ -117,44 +124,66 @@ async function probeMaxSessions(client: Client, max: number): Promise<{ count: n
   }
 }
 
+/** One connection attempt: accepted when sshd sent its banner; `close` ends it (see release). */
+export interface StartupAttempt {
+  accepted: boolean;
+  close(): Promise<void>;
+}
+
+/** A bare connection to the target, closed with `release`. */
+function rawAttempt(target: ProbeTarget): () => Promise<StartupAttempt> {
+  return async () => {
+    const { socket, banner } = await openRaw(target.address, target.port, 3000);
+    return { accepted: banner !== undefined, close: () => release(socket, banner !== undefined) };
+  };
+}
+
 /**
  * MaxStartups: hold n unauthenticated connections (banner read, nothing sent), then open `trials`
  * more one at a time and count how many sshd drops before its banner; n = 0, 1, ... up to `max`.
  * sshd drops with probability 0 below `start`, `rate`% at `start`, rising linearly to 100% at
- * `full` (sshd.c drop_connection). Every connection is closed before returning.
+ * `full` (sshd.c drop_connection). Every connection is closed before returning. `open` makes one
+ * attempt: a real connection, or sshd's rule in a unit test.
  */
-async function probeMaxStartups(target: ProbeTarget, max: number, trials: number, deadline: number, count: () => void): Promise<MaxStartupsEstimate> {
-  const held: Socket[] = [];
+export async function probeMaxStartups(open: () => Promise<StartupAttempt>, max: number, trials: number, deadline: number): Promise<MaxStartupsEstimate> {
+  const held: StartupAttempt[] = [];
   const levels: MaxStartupsEstimate['levels'] = [];
   let full: number | undefined;
   try {
     for (let n = 0; n < max && Date.now() < deadline; n++) {
       let dropped = 0;
-      for (let t = 0; t < trials; t++) {
-        count();
-        const probe = await openRaw(target.address, target.port, 3000);
-        if (!probe.banner) dropped++;
-        await release(probe.socket, probe.banner !== undefined);
+      let tried = 0;
+      const tryOnce = async () => {
+        const probe = await open();
+        tried++;
+        if (!probe.accepted) dropped++;
+        await probe.close();
+      };
+      while (tried < trials) await tryOnce();
+      // Past the first drop, a level that is not all dropped gets more tries (see RATE_TRIALS).
+      const firstDrop = levels.find((l) => l.dropped > 0)?.held ?? (dropped > 0 ? n : undefined);
+      if (firstDrop !== undefined && dropped < tried) {
+        const want = Math.max(trials, Math.ceil(RATE_TRIALS / (n - firstDrop + 1)));
+        while (tried < want && Date.now() < deadline) await tryOnce();
       }
-      const level = { held: n, dropped, trials };
+      const level = { held: n, dropped, trials: tried };
       levels.push(level);
       // A level where every try was dropped is full only if the next one is too (or cannot be
       // reached): at 70 % a run of 12 drops happens one time in fifty.
       const previous = levels.at(-2);
-      if (dropped === trials && previous !== undefined && previous.dropped === previous.trials) {
+      if (dropped === tried && previous !== undefined && previous.dropped === previous.trials) {
         full = previous.held;
         break;
       }
       // One more held connection for the next level. Near `full` sshd drops most tries, and
       // each try is one more sample of this level (bounded).
       for (let attempt = 0; attempt < KEEP_ATTEMPTS && held.length === n; attempt++) {
-        count();
-        const keep = await openRaw(target.address, target.port, 3000);
+        const keep = await open();
         level.trials++;
-        if (keep.banner) held.push(keep.socket);
+        if (keep.accepted) held.push(keep);
         else {
           level.dropped++;
-          await release(keep.socket, false);
+          await keep.close();
         }
       }
       if (held.length !== n + 1) {
@@ -165,7 +194,7 @@ async function probeMaxStartups(target: ProbeTarget, max: number, trials: number
       }
     }
   } finally {
-    for (const s of held) s.destroy();
+    await Promise.all(held.map((h) => h.close()));
   }
   // Stopped by --max or the time limit right after a first all-dropped level: take it, unconfirmed.
   const last = levels.at(-1);
@@ -251,7 +280,16 @@ export async function probeHost(target: ProbeTarget, options: ProbeOptions): Pro
   } finally {
     session.client.end();
   }
-  const startups = await probeMaxStartups(target, options.max, options.trials ?? 12, deadline, () => opened++);
+  const raw = rawAttempt(target);
+  const startups = await probeMaxStartups(
+    () => {
+      opened++;
+      return raw();
+    },
+    options.max,
+    options.trials ?? 12,
+    deadline,
+  );
   const round = (x: number) => Math.round(x * 10) / 10;
   return {
     target: `${target.user}@${target.address}:${target.port}`,
