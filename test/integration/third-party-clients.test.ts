@@ -34,8 +34,10 @@ describe('third-party clients as tool: command, unit: batch', () => {
     return { r, cell, verified, exits };
   }
 
+  // MaxStartups 5:100:5 refuses every start beyond 5 pending: at 4 none, at 32 some, however
+  // loaded the machine (at sshd's default 10:30:100 a busy CI machine once saw none at 32).
   it('lftp mirror: at --parallel=4 every file arrives with no drop; at 32 sshd drops connections, lftp exits non-zero, and the table counts what arrived', async () => {
-    const { r, cell, verified, exits } = await run('lftp', ['dataset.files=60', 'matrix.concurrency=[4, 32]']);
+    const { r, cell, verified, exits } = await run('lftp', ['dataset.files=60', 'matrix.concurrency=[4, 32]', 'hosts.target.sshd.MaxStartups=5:100:5']);
     assert.ok(r.exitCode === 0 || r.exitCode === 1, String(r.stderr));
     const low = cell('concurrency=4');
     assert.deepEqual([low.ok, low.failed, low.sshd.target!.maxstartups_drops], [60, 0, 0]);
@@ -50,19 +52,26 @@ describe('third-party clients as tool: command, unit: batch', () => {
     assert.equal(high.silent_drops, 0);
   });
 
-  // Neither piles up connection starts: fpsync starts its jobs one at a time, rclone reuses connections.
+  // At 4 no client can exceed sshd's start of 10. At 64 whether connection starts pile up depends
+  // on timing (fpsync starts jobs as fpart hands out partitions; a loaded CI machine once got 2
+  // drops there), so the check is that every file is accounted for and a loss is never silent.
   for (const [name, what] of [
     ['fpsync', 'fpsync at -n 4 and -n 64'],
     ['rclone', 'rclone with its own SSH library, given the host, run key and known_hosts, at --transfers 4 and 64'],
   ] as const) {
-    it(`${what}: every file arrives, no drop, exit 0`, async () => {
-      const { r, cell, exits } = await run(name, ['dataset.files=40', 'matrix.concurrency=[4, 64]']);
-      assert.equal(r.exitCode, 0, String(r.stderr) + String(r.stdout));
-      for (const id of ['concurrency=4', 'concurrency=64']) {
-        const c = cell(id);
-        assert.deepEqual([c.ok, c.failed, c.silent_drops, c.sshd.target!.maxstartups_drops], [40, 0, 0, 0], id);
-        assert.deepEqual(exits(id), [0], id);
-      }
+    it(`${what}: at 4 every file arrives with no drop and exit 0; at 64 each file is ok exactly when it arrived, a loss comes with sshd's drops and a non-zero exit`, async () => {
+      const { r, cell, verified, exits } = await run(name, ['dataset.files=40', 'matrix.concurrency=[4, 64]']);
+      assert.ok(r.exitCode === 0 || r.exitCode === 1, String(r.stderr) + String(r.stdout));
+      const low = cell('concurrency=4');
+      assert.deepEqual([low.ok, low.failed, low.silent_drops, low.sshd.target!.maxstartups_drops], [40, 0, 0, 0]);
+      assert.deepEqual(exits('concurrency=4'), [0]);
+      const high = cell('concurrency=64');
+      const found = verified('concurrency=64');
+      assert.deepEqual([high.ok, high.failed, high.silent_drops], [found.ok, found.missing, 0]);
+      if (high.failed > 0) {
+        assert.ok(high.sshd.target!.maxstartups_drops > 0, `${high.failed} files lost without a MaxStartups drop`);
+        assert.notDeepEqual(exits('concurrency=64'), [0], `${name} said so when files were lost`);
+      } else assert.deepEqual(exits('concurrency=64'), [0]);
     });
   }
 });
