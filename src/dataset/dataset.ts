@@ -17,8 +17,8 @@ export interface DatasetPlan {
   totalBytes: number;
 }
 
-/** mulberry32: a tiny seeded PRNG, enough for choosing sizes. */
-function prng(seed: number): () => number {
+/** mulberry32: a tiny seeded PRNG, enough for choosing sizes (and for replayable simulations in tests). */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,18 +1,7 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
+import { prng } from '../../src/dataset/dataset.js';
 import { probeMaxStartups, type StartupAttempt } from '../../src/probe/probe.js';
-
-/** A seeded generator (mulberry32), so a failure here replays exactly. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * sshd's rule for a new connection while `n` are unauthenticated (sshd.c drop_connection): kept
@@ -46,7 +35,7 @@ describe('probe: the MaxStartups estimate against sshd\'s drop rule', () => {
     [10, 30, 25],
   ] as const) {
     it(`${start}:${rate}:${full}: start and full within 1, rate within 20 points in at least 99 % of probes, every connection closed`, async () => {
-      const rng = random(start * 1000 + rate * 10 + full);
+      const rng = prng(start * 1000 + rate * 10 + full);
       let misses = 0;
       for (let i = 0; i < 400; i++) {
         const host = sshd(start, rate, full, rng);
