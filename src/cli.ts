@@ -240,20 +240,46 @@ program
   .requiredOption('--files <n>', 'files to stage', (v: string) => Number(v))
   .requiredOption('--size <size>', 'size of each file, e.g. 4MiB')
   .option('--json', 'print the advice as JSON')
-  .action(async (opts: { probe: string; files: number; size: string; json?: boolean }) => {
+  .option('--verify', 'then run the advised settings against the probed host (at most 200 files, 256 MiB) and report the failure rate seen')
+  .option('-i, --identity <key>', 'with --verify: private key the host accepts')
+  .option('--known-hosts <file>', "with --verify: known_hosts holding the host's key")
+  .option('--remote-dir <dir>', 'with --verify: folder below the login\'s home for the run\'s own (made and removed)', 'xferbench')
+  .option('-o, --out <dir>', 'with --verify: report folder')
+  .action(async (opts: { probe: string; files: number; size: string; json?: boolean; verify?: boolean; identity?: string; knownHosts?: string; remoteDir: string; out?: string }) => {
     const [{ readFile }, { advise, renderAdvice }, { parseBytes }] = await Promise.all([import('node:fs/promises'), import('./probe/advise.js'), import('./scenario/size.js')]);
     const size = parseBytes(opts.size);
     if (typeof size === 'string') throw new XferbenchError(`--size: ${size}`);
     if (!Number.isInteger(opts.files) || opts.files < 1) throw new XferbenchError('--files must be a whole number of at least 1');
+    if (opts.verify && (!opts.identity || !opts.knownHosts)) throw new XferbenchError('--verify logs in to the probed host: give -i KEY and --known-hosts FILE, as for probe');
     let probe;
     try {
       probe = JSON.parse(await readFile(opts.probe, 'utf8')) as import('./probe/probe.js').ProbeResult;
-      if (typeof probe.max_startups !== 'object' || !('max_sessions' in probe) || typeof probe.handshake_ms?.p95 !== 'number') throw new Error('not the JSON of xferbench probe --json');
+      if (typeof probe.max_startups !== 'object' || !('max_sessions' in probe) || typeof probe.handshake_ms?.p95 !== 'number' || typeof probe.target !== 'string') throw new Error('not the JSON of xferbench probe --json');
     } catch (e) {
       throw new XferbenchError(`cannot use ${opts.probe}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     const advice = advise(probe, { files: opts.files, size });
-    console.log(opts.json ? JSON.stringify(advice, null, 2) : renderAdvice(advice));
+    if (!opts.verify) {
+      console.log(opts.json ? JSON.stringify(advice, null, 2) : renderAdvice(advice));
+      return;
+    }
+    const [{ verifyAdvice, renderVerify }, { findTools }, { createProgress, progressMode }] = await Promise.all([
+      import('./probe/verify-advice.js'), import('./hosts/openssh-tools.js'), import('./report/progress-display.js'),
+    ]);
+    const { signal } = guardSignals();
+    const progress = createProgress(progressMode({ quiet: opts.json === true, isTTY: process.stderr.isTTY }));
+    let verified;
+    try {
+      verified = await verifyAdvice({
+        probe, advice, work: { files: opts.files, size }, identity: opts.identity!, knownHosts: opts.knownHosts!, remoteDir: opts.remoteDir, tools: await findTools(),
+        run: { signal, onEvent: (e) => progress.onEvent(e), ...(opts.out ? { outDir: opts.out } : {}) },
+      });
+    } finally {
+      progress.stop();
+    }
+    const { run, ...seen } = verified;
+    console.log(opts.json ? JSON.stringify({ ...advice, verify: { ...seen, report: run.reportDir } }, null, 2) : `${renderAdvice(advice)}\n${renderVerify(verified, probe.target)}`);
+    process.exitCode = verified.kept ? 0 : 1;
   });
 
 const image = program.command('image').description('the sshd host image of backend: container');

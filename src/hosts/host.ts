@@ -21,10 +21,14 @@ export interface StartedHost extends AsyncDisposable {
   /** Absolute directory on the host below which xferbench puts transfer data. */
   readonly dataRoot: string;
   readonly files: HostFiles;
-  readonly log: SshdLog;
+  /** sshd's own log; absent for a server xferbench did not start (an external host). */
+  readonly log?: SshdLog;
   /** Brings `log` up to date with everything sshd has written so far. */
   syncLog(): Promise<void>;
-  readonly sshdConfig: string;
+  /** The sshd_config xferbench wrote; absent for an external host. */
+  readonly sshdConfig?: string;
+  /** The key this host accepts when it is not the run's key (an external host). */
+  readonly identityFile?: string;
   /**
    * Where the topology's other hosts reach this one (a container's address on the run's network).
    * Absent for local hosts, which everyone reaches at `endpoint`.
@@ -61,7 +65,7 @@ export interface HostGroup extends AsyncDisposable {
 
 /** Starts hosts of one kind (local sshd processes, containers). */
 export interface HostBackend {
-  readonly kind: 'local' | 'container';
+  readonly kind: 'local' | 'container' | 'external';
   /** The sshd version hosts will run, for keyword checks before anything starts. */
   sshdVersion(): Promise<OpenSshVersion>;
   /** Opens a topology; its hosts are started through the group and stopped before it is disposed. */

@@ -7,6 +7,8 @@ export interface ClientHostEntry {
   user: string;
   /** Public host key lines (`ssh-ed25519 AAAA...`). */
   hostKeys: string[];
+  /** The key this host accepts, when it is not the run's (an external host). */
+  identityFile?: string;
 }
 
 export interface ClientConfigInput {
@@ -35,7 +37,7 @@ const quote = (path: string) => (/[\s"]/.test(path) ? `"${path.replace(/"/g, '\\
  */
 export function renderSshClientConfig(input: ClientConfigInput): string {
   const blocks = input.hosts.map((h) =>
-    [`Host ${h.alias}`, `  HostName ${h.address}`, `  Port ${h.port}`, `  User ${h.user}`].join('\n'),
+    [`Host ${h.alias}`, `  HostName ${h.address}`, `  Port ${h.port}`, `  User ${h.user}`, ...(h.identityFile ? [`  IdentityFile ${quote(h.identityFile)}`] : [])].join('\n'),
   );
   const common = [
     'Host *',

@@ -78,6 +78,8 @@ export async function startTopology(
   const dataRoot = join(ctx.stateDir, 'client-data');
   const insideDir = join(topologyDir, 'client-in-container');
   await mkdir(dataRoot, { recursive: true, mode: 0o700 });
+  // Backends make their hosts' folders below it; an external host makes none.
+  await mkdir(topologyDir, { recursive: true, mode: 0o700 });
   if (options.clientHost) await mkdir(insideDir, { recursive: true, mode: 0o700 });
   const replicas = new Map(Object.entries(specs).map(([name, spec]) => [name, replicaNames(name, spec)]));
   const starts = [...replicas].flatMap(([name, names]) => names.map((n) => ({ n, spec: specs[name]!, client: name === options.clientHost })));
@@ -100,7 +102,7 @@ export async function startTopology(
   }
   const hosts = new Map(started.map((h) => [h.name, h]));
   try {
-    const entry = (h: StartedHost, alias: string, at = h.endpoint): ClientHostEntry => ({ alias, address: at.address, port: at.port, user: h.user, hostKeys: [...h.hostKeys] });
+    const entry = (h: StartedHost, alias: string, at = h.endpoint): ClientHostEntry => ({ alias, address: at.address, port: at.port, user: h.user, hostKeys: [...h.hostKeys], ...(h.identityFile ? { identityFile: h.identityFile } : {}) });
     const machineEntries = started.flatMap((h) => [entry(h, h.name), ...(h.innerEndpoint ? [entry(h, innerAlias(h.name), h.innerEndpoint)] : [])]);
     const machine = await writeClientConfig(topologyDir, machineEntries, ctx.clientKey.privatePath);
     const machineClient: ClientSide = {

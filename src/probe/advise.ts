@@ -14,9 +14,22 @@ export interface Recommendation {
   because: string;
 }
 
+/** The client settings as scenario fields, for `advise --verify` to run. */
+export interface AdvisedTransfer {
+  mux: 'off' | 'warm';
+  concurrency: number;
+  retries: number;
+  backoff_ms: number;
+  ssh_options: { ConnectTimeout: number };
+  rsync_args: string[];
+}
+
 export interface Advice {
   /** Settings for the transfer side, which anyone can apply. */
   client: Recommendation[];
+  transfer: AdvisedTransfer;
+  /** What the settings promise on a server with no other users: the share of files lost after retries. */
+  promise: { failure_rate: number };
   /** sshd_config values that would carry the load, for whoever administers the server. */
   server: Recommendation[];
   /** What the advice could not rest on (a limit above the probe's --max). */
@@ -48,13 +61,15 @@ export function advise(probe: ProbeResult, work: Workload): Advice {
   const muxCap = sessions === null ? held : sessions - 1;
   if (sessions === null) caveats.push(`no MaxSessions refusal up to ${held} channels: the limit is above that`);
 
-  if (muxCap >= 2 && muxCap >= startCap) {
+  const warm = muxCap >= 2 && muxCap >= startCap;
+  const concurrency = Math.min(warm ? muxCap : startCap, work.files);
+  if (warm) {
     client.push({
-      setting: `transfer.mux: warm, transfer.concurrency: ${Math.min(muxCap, work.files)}`,
+      setting: `transfer.mux: warm, transfer.concurrency: ${concurrency}`,
       because: `MaxSessions measured at ${sessions ?? `${held}+`}: one warm master carries ${muxCap} sessions at once, and opens one connection, not one per file`,
     });
   } else {
-    client.push({ setting: `transfer.mux: off, transfer.concurrency: ${Math.min(startCap, work.files)}`, because: startsBecause });
+    client.push({ setting: `transfer.mux: off, transfer.concurrency: ${concurrency}`, because: startsBecause });
   }
   client.push({
     setting: 'mux: never cold',
@@ -76,9 +91,11 @@ export function advise(probe: ProbeResult, work: Workload): Advice {
     setting: 'transfer.retries: 3, transfer.backoff_ms: 250 (doubling, full jitter)',
     because: s.rate === null ? 'a drop is still possible when other users fill the start slots' : `at start a connection is dropped with ~${s.rate} % probability; three jittered retries leave ~${Math.round((s.rate / 100) ** 4 * 1000) / 10} % of those`,
   });
+  // ssh's ConnectTimeout bounds the connection; rsync's --contimeout is for its daemon only.
+  const ioTimeout = Math.max(60, Math.ceil((work.size / 1e6) * 2));
   client.push({
-    setting: `transfer.ssh_options: { ConnectTimeout: ${connectTimeout} }, rsync --contimeout=${connectTimeout} --timeout=${Math.max(60, Math.ceil((work.size / 1e6) * 2))}`,
-    because: `handshake + login p95 measured at ${probe.handshake_ms.p95} ms; 20 × that, at least 10 s`,
+    setting: `transfer.ssh_options: { ConnectTimeout: ${connectTimeout} }, transfer.rsync_args: [--timeout=${ioTimeout}]`,
+    because: `handshake + login p95 measured at ${probe.handshake_ms.p95} ms; 20 × that, at least 10 s; no data for ${ioTimeout} s (2 s per MB, at least 60) ends a stalled transfer`,
   });
 
   // For the administrator: limits that carry the wanted concurrency with the same headroom.
@@ -92,7 +109,9 @@ export function advise(probe: ProbeResult, work: Workload): Advice {
     setting: `MaxSessions ${Math.max(sessions ?? 0, wanted + 1)}`,
     because: `a warm master carrying ${wanted} transfers needs ${wanted + 1} sessions (one spare); measured now: ${sessions ?? `above ${held}`}`,
   });
-  return { client, server, caveats };
+  const transfer: AdvisedTransfer = { mux: warm ? 'warm' : 'off', concurrency, retries: 3, backoff_ms: 250, ssh_options: { ConnectTimeout: connectTimeout }, rsync_args: [`--timeout=${ioTimeout}`] };
+  // Below MaxStartups start (or within MaxSessions on one master) sshd refuses nothing.
+  return { client, transfer, promise: { failure_rate: 0 }, server, caveats };
 }
 
 export function renderAdvice(a: Advice): string {

@@ -60,7 +60,7 @@ const LOG_SETTLE_MAX_MS = 2000;
 async function settleLogs(topology: StartedTopology): Promise<void> {
   await Promise.all([...topology.hosts.values()].map((h) => h.syncLog()));
   const deadline = Date.now() + LOG_SETTLE_MAX_MS;
-  while (Date.now() < deadline && [...topology.hosts.values()].some((h) => h.log.idleFor() < LOG_QUIET_MS)) {
+  while (Date.now() < deadline && [...topology.hosts.values()].some((h) => h.log !== undefined && h.log.idleFor() < LOG_QUIET_MS)) {
     await sleep(25);
   }
 }
@@ -94,7 +94,7 @@ function muxSummary(statuses: MuxStatus[]): MuxStatus {
  */
 function directEndpoint(host: StartedHost, client: ClientSide): DirectEndpoint {
   const at = client.exec ? (host.innerEndpoint ?? host.endpoint) : host.endpoint;
-  return { address: at.address, port: at.port, user: host.user, privateKeyPath: client.identityFile, hostKeys: host.hostKeys, knownHostsPath: client.knownHostsPath };
+  return { address: at.address, port: at.port, user: host.user, privateKeyPath: host.identityFile ?? client.identityFile, hostKeys: host.hostKeys, knownHostsPath: client.knownHostsPath };
 }
 
 /**
@@ -214,7 +214,7 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
   await using toolSession = { [Symbol.asyncDispose]: async () => void (await tool.close?.()) };
   const muxStatus = muxSummary(await Promise.all([...lanes.values()].map((l) => l.mux.open(signal))));
 
-  const before = new Map<string, SshdCounters>([...topology.hosts].map(([name, h]) => [name, h.log.snapshot()]));
+  const before = new Map<string, SshdCounters>([...topology.hosts].flatMap(([name, h]) => (h.log ? [[name, h.log.snapshot()] as const] : [])));
   const start = clock();
   const batch = t.unit === 'batch';
   const ran = await runTransferPool(
@@ -243,7 +243,9 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
 
   const sshd: Record<string, SshdCounters> = {};
   const events: CellRecord['sshd_events'] = [];
+  // An external host's sshd counts nothing here: its log is not ours to read.
   for (const [name, host] of topology.hosts) {
+    if (!host.log) continue;
     sshd[name] = diffCounters(host.log.snapshot(), before.get(name)!);
     for (const e of host.log.events) if (e.t >= start) events.push({ ...e, host: name });
   }

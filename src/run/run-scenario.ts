@@ -226,6 +226,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
         }
       } finally {
         for (const [name, host] of topology.hosts) {
+          if (!host.log || host.sshdConfig === undefined) continue;
           const suffix = plan.groups.length > 1 ? `-topology${gi}` : '';
           await writeFile(join(reportDir, 'logs', `${name}${suffix}.log`), host.log.lines.map((l) => `${l.t.toFixed(1)} ${l.line}`).join('\n') + '\n');
           await writeFile(join(reportDir, 'logs', `${name}${suffix}.sshd_config`), host.sshdConfig);

@@ -20,9 +20,9 @@ export function controlPath(controlDir: string): string {
 }
 
 // Paths and aliases xferbench made; anything else here would be a bug, so it stops the run.
-const WORD = /^[\w@%+=:,./-]+$/;
+export const CONFIG_WORD = /^[\w@%+=:,./-]+$/;
 function word(value: string): string {
-  if (!WORD.test(value)) throw new Error(`internal: ${JSON.stringify(value)} is not safe in an ssh_config`);
+  if (!CONFIG_WORD.test(value)) throw new Error(`internal: ${JSON.stringify(value)} is not safe in an ssh_config`);
   return value;
 }
 

@@ -41,8 +41,8 @@ describe('local sshd hosts', () => {
       const r = await execa(tools.ssh, ['-F', topo.client.sshConfigPath, '-J', 'head', 'target', 'echo', 'through-head'], { reject: false });
       assert.equal(r.exitCode, 0, r.stderr);
       assert.equal(r.stdout, 'through-head');
-      assert.equal(topo.host('head').log.snapshot().accepted_logins, 1);
-      assert.equal(topo.host('target').log.snapshot().accepted_logins, 1);
+      assert.equal(topo.host('head').log!.snapshot().accepted_logins, 1);
+      assert.equal(topo.host('target').log!.snapshot().accepted_logins, 1);
       assert.ok((await readFile(topo.client.sshConfigPath, 'utf8')).includes('StrictHostKeyChecking yes'));
 
       // A host key that does not match the generated known_hosts is refused.

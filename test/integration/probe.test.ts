@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findTools, type OpenSshTools } from '../../src/hosts/openssh-tools.js';
@@ -10,7 +10,7 @@ import { createStateDir } from '../../src/hosts/state-dir.js';
 import { generateKeyPair } from '../../src/hosts/ssh-keys.js';
 import { startTopology } from '../../src/hosts/topology.js';
 import { probeHost, type ProbeResult } from '../../src/probe/probe.js';
-import { isolatedStateBase, leftovers, processesMentioning, removeAll, runCli } from '../helpers/harness.js';
+import { isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli } from '../helpers/harness.js';
 
 /** Settings the probe must recover: MaxSessions exactly, start and full within 1, rate within 20 points. */
 const HOSTS = {
@@ -71,16 +71,19 @@ describe('probe: a live sshd\'s limits from the outside', () => {
       assert.deepEqual(await descendantPids(pid), [], `${name}: no connection left open`);
     }
 
-    // The advice for host a, run on a host set up the same way: it must not drop a file.
-    const advice = await runCli(['advise', '--probe', probed, '--files', '30', '--size', '16KiB', '--json'], {});
-    assert.equal(advice.exitCode, 0, String(advice.stderr));
-    const first = (JSON.parse(String(advice.stdout)) as { client: { setting: string }[] }).client[0]!.setting;
-    const m = /^transfer\.mux: (off|warm), transfer\.concurrency: (\d+)$/.exec(first);
-    assert.ok(m, first);
-    const scenario = join(state.path, 'advised.yaml');
-    await writeFile(scenario, `name: advised\nhosts: { a: { sshd: { MaxSessions: "${HOSTS.a.MaxSessions}", MaxStartups: "${HOSTS.a.start}:${HOSTS.a.rate}:${HOSTS.a.full}" } } }\ndataset: { files: 30, size: 16KiB }\ntransfer: { to: a, mux: ${m[1]}, concurrency: ${m[2]}, retries: 3 }\nthresholds: { failure_rate: "<= 0" }\n`);
-    const verify = await runCli(['run', scenario, '--out', join(state.path, 'advised-out'), '-q'], { XFERBENCH_STATE_DIR: base });
-    assert.equal(verify.exitCode, 0, `the advised ${first} dropped files: ${String(verify.stdout)}`);
+    // The advice for host a, verified against host a itself: no file dropped, the run folder gone.
+    const remote = join(state.path, 'verify-remote');
+    await mkdir(remote);
+    const advice = await runCli(['advise', '--probe', probed, '--files', '30', '--size', '16KiB', '--json', '--verify', '-i', clientKey.privatePath, '--known-hosts', knownHosts, '--remote-dir', join(remote, 'runs'), '-o', join(state.path, 'advised-out')], { XFERBENCH_STATE_DIR: base });
+    assert.equal(advice.exitCode, 0, String(advice.stderr) + String(advice.stdout));
+    const out = JSON.parse(String(advice.stdout)) as { client: { setting: string }[]; transfer: { mux: string; concurrency: number }; verify: { files: number; failed: number; failure_rate: number; silent_drops: number; promised: number; kept: boolean; report: string } };
+    assert.match(out.client[0]!.setting, new RegExp(`^transfer\\.mux: ${out.transfer.mux}, transfer\\.concurrency: ${out.transfer.concurrency}$`));
+    assert.deepEqual([out.verify.files, out.verify.failed, out.verify.silent_drops, out.verify.kept], [30, 0, 0, true]);
+    assert.ok(out.verify.failure_rate <= out.verify.promised);
+    const records = await readJsonl(join(out.verify.report, 'results.jsonl'));
+    const verification = records.find((x) => x.type === 'verification') as { counts: { ok: number } };
+    assert.equal(verification.counts.ok, 30, 'every file verified on the probed host');
+    assert.deepEqual(await readdir(remote), [], 'the run folder and the folder it made are removed');
   });
 
   it('refuses bad requests before opening anything: --max 0, above 30 without the flag, no known host key, an unreachable host, a refused key', async () => {
