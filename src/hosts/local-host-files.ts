@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import pLimit from 'p-limit';
-import { fileContent, type DatasetPlan, type Manifest } from '../dataset/dataset.js';
-import type { HostFiles, ScannedFile } from './host-files.js';
+import type { DatasetPlan, Manifest } from '../dataset/dataset.js';
+import { writeEntries, type HostFiles, type ScannedFile } from './host-files.js';
 
 /** Below this a file is read in one call: a stream per small file cost more than its hashing. */
 const WHOLE_READ_MAX = 4 * 2 ** 20;
@@ -28,23 +28,14 @@ export class LocalHostFiles implements HostFiles {
 
   async writeDataset(dir: string, plan: DatasetPlan): Promise<Manifest> {
     await this.prepare(dir, plan.dirs);
-    return Promise.all(
-      plan.entries.map((entry) =>
-        this.io(async () => {
-          const hash = createHash('sha256');
-          const handle = await open(join(dir, entry.path), 'w', 0o644);
-          try {
-            for (const chunk of fileContent(entry)) {
-              hash.update(chunk);
-              await handle.write(chunk);
-            }
-          } finally {
-            await handle.close();
-          }
-          return { path: entry.path, size: entry.size, sha256: hash.digest('hex') };
-        }),
-      ),
-    );
+    return writeEntries(plan, this.io, async (path, chunks) => {
+      const handle = await open(join(dir, path), 'w', 0o644);
+      try {
+        for (const chunk of chunks) await handle.write(chunk);
+      } finally {
+        await handle.close();
+      }
+    });
   }
 
   async prepare(dir: string, subdirs: readonly string[]): Promise<void> {

@@ -4,8 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import type { SFTPWrapper } from 'ssh2';
-import { fileContent, type DatasetPlan, type Manifest } from '../dataset/dataset.js';
-import type { HostFiles, ScannedFile } from './host-files.js';
+import type { DatasetPlan, Manifest } from '../dataset/dataset.js';
+import { writeEntries, type HostFiles, type ScannedFile } from './host-files.js';
 
 type Entry = { filename: string; attrs: { size: number; isDirectory(): boolean; isFile(): boolean } };
 
@@ -27,21 +27,7 @@ export class SftpHostFiles implements HostFiles {
 
   async writeDataset(dir: string, plan: DatasetPlan): Promise<Manifest> {
     await this.prepare(dir, plan.dirs);
-    return Promise.all(
-      plan.entries.map((entry) =>
-        this.io(async () => {
-          const hash = createHash('sha256');
-          const chunks = (function* () {
-            for (const chunk of fileContent(entry)) {
-              hash.update(chunk);
-              yield chunk;
-            }
-          })();
-          await pipeline(Readable.from(chunks), this.sftp.createWriteStream(posix.join(dir, entry.path), { mode: 0o644 }));
-          return { path: entry.path, size: entry.size, sha256: hash.digest('hex') };
-        }),
-      ),
-    );
+    return writeEntries(plan, this.io, (path, chunks) => pipeline(Readable.from(chunks), this.sftp.createWriteStream(posix.join(dir, path), { mode: 0o644 })));
   }
 
   async prepare(dir: string, subdirs: readonly string[]): Promise<void> {
