@@ -219,16 +219,17 @@ program
   .command('probe')
   .description("learn a live sshd's effective limits from outside: MaxSessions, MaxStartups start:rate:full, version, algorithms, handshake time")
   .argument('<destination>', '[user@]host[:port]')
+  .option('-J, --jump <host>', '[user@]host[:port] of a jump host to probe through (same key; its key in the same known_hosts)')
   .requiredOption('-i, --identity <key>', 'private key the host accepts')
   .requiredOption('--known-hosts <file>', "known_hosts holding the host's key (it is checked, as ssh does)")
   .option('--max <n>', 'most connections held or channels open at once (the load applied)', (v: string) => Number(v), 30)
   .option('--trials <n>', 'probe connections per MaxStartups level', (v: string) => Number(v), 12)
   .option('--i-administer-this-host', 'allow --max above 30')
   .option('--json', 'print the result as JSON')
-  .action(async (destination: string, opts: { identity: string; knownHosts: string; max: number; trials: number; iAdministerThisHost?: boolean; json?: boolean }) => {
+  .action(async (destination: string, opts: { jump?: string; identity: string; knownHosts: string; max: number; trials: number; iAdministerThisHost?: boolean; json?: boolean }) => {
     const [{ probeTarget }, { probeHost }, { renderProbe }] = await Promise.all([import('./probe/probe-target.js'), import('./probe/probe.js'), import('./probe/render-probe.js')]);
     if (!Number.isInteger(opts.trials) || opts.trials < 1 || opts.trials > 100) throw new XferbenchError('--trials must be a whole number from 1 to 100');
-    const target = await probeTarget(destination, { identity: opts.identity, knownHosts: opts.knownHosts, max: opts.max, administer: opts.iAdministerThisHost === true });
+    const target = await probeTarget(destination, { ...(opts.jump ? { jump: opts.jump } : {}), identity: opts.identity, knownHosts: opts.knownHosts, max: opts.max, administer: opts.iAdministerThisHost === true });
     const result = await probeHost(target, { max: opts.max, trials: opts.trials });
     console.log(opts.json ? JSON.stringify(result, null, 2) : renderProbe(result));
   });

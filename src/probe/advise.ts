@@ -61,7 +61,10 @@ export function advise(probe: ProbeResult, work: Workload): Advice {
   const muxCap = sessions === null ? held : sessions - 1;
   if (sessions === null) caveats.push(`no MaxSessions refusal up to ${held} channels: the limit is above that`);
 
-  const warm = muxCap >= 2 && muxCap >= startCap;
+  // A master the probe could not use (a jump host refusing forwarding, say) is no option.
+  const muxWorks = probe.mux?.ok !== false;
+  if (!muxWorks) caveats.push(`multiplexing did not work${probe.via ? ` through ${probe.via}` : ''}: ${probe.mux!.detail}`);
+  const warm = muxWorks && muxCap >= 2 && muxCap >= startCap;
   const concurrency = Math.min(warm ? muxCap : startCap, work.files);
   if (warm) {
     client.push({

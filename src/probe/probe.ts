@@ -1,5 +1,7 @@
-import type { Socket } from 'node:net';
-import { openBanner } from '../hosts/ssh-banner.js';
+import { createConnection } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { firstLine } from '../hosts/ssh-banner.js';
+import { checkMux, type MuxCheck } from './mux-check.js';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'ssh2';
@@ -7,8 +9,8 @@ import { ssh2Connect, type Ssh2Target } from '../transfers/ssh2-connect.js';
 import { XferbenchError } from '../errors.js';
 import { percentile } from '../report/statistics.js';
 
-/** A live sshd to probe from the outside, with a key it accepts and the host keys to trust. */
-export type ProbeTarget = Ssh2Target;
+/** A live sshd to probe from the outside, with a key it accepts and the host keys to trust; `via` a jump host (same key). */
+export type ProbeTarget = Ssh2Target & { via?: Ssh2Target };
 
 export interface ProbeOptions {
   /** Most connections held or sessions opened at once: the load applied, never exceeded. */
@@ -17,6 +19,8 @@ export interface ProbeOptions {
   trials?: number;
   /** Hard bound on the whole probe. */
   timeoutMs?: number;
+  /** The ssh program for the ControlMaster check. */
+  ssh?: string;
 }
 
 export interface MaxStartupsEstimate {
@@ -34,6 +38,8 @@ export interface MaxStartupsEstimate {
 
 export interface ProbeResult {
   target: string;
+  /** The jump host it was probed through, if any. */
+  via?: string;
   banner: string;
   kex: string;
   cipher: string;
@@ -42,6 +48,8 @@ export interface ProbeResult {
   max_sessions: number | null;
   max_sessions_refusal: string | null;
   max_startups: MaxStartupsEstimate;
+  /** Whether a ControlMaster works (through the jump host, if any): a second client used it. */
+  mux: MuxCheck;
   /** What was applied, to say so next to the numbers. */
   load: { max_held: number; connections_opened: number; ms: number };
 }
@@ -56,9 +64,35 @@ const KEEP_ATTEMPTS = 50;
  */
 const RATE_TRIALS = 64;
 
-/** A bare TCP connection and sshd's banner, or no banner if sshd dropped it. */
-async function openRaw(address: string, port: number, timeoutMs: number): Promise<{ socket: Socket; banner: string | undefined }> {
-  const { socket, line } = await openBanner(address, port, timeoutMs);
+/**
+ * How the probe reaches the target's sshd port: straight, or as channels forwarded by one logged-in
+ * connection to a jump host (what `ssh -J` does), so the target sees the jump host connecting.
+ */
+interface Reach {
+  /** A new connection to the target's port; rejects when it cannot be made at all. */
+  connect(): Promise<Duplex>;
+  close(): void;
+}
+
+function directReach(target: ProbeTarget): Reach {
+  return { connect: async () => createConnection({ host: target.address, port: target.port }), close: () => undefined };
+}
+
+async function jumpReach(target: ProbeTarget, jump: Ssh2Target, privateKey: Buffer): Promise<Reach> {
+  const { client } = await login(jump, privateKey, undefined, 'the jump host');
+  // Each try is a few small packets each way: Nagle and delayed ACKs added ~40 ms to each.
+  client.setNoDelay(true);
+  return {
+    connect: () => new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, target.address, target.port, (err, channel) => (err ? reject(err) : resolve(channel)))),
+    close: () => client.end(),
+  };
+}
+
+/** A bare connection and sshd's banner, or no banner if sshd dropped it (or it could not be made). */
+async function openRaw(reach: Reach, timeoutMs: number): Promise<{ socket: Duplex | undefined; banner: string | undefined }> {
+  const stream = await reach.connect().catch(() => undefined);
+  if (!stream) return { socket: undefined, banner: undefined };
+  const { socket, line } = await firstLine(stream, timeoutMs);
   return { socket, banner: line?.startsWith('SSH-') ? line : undefined };
 }
 
@@ -67,7 +101,8 @@ async function openRaw(address: string, port: number, timeoutMs: number): Promis
  * sshd counts the connection as a startup until its child exits, and a level must count only
  * the connections held on purpose.
  */
-async function release(socket: Socket, accepted: boolean): Promise<void> {
+async function release(socket: Duplex | undefined, accepted: boolean): Promise<void> {
+  if (!socket) return;
   if (!accepted || socket.destroyed) {
     socket.destroy();
     return;
@@ -88,10 +123,14 @@ async function release(socket: Socket, accepted: boolean): Promise<void> {
   await sleep(2);
 }
 
-/** An authenticated ssh2 connection; rejects with a clear error on refusal or a wrong host key. */
-async function login(target: ProbeTarget, privateKey: Buffer): Promise<{ client: Client; ms: number; kex: string; cipher: string }> {
+/** An authenticated ssh2 connection (through `reach` if given); rejects with a clear error on refusal or a wrong host key. */
+async function login(target: Ssh2Target, privateKey: Buffer, reach?: Reach, what = ''): Promise<{ client: Client; ms: number; kex: string; cipher: string }> {
   const t0 = performance.now();
-  const { client, ready } = await ssh2Connect(target, privateKey, 15_000);
+  const name = `${what ? `${what} ` : ''}${target.user}@${target.address}:${target.port}`;
+  const sock = reach ? await reach.connect().catch((e: Error) => {
+    throw new XferbenchError(`cannot reach ${name} through the jump host: ${e.message}`);
+  }) : undefined;
+  const { client, ready } = await ssh2Connect(target, privateKey, 15_000, sock);
   let negotiated = { kex: '', cipher: '' };
   client.on('handshake', (n: { kex: string; cs: { cipher: string } }) => (negotiated = { kex: n.kex, cipher: n.cs.cipher }));
   try {
@@ -99,7 +138,7 @@ async function login(target: ProbeTarget, privateKey: Buffer): Promise<{ client:
   } catch (e) {
     client.end();
     const refused = (e as { level?: string }).level === 'client-authentication' ? ' (the key was refused)' : '';
-    throw new XferbenchError(`cannot log in to ${target.user}@${target.address}:${target.port}: ${(e as Error).message}${refused}`);
+    throw new XferbenchError(`cannot log in to ${name}: ${(e as Error).message}${refused}`);
   }
   return { client, ms: performance.now() - t0, ...negotiated };
 }
@@ -131,9 +170,9 @@ export interface StartupAttempt {
 }
 
 /** A bare connection to the target, closed with `release`. */
-function rawAttempt(target: ProbeTarget): () => Promise<StartupAttempt> {
+function rawAttempt(reach: Reach): () => Promise<StartupAttempt> {
   return async () => {
-    const { socket, banner } = await openRaw(target.address, target.port, 3000);
+    const { socket, banner } = await openRaw(reach, 3000);
     return { accepted: banner !== undefined, close: () => release(socket, banner !== undefined) };
   };
 }
@@ -253,52 +292,64 @@ export async function probeHost(target: ProbeTarget, options: ProbeOptions): Pro
   const t0 = performance.now();
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   let opened = 0;
-  const banner = await openRaw(target.address, target.port, 5000);
-  opened++;
-  banner.socket.destroy();
-  if (!banner.banner) throw new XferbenchError(`${target.address}:${target.port} did not answer with an SSH banner (not reachable, or not sshd)`);
   const privateKey = await readFile(target.privateKeyPath).catch((e: NodeJS.ErrnoException) => {
     throw new XferbenchError(`cannot read the key ${target.privateKeyPath}: ${e.code ?? e.message}`);
   });
-
-  // Handshake times: a few logins one after another, not at once.
-  const samples: number[] = [];
-  let negotiated = { kex: '', cipher: '' };
-  for (let i = 0; i < 5; i++) {
-    opened++;
-    const l = await login(target, privateKey);
-    samples.push(l.ms);
-    negotiated = { kex: l.kex, cipher: l.cipher };
-    l.client.end();
-  }
-
-  opened++;
-  const session = await login(target, privateKey);
-  let sessions: { count: number | null; refusal: string | null };
+  const where = `${target.address}:${target.port}${target.via ? ` through ${target.via.address}:${target.via.port}` : ''}`;
+  if (target.via) opened++;
+  const reach = target.via ? await jumpReach(target, target.via, privateKey) : directReach(target);
   try {
-    sessions = await probeMaxSessions(session.client, options.max);
-  } finally {
-    session.client.end();
-  }
-  const raw = rawAttempt(target);
-  const startups = await probeMaxStartups(
-    () => {
+    const banner = await openRaw(reach, 5000);
+    opened++;
+    banner.socket?.destroy();
+    if (!banner.banner) throw new XferbenchError(`${where} did not answer with an SSH banner (not reachable, or not sshd)`);
+
+    // Handshake times: a few logins one after another, not at once.
+    const samples: number[] = [];
+    let negotiated = { kex: '', cipher: '' };
+    for (let i = 0; i < 5; i++) {
       opened++;
-      return raw();
-    },
-    options.max,
-    options.trials ?? 12,
-    deadline,
-  );
-  const round = (x: number) => Math.round(x * 10) / 10;
-  return {
-    target: `${target.user}@${target.address}:${target.port}`,
-    banner: banner.banner,
-    ...negotiated,
-    handshake_ms: { p50: round(percentile(samples, 50)!), p95: round(percentile(samples, 95)!), samples: samples.length },
-    max_sessions: sessions.count,
-    max_sessions_refusal: sessions.refusal,
-    max_startups: startups,
-    load: { max_held: options.max, connections_opened: opened, ms: Math.round(performance.now() - t0) },
-  };
+      const l = await login(target, privateKey, target.via ? reach : undefined);
+      samples.push(l.ms);
+      negotiated = { kex: l.kex, cipher: l.cipher };
+      l.client.end();
+    }
+
+    opened++;
+    const session = await login(target, privateKey, target.via ? reach : undefined);
+    let sessions: { count: number | null; refusal: string | null };
+    try {
+      sessions = await probeMaxSessions(session.client, options.max);
+    } finally {
+      session.client.end();
+    }
+    const raw = rawAttempt(reach);
+    const startups = await probeMaxStartups(
+      () => {
+        opened++;
+        return raw();
+      },
+      options.max,
+      options.trials ?? 12,
+      deadline,
+    );
+    // The master's connection (and its hop to the jump host); the second client rides on it.
+    opened += target.via ? 2 : 1;
+    const mux = await checkMux(target, options.ssh ?? 'ssh');
+    const round = (x: number) => Math.round(x * 10) / 10;
+    return {
+      target: `${target.user}@${target.address}:${target.port}`,
+      ...(target.via ? { via: `${target.via.user}@${target.via.address}:${target.via.port}` } : {}),
+      banner: banner.banner,
+      ...negotiated,
+      handshake_ms: { p50: round(percentile(samples, 50)!), p95: round(percentile(samples, 95)!), samples: samples.length },
+      max_sessions: sessions.count,
+      max_sessions_refusal: sessions.refusal,
+      max_startups: startups,
+      mux,
+      load: { max_held: options.max, connections_opened: opened, ms: Math.round(performance.now() - t0) },
+    };
+  } finally {
+    reach.close();
+  }
 }

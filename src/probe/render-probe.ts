@@ -10,10 +10,11 @@ export function renderProbe(r: ProbeResult): string {
         ? `start ${s.start}, rate ~${s.rate}%, full ${s.full} (MaxStartups ${s.start}:${s.rate}:${s.full}; start and full within 1, rate within ~20 points)`
         : `start ${s.start}, rate ~${s.rate}%, full above ${r.load.max_held}${s.full_extrapolated !== null ? `, about ${s.full_extrapolated} by the trend (extrapolated)` : ''}`;
   return [
-    `${r.target}: ${r.banner}`,
+    `${r.target}${r.via ? ` (through ${r.via})` : ''}: ${r.banner}`,
     `  key exchange ${r.kex}, cipher ${r.cipher}; handshake + login p50 ${r.handshake_ms.p50} ms, p95 ${r.handshake_ms.p95} ms (${r.handshake_ms.samples} logins)`,
     `  MaxSessions: ${r.max_sessions ?? `at least ${r.load.max_held}`}${r.max_sessions_refusal ? ` (the next channel: "${r.max_sessions_refusal}")` : ''}`,
     `  MaxStartups: ${startups}`,
+    `  ControlMaster${r.via ? ' through the jump host' : ''}: ${r.mux.ok ? `works, master ready in ${r.mux.setup_ms} ms` : 'does NOT work'} (${r.mux.detail})`,
     `  drops per level (held: dropped/tried): ${s.levels.map((l) => `${l.held}:${l.dropped}/${l.trials}`).join(' ')}`,
     `load applied: at most ${r.load.max_held} connections held or channels open at once, ${r.load.connections_opened} connections in all, ${(r.load.ms / 1000).toFixed(1)} s; all closed`,
   ].join('\n');

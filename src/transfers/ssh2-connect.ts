@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { Client } from 'ssh2';
 
 /** Where a client connects without the ssh binary: the host's address, a key it accepts, the host keys to trust. */
@@ -15,8 +16,9 @@ const keyBlob = (line: string) => line.trim().split(/\s+/)[1] ?? '';
 /**
  * An ssh2 connection that logs in with `privateKey` and accepts only the host's own keys
  * (pinned, as the generated known_hosts does). `ready` settles when it is logged in or failed.
+ * `sock` is a stream already connected to the host (a channel through a jump host).
  */
-export async function ssh2Connect(target: Ssh2Target, privateKey: Buffer, readyTimeoutMs: number): Promise<{ client: Client; ready: Promise<void> }> {
+export async function ssh2Connect(target: Ssh2Target, privateKey: Buffer, readyTimeoutMs: number, sock?: Duplex): Promise<{ client: Client; ready: Promise<void> }> {
   // Loaded when first used: ssh2 costs ~45 ms to import, which no other tool or command needs.
   const { Client } = await import('ssh2');
   const allowed = new Set(target.hostKeys.map(keyBlob));
@@ -32,6 +34,7 @@ export async function ssh2Connect(target: Ssh2Target, privateKey: Buffer, readyT
     privateKey,
     hostVerifier: (key: Buffer) => allowed.has(key.toString('base64')),
     readyTimeout: readyTimeoutMs,
+    ...(sock ? { sock } : {}),
   });
   return { client, ready };
 }

@@ -86,6 +86,43 @@ describe('probe: a live sshd\'s limits from the outside', () => {
     assert.deepEqual(await readdir(remote), [], 'the run folder and the folder it made are removed');
   });
 
+  it('through a jump host: the target\'s limits, and whether a ControlMaster works there; with MaxSessions 0 it does not', async () => {
+    await using state = await createStateDir(base);
+    const key = await generateKeyPair(tools.sshKeygen, join(state.path, 'k'), 'probe-test');
+    const specs = { jump: { sshd: {} }, t: { sshd: { MaxSessions: '3', MaxStartups: '4:50:8' } }, u: { sshd: { MaxSessions: '0' } } };
+    await using topo = await startTopology(new LocalBackend(tools), specs, { stateDir: state.path, clientKey: key, clock: () => 0 });
+    const knownHosts = join(state.path, 'kh');
+    await writeFile(knownHosts, [...topo.hosts.values()].flatMap((h) => h.hostKeys.map((k) => `[${h.endpoint.address}]:${h.endpoint.port} ${k}`)).join('\n') + '\n');
+    const dest = (n: string) => `${topo.host(n).user}@${topo.host(n).endpoint.address}:${topo.host(n).endpoint.port}`;
+    const jumpLogins = () => topo.host('jump').log!.snapshot().accepted_logins;
+
+    const cli = await runCli(['probe', dest('t'), '-J', dest('jump'), '-i', key.privatePath, '--known-hosts', knownHosts, '--max', '12', '--json'], {});
+    assert.equal(cli.exitCode, 0, String(cli.stderr));
+    const r = JSON.parse(String(cli.stdout)) as ProbeResult;
+    const seen = JSON.stringify({ sessions: r.max_sessions, ...r.max_startups, levels: undefined, mux: r.mux });
+    assert.equal(r.via, dest('jump'));
+    assert.equal(r.max_sessions, 3, seen);
+    assert.ok(Math.abs(r.max_startups.start! - 4) <= 1 && Math.abs(r.max_startups.full! - 8) <= 1, seen);
+    assert.deepEqual([r.mux.ok, typeof r.mux.setup_ms], [true, 'number'], seen);
+    // Everything went through the jump host: ssh2's one connection, and the master's hop.
+    assert.equal(jumpLogins(), 2, 'two logins on the jump host');
+
+    const u = topo.host('u');
+    const noSessions = await probeHost({ address: u.endpoint.address, port: u.endpoint.port, user: u.user, privateKeyPath: key.privatePath, hostKeys: u.hostKeys }, { max: 3, trials: 2 });
+    assert.equal(noSessions.max_sessions, 0);
+    assert.equal(noSessions.mux.ok, false);
+    assert.match(noSessions.mux.detail, /could not use it/);
+    // No master or client left behind, no connection open on any host.
+    for (const name of ['jump', 't', 'u']) {
+      const [listener] = await processesMentioning([`${join(state.path, 'topology', 'hosts', name)}/sshd_config`]);
+      const pid = Number(listener!.split(':')[0]);
+      const deadline = Date.now() + 3000;
+      while ((await descendantPids(pid)).length > 0 && Date.now() < deadline) await sleep(50);
+      assert.deepEqual(await descendantPids(pid), [], `${name}: no connection left open`);
+    }
+    assert.deepEqual(await processesMentioning(['xb-probe-']), []);
+  });
+
   it('refuses bad requests before opening anything: --max 0, above 30 without the flag, no known host key, an unreachable host, a refused key', async () => {
     await using state = await createStateDir(base);
     const key = await generateKeyPair(tools.sshKeygen, join(state.path, 'k'), 'probe-test');
@@ -103,6 +140,8 @@ describe('probe: a live sshd\'s limits from the outside', () => {
       [[dest, '-i', key.privatePath, '--known-hosts', knownHosts, '--max', '0'], /--max must be a whole number of at least 1/],
       [[dest, '-i', key.privatePath, '--known-hosts', knownHosts, '--max', '100'], /--i-administer-this-host/],
       [[dest, '-i', key.privatePath, '--known-hosts', empty], /has no key for/],
+      [[dest, '-J', `${h.user}@127.0.0.9:2`, '-i', key.privatePath, '--known-hosts', knownHosts], /has no key for \[127\.0\.0\.9\]:2/],
+      [[dest, '-i', `${key.privatePath} x`, '--known-hosts', knownHosts], /characters an ssh_config cannot carry/],
       [[`${h.user}@127.0.0.1:1`, '-i', key.privatePath, '--known-hosts', missing], /cannot read/],
       [['not a host!', '-i', key.privatePath, '--known-hosts', knownHosts], /is not \[user@\]host\[:port\]/],
       [[dest, '-i', other.privatePath, '--known-hosts', knownHosts, '--max', '3'], /cannot log in .*the key was refused/],

@@ -12,6 +12,7 @@ const probe = (over: Partial<ProbeResult> = {}): ProbeResult => ({
   max_sessions: 10,
   max_sessions_refusal: '(SSH) Channel open failure: open failed',
   max_startups: { start: 10, rate: 30, full: null, full_extrapolated: 60, levels: [] },
+  mux: { ok: true, setup_ms: 250, detail: 'a second client ran a session over the master' },
   load: { max_held: 30, connections_opened: 400, ms: 6000 },
   ...over,
 });
@@ -37,5 +38,12 @@ describe('advise', () => {
     assert.equal(a.caveats.length, 2);
     for (const r of [...a.client, ...a.server]) assert.ok(r.because.length > 10, r.setting);
     assert.match(renderAdvice(a), /^transfer settings:\n {2}- /);
+  });
+
+  it('never advises a master the probe could not use, and says why', () => {
+    const a = advise(probe({ via: 'u@jump:22', mux: { ok: false, setup_ms: null, detail: 'the master did not start: channel 0: open failed: administratively prohibited' } }), { files: 1000, size: 4 << 20 });
+    assert.equal(a.client[0]!.setting, 'transfer.mux: off, transfer.concurrency: 8');
+    assert.deepEqual([a.transfer.mux, a.transfer.concurrency], ['off', 8]);
+    assert.match(a.caveats.join('\n'), /multiplexing did not work through u@jump:22: .*administratively prohibited/);
   });
 });
