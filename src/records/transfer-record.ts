@@ -28,6 +28,8 @@ export interface AttemptRecord {
   /** Primary class when this attempt failed, else null. */
   failure_class: FailureClass | null;
   stderr_tail: string;
+  /** tool: forward: ms from the attempt's start until its port forward accepted connections. */
+  setup_ms?: number;
 }
 
 /**

@@ -9,6 +9,8 @@ function renderTable(head: string[], rows: string[][]): string {
 }
 
 export function renderSummaryTable(summary: Summary): string {
+  // Only tools that set something up per file (tool: forward) have a setup time.
+  const setup = summary.cells.some((c) => c.stats.setup_p95_ms !== undefined);
   const rows = summary.cells.map((c) => [
     c.cell,
     String(c.files),
@@ -21,13 +23,14 @@ export function renderSummaryTable(summary: Summary): string {
     spreadText(c.stats.files_per_s, num),
     spreadText(c.stats.p50_ms, num),
     spreadText(c.stats.p95_ms, num),
+    ...(setup ? [spreadText(c.stats.setup_p95_ms, num)] : []),
     `${spreadText(c.stats.peak_in_flight, (v) => v.toFixed(0))}/${c.repeats[0]?.in_flight_target ?? '-'}`,
     String(c.repeats.reduce((n, r) => n + r.sshd_maxstartups_drops, 0)),
     Object.entries(c.classes).map(([k, v]) => `${k}:${v}`).join(' ') || '-',
   ]);
   const o = summary.overall;
   const table = renderTable(
-    ['cell', 'files', 'ok', 'failed', 'retried-ok', 'silent', 'failure rate', 'MB/s', 'files/s', 'p50 ms', 'p95 ms', 'in flight', 'sshd drops', 'classes'],
+    ['cell', 'files', 'ok', 'failed', 'retried-ok', 'silent', 'failure rate', 'MB/s', 'files/s', 'p50 ms', 'p95 ms', ...(setup ? ['setup p95 ms'] : []), 'in flight', 'sshd drops', 'classes'],
     rows,
   );
   const warnings = summary.warnings.map((w) => `\nwarning: ${w}`).join('');

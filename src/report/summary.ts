@@ -39,11 +39,14 @@ export interface RepeatMetrics extends TransferCounts {
   in_flight_target: number;
   /** ms from the first launch to the in_flight_target-th. */
   ramp_ms: number | null;
+  /** tool: forward: ms until a port forward accepted connections, over every attempt that got one. */
+  setup_p50_ms: number | null;
+  setup_p95_ms: number | null;
 }
 
 export const SPREAD_METRICS = [
   'failure_rate', 'loss_rate', 'silent_drops', 'failed', 'recovered_by_retry', 'throughput_mbps', 'files_per_s', 'p50_ms', 'p95_ms', 'p99_ms',
-  'sshd_maxstartups_drops', 'sshd_sessions_refused', 'peak_in_flight', 'median_in_flight', 'ramp_ms',
+  'sshd_maxstartups_drops', 'sshd_sessions_refused', 'peak_in_flight', 'median_in_flight', 'ramp_ms', 'setup_p50_ms', 'setup_p95_ms',
 ] as const;
 export type SpreadMetric = (typeof SPREAD_METRICS)[number];
 
@@ -83,6 +86,7 @@ export function repeatMetrics(cell: CellRecord, transfers: readonly TransferReco
   const wallS = Math.max(cell.end_ms - cell.start_ms, 1e-3) / 1000;
   const latencies = transfers.filter(succeeded).map(latencyMs);
   const hosts = Object.values(cell.sshd);
+  const setups = transfers.flatMap((t) => t.attempts.flatMap((a) => (a.setup_ms !== undefined ? [a.setup_ms] : [])));
   const flight = inFlight(transfers, cell.concurrency ?? (Number(cell.values.concurrency) || files));
   return {
     repeat: cell.repeat,
@@ -106,6 +110,8 @@ export function repeatMetrics(cell: CellRecord, transfers: readonly TransferReco
     median_in_flight: flight.median,
     in_flight_target: flight.target,
     ramp_ms: flight.ramp_ms,
+    setup_p50_ms: percentile(setups, 50),
+    setup_p95_ms: percentile(setups, 95),
   };
 }
 

@@ -114,7 +114,7 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
   const list = Object.keys(hosts).join(', ');
   const out: { path: (string | number)[]; message: string }[] = [];
   const { to, via, from, direction, backoff_ms, backoff_max_ms } = s.transfer;
-  out.push(...toolFieldIssues({ client: s.client, transfer: s.transfer as Record<string, unknown> }));
+  out.push(...toolFieldIssues({ client: s.client, backend: s.backend, transfer: s.transfer as Record<string, unknown> }));
   const countOf = (h: string) => {
     const c = (hosts[h] as { count?: unknown } | undefined)?.count;
     return typeof c === 'number' ? c : 1;

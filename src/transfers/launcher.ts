@@ -28,6 +28,8 @@ export interface LaunchResult {
   stderr: string;
   /** The fork or exec failed (e.g. "No such file or directory"). */
   error?: string;
+  /** A tool that first sets something up (tool: forward, its port forward): ms until it was ready. */
+  setupMs?: number;
 }
 
 // Resolved from src/transfers/ and dist/transfers/ alike: the script is shipped in src/.

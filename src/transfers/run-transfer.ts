@@ -58,6 +58,7 @@ export async function runTransfer(job: TransferJob, cell: string, repeat: number
       classes,
       failure_class: primary,
       stderr_tail: stderr.length > STDERR_TAIL ? stderr.slice(-STDERR_TAIL) : stderr,
+      ...(result.setupMs !== undefined ? { setup_ms: round(result.setupMs) } : {}),
     });
     if (result.canceled) break;
     if (exitCode === 0 && !timedOut) break;

@@ -2,6 +2,7 @@ import type { OpenSshTools } from '../hosts/openssh-tools.js';
 import type { TransferSpec } from '../scenario/scenario-schema.js';
 import { commandTool } from './command-tool.js';
 import { cpTool } from './cp-tool.js';
+import { forwardTool } from './forward-tool.js';
 import { rsyncTool } from './rsync-tool.js';
 import { scpTool } from './scp-tool.js';
 import { sftpTool } from './sftp-tool.js';
@@ -11,6 +12,7 @@ import type { TransferTool } from './transfer-tool.js';
 /** A scenario as written (before validation completes), for a tool's own checks. */
 export interface RawScenario {
   client?: unknown;
+  backend?: unknown;
   transfer: Record<string, unknown>;
 }
 
@@ -34,6 +36,7 @@ export const TOOL_REGISTRY = {
   cp: cpTool,
   command: commandTool,
   'ssh2-sftp': ssh2SftpTool,
+  forward: forwardTool,
 } satisfies Record<string, ToolFactory>;
 
 export type ToolName = keyof typeof TOOL_REGISTRY;
