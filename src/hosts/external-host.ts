@@ -4,16 +4,29 @@ import { posix } from 'node:path';
 import type { Client, SFTPWrapper } from 'ssh2';
 import { HostStartError } from '../errors.js';
 import { CONFIG_WORD } from '../transfers/ssh-invocation.js';
-import { ssh2Connect, type Ssh2Target } from '../transfers/ssh2-connect.js';
+import { ssh2Connect, ssh2Tunnel, type Ssh2Target } from '../transfers/ssh2-connect.js';
 import type { HostBackend, HostEndpoint, HostGroup, HostStartContext, StartedHost } from './host.js';
+import type { HostFiles } from './host-files.js';
 import type { OpenSshVersion } from './openssh-version.js';
 import { SftpHostFiles } from './sftp-host-files.js';
 
 /** A server someone else runs: where it is, the key it accepts, its pinned host keys, a folder for xferbench. */
 export interface ExternalTarget extends Ssh2Target {
-  /** Folder below the login's home (or absolute) in which each run makes, and removes, its own. */
-  dir: string;
+  /**
+   * Folder below the login's home (or absolute) in which each run makes, and removes, its own.
+   * Absent for a host used only as a jump host: xferbench then opens no session on it.
+   */
+  dir?: string;
+  /** The jump host through which this one is reached (the same key), for xferbench's own SFTP session. */
+  via?: Ssh2Target;
 }
+
+/** The files of a host that is only a jump host: there are none to read or write. */
+const JUMP_ONLY: HostFiles = {
+  writeDataset: () => Promise.reject(new HostStartError('an external host without a folder is only a jump host: no dataset goes there')),
+  prepare: () => Promise.reject(new HostStartError('an external host without a folder is only a jump host: no transfer goes there')),
+  scan: () => Promise.reject(new HostStartError('an external host without a folder is only a jump host: nothing to verify there')),
+};
 
 /** What a run may do on a server it did not start. */
 const REMOTE_PATH = /^[\w./+-]+$/;
@@ -35,10 +48,11 @@ export class ExternalHost implements StartedHost {
     readonly name: string,
     target: ExternalTarget,
     readonly dataRoot: string,
-    private readonly client: Client,
+    /** The SFTP session's connection, and the jump host's it goes through; none for a jump-only host. */
+    private readonly clients: Client[],
     /** Folders above dataRoot this run made: removed at stop if nothing else is in them. */
     private readonly madeParents: string[],
-    readonly files: SftpHostFiles,
+    readonly files: HostFiles,
   ) {
     this.endpoint = { address: target.address, port: target.port };
     this.user = target.user;
@@ -47,14 +61,24 @@ export class ExternalHost implements StartedHost {
   }
 
   static async connect(name: string, target: ExternalTarget): Promise<ExternalHost> {
-    for (const [what, value] of [['key path', target.privateKeyPath], ['folder', target.dir]] as const) {
+    for (const [what, value] of [['key path', target.privateKeyPath], ['folder', target.dir ?? '.']] as const) {
       if (!CONFIG_WORD.test(value)) throw new HostStartError(`host "${name}": the ${what} ${JSON.stringify(value)} has characters an ssh_config or rsync path cannot carry safely`);
     }
+    if (target.dir === undefined) return new ExternalHost(name, target, '', [], [], JUMP_ONLY);
     const key = await readFile(target.privateKeyPath).catch((e: NodeJS.ErrnoException) => {
       throw new HostStartError(`host "${name}": cannot read the key ${target.privateKeyPath}: ${e.code ?? e.message}`);
     });
-    const { client, ready } = await ssh2Connect(target, key, 15_000);
+    const clients: Client[] = [];
     try {
+      let sock;
+      if (target.via) {
+        const jump = await ssh2Connect(target.via, key, 15_000);
+        clients.push(jump.client);
+        await jump.ready;
+        sock = await ssh2Tunnel(jump.client, target.address, target.port);
+      }
+      const { client, ready } = await ssh2Connect(target, key, 15_000, sock);
+      clients.push(client);
       await ready;
       const sftp = await new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, s) => (err ? reject(err) : resolve(s))));
       const home = await new Promise<string>((resolve, reject) => sftp.realpath('.', (err, p) => (err ? reject(err) : resolve(p))));
@@ -63,10 +87,10 @@ export class ExternalHost implements StartedHost {
       if (!REMOTE_PATH.test(dataRoot)) throw new Error(`the run folder ${JSON.stringify(dataRoot)} has characters a remote shell would read`);
       const files = new SftpHostFiles(sftp);
       const made = await files.mkdirs(dataRoot);
-      return new ExternalHost(name, target, dataRoot, client, made.filter((d) => d !== dataRoot), files);
+      return new ExternalHost(name, target, dataRoot, clients, made.filter((d) => d !== dataRoot), files);
     } catch (e) {
-      client.end();
-      throw new HostStartError(`host "${name}" (${target.user}@${target.address}:${target.port}): ${(e as Error).message}`);
+      for (const c of clients.reverse()) c.end();
+      throw new HostStartError(`host "${name}" (${target.user}@${target.address}:${target.port}${target.via ? ` through ${target.via.address}:${target.via.port}` : ''}): ${(e as Error).message}`);
     }
   }
 
@@ -75,7 +99,8 @@ export class ExternalHost implements StartedHost {
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      const timer = setTimeout(() => this.client.destroy(), STOP_TIMEOUT_MS);
+      if (!(this.files instanceof SftpHostFiles)) return;
+      const timer = setTimeout(() => this.clients.forEach((c) => c.destroy()), STOP_TIMEOUT_MS);
       try {
         await this.files.remove(this.dataRoot);
         for (const dir of this.madeParents.reverse()) if (!(await this.files.rmdirIfEmpty(dir))) break;
@@ -83,7 +108,7 @@ export class ExternalHost implements StartedHost {
         // The connection is gone (the server restarted): the folder stays, and its name says whose it is.
       } finally {
         clearTimeout(timer);
-        this.client.end();
+        for (const c of [...this.clients].reverse()) c.end();
       }
     })();
     return this.stopping;

@@ -5,7 +5,7 @@ import { checkMux, type MuxCheck } from './mux-check.js';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'ssh2';
-import { ssh2Connect, type Ssh2Target } from '../transfers/ssh2-connect.js';
+import { ssh2Connect, ssh2Tunnel, type Ssh2Target } from '../transfers/ssh2-connect.js';
 import { XferbenchError } from '../errors.js';
 import { percentile } from '../report/statistics.js';
 
@@ -83,7 +83,7 @@ async function jumpReach(target: ProbeTarget, jump: Ssh2Target, privateKey: Buff
   // Each try is a few small packets each way: Nagle and delayed ACKs added ~40 ms to each.
   client.setNoDelay(true);
   return {
-    connect: () => new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, target.address, target.port, (err, channel) => (err ? reject(err) : resolve(channel)))),
+    connect: () => ssh2Tunnel(client, target.address, target.port),
     close: () => client.end(),
   };
 }

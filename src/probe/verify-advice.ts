@@ -47,23 +47,28 @@ export function verifyFiles(work: Workload): number {
  * rate it saw with the one the advice promised.
  */
 export async function verifyAdvice(input: VerifyInput): Promise<VerifyResult> {
-  const { user, host, port } = parseDestination(input.probe.target);
-  const hostKeys = await hostKeysFrom(input.knownHosts, host, port);
+  const at = async (text: string) => {
+    const { user, host, port } = parseDestination(text);
+    return { address: host, port, user, privateKeyPath: input.identity, hostKeys: await hostKeysFrom(input.knownHosts, host, port) };
+  };
+  const site = await at(input.probe.target);
+  // Probed through a jump host: the transfers go through it too (ssh -J), and so does the run's SFTP session.
+  const jump = input.probe.via ? await at(input.probe.via) : undefined;
   const files = verifyFiles(input.work);
   const t = input.advice.transfer;
   // Written as a scenario and loaded like one: the same checks as a file from a user.
   const text = stringify({
     name: 'advise-verify',
-    description: `advise --verify against ${input.probe.target}`,
-    hosts: { site: {} },
+    description: `advise --verify against ${input.probe.target}${jump ? ` through ${input.probe.via}` : ''}`,
+    hosts: { site: {}, ...(jump ? { jump: {} } : {}) },
     dataset: { files, size: input.work.size },
-    transfer: { to: 'site', tool: 'rsync', ...t },
+    transfer: { to: 'site', ...(jump ? { via: ['jump'] } : {}), tool: 'rsync', ...t },
     repeat: 1,
     thresholds: { failure_rate: `<= ${input.advice.promise.failure_rate}`, silent_drops: '== 0' },
   });
   const loaded = parseScenario(text, 'advise --verify');
   const version = parseOpenSshVersion(input.probe.banner) ?? { major: 0, minor: 0, patch: 0, text: input.probe.banner };
-  const backend = new ExternalBackend({ site: { address: host, port, user, privateKeyPath: input.identity, hostKeys, dir: input.remoteDir } }, version);
+  const backend = new ExternalBackend({ site: { ...site, dir: input.remoteDir, ...(jump ? { via: jump } : {}) }, ...(jump ? { jump } : {}) }, version);
   const run = await runScenario(loaded, { ...input.run, tools: input.tools, backend: () => backend });
   const o = run.summary.overall;
   return {

@@ -38,3 +38,8 @@ export async function ssh2Connect(target: Ssh2Target, privateKey: Buffer, readyT
   });
   return { client, ready };
 }
+
+/** A stream to `address:port` as seen from `through` (a logged-in jump host), like `ssh -J`'s hop. */
+export function ssh2Tunnel(through: Client, address: string, port: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => through.forwardOut('127.0.0.1', 0, address, port, (err, channel) => (err ? reject(err) : resolve(channel))));
+}

@@ -39,17 +39,19 @@ describe('probe: a live sshd\'s limits from the outside', () => {
     const knownHosts = join(state.path, 'probe_known_hosts');
     await writeFile(knownHosts, [...topo.hosts.values()].flatMap((h) => h.hostKeys.map((k) => `[${h.endpoint.address}]:${h.endpoint.port} ${k}`)).join('\n') + '\n');
 
-    let probed = '';
+    type Advised = { client: { setting: string }[]; transfer: { mux: string; concurrency: number }; probe: ProbeResult; verify: { files: number; failed: number; failure_rate: number; silent_drops: number; promised: number; kept: boolean; report: string } };
+    let advised: Advised | undefined;
+    const remote = join(state.path, 'verify-remote');
+    await mkdir(remote);
     for (const [name, want] of Object.entries(HOSTS)) {
       const host = topo.host(name);
-      // One host through the CLI (what a user runs), the others through the function.
+      // Host a as a user would: probe, advise and verify the advice against it in one command.
       let r: ProbeResult;
       if (name === 'a') {
-        const cli = await runCli(['probe', `${host.user}@${host.endpoint.address}:${host.endpoint.port}`, '-i', clientKey.privatePath, '--known-hosts', knownHosts, '--max', '20', '--json'], {});
-        assert.equal(cli.exitCode, 0, String(cli.stderr));
-        r = JSON.parse(String(cli.stdout)) as ProbeResult;
-        probed = join(state.path, 'probe-a.json');
-        await writeFile(probed, String(cli.stdout));
+        const cli = await runCli(['advise', '--host', `${host.user}@${host.endpoint.address}:${host.endpoint.port}`, '-i', clientKey.privatePath, '--known-hosts', knownHosts, '--files', '30', '--size', '16KiB', '--json', '--verify', '--remote-dir', join(remote, 'runs'), '-o', join(state.path, 'advised-out')], { XFERBENCH_STATE_DIR: base });
+        assert.equal(cli.exitCode, 0, String(cli.stderr) + String(cli.stdout));
+        advised = JSON.parse(String(cli.stdout)) as Advised;
+        r = advised.probe;
       } else {
         r = await probeHost({ address: host.endpoint.address, port: host.endpoint.port, user: host.user, privateKeyPath: clientKey.privatePath, hostKeys: host.hostKeys }, { max: 20 });
       }
@@ -60,7 +62,7 @@ describe('probe: a live sshd\'s limits from the outside', () => {
       assert.ok(s.start !== null && Math.abs(s.start - want.start) <= 1, seen);
       assert.ok(s.full !== null && Math.abs(s.full - want.full) <= 1, seen);
       assert.ok(s.rate !== null && Math.abs(s.rate - want.rate) <= 20, seen);
-      assert.ok(r.load.max_held <= 20 && r.load.connections_opened < 1000, seen);
+      assert.ok(r.load.max_held <= 30 && r.load.connections_opened < 1000, seen);
       assert.match(r.banner, /^SSH-2\.0-OpenSSH_/);
 
       // Nothing it opened is still open: the host's sshd has no connection process left.
@@ -72,11 +74,7 @@ describe('probe: a live sshd\'s limits from the outside', () => {
     }
 
     // The advice for host a, verified against host a itself: no file dropped, the run folder gone.
-    const remote = join(state.path, 'verify-remote');
-    await mkdir(remote);
-    const advice = await runCli(['advise', '--probe', probed, '--files', '30', '--size', '16KiB', '--json', '--verify', '-i', clientKey.privatePath, '--known-hosts', knownHosts, '--remote-dir', join(remote, 'runs'), '-o', join(state.path, 'advised-out')], { XFERBENCH_STATE_DIR: base });
-    assert.equal(advice.exitCode, 0, String(advice.stderr) + String(advice.stdout));
-    const out = JSON.parse(String(advice.stdout)) as { client: { setting: string }[]; transfer: { mux: string; concurrency: number }; verify: { files: number; failed: number; failure_rate: number; silent_drops: number; promised: number; kept: boolean; report: string } };
+    const out = advised!;
     assert.match(out.client[0]!.setting, new RegExp(`^transfer\\.mux: ${out.transfer.mux}, transfer\\.concurrency: ${out.transfer.concurrency}$`));
     assert.deepEqual([out.verify.files, out.verify.failed, out.verify.silent_drops, out.verify.kept], [30, 0, 0, true]);
     assert.ok(out.verify.failure_rate <= out.verify.promised);
@@ -106,6 +104,18 @@ describe('probe: a live sshd\'s limits from the outside', () => {
     assert.deepEqual([r.mux.ok, typeof r.mux.setup_ms], [true, 'number'], seen);
     // Everything went through the jump host: ssh2's one connection, and the master's hop.
     assert.equal(jumpLogins(), 2, 'two logins on the jump host');
+
+    // The advice verified through the same jump host: the run's SFTP session and every transfer go through it.
+    const probed = join(state.path, 'probe-t.json');
+    await writeFile(probed, String(cli.stdout));
+    const remote = join(state.path, 'remote');
+    await mkdir(remote);
+    const verify = await runCli(['advise', '--probe', probed, '--files', '12', '--size', '8KiB', '--json', '--verify', '-i', key.privatePath, '--known-hosts', knownHosts, '--remote-dir', remote, '-o', join(state.path, 'verify-out')], { XFERBENCH_STATE_DIR: base });
+    assert.equal(verify.exitCode, 0, String(verify.stderr) + String(verify.stdout));
+    const v = (JSON.parse(String(verify.stdout)) as { transfer: { mux: string }; verify: { files: number; failed: number; kept: boolean } });
+    assert.deepEqual([v.verify.files, v.verify.failed, v.verify.kept], [12, 0, true]);
+    assert.ok(jumpLogins() >= 2 + 1 + (v.transfer.mux === 'off' ? 12 : 1), `logins on the jump host: ${jumpLogins()}`);
+    assert.deepEqual(await readdir(remote), []);
 
     const u = topo.host('u');
     const noSessions = await probeHost({ address: u.endpoint.address, port: u.endpoint.port, user: u.user, privateKeyPath: key.privatePath, hostKeys: u.hostKeys }, { max: 3, trials: 2 });
@@ -150,6 +160,16 @@ describe('probe: a live sshd\'s limits from the outside', () => {
       assert.equal(r.exitCode, 2, `${args.join(' ')}: ${String(r.stderr)}`);
       assert.match(String(r.stderr), message);
       assert.doesNotMatch(String(r.stderr), /internal error|^\s+at /m);
+    }
+    for (const [args, message] of [
+      [['--files', '1', '--size', '1KiB'], /either --probe RESULT.json or --host DESTINATION/],
+      [['--host', dest, '--files', '1', '--size', '1KiB'], /give -i KEY and --known-hosts FILE/],
+      [['--probe', empty, '--files', '1', '--size', '1KiB', '--verify'], /give -i KEY and --known-hosts FILE/],
+      [['--probe', empty, '--files', '1', '--size', '1KiB'], /cannot use .*empty/],
+    ] as const) {
+      const r = await runCli(['advise', ...args], {});
+      assert.equal(r.exitCode, 2, `advise ${args.join(' ')}: ${String(r.stderr)}`);
+      assert.match(String(r.stderr), message);
     }
     await writeFile(portOne, `[127.0.0.1]:1 ${h.hostKeys[0]}\n`);
     const unreachable = await runCli(['probe', `${h.user}@127.0.0.1:1`, '-i', key.privatePath, '--known-hosts', portOne], {});
