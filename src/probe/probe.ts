@@ -21,6 +21,8 @@ export interface ProbeOptions {
   timeoutMs?: number;
   /** The ssh program for the ControlMaster check. */
   ssh?: string;
+  /** Most new connections per second (default 50): a probe never floods a login node. */
+  rate?: number;
 }
 
 export interface MaxStartupsEstimate {
@@ -51,8 +53,11 @@ export interface ProbeResult {
   /** Whether a ControlMaster works (through the jump host, if any): a second client used it. */
   mux: MuxCheck;
   /** What was applied, to say so next to the numbers. */
-  load: { max_held: number; connections_opened: number; ms: number };
+  load: { max_held: number; max_rate: number; connections_opened: number; ms: number };
 }
+
+/** New connections per second at most, unless the caller says otherwise. */
+export const DEFAULT_RATE = 50;
 
 /** Tries to add one held connection at a level before calling the next level full. */
 const KEEP_ATTEMPTS = 50;
@@ -324,8 +329,13 @@ export async function probeHost(target: ProbeTarget, options: ProbeOptions): Pro
       session.client.end();
     }
     const raw = rawAttempt(reach);
+    const interval = 1000 / (options.rate ?? DEFAULT_RATE);
+    let next = 0;
     const startups = await probeMaxStartups(
-      () => {
+      async () => {
+        const wait = next - performance.now();
+        if (wait > 0) await sleep(wait);
+        next = performance.now() + interval;
         opened++;
         return raw();
       },
@@ -347,7 +357,7 @@ export async function probeHost(target: ProbeTarget, options: ProbeOptions): Pro
       max_sessions_refusal: sessions.refusal,
       max_startups: startups,
       mux,
-      load: { max_held: options.max, connections_opened: opened, ms: Math.round(performance.now() - t0) },
+      load: { max_held: options.max, max_rate: options.rate ?? DEFAULT_RATE, connections_opened: opened, ms: Math.round(performance.now() - t0) },
     };
   } finally {
     reach.close();

@@ -16,6 +16,6 @@ export function renderProbe(r: ProbeResult): string {
     `  MaxStartups: ${startups}`,
     `  ControlMaster${r.via ? ' through the jump host' : ''}: ${r.mux.ok ? `works, master ready in ${r.mux.setup_ms} ms` : 'does NOT work'} (${r.mux.detail})`,
     `  drops per level (held: dropped/tried): ${s.levels.map((l) => `${l.held}:${l.dropped}/${l.trials}`).join(' ')}`,
-    `load applied: at most ${r.load.max_held} connections held or channels open at once, ${r.load.connections_opened} connections in all, ${(r.load.ms / 1000).toFixed(1)} s; all closed`,
+    `load applied: at most ${r.load.max_held} connections held or channels open at once, at most ${r.load.max_rate} new per second, ${r.load.connections_opened} connections in all, ${(r.load.ms / 1000).toFixed(1)} s; all closed`,
   ].join('\n');
 }

@@ -149,6 +149,7 @@ describe('probe: a live sshd\'s limits from the outside', () => {
     for (const [args, message] of [
       [[dest, '-i', key.privatePath, '--known-hosts', knownHosts, '--max', '0'], /--max must be a whole number of at least 1/],
       [[dest, '-i', key.privatePath, '--known-hosts', knownHosts, '--max', '100'], /--i-administer-this-host/],
+      [[dest, '-i', key.privatePath, '--known-hosts', knownHosts, '--rate', '500'], /above 50 per second: add --i-administer-this-host/],
       [[dest, '-i', key.privatePath, '--known-hosts', empty], /has no key for/],
       [[dest, '-J', `${h.user}@127.0.0.9:2`, '-i', key.privatePath, '--known-hosts', knownHosts], /has no key for \[127\.0\.0\.9\]:2/],
       [[dest, '-i', `${key.privatePath} x`, '--known-hosts', knownHosts], /characters an ssh_config cannot carry/],
