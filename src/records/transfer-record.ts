@@ -8,6 +8,7 @@ export const FAILURE_CLASSES = [
   'auth',
   'host_key',
   'connection_refused',
+  'connection_reset',
   'no_space',
   'remote_error',
   'unknown',
@@ -111,6 +112,19 @@ export interface RunStartRecord {
   environment: Record<string, string>;
 }
 
+/** A fault applied to a host (fault_start) or undone (fault_end), on the run clock (faults/). */
+export interface FaultRecord {
+  type: 'fault_start' | 'fault_end';
+  cell: string;
+  repeat: number;
+  /** Its index in the scenario's faults. */
+  fault: number;
+  kind: string;
+  host: string;
+  t_ms: number;
+  detail: string;
+}
+
 export interface RunEndRecord {
   type: 'run_end';
   ended_at: string;
@@ -118,4 +132,4 @@ export interface RunEndRecord {
   error?: string;
 }
 
-export type ResultRecord = RunStartRecord | TransferRecord | VerificationRecord | CellRecord | RunEndRecord;
+export type ResultRecord = RunStartRecord | TransferRecord | VerificationRecord | CellRecord | FaultRecord | RunEndRecord;

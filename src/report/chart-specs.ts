@@ -1,3 +1,4 @@
+import { faultSummaries } from './fault-summary.js';
 import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import { latencyMs, succeeded, type CellRecord, type FailureClass, type ResultRecord, type TransferRecord } from '../records/transfer-record.js';
 import type { CellSummary, Summary } from './summary.js';
@@ -26,7 +27,7 @@ const color = (i: number, alpha = 1) => {
 
 const CLASS_COLORS: Record<FailureClass, string> = {
   maxstartups_drop: '#d62728', maxsessions_refused: '#ff7f0e', mux_race: '#bcbd22', timeout: '#9467bd', auth: '#8c564b',
-  host_key: '#e377c2', connection_refused: '#7f7f7f', no_space: '#17becf', remote_error: '#1f77b4', unknown: '#333333',
+  host_key: '#e377c2', connection_refused: '#7f7f7f', connection_reset: '#bcbd22', no_space: '#17becf', remote_error: '#1f77b4', unknown: '#333333',
 };
 
 /** The matrix axis plotted along x: concurrency when it varies, else the first numeric axis. */
@@ -194,6 +195,12 @@ export function timelineChart(records: readonly ResultRecord[]): ChartSpec {
     }
   }
   const boundaries: Pt[] = cells.flatMap((c) => [{ x: c.start_ms / 1000, y: 0 }, { x: c.start_ms / 1000, y: top }, gap(c.start_ms / 1000)]);
+  // Injected faults (faults/) shaded from start to undo, so a failure shows next to its cause.
+  const lastT = Math.max(0, ...cells.map((c) => c.end_ms));
+  const faults: Pt[] = faultSummaries(records).flatMap((f) => {
+    const [a, b] = [f.start_ms / 1000, (f.end_ms ?? lastT) / 1000];
+    return [{ x: a, y: 0 }, { x: a, y: top }, { x: b, y: top }, { x: b, y: 0 }, gap(b)];
+  });
   return {
     name: 'timeline',
     title: 'Timeline',
@@ -205,11 +212,12 @@ export function timelineChart(records: readonly ResultRecord[]): ChartSpec {
           { label: 'failed transfer (at its end)', data: failed, pointRadius: 3, pointStyle: 'crossRot', borderColor: '#d62728', backgroundColor: '#d62728' },
           { label: 'sshd MaxStartups drop (sshd log)', data: drops, pointRadius: 2, pointStyle: 'triangle', borderColor: '#ff7f0e', backgroundColor: '#ff7f0e' },
           { label: 'sshd throttling period', data: throttle as { x: number; y: number }[], showLine: true, spanGaps: false, pointRadius: 0, borderWidth: 0, fill: 'origin', backgroundColor: 'rgba(255,127,14,0.12)' },
+          ...(faults.length > 0 ? [{ label: 'injected fault', data: faults as { x: number; y: number }[], showLine: true, spanGaps: false, pointRadius: 0, borderWidth: 0, fill: 'origin' as const, backgroundColor: 'rgba(214,39,40,0.15)' }] : []),
           { label: 'cell start', data: boundaries as { x: number; y: number }[], showLine: true, spanGaps: false, pointRadius: 0, borderWidth: 1, borderDash: [2, 3], borderColor: '#999999', backgroundColor: '#999999' },
         ],
       },
       options: {
-        ...base('Timeline: transfers in flight, failures, sshd drops and throttling'),
+        ...base('Timeline: transfers in flight, failures, sshd drops and throttling, injected faults'),
         scales: { x: { type: 'linear', min: 0, title: { display: true, text: 'seconds since run start' } }, y: { min: 0, title: { display: true, text: 'transfers in flight' } } },
       },
     },

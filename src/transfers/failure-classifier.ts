@@ -25,6 +25,12 @@ export const RULES: readonly ClassifierRule[] = [
   { class: 'host_key', pattern: /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No \S+ host key is known for/ },
   { class: 'auth', pattern: /Permission denied \((?:publickey|password|keyboard-interactive)[^)]*\)|Too many authentication failures|Received disconnect from .*: ?\d+: Too many authentication failures/ },
   { class: 'connection_refused', pattern: /connect to host \S+ port \d+: Connection refused|Connection refused/ },
+  // An established connection cut (sshd killed or restarted): after the banner, so not a MaxStartups
+  // drop; through a jump host the cut hop's line comes before the outer hop's kex line.
+  {
+    class: 'connection_reset',
+    pattern: /Connection to \S+ closed by remote host|client_loop: send disconnect: Broken pipe|ssh_dispatch_run_fatal: Connection to \S+ port \d+: Broken pipe|^Connection (?:reset|closed) by \S+ port \d+\r?\n(?:kex|ssh)_exchange_identification/m,
+  },
   { class: 'timeout', pattern: /Connection timed out|Operation timed out|timed out during banner exchange|\[\w+\] io timeout after|timeout in data send\/receive|connection timed out/i },
   { class: 'no_space', pattern: /No space left on device|Disk quota exceeded|\(code 11\).*No space/ },
   // File-level errors reported by the far side; socket errors (Broken pipe) are consequences, not causes.
@@ -37,8 +43,9 @@ export const RULES: readonly ClassifierRule[] = [
 ];
 
 /** Order of precedence when one attempt shows several classes (causes before consequences). */
+// A jump host that refused or cut the connection explains the outer hop's kex line after it.
 const PRIORITY: readonly FailureClass[] = [
-  'host_key', 'auth', 'maxstartups_drop', 'maxsessions_refused', 'connection_refused', 'no_space', 'timeout', 'remote_error', 'mux_race', 'unknown',
+  'host_key', 'auth', 'connection_refused', 'connection_reset', 'maxstartups_drop', 'maxsessions_refused', 'no_space', 'timeout', 'remote_error', 'mux_race', 'unknown',
 ];
 
 // From 9.5 the kex line is logged at VERBOSE; a default client then prints only this.

@@ -27,6 +27,9 @@ const CASES: [string, string, number, string | null, string[]?][] = [
   ['remote path', 'rsync: [Receiver] change_dir#3 "/nope" failed: No such file or directory (2)\nrsync error: errors selecting input/output files, dirs (code 3) at main.c(829) [Receiver=3.2.7]\n', 3, 'remote_error'],
   ['scp remote path', 'scp: /nope/file: No such file or directory\r\n', 1, 'remote_error'],
   ['sftp remote path', 'dest open "/nope/file": No such file or directory\r\n', 1, 'remote_error'],
+  ['jump host down: its refusal, not the outer kex line', `ssh: connect to host 127.0.0.2 port 42903: Connection refused\r\nkex_exchange_identification: Connection closed by remote host\r\nConnection closed by UNKNOWN port 65535\r\n${RSYNC_255}`, 255, 'connection_refused', ['connection_refused', 'maxstartups_drop']],
+  ['jump host cut mid key exchange', `Connection reset by 127.0.0.2 port 42903\r\nkex_exchange_identification: Connection closed by remote host\r\nConnection closed by UNKNOWN port 65535\r\n${RSYNC_255}`, 255, 'connection_reset', ['connection_reset', 'maxstartups_drop']],
+  ['session cut mid-transfer', `Connection to 127.0.0.2 closed by remote host.\r\nssh_dispatch_run_fatal: Connection to UNKNOWN port 65535: Broken pipe\r\n${RSYNC_255}`, 255, 'connection_reset', ['connection_reset']],
   ['unrecognised', 'something odd happened\n', 1, 'unknown'],
   ['harness timeout', '', 143, 'timeout'],
 ];
