@@ -29,6 +29,8 @@ export interface StartedHost extends AsyncDisposable {
   readonly sshdConfig?: string;
   /** The key this host accepts when it is not the run's key (an external host). */
   readonly identityFile?: string;
+  /** What fault injection may do to this host (faults/); absent for a server xferbench did not start. */
+  readonly control?: HostControl;
   /**
    * Where the topology's other hosts reach this one (a container's address on the run's network).
    * Absent for local hosts, which everyone reaches at `endpoint`.
@@ -37,6 +39,19 @@ export interface StartedHost extends AsyncDisposable {
   /** Runs a command inside this host instead of on the machine (container hosts that act as clients). */
   readonly exec?: CommandWrapper;
   stop(): Promise<void>;
+}
+
+/** A host's own means for fault injection, so that a fault never reaches into a backend. */
+export interface HostControl {
+  /** sshd and every session ended at once, as a crash would (SIGKILL). */
+  killSshd(): Promise<void>;
+  /** sshd started again on the same address and port, with the same keys and configuration. */
+  startSshd(): Promise<void>;
+  /** sshd and its sessions frozen (SIGSTOP), as a hung host; resume() thaws them. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** Replaces the authorized_keys sshd reads, atomically; resolves with what it held before. */
+  setAuthorizedKeys(text: string): Promise<string>;
 }
 
 /** Turns a command for this machine into one that runs it inside a host, bounded by `timeoutMs`. */

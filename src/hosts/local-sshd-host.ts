@@ -1,17 +1,17 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { HostStartError } from '../errors.js';
 import type { HostSpec } from '../scenario/scenario-schema.js';
-import type { HostStartContext, StartedHost, HostEndpoint } from './host.js';
+import type { HostControl, HostStartContext, StartedHost, HostEndpoint } from './host.js';
 import type { HostFiles } from './host-files.js';
 import { LocalHostFiles } from './local-host-files.js';
 import { loginAccount } from './login-account.js';
 import { freePort, loopbackAddressFor } from './loopback-address.js';
 import type { OpenSshVersion } from './openssh-version.js';
-import { killTree, processesUsing, signal } from './process-tree.js';
+import { descendantPids, killTree, processesUsing, signal } from './process-tree.js';
 import { renderSshdConfig } from './sshd-config.js';
 import { SshdLog } from './sshd-log.js';
 import { generateKeyPair } from './ssh-keys.js';
@@ -35,6 +35,7 @@ const STOP_WAIT_MS = 2_000;
 /** A real sshd process on a loopback address, in the foreground (-D -e) so its log is ours. */
 export class LocalSshdHost implements StartedHost {
   readonly files: HostFiles = new LocalHostFiles();
+  readonly control: HostControl;
   private stopping?: Promise<void>;
 
   private constructor(
@@ -45,10 +46,40 @@ export class LocalSshdHost implements StartedHost {
     readonly dataRoot: string,
     readonly log: SshdLog,
     readonly sshdConfig: string,
-    private readonly process: SshdProcess,
+    /** Replaced when a fault restarts sshd. */
+    private process: SshdProcess,
     /** The host's folder: keys, config, data. */
     private readonly dir: string,
-  ) {}
+    sshd: string,
+  ) {
+    const authorizedKeys = join(dir, 'authorized_keys');
+    const tree = async () => [this.process.child.pid!, ...(await descendantPids(this.process.child.pid!))];
+    this.control = {
+      killSshd: async () => {
+        await killTree(this.process.child.pid!, STOP_WAIT_MS);
+        await this.process.exited;
+      },
+      startSshd: async () => {
+        if (this.stopping) return;
+        const launched = await launch(sshd, join(dir, 'sshd_config'), this.log, endpoint);
+        if (typeof launched === 'string') throw new HostStartError(`sshd for host "${name}" did not start again: ${launched}`);
+        this.process = launched;
+      },
+      pause: async () => {
+        for (const pid of await tree()) signal(pid, 'SIGSTOP');
+      },
+      resume: async () => {
+        for (const pid of await tree()) signal(pid, 'SIGCONT');
+      },
+      setAuthorizedKeys: async (text) => {
+        const previous = await readFile(authorizedKeys, 'utf8');
+        // sshd reads the file at each login: a rename makes the change all at once.
+        await writeFile(`${authorizedKeys}.new`, text, { mode: 0o600 });
+        await rename(`${authorizedKeys}.new`, authorizedKeys);
+        return previous;
+      },
+    };
+  }
 
   static async start(name: string, index: number, spec: HostSpec, ctx: HostStartContext, opts: LocalSshdOptions): Promise<LocalSshdHost> {
     const dir = join(ctx.stateDir, 'hosts', name);
@@ -82,14 +113,12 @@ export class LocalSshdHost implements StartedHost {
         throw new HostStartError(`sshd rejected the configuration of host "${name}" (${configPath}):\n${test.stderr.trim()}`);
       }
       const log = new SshdLog(ctx.clock);
-      const child = spawn(opts.sshd, ['-D', '-e', '-f', configPath], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
-      const proc = { child, exited: once(child, 'exit').then(([code, sig]) => String(code ?? sig), (e: Error) => e.message) };
-      const ready = await waitForListening(proc, log, endpoint);
-      if (ready === true) {
-        return new LocalSshdHost(name, endpoint, user, [hostKey.publicKey.split(' ').slice(0, 2).join(' ')], dataRoot, log, config, proc, dir);
+      const launched = await launch(opts.sshd, configPath, log, endpoint);
+      if (typeof launched !== 'string') {
+        return new LocalSshdHost(name, endpoint, user, [hostKey.publicKey.split(' ').slice(0, 2).join(' ')], dataRoot, log, config, launched, dir, opts.sshd);
       }
-      lastError = ready;
-      if (!/already in use|Cannot bind/i.test(ready)) break;
+      lastError = launched;
+      if (!/already in use|Cannot bind/i.test(launched)) break;
     }
     throw new HostStartError(`sshd for host "${name}" did not start: ${lastError}`);
   }
@@ -114,6 +143,8 @@ export class LocalSshdHost implements StartedHost {
   private async terminate(): Promise<void> {
     const pid = this.process.child.pid;
     if (pid === undefined) return;
+    // A paused host (fault pause_sshd) is thawed first, so that a stopped process does not outlive it.
+    for (const p of [pid, ...(await descendantPids(pid))]) signal(p, 'SIGCONT');
     // Connection and session processes left sshd's process group (setsid); the server ends of
     // transfers (rsync --server) sit below them. A host's processes hold nothing worth a
     // graceful exit once the run is done with it.
@@ -124,6 +155,14 @@ export class LocalSshdHost implements StartedHost {
     for (const p of await processesUsing([`${this.dir}/`])) signal(p, 'SIGKILL');
     await this.process.exited;
   }
+}
+
+/** Starts sshd in the foreground on `configPath`; resolves with the process once it listens, or the reason it did not. */
+async function launch(sshd: string, configPath: string, log: SshdLog, endpoint: HostEndpoint): Promise<SshdProcess | string> {
+  const child = spawn(sshd, ['-D', '-e', '-f', configPath], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = { child, exited: once(child, 'exit').then(([code, sig]) => String(code ?? sig), (e: Error) => e.message) };
+  const ready = await waitForListening(proc, log, endpoint);
+  return ready === true ? proc : ready;
 }
 
 /** Resolves true once sshd logs that it listens, or with the reason it did not. */

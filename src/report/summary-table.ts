@@ -1,3 +1,4 @@
+import { renderFaults } from './fault-summary.js';
 import { num, pct, spreadText } from './format.js';
 import type { Summary } from './summary.js';
 import type { ThresholdResult } from './threshold-check.js';
@@ -33,7 +34,7 @@ export function renderSummaryTable(summary: Summary): string {
     ['cell', 'files', 'ok', 'failed', 'retried-ok', 'silent', 'failure rate', 'MB/s', 'files/s', 'p50 ms', 'p95 ms', ...(setup ? ['setup p95 ms'] : []), 'in flight', 'sshd drops', 'classes'],
     rows,
   );
-  const warnings = summary.warnings.map((w) => `\nwarning: ${w}`).join('');
+  const warnings = summary.warnings.map((w) => `\nwarning: ${w}`).join('') + (summary.faults.length > 0 ? `\n\n${renderFaults(summary.faults)}` : '');
   return `${table}${warnings}\n\noverall: ${o.files} transfers, ${o.ok} ok, ${o.failed} failed (${pct(o.failure_rate)}), ${o.recovered_by_retry} recovered by retry, ${o.silent_drops} silent drops`;
 }
 

@@ -1,3 +1,4 @@
+import { faultSummaries, type FaultSummary } from './fault-summary.js';
 import { latencyMs, succeeded, type CellRecord, type FailureClass, type ResultRecord, type TransferRecord, type VerificationRecord } from '../records/transfer-record.js';
 import { percentile, spread, type Spread } from './statistics.js';
 import { inFlight, inFlightWarning } from './in-flight.js';
@@ -66,6 +67,8 @@ export interface Summary {
   /** Repeats that did not reach their concurrency, said in words. */
   warnings: string[];
   overall: TransferCounts & { failure_rate: number; classes: Partial<Record<FailureClass, number>> };
+  /** Every fault applied (faults/), with the transfers it hit. */
+  faults: FaultSummary[];
 }
 
 function countClasses(transfers: readonly TransferRecord[]): Partial<Record<FailureClass, number>> {
@@ -156,5 +159,5 @@ export function buildSummary(records: readonly ResultRecord[]): Summary {
   const warnings = list.flatMap((c) =>
     c.repeats.flatMap((r) => inFlightWarning(c.cell, r.repeat, { peak: r.peak_in_flight, median: r.median_in_flight, target: r.in_flight_target, ramp_ms: r.ramp_ms }) ?? []),
   );
-  return { name: start?.name ?? 'unknown', cells: list, warnings, overall };
+  return { name: start?.name ?? 'unknown', cells: list, warnings, overall, faults: faultSummaries(records) };
 }

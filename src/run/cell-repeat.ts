@@ -10,7 +10,8 @@ import { diffCounters, type SshdCounters } from '../hosts/sshd-log.js';
 import type { OpenSshVersion } from '../hosts/openssh-version.js';
 import type { ClientSide, StartedTopology } from '../hosts/topology.js';
 import type { PlanCell } from '../plan/plan.js';
-import { succeeded, type CellRecord, type FileVerdict, type TransferRecord } from '../records/transfer-record.js';
+import { succeeded, type CellRecord, type FaultRecord, type FileVerdict, type TransferRecord } from '../records/transfer-record.js';
+import { scheduleFaults } from '../faults/fault-schedule.js';
 import { MuxSession, type MuxStatus } from '../transfers/mux-session.js';
 import type { Launcher } from '../transfers/launcher.js';
 import { runTransferPool } from '../transfers/transfer-pool.js';
@@ -44,6 +45,8 @@ export interface CellRepeatInput {
   launcher: Launcher;
   signal?: AbortSignal;
   onTransfer: (record: TransferRecord) => void;
+  /** fault_start / fault_end records, as the cell's faults are applied and undone. */
+  onFault: (record: FaultRecord) => void;
 }
 
 export interface CellRepeatResult {
@@ -217,6 +220,11 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
   const before = new Map<string, SshdCounters>([...topology.hosts].flatMap(([name, h]) => (h.log ? [[name, h.log.snapshot()] as const] : [])));
   const start = clock();
   const batch = t.unit === 'batch';
+  // Faults start with the transfers and are undone when they end (or on any exit from here).
+  await using faults = scheduleFaults(cell.scenario.faults, {
+    cell: cellName, repeat, total: jobs.length, clock, write: input.onFault,
+    hosts: (n) => topology.replicas(n).map((r) => topology.host(r)),
+  });
   const ran = await runTransferPool(
     jobs,
     // A batch tool gets the concurrency itself ({concurrency}); its invocations all start at once.
@@ -230,12 +238,14 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
       clientVersion: input.clientVersion,
       clock,
       launcher: input.launcher,
+      onStart: () => faults.transferStarted(),
       ...(signal ? { signal } : {}),
     },
     { cell: cellName, repeat },
     // A batch's files are recorded after verification, which says which of them arrived.
     batch ? undefined : input.onTransfer,
   );
+  await faults.stop();
   await toolSession[Symbol.asyncDispose]();
   const end = ran.reduce((m, r) => Math.max(m, r.end_ms), start);
   await Promise.all([...lanes.values()].map((l) => l.mux.close()));

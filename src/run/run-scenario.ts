@@ -213,6 +213,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
                 writer.write(record);
                 options.onEvent?.({ type: 'transfer', record });
               },
+              onFault: (record) => writer.write(record),
             });
             checkAborted(signal);
             if (!loginsChecked && suspectSetup(result.transfers)) {

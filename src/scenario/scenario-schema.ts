@@ -7,6 +7,7 @@ import { rsyncArgsSchema } from './rsync-args.js';
 import { sshdOptionsSchema } from './sshd-options.js';
 import { sshOptionsSchema } from './ssh-options.js';
 import { thresholdsSchema } from './thresholds.js';
+import { faultIssues, faultSchema } from '../faults/registry.js';
 
 export const MUX_MODES = ['off', 'cold', 'warm'] as const;
 export const LAYOUTS = ['flat', 'tree', 'timestep'] as const;
@@ -93,6 +94,8 @@ export const scenarioSchema = z
     matrix: z.record(z.string(), z.array(z.unknown()).min(1, 'a matrix axis needs at least one value')).default({}),
     repeat: int(1, 1000).default(1),
     thresholds: thresholdsSchema,
+    /** Faults injected during every cell repeat (faults/registry.ts); a matrix axis may vary them. */
+    faults: z.array(faultSchema).max(32, 'at most 32 faults').default([]),
   })
   .superRefine((s, ctx) => {
     for (const issue of crossFieldIssues(s)) ctx.addIssue({ code: 'custom', ...issue });
@@ -107,6 +110,8 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
     backend?: unknown;
     client?: unknown;
     hosts?: unknown;
+    dataset?: unknown;
+    faults?: unknown;
     transfer?: { to?: unknown; via?: unknown; from?: unknown; direction?: unknown; backoff_ms?: unknown; backoff_max_ms?: unknown };
   };
   if (!s || typeof s !== 'object' || !s.hosts || typeof s.hosts !== 'object' || !s.transfer || typeof s.transfer !== 'object') return [];
@@ -156,6 +161,7 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
   if (typeof backoff_ms === 'number' && typeof backoff_max_ms === 'number' && backoff_max_ms < backoff_ms) {
     out.push({ path: ['transfer', 'backoff_max_ms'], message: 'must be at least backoff_ms' });
   }
+  out.push(...faultIssues({ hosts, transfer: s.transfer as Record<string, unknown>, dataset: s.dataset, faults: s.faults }));
   return out;
 }
 

@@ -19,6 +19,8 @@ export interface TransferPolicy {
   launcher: Launcher;
   signal?: AbortSignal;
   random?: () => number;
+  /** Called as each transfer starts its first attempt (faults with `at: "N%"` count them). */
+  onStart?: () => void;
 }
 
 const STDERR_TAIL = 2000;
@@ -32,6 +34,7 @@ export async function runTransfer(job: TransferJob, cell: string, repeat: number
   const options = { timeoutMs: policy.timeoutMs, ...(policy.signal ? { signal: policy.signal } : {}) };
   // The launcher reports performance.now() times; records use the run clock.
   const toClock = (ms: number) => policy.clock() - (performance.now() - ms);
+  policy.onStart?.();
   for (let attempt = 1; attempt <= policy.retries + 1; attempt++) {
     if (policy.signal?.aborted) break;
     if (attempt > 1) {

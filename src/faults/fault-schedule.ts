@@ -1,0 +1,86 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { StartedHost } from '../hosts/host.js';
+import type { FaultRecord } from '../records/transfer-record.js';
+import type { AppliedFault } from './fault-kind.js';
+import { FAULT_REGISTRY, type FaultSpec } from './registry.js';
+
+export interface FaultScheduleInput {
+  cell: string;
+  repeat: number;
+  /** The started hosts behind a scenario host name (itself, or NAME-1..NAME-K). */
+  hosts(name: string): StartedHost[];
+  /** Transfers the cell repeat will start, for `at: "N%"`. */
+  total: number;
+  clock: () => number;
+  write(record: FaultRecord): void;
+}
+
+/** The faults of one cell repeat, running alongside its transfers. */
+export interface FaultSchedule extends AsyncDisposable {
+  /** A transfer started: faults with `at: "N%"` count these. */
+  transferStarted(): void;
+  /** Cancels faults not started yet and undoes every applied one; rethrows a fault's own error. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the timers of a cell repeat's faults; call when its transfers start. Each fault is
+ * applied to every replica of its host at its `at`, undone after its `for` or at stop(), whichever
+ * comes first, with a fault_start and a fault_end record on the run clock.
+ */
+export function scheduleFaults(faults: readonly FaultSpec[], input: FaultScheduleInput): FaultSchedule {
+  const cancel = new AbortController();
+  let started = 0;
+  const waiting: { count: number; resolve: () => void }[] = [];
+  const active = new Set<AppliedFault>();
+
+  const reached = (count: number) =>
+    new Promise<void>((resolve, reject) => {
+      if (started >= count) return resolve();
+      waiting.push({ count, resolve });
+      cancel.signal.addEventListener('abort', () => reject(cancel.signal.reason), { once: true });
+    });
+
+  const run = async (spec: FaultSpec, index: number, host: StartedHost) => {
+    const record = (type: FaultRecord['type'], detail: string) =>
+      input.write({ type, cell: input.cell, repeat: input.repeat, fault: index, kind: spec.kind, host: host.name, t_ms: Math.round(input.clock() * 1000) / 1000, detail });
+    try {
+      if ('ms' in spec.at) await sleep(spec.at.ms, undefined, { signal: cancel.signal });
+      else await reached(Math.ceil(spec.at.fraction * input.total));
+    } catch {
+      return; // the transfers ended first: never applied, nothing to record
+    }
+    const fault = await FAULT_REGISTRY[spec.kind].apply(spec, host);
+    active.add(fault);
+    record('fault_start', fault.detail);
+    const ended = new Promise<void>((resolve) => (cancel.signal.aborted ? resolve() : cancel.signal.addEventListener('abort', () => resolve(), { once: true })));
+    await (spec.for !== undefined ? sleep(spec.for, undefined, { signal: cancel.signal }).catch(() => undefined) : ended);
+    active.delete(fault);
+    await fault[Symbol.asyncDispose]();
+    record('fault_end', 'undone');
+  };
+
+  const tasks = faults.flatMap((spec, index) => input.hosts(spec.host).map((host) => run(spec, index, host)));
+  const all = Promise.allSettled(tasks);
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      cancel.abort(new Error('cell ended'));
+      const results = await all;
+      // A fault whose task failed before its own undo is undone here.
+      for (const f of active) await f[Symbol.asyncDispose]();
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    })());
+  return {
+    transferStarted() {
+      started++;
+      for (const w of waiting.filter((x) => started >= x.count)) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve();
+      }
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}

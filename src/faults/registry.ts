@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import type { FaultBase, FaultKind } from './fault-kind.js';
+import { killSshd } from './kill-sshd.js';
+import { pauseSshd } from './pause-sshd.js';
+import { revokeKey } from './revoke-key.js';
+import { atSchema, durationSchema, parseDuration } from './timing.js';
+
+/** Every fault kind by name: a new kind is a file of its own and a line here. */
+export const FAULT_REGISTRY = {
+  kill_sshd: killSshd,
+  pause_sshd: pauseSshd,
+  revoke_key: revokeKey,
+} satisfies Record<string, FaultKind>;
+
+export type FaultKindName = keyof typeof FAULT_REGISTRY;
+export const FAULT_KINDS = Object.keys(FAULT_REGISTRY) as [FaultKindName, ...FaultKindName[]];
+
+const hostName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'a host name of this scenario');
+
+/** One fault as a scenario writes it: the common fields and its kind's own. */
+export const faultSchema: z.ZodType<FaultSpec> = z.discriminatedUnion(
+  'kind',
+  FAULT_KINDS.map((kind) =>
+    z.strictObject({
+      kind: z.literal(kind),
+      host: hostName,
+      /** A time after the cell's transfers began ("2s") or a share of them started ("30%"). */
+      at: atSchema.default({ ms: 0 }),
+      /** How long it lasts; without it, until the cell's transfers end. */
+      for: durationSchema.optional(),
+      ...FAULT_REGISTRY[kind].fields,
+    }),
+  ) as unknown as [z.ZodObject, ...z.ZodObject[]],
+  { error: (i) => (i.code === 'invalid_union' ? `kind must be one of ${FAULT_KINDS.join(', ')}` : undefined) },
+) as unknown as z.ZodType<FaultSpec>;
+
+/** A fault as validated: the common fields, its kind, and the kind's own fields. */
+export type FaultSpec = FaultBase & { kind: FaultKindName } & Record<string, unknown>;
+
+/**
+ * Faults against the rest of a raw scenario: the host must be one of its hosts, and `at` must
+ * fall within the longest a cell could run (every file at the transfer timeout, every retry).
+ */
+export function faultIssues(raw: { hosts: Record<string, unknown>; transfer: Record<string, unknown>; dataset?: unknown; faults?: unknown }): { path: (string | number)[]; message: string }[] {
+  if (!Array.isArray(raw.faults)) return [];
+  const num = (v: unknown, fallback: number) => (typeof v === 'number' && v > 0 ? v : fallback);
+  const files = num((raw.dataset as { files?: unknown } | undefined)?.files, 1);
+  const t = raw.transfer;
+  const longestMs = Math.ceil(files / num(t.concurrency, 10)) * (num(t.retries, 0) + 1) * num(t.timeout_s, 300) * 1000;
+  const out: { path: (string | number)[]; message: string }[] = [];
+  raw.faults.forEach((f: unknown, i) => {
+    if (!f || typeof f !== 'object') return;
+    const { host, at } = f as { host?: unknown; at?: unknown };
+    if (typeof host === 'string' && !(host in raw.hosts)) out.push({ path: ['faults', i, 'host'], message: `host "${host}" is not defined under hosts (defined: ${Object.keys(raw.hosts).join(', ')})` });
+    // Raw ("2s") or already parsed ({ ms }): this runs on both.
+    const ms = typeof at === 'string' ? parseDuration(at) : (at as { ms?: unknown } | undefined)?.ms;
+    if (typeof ms === 'number' && ms >= longestMs) out.push({ path: ['faults', i, 'at'], message: `${ms / 1000} s after the transfers start is beyond the run: a cell ends within ${longestMs / 1000} s (files / concurrency × attempts × timeout_s)` });
+  });
+  return out;
+}
