@@ -5,9 +5,24 @@ import type { FaultAt } from './timing.js';
 /** The fields every fault has: which host, when it starts, and how long it lasts (else until the cell ends). */
 export interface FaultBase {
   kind: string;
-  host: string;
+  /** The host a host fault acts on; for a client fault, the destination whose masters it acts on (default all). */
+  host?: string;
   at: FaultAt;
   for?: number;
+}
+
+/** A client's ssh ControlMaster for one destination (transfers/mux-session.ts). */
+export interface MasterControl {
+  /** SIGKILLs the master process(es); resolves with how many there were. */
+  kill(): Promise<number>;
+  /** A fresh master where the mode keeps one (warm); stale sockets removed. */
+  restart(): Promise<void>;
+}
+
+/** What a fault acts on: one host (a replica), or the client's masters. */
+export interface FaultTarget {
+  host?: StartedHost;
+  masters: readonly MasterControl[];
 }
 
 /** An applied fault: what was done (for its record), and how it is undone (once, on every exit path). */
@@ -21,15 +36,25 @@ export interface AppliedFault extends AsyncDisposable {
  * name in faults/registry.ts.
  */
 export interface FaultKind {
+  /** A host's sshd (host required), or the client side (its ssh masters). */
+  readonly acts: 'host' | 'client';
+  /** Why it needs root, if it does: refused before anything starts otherwise. */
+  readonly needsRoot?: string;
   /** Fields of this kind beyond kind, host, at and for. */
   readonly fields: z.ZodRawShape;
   /** What it does, for the docs and `validate`. */
   readonly summary: string;
-  apply(spec: FaultBase & Record<string, unknown>, host: StartedHost): Promise<AppliedFault>;
+  /** Its own rule against the scenario's transfer (raw), as a message; undefined when it holds. */
+  check?(transfer: Record<string, unknown>): string | undefined;
+  /** A setting of the cell's ssh lanes it needs from the start (master_expiry), beyond what apply does. */
+  lane?(spec: FaultBase & Record<string, unknown>): { controlPersistS?: number };
+  apply(spec: FaultBase & Record<string, unknown>, target: FaultTarget): Promise<AppliedFault>;
 }
 
-/** The host's control, or why faults cannot act on it. */
-export function controlOf(host: StartedHost): NonNullable<StartedHost['control']> {
+/** The control of the host a host fault acts on, or why faults cannot act on it. */
+export function controlOf(target: FaultTarget): NonNullable<StartedHost['control']> {
+  const host = target.host;
+  if (!host) throw new Error('internal: a host fault without its host');
   if (!host.control) throw new Error(`host "${host.name}" was not started by xferbench: faults cannot act on it`);
   return host.control;
 }

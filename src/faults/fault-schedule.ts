@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StartedHost } from '../hosts/host.js';
 import type { FaultRecord } from '../records/transfer-record.js';
-import type { AppliedFault } from './fault-kind.js';
+import type { AppliedFault, MasterControl } from './fault-kind.js';
 import { FAULT_REGISTRY, type FaultSpec } from './registry.js';
 
 export interface FaultScheduleInput {
@@ -9,6 +9,8 @@ export interface FaultScheduleInput {
   repeat: number;
   /** The started hosts behind a scenario host name (itself, or NAME-1..NAME-K). */
   hosts(name: string): StartedHost[];
+  /** The client's masters to a scenario host (its replicas), or to every destination. */
+  masters(host?: string): MasterControl[];
   /** Transfers the cell repeat will start, for `at: "N%"`. */
   total: number;
   clock: () => number;
@@ -41,18 +43,21 @@ export function scheduleFaults(faults: readonly FaultSpec[], input: FaultSchedul
       cancel.signal.addEventListener('abort', () => reject(cancel.signal.reason), { once: true });
     });
 
-  const run = async (spec: FaultSpec, index: number, host: StartedHost) => {
-    const record = (type: FaultRecord['type'], detail: string) =>
-      input.write({ type, cell: input.cell, repeat: input.repeat, fault: index, kind: spec.kind, host: host.name, t_ms: Math.round(input.clock() * 1000) / 1000, detail });
+  const run = async (spec: FaultSpec, index: number, host: StartedHost | undefined) => {
+    const where = host?.name ?? (spec.host ? `client>${spec.host}` : 'client');
+    const record = (type: FaultRecord['type'], detail: string, t = input.clock()) =>
+      input.write({ type, cell: input.cell, repeat: input.repeat, fault: index, kind: spec.kind, host: where, t_ms: Math.round(t * 1000) / 1000, detail });
     try {
       if ('ms' in spec.at) await sleep(spec.at.ms, undefined, { signal: cancel.signal });
       else await reached(Math.ceil(spec.at.fraction * input.total));
     } catch {
       return; // the transfers ended first: never applied, nothing to record
     }
-    const fault = await FAULT_REGISTRY[spec.kind].apply(spec, host);
+    // Its start is when applying began: what fails while it is being applied is its doing.
+    const startedAt = input.clock();
+    const fault = await FAULT_REGISTRY[spec.kind].apply(spec, { ...(host ? { host } : {}), masters: host ? [] : input.masters(spec.host) });
     active.add(fault);
-    record('fault_start', fault.detail);
+    record('fault_start', fault.detail, startedAt);
     const ended = new Promise<void>((resolve) => (cancel.signal.aborted ? resolve() : cancel.signal.addEventListener('abort', () => resolve(), { once: true })));
     await (spec.for !== undefined ? sleep(spec.for, undefined, { signal: cancel.signal }).catch(() => undefined) : ended);
     active.delete(fault);
@@ -60,7 +65,8 @@ export function scheduleFaults(faults: readonly FaultSpec[], input: FaultSchedul
     record('fault_end', 'undone');
   };
 
-  const tasks = faults.flatMap((spec, index) => input.hosts(spec.host).map((host) => run(spec, index, host)));
+  // A host fault acts on every replica of its host; a client fault once.
+  const tasks = faults.flatMap((spec, index) => (FAULT_REGISTRY[spec.kind].acts === 'host' ? input.hosts(spec.host!).map((host) => run(spec, index, host)) : [run(spec, index, undefined)]));
   const all = Promise.allSettled(tasks);
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -3,10 +3,11 @@ import { applied, controlOf } from './fault-kind.js';
 
 /** A hung host: sshd and its sessions frozen; new connections wait in the listen queue without a banner. */
 export const pauseSshd: FaultKind = {
+  acts: 'host',
   fields: {},
   summary: 'SIGSTOP sshd and its sessions (a hung host); SIGCONT when the fault ends',
-  async apply(_spec, host) {
-    const control = controlOf(host);
+  async apply(_spec, target) {
+    const control = controlOf(target);
     await control.pause();
     return applied('sshd and its sessions stopped (SIGSTOP)', () => control.resume());
   },

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { FaultBase, FaultKind } from './fault-kind.js';
+import { diskFull } from './disk-full.js';
+import { killMaster } from './kill-master.js';
 import { killSshd } from './kill-sshd.js';
+import { masterExpiry } from './master-expiry.js';
 import { pauseSshd } from './pause-sshd.js';
 import { revokeKey } from './revoke-key.js';
 import { atSchema, durationSchema, parseDuration } from './timing.js';
@@ -8,6 +11,9 @@ import { atSchema, durationSchema, parseDuration } from './timing.js';
 /** Every fault kind by name: a new kind is a file of its own and a line here. */
 export const FAULT_REGISTRY = {
   kill_sshd: killSshd,
+  kill_master: killMaster,
+  master_expiry: masterExpiry,
+  disk_full: diskFull,
   pause_sshd: pauseSshd,
   revoke_key: revokeKey,
 } satisfies Record<string, FaultKind>;
@@ -23,7 +29,7 @@ export const faultSchema: z.ZodType<FaultSpec> = z.discriminatedUnion(
   FAULT_KINDS.map((kind) =>
     z.strictObject({
       kind: z.literal(kind),
-      host: hostName,
+      host: hostName.optional(),
       /** A time after the cell's transfers began ("2s") or a share of them started ("30%"). */
       at: atSchema.default({ ms: 0 }),
       /** How long it lasts; without it, until the cell's transfers end. */
@@ -41,7 +47,7 @@ export type FaultSpec = FaultBase & { kind: FaultKindName } & Record<string, unk
  * Faults against the rest of a raw scenario: the host must be one of its hosts, and `at` must
  * fall within the longest a cell could run (every file at the transfer timeout, every retry).
  */
-export function faultIssues(raw: { hosts: Record<string, unknown>; transfer: Record<string, unknown>; dataset?: unknown; faults?: unknown }): { path: (string | number)[]; message: string }[] {
+export function faultIssues(raw: { backend?: unknown; hosts: Record<string, unknown>; transfer: Record<string, unknown>; dataset?: unknown; faults?: unknown }): { path: (string | number)[]; message: string }[] {
   if (!Array.isArray(raw.faults)) return [];
   const num = (v: unknown, fallback: number) => (typeof v === 'number' && v > 0 ? v : fallback);
   const files = num((raw.dataset as { files?: unknown } | undefined)?.files, 1);
@@ -50,11 +56,24 @@ export function faultIssues(raw: { hosts: Record<string, unknown>; transfer: Rec
   const out: { path: (string | number)[]; message: string }[] = [];
   raw.faults.forEach((f: unknown, i) => {
     if (!f || typeof f !== 'object') return;
-    const { host, at } = f as { host?: unknown; at?: unknown };
+    const { kind, host, at } = f as { kind?: unknown; host?: unknown; at?: unknown };
+    const acts = typeof kind === 'string' && kind in FAULT_REGISTRY ? FAULT_REGISTRY[kind as FaultKindName].acts : undefined;
+    const own = typeof kind === 'string' && kind in FAULT_REGISTRY ? (FAULT_REGISTRY[kind as FaultKindName] as FaultKind) : undefined;
+    if (own?.needsRoot && process.getuid?.() !== 0) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} needs root: ${own.needsRoot}` });
+    const broken = own?.check?.(raw.transfer);
+    if (broken) out.push({ path: ['faults', i, 'kind'], message: broken });
+    // Only local hosts have a control yet (HostControl).
+    if (raw.backend === 'container') out.push({ path: ['faults', i], message: 'faults act on backend: local hosts for now; the container backend has no host control yet' });
+    if (acts === 'host' && host === undefined) out.push({ path: ['faults', i, 'host'], message: `${String(kind)} acts on a host: name it (one of ${Object.keys(raw.hosts).join(', ')})` });
     if (typeof host === 'string' && !(host in raw.hosts)) out.push({ path: ['faults', i, 'host'], message: `host "${host}" is not defined under hosts (defined: ${Object.keys(raw.hosts).join(', ')})` });
     // Raw ("2s") or already parsed ({ ms }): this runs on both.
     const ms = typeof at === 'string' ? parseDuration(at) : (at as { ms?: unknown } | undefined)?.ms;
     if (typeof ms === 'number' && ms >= longestMs) out.push({ path: ['faults', i, 'at'], message: `${ms / 1000} s after the transfers start is beyond the run: a cell ends within ${longestMs / 1000} s (files / concurrency × attempts × timeout_s)` });
   });
   return out;
+}
+
+/** The lane settings a cell's faults need from its start (master_expiry's ControlPersist). */
+export function laneSettings(faults: readonly FaultSpec[]): { controlPersistS?: number } {
+  return Object.assign({}, ...faults.map((f) => (FAULT_REGISTRY[f.kind] as FaultKind).lane?.(f) ?? {}));
 }

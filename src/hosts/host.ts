@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { HostSpec } from '../scenario/scenario-schema.js';
 import type { OpenSshVersion } from './openssh-version.js';
 import type { HostFiles } from './host-files.js';
@@ -52,7 +53,15 @@ export interface HostControl {
   resume(): Promise<void>;
   /** Replaces the authorized_keys sshd reads, atomically; resolves with what it held before. */
   setAuthorizedKeys(text: string): Promise<string>;
+  /**
+   * Leaves only `bytes` of space in `dir` (a size-limited file system over it, as root); the
+   * returned undo keeps what arrived there and removes the limit.
+   */
+  limitSpace(dir: string, bytes: number): Promise<() => Promise<void>>;
 }
+
+/** Where a push lands on a host: the destination folder a cell repeat prepares and verifies. */
+export const destinationDir = (host: Pick<StartedHost, 'dataRoot'>): string => join(host.dataRoot, 'dest');
 
 /** Turns a command for this machine into one that runs it inside a host, bounded by `timeoutMs`. */
 export type CommandWrapper = (command: { file: string; args: string[]; input?: string }, timeoutMs?: number) => { file: string; args: string[]; input?: string };

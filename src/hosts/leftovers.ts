@@ -1,6 +1,7 @@
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mountsBelow, unmount } from './mounts.js';
 import { isAlive, ownerAlive, processesUsing, signal } from './process-tree.js';
 import { CONTAINERS_FILE, ENGINE_DIR_PREFIX, EXTRA_DIRS_FILE, OWNER_FILE, stateBase } from './state-dir.js';
 
@@ -50,6 +51,8 @@ export async function cleanLeftovers(base = stateBase(), options: CleanOptions =
     for (const pid of pids) signal(pid, 'SIGTERM');
     await sleep(pids.length > 0 ? 500 : 0);
     for (const pid of pids.filter(isAlive)) signal(pid, 'SIGKILL');
+    // A fault (disk_full) may have left a size-limited mount inside it.
+    for (const d of [dir, ...extra]) for (const m of await mountsBelow(d)) await unmount(m);
     for (const d of [dir, ...extra]) await rm(d, { recursive: true, force: true });
     runs.push({ dir, owner, processes: pids.length });
   }

@@ -1,5 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,6 +9,7 @@ import type { HostControl, HostStartContext, StartedHost, HostEndpoint } from '.
 import type { HostFiles } from './host-files.js';
 import { LocalHostFiles } from './local-host-files.js';
 import { loginAccount } from './login-account.js';
+import { unmount } from './mounts.js';
 import { freePort, loopbackAddressFor } from './loopback-address.js';
 import type { OpenSshVersion } from './openssh-version.js';
 import { descendantPids, killTree, processesUsing, signal } from './process-tree.js';
@@ -77,6 +78,20 @@ export class LocalSshdHost implements StartedHost {
         await writeFile(`${authorizedKeys}.new`, text, { mode: 0o600 });
         await rename(`${authorizedKeys}.new`, authorizedKeys);
         return previous;
+      },
+      limitSpace: async (target, bytes) => {
+        // The folders a transfer writes into must still be there on the new file system.
+        const subdirs = (await readdir(target, { recursive: true, withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => relative(target, join(e.parentPath, e.name)));
+        const mounted = await runCommand('mount', ['-t', 'tmpfs', '-o', `size=${bytes},mode=0755`, 'xferbench-disk-full', target], { timeoutMs: 10_000 });
+        if (mounted.exitCode !== 0) throw new HostStartError(`cannot mount a ${bytes}-byte file system on ${target}: ${mounted.stderr.trim()}`);
+        for (const d of subdirs) await mkdir(join(target, d), { recursive: true });
+        return async () => {
+          const keep = await mkdtemp(join(dir, 'disk-full-'));
+          await cp(target, keep, { recursive: true });
+          await unmount(target);
+          await cp(keep, target, { recursive: true, force: true });
+          await rm(keep, { recursive: true, force: true });
+        };
       },
     };
   }

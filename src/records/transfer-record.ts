@@ -4,6 +4,7 @@ export const FAILURE_CLASSES = [
   'maxstartups_drop',
   'maxsessions_refused',
   'mux_race',
+  'mux_master_lost',
   'timeout',
   'auth',
   'host_key',

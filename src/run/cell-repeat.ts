@@ -3,15 +3,16 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DatasetPlan, Manifest } from '../dataset/dataset.js';
 import type { HostFiles } from '../hosts/host-files.js';
-import type { StartedHost } from '../hosts/host.js';
+import { destinationDir, type StartedHost } from '../hosts/host.js';
 import type { DirectEndpoint } from '../transfers/ssh2-sftp-tool.js';
 import type { OpenSshTools } from '../hosts/openssh-tools.js';
 import { diffCounters, type SshdCounters } from '../hosts/sshd-log.js';
 import type { OpenSshVersion } from '../hosts/openssh-version.js';
-import type { ClientSide, StartedTopology } from '../hosts/topology.js';
+import { innerAlias, type ClientSide, type StartedTopology } from '../hosts/topology.js';
 import type { PlanCell } from '../plan/plan.js';
 import { succeeded, type CellRecord, type FaultRecord, type FileVerdict, type TransferRecord } from '../records/transfer-record.js';
 import { scheduleFaults } from '../faults/fault-schedule.js';
+import { laneSettings } from '../faults/registry.js';
 import { MuxSession, type MuxStatus } from '../transfers/mux-session.js';
 import type { Launcher } from '../transfers/launcher.js';
 import { runTransferPool } from '../transfers/transfer-pool.js';
@@ -161,7 +162,7 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
   const remotes = tool.usesSsh ? (t.direction === 'push' ? topology.replicas(t.to) : [dataset.source.host ?? t.to]) : [undefined];
   const destinations: { host?: string; dir: string; files: HostFiles }[] =
     tool.usesSsh && t.direction === 'push'
-      ? remotes.map((r) => ({ host: r!, dir: join(topology.host(r!).dataRoot, 'dest'), files: topology.host(r!).files }))
+      ? remotes.map((r) => ({ host: r!, dir: destinationDir(topology.host(r!)), files: topology.host(r!).files }))
       : [{ dir: join(topology.client.dataRoot, tool.usesSsh ? 'dest' : 'cp-dest'), files: topology.client.files }];
   for (const d of destinations) await d.files.prepare(d.dir, dataset.plan.dirs);
 
@@ -175,7 +176,7 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
       const route = remote ? client.route(remote, t.via) : { to: '', via: [] };
       const controlDir = join(input.controlDir, `l${lanes.size}`);
       // cp (no remote) needs no ssh configuration at all.
-      const config = remote ? { path: `${controlDir}.ssh_config`, text: renderLaneConfig({ base: client.sshConfig, host: route.to, via: route.via, mux: t.mux, controlDir, options: t.ssh_options }) } : undefined;
+      const config = remote ? { path: `${controlDir}.ssh_config`, text: renderLaneConfig({ base: client.sshConfig, host: route.to, via: route.via, mux: t.mux, controlDir, options: t.ssh_options, ...laneSettings(cell.scenario.faults) }) } : undefined;
       const options = config ? laneSshOptions(config.path) : [];
       // A client container's ssh is its own; the wrapper there must not find itself on PATH.
       const wrapper = config && tool.runsSsh ? { bin: `${controlDir}.bin`, text: renderSshWrapper(client.exec ? '/usr/bin/ssh' : input.tools.ssh, config.path) } : undefined;
@@ -224,6 +225,7 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
   await using faults = scheduleFaults(cell.scenario.faults, {
     cell: cellName, repeat, total: jobs.length, clock, write: input.onFault,
     hosts: (n) => topology.replicas(n).map((r) => topology.host(r)),
+    masters: (n) => [...lanes.values()].filter((l) => n === undefined || topology.replicas(n).some((r) => l.remote === r || l.remote === innerAlias(r))).map((l) => l.mux),
   });
   const ran = await runTransferPool(
     jobs,

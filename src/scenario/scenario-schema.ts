@@ -161,7 +161,7 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
   if (typeof backoff_ms === 'number' && typeof backoff_max_ms === 'number' && backoff_max_ms < backoff_ms) {
     out.push({ path: ['transfer', 'backoff_max_ms'], message: 'must be at least backoff_ms' });
   }
-  out.push(...faultIssues({ hosts, transfer: s.transfer as Record<string, unknown>, dataset: s.dataset, faults: s.faults }));
+  out.push(...faultIssues({ backend: s.backend, hosts, transfer: s.transfer as Record<string, unknown>, dataset: s.dataset, faults: s.faults }));
   return out;
 }
 

@@ -24,7 +24,9 @@ export const RULES: readonly ClassifierRule[] = [
   { class: 'mux_race', pattern: /ControlSocket .* already exists, disabling multiplexing/ },
   { class: 'host_key', pattern: /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No \S+ host key is known for/ },
   { class: 'auth', pattern: /Permission denied \((?:publickey|password|keyboard-interactive)[^)]*\)|Too many authentication failures|Received disconnect from .*: ?\d+: Too many authentication failures/ },
-  { class: 'connection_refused', pattern: /connect to host \S+ port \d+: Connection refused|Connection refused/ },
+  // A dead master's socket (the client then connects on its own): not a refusal by a host.
+  { class: 'mux_master_lost', pattern: /Control socket connect\(.*\): (?:Connection refused|No such file or directory)|mux_client_request_session: read from master failed/ },
+  { class: 'connection_refused', pattern: /connect to host \S+ port \d+: Connection refused|^(?!Control socket connect).*Connection refused/m },
   // An established connection cut (sshd killed or restarted): after the banner, so not a MaxStartups
   // drop; through a jump host the cut hop's line comes before the outer hop's kex line.
   {
@@ -45,7 +47,7 @@ export const RULES: readonly ClassifierRule[] = [
 /** Order of precedence when one attempt shows several classes (causes before consequences). */
 // A jump host that refused or cut the connection explains the outer hop's kex line after it.
 const PRIORITY: readonly FailureClass[] = [
-  'host_key', 'auth', 'connection_refused', 'connection_reset', 'maxstartups_drop', 'maxsessions_refused', 'no_space', 'timeout', 'remote_error', 'mux_race', 'unknown',
+  'host_key', 'auth', 'connection_refused', 'connection_reset', 'maxstartups_drop', 'maxsessions_refused', 'no_space', 'timeout', 'remote_error', 'mux_race', 'mux_master_lost', 'unknown',
 ];
 
 // From 9.5 the kex line is logged at VERBOSE; a default client then prints only this.
@@ -76,8 +78,9 @@ export function classify({ stderr, exitCode, timedOut, clientVersion }: Classify
   // rsync's own timeout exits (30: I/O timeout, 35: connect timeout) carry no ssh message.
   if (exitCode === 30 || exitCode === 35) found.add('timeout');
   const failed = exitCode !== 0 || timedOut === true;
-  // A mux race falls back to a direct connection, so on its own it never explains a failure.
-  if (failed && ![...found].some((c) => c !== 'mux_race')) found.add('unknown');
+  // A mux race or a lost master falls back to a direct connection: on its own never the cause.
+  const fallback = (c: FailureClass) => c === 'mux_race' || c === 'mux_master_lost';
+  if (failed && ![...found].some((c) => !fallback(c))) found.add('unknown');
   const classes = PRIORITY.filter((c) => found.has(c));
-  return { classes, primary: failed ? classes.find((c) => c !== 'mux_race')! : null };
+  return { classes, primary: failed ? classes.find((c) => !fallback(c))! : null };
 }

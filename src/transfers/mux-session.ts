@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runCommand, type CommandResult } from '../hosts/run-command.js';
 import type { CommandWrapper } from '../hosts/host.js';
 import type { MuxMode } from '../scenario/scenario-schema.js';
+import type { MasterControl } from '../faults/fault-kind.js';
 
 export interface MuxSessionInput {
   mode: MuxMode;
@@ -29,9 +30,9 @@ const MASTER_READY_MS = 15_000;
  * `ssh -O check` answers; `cold` starts from an empty ControlPath directory. close() sends
  * `-O exit` to every master socket left, so no master outlives the repeat.
  */
-export class MuxSession implements AsyncDisposable {
-  private master?: Promise<CommandResult>;
-  private readonly stopMaster = new AbortController();
+export class MuxSession implements AsyncDisposable, MasterControl {
+  /** The warm master this session started last (a fault may kill it and start another). */
+  private master?: { result: Promise<CommandResult>; stop: AbortController };
   private closed?: Promise<void>;
 
   constructor(private readonly input: MuxSessionInput) {}
@@ -42,19 +43,54 @@ export class MuxSession implements AsyncDisposable {
     await rm(controlDir, { recursive: true, force: true });
     await mkdir(controlDir, { recursive: true, mode: 0o700 });
     if (mode === 'cold') return { mode };
+    return this.startMaster(signal);
+  }
 
+  private async startMaster(signal?: AbortSignal): Promise<MuxStatus> {
+    const { mode } = this.input;
     // The lane's config says ControlMaster no (transfers only use the master); the command line wins.
-    const master = this.command([...this.input.options, '-o', 'ControlMaster=yes', '-o', 'ControlPersist=no', '-N', this.input.host]);
-    this.master = runCommand(master.file, master.args, { signal: signal ? AbortSignal.any([signal, this.stopMaster.signal]) : this.stopMaster.signal });
+    const command = this.command([...this.input.options, '-o', 'ControlMaster=yes', '-o', 'ControlPersist=no', '-N', this.input.host]);
+    const stop = new AbortController();
+    const result = runCommand(command.file, command.args, { signal: signal ? AbortSignal.any([signal, stop.signal]) : stop.signal });
+    this.master = { result, stop };
     let exited = false;
-    void this.master.then(() => (exited = true));
+    void result.then(() => (exited = true));
     const deadline = Date.now() + MASTER_READY_MS;
     while (Date.now() < deadline && !exited && !signal?.aborted) {
       if ((await this.check()) === 0) return { mode, master_ok: true };
       await sleep(25);
     }
-    const result = exited ? await this.master : undefined;
-    return { mode, master_ok: false, master_error: result ? result.stderr.trim().slice(-500) || `exit ${result.exitCode}` : 'master not ready in time' };
+    const ended = exited ? await result : undefined;
+    return { mode, master_ok: false, master_error: ended ? ended.stderr.trim().slice(-500) || `exit ${ended.exitCode}` : 'master not ready in time' };
+  }
+
+  /** SIGKILLs every master behind this lane's sockets (ssh's `-O check` names its pid), as a crash would. */
+  async kill(): Promise<number> {
+    let killed = 0;
+    for (const socket of await this.sockets()) {
+      const check = this.command(['-F', '/dev/null', '-o', `ControlPath=${join(this.input.controlDir, socket)}`, '-O', 'check', 'xferbench-mux']);
+      const pid = /Master running \(pid=(\d+)\)/.exec((await runCommand(check.file, check.args, { timeoutMs: 5000 })).stderr)?.[1];
+      if (!pid) continue;
+      // kill(1) where the master runs: this machine, or the client container.
+      const kill = { file: 'kill', args: ['-KILL', pid] };
+      const c = this.input.exec ? this.input.exec(kill) : kill;
+      await runCommand(c.file, c.args, { timeoutMs: 5000 });
+      killed++;
+    }
+    return killed;
+  }
+
+  /** A fresh warm master after a kill: its stale socket removed first. Cold masters come back by themselves. */
+  async restart(): Promise<void> {
+    if (this.input.mode !== 'warm' || this.closed) return;
+    this.master?.stop.abort();
+    await this.master?.result;
+    for (const socket of await this.sockets()) await rm(join(this.input.controlDir, socket), { force: true });
+    await this.startMaster();
+  }
+
+  private async sockets(): Promise<string[]> {
+    return readdir(this.input.controlDir).catch(() => [] as string[]);
   }
 
   private async check(): Promise<number | undefined> {
@@ -79,23 +115,17 @@ export class MuxSession implements AsyncDisposable {
   private async exitAll(): Promise<void> {
     const { mode, controlDir } = this.input;
     if (mode === 'off') return;
-    let sockets: string[] = [];
-    try {
-      sockets = await readdir(controlDir);
-    } catch {
-      // nothing was created
-    }
     // The socket name is ssh's %C hash; address each one by explicit path.
     await Promise.all(
-      sockets.map((s) => {
+      (await this.sockets()).map((s) => {
         const c = this.command(['-F', '/dev/null', '-o', `ControlPath=${join(controlDir, s)}`, '-O', 'exit', 'xferbench-mux']);
         return runCommand(c.file, c.args, { timeoutMs: 5000 });
       }),
     );
     if (this.master) {
       // `-O exit` above has normally ended it; SIGTERM for one that never answered.
-      this.stopMaster.abort();
-      await this.master;
+      this.master.stop.abort();
+      await this.master.result;
     }
     await rm(controlDir, { recursive: true, force: true });
   }

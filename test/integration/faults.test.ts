@@ -8,7 +8,7 @@ import { endedBy, isolatedStateBase, leftovers, readJsonl, removeAll, runCli, sc
 type Attempt = { failure_class: string | null };
 type Transfer = { type: string; cell: string; status: string; attempts: Attempt[] };
 type Cell = { type: string; cell: string; ok: number; failed: number; silent_drops: number; sshd: Record<string, { maxstartups_drops: number }> };
-type Fault = { type: string; cell: string; kind: string; host: string; t_ms: number };
+type Fault = { type: string; cell: string; kind: string; host: string; t_ms: number; detail: string };
 type Summary = { faults: { cell: string; kind: string; hit: number; recovered: number; failed: number; silent_drops: number }[] };
 
 /** Faults on the local backend, each in a real run: what the transfers saw, the records, and nothing left. */
@@ -37,6 +37,17 @@ describe('fault injection (local backend)', () => {
     return { r, cell, failedClasses, faults, summary, html };
   }
 
+  /** A run in the background, once its first fault has started (wrapped: the subprocess is a thenable). */
+  async function startUntilFault(file: string, out: string) {
+    const child = runCli(['run', file, '--out', out, '-q'], env(), { detached: true });
+    const deadline = Date.now() + 60_000;
+    while (!(await readFile(join(out, 'results.jsonl'), 'utf8').catch(() => '')).includes('"fault_start"')) {
+      assert.ok(Date.now() < deadline, 'the fault started');
+      await sleep(100);
+    }
+    return { child };
+  }
+
   it('kill_sshd on the jump host: without retries the transfers fail as refused or reset (sshd logged no MaxStartups drop); with retries every one recovers; sshd is back for the next cell', async () => {
     const { r, cell, failedClasses, faults, summary, html } = await run('restart', scenarioPath('fault-sshd-restart'), ['dataset.files=30']);
     assert.ok(r.exitCode === 0, String(r.stdout) + String(r.stderr));
@@ -63,6 +74,66 @@ describe('fault injection (local backend)', () => {
     assert.deepEqual(faults('transfer.retries=5'), ['fault_start revoke_key target', 'fault_end revoke_key target']);
   });
 
+  it('kill_master on a warm master: new transfers find its socket dead and connect on their own (mux_master_lost), and a fresh master carries those after the fault', async () => {
+    const file = await writeScenario(dir, 'master', `name: master
+hosts:
+  target: { sshd: { MaxStartups: "100", MaxSessions: 100 } }
+dataset: { files: 120, size: 16KiB }
+transfer: { tool: rsync, to: target, concurrency: 4, mux: warm }
+faults:
+  - { kind: kill_master, at: "25%", for: 500ms }
+`);
+    const out = join(dir, 'master');
+    const r = await runCli(['run', file, '--out', out, '-q'], env());
+    assert.ok(r.exitCode === 0, String(r.stderr));
+    const records = await readJsonl(join(out, 'results.jsonl'));
+    const [start, end] = records.filter((x) => x.type === 'fault_start' || x.type === 'fault_end') as Fault[];
+    assert.deepEqual([start!.type, start!.host, end!.type], ['fault_start', 'client', 'fault_end']);
+    assert.match(String(start!.detail), /^1 ssh master\(s\) killed/);
+    const transfers = records.filter((x) => x.type === 'transfer') as (Transfer & { start_ms: number; classes: string[] })[];
+    assert.ok(transfers.some((t) => t.classes.includes('mux_master_lost') && t.status === 'ok'), 'some fell back to their own connection and succeeded');
+    const after = transfers.filter((t) => t.start_ms > end!.t_ms + 100);
+    assert.ok(after.length > 0, 'transfers after the fault');
+    assert.deepEqual(after.filter((t) => t.classes.includes('mux_master_lost')).length, 0, 'a fresh master carried the transfers after the fault');
+  });
+
+  const DISK_FULL = (files: number, concurrency: number) => `name: full
+hosts:
+  target: { sshd: { MaxStartups: "100" } }
+dataset: { files: ${files}, size: 256KiB }
+transfer: { tool: rsync, to: target, concurrency: ${concurrency} }
+faults:
+  - { kind: disk_full, host: target, free: 1MiB }
+`;
+
+  it('disk_full: transfers fail with no_space; without --partial the files are missing, with --partial rsync leaves them partial under their final names (corrupt); no mount is left', async () => {
+    const file = await writeScenario(dir, 'full', `${DISK_FULL(24, 4)}matrix:\n  transfer.rsync_args: [[], [--partial]]\n`);
+    const out = join(dir, 'full');
+    const r = await runCli(['run', file, '--out', out, '-q'], env());
+    assert.ok(r.exitCode === 0, String(r.stderr));
+    const records = await readJsonl(join(out, 'results.jsonl'));
+    const counts = (cell: string) => (records.find((x) => x.type === 'verification' && x.cell === cell) as { counts: Record<string, number> }).counts;
+    const plain = counts('transfer.rsync_args=[]');
+    const partial = counts('transfer.rsync_args=["--partial"]');
+    assert.ok(plain.ok! > 0 && plain.ok! < 24 && plain.missing! > 0 && plain.corrupt === 0, JSON.stringify(plain));
+    assert.ok(partial.corrupt! > 0, JSON.stringify(partial));
+    const classes = new Set((records.filter((x) => x.type === 'transfer' && (x as Transfer).status === 'failed') as Transfer[]).map((t) => t.attempts.at(-1)!.failure_class));
+    assert.ok(classes.has('no_space'), [...classes].join());
+    assert.doesNotMatch(await readFile('/proc/mounts', 'utf8'), /xferbench-disk-full/);
+  });
+
+  it('after SIGKILL mid disk_full, `xferbench clean` stops the hosts and removes the mount', async () => {
+    const file = await writeScenario(dir, 'full-kill', DISK_FULL(400, 2));
+    const { child } = await startUntilFault(file, join(dir, 'full-kill'));
+    process.kill(child.pid!, 'SIGKILL');
+    await child;
+    assert.match(await readFile('/proc/mounts', 'utf8'), /xferbench-disk-full/, 'the dead run left its mount');
+    const clean = await runCli(['clean'], env());
+    assert.equal(clean.exitCode, 0, String(clean.stderr));
+    assert.doesNotMatch(await readFile('/proc/mounts', 'utf8'), /xferbench-disk-full/);
+    assert.deepEqual(await leftovers(base), []);
+  });
+
   const PAUSED = (files: number, forS: number) => `name: paused
 hosts:
   target: { sshd: { MaxStartups: "100" } }
@@ -84,13 +155,7 @@ faults:
 
   it('SIGINT while a host is paused: the run ends by SIGINT and leaves no process, stopped or not', async () => {
     const file = await writeScenario(dir, 'paused-long', PAUSED(200, 60));
-    const out = join(dir, 'paused-int');
-    const child = runCli(['run', file, '--out', out, '-q'], env(), { detached: true });
-    const deadline = Date.now() + 60_000;
-    while (!(await readFile(join(out, 'results.jsonl'), 'utf8').catch(() => '')).includes('"fault_start"')) {
-      assert.ok(Date.now() < deadline, 'the fault started');
-      await sleep(100);
-    }
+    const { child } = await startUntilFault(file, join(dir, 'paused-int'));
     process.kill(-child.pid!, 'SIGINT');
     const r = await child;
     assert.ok(endedBy(r, 'SIGINT'), `${r.signal ?? r.exitCode}: ${String(r.stderr)}`);

@@ -51,6 +51,17 @@ describe('as an ordinary user', () => {
     const summary = JSON.parse(r.stdout);
     assert.equal(summary.overall.ok, 20);
     assert.equal(summary.overall.failed, 0);
+
+    // A fault that needs root is refused before anything starts, with the reason; one that does not is fine.
+    const faulty = join(cwd, 'scenarios', 'fault-credential-expiry.yaml');
+    const validate = (extra: string[]) => {
+      const [f, ...a] = [...prefix, process.execPath, join(cwd, 'dist', 'cli.js'), 'validate', faulty, ...extra];
+      return execa(f!, a, { reject: false, cwd });
+    };
+    assert.equal((await validate([])).exitCode, 0);
+    const refused = await validate(['--set', 'faults=[{kind: disk_full, host: target, free: 1MiB}]']);
+    assert.equal(refused.exitCode, 2, refused.stderr);
+    assert.match(refused.stderr, /faults\[0\]\.kind .*disk_full needs root: it mounts a size-limited tmpfs/);
     if (!app) await rm(join(out, '..'), { recursive: true, force: true });
   });
 });

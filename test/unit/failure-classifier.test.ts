@@ -30,6 +30,8 @@ const CASES: [string, string, number, string | null, string[]?][] = [
   ['jump host down: its refusal, not the outer kex line', `ssh: connect to host 127.0.0.2 port 42903: Connection refused\r\nkex_exchange_identification: Connection closed by remote host\r\nConnection closed by UNKNOWN port 65535\r\n${RSYNC_255}`, 255, 'connection_refused', ['connection_refused', 'maxstartups_drop']],
   ['jump host cut mid key exchange', `Connection reset by 127.0.0.2 port 42903\r\nkex_exchange_identification: Connection closed by remote host\r\nConnection closed by UNKNOWN port 65535\r\n${RSYNC_255}`, 255, 'connection_reset', ['connection_reset', 'maxstartups_drop']],
   ['session cut mid-transfer', `Connection to 127.0.0.2 closed by remote host.\r\nssh_dispatch_run_fatal: Connection to UNKNOWN port 65535: Broken pipe\r\n${RSYNC_255}`, 255, 'connection_reset', ['connection_reset']],
+  ['master killed, fell back and succeeded', 'Control socket connect(/tmp/xb-Kd/c0r1/l0/b6fb7e52): Connection refused\r\n', 0, null, ['mux_master_lost']],
+  ['master gone, then dropped', `Control socket connect(/tmp/xb-Kd/c0r1/l0/b6fb7e52): No such file or directory\r\nkex_exchange_identification: Connection closed by remote host\r\n${RSYNC_255}`, 255, 'maxstartups_drop', ['maxstartups_drop', 'mux_master_lost']],
   ['unrecognised', 'something odd happened\n', 1, 'unknown'],
   ['harness timeout', '', 143, 'timeout'],
 ];

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { destinationDir } from '../hosts/host.js';
+import { parseBytes } from '../scenario/size.js';
+import type { FaultKind } from './fault-kind.js';
+import { applied, controlOf } from './fault-kind.js';
+
+const bytesSchema = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const n = parseBytes(String(v));
+  if (typeof n === 'string' || n < 4096) {
+    ctx.addIssue({ code: 'custom', message: typeof n === 'string' ? n : 'at least 4KiB (one page)' });
+    return z.NEVER;
+  }
+  return n;
+});
+
+/**
+ * The destination fills up: only `free` bytes of space in the host's destination folder (a
+ * size-limited tmpfs mounted over it, so root only), and transfers meet ENOSPC. What arrived is
+ * kept when the fault ends, for verification to judge, partial files included.
+ */
+export const diskFull: FaultKind = {
+  acts: 'host',
+  needsRoot: 'it mounts a size-limited tmpfs over the destination folder',
+  fields: { free: bytesSchema },
+  check: (transfer) => (transfer.direction === 'pull' ? 'disk_full fills the destination on a host: a push (a pull lands on this machine)' : undefined),
+  summary: 'only `free` bytes left in the host\'s destination folder (tmpfs, root only); what arrived is kept',
+  async apply(spec, target) {
+    const control = controlOf(target);
+    const free = spec.free as number;
+    const undo = await control.limitSpace(destinationDir(target.host!), free);
+    return applied(`destination limited to ${free} bytes`, undo);
+  },
+};
