@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { FaultBase, FaultKind } from './fault-kind.js';
+import { bandwidth } from './bandwidth.js';
 import { diskFull } from './disk-full.js';
 import { killMaster } from './kill-master.js';
 import { killSshd } from './kill-sshd.js';
 import { masterExpiry } from './master-expiry.js';
 import { pauseSshd } from './pause-sshd.js';
+import { reset } from './reset.js';
 import { revokeKey } from './revoke-key.js';
 import { atSchema, durationSchema, parseDuration } from './timing.js';
 
@@ -14,6 +16,8 @@ export const FAULT_REGISTRY = {
   kill_master: killMaster,
   master_expiry: masterExpiry,
   disk_full: diskFull,
+  bandwidth,
+  reset,
   pause_sshd: pauseSshd,
   revoke_key: revokeKey,
 } satisfies Record<string, FaultKind>;

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { TrafficRules } from './nft-table.js';
 import type { HostSpec } from '../scenario/scenario-schema.js';
 import type { OpenSshVersion } from './openssh-version.js';
 import type { HostFiles } from './host-files.js';
@@ -58,6 +59,8 @@ export interface HostControl {
    * returned undo keeps what arrived there and removes the limit.
    */
   limitSpace(dir: string, bytes: number): Promise<() => Promise<void>>;
+  /** Filters the traffic to and from this host's sshd (nftables, as root); the returned undo removes it. */
+  filterTraffic(rules: TrafficRules): Promise<() => Promise<void>>;
 }
 
 /** Where a push lands on a host: the destination folder a cell repeat prepares and verifies. */

@@ -2,6 +2,7 @@ import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mountsBelow, unmount } from './mounts.js';
+import { deleteTablesBelow } from './nft-table.js';
 import { isAlive, ownerAlive, processesUsing, signal } from './process-tree.js';
 import { CONTAINERS_FILE, ENGINE_DIR_PREFIX, EXTRA_DIRS_FILE, OWNER_FILE, stateBase } from './state-dir.js';
 
@@ -51,8 +52,9 @@ export async function cleanLeftovers(base = stateBase(), options: CleanOptions =
     for (const pid of pids) signal(pid, 'SIGTERM');
     await sleep(pids.length > 0 ? 500 : 0);
     for (const pid of pids.filter(isAlive)) signal(pid, 'SIGKILL');
-    // A fault (disk_full) may have left a size-limited mount inside it.
+    // Faults may have left a size-limited mount inside it (disk_full), or nftables rules (reset, bandwidth).
     for (const d of [dir, ...extra]) for (const m of await mountsBelow(d)) await unmount(m);
+    await deleteTablesBelow(dir);
     for (const d of [dir, ...extra]) await rm(d, { recursive: true, force: true });
     runs.push({ dir, owner, processes: pids.length });
   }

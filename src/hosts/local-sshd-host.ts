@@ -10,6 +10,7 @@ import type { HostFiles } from './host-files.js';
 import { LocalHostFiles } from './local-host-files.js';
 import { loginAccount } from './login-account.js';
 import { unmount } from './mounts.js';
+import { addTrafficRules } from './nft-table.js';
 import { freePort, loopbackAddressFor } from './loopback-address.js';
 import type { OpenSshVersion } from './openssh-version.js';
 import { descendantPids, killTree, processesUsing, signal } from './process-tree.js';
@@ -93,6 +94,8 @@ export class LocalSshdHost implements StartedHost {
           await rm(keep, { recursive: true, force: true });
         };
       },
+      // The rules match this host's address and port: no other traffic of the machine is touched.
+      filterTraffic: (rules) => addTrafficRules(dir, endpoint.address, endpoint.port, rules),
     };
   }
 

@@ -47,8 +47,8 @@ export function resolveMatrixKey(key: string): string[] | string {
   }
   if (key in transferSchema.shape) return ['transfer', key];
   if (key in datasetSchema.shape) return ['dataset', key];
-  if (key === 'backend') return ['backend'];
-  return `unknown matrix key ${JSON.stringify(key.slice(0, 60))}: use a transfer field (${Object.keys(transferSchema.shape).join(', ')}), a dataset field (${Object.keys(datasetSchema.shape).join(', ')}) or a dotted path such as hosts.target.sshd.MaxStartups`;
+  if (key === 'backend' || key === 'faults') return [key];
+  return `unknown matrix key ${JSON.stringify(key.slice(0, 60))}: use a transfer field (${Object.keys(transferSchema.shape).join(', ')}), a dataset field (${Object.keys(datasetSchema.shape).join(', ')}), faults, or a dotted path such as hosts.target.sshd.MaxStartups`;
 }
 
 type Issue = { path: PathKey[]; message: string; line?: number };

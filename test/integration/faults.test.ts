@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
 import { endedBy, isolatedStateBase, leftovers, readJsonl, removeAll, runCli, scenarioPath, tempDir, writeScenario } from '../helpers/harness.js';
 
 type Attempt = { failure_class: string | null };
@@ -10,6 +11,8 @@ type Transfer = { type: string; cell: string; status: string; attempts: Attempt[
 type Cell = { type: string; cell: string; ok: number; failed: number; silent_drops: number; sshd: Record<string, { maxstartups_drops: number }> };
 type Fault = { type: string; cell: string; kind: string; host: string; t_ms: number; detail: string };
 type Summary = { faults: { cell: string; kind: string; hit: number; recovered: number; failed: number; silent_drops: number }[] };
+
+const nftTables = async () => (await execa('nft', ['list', 'tables'])).stdout;
 
 /** Faults on the local backend, each in a real run: what the transfers saw, the records, and nothing left. */
 describe('fault injection (local backend)', () => {
@@ -97,13 +100,13 @@ faults:
     assert.deepEqual(after.filter((t) => t.classes.includes('mux_master_lost')).length, 0, 'a fresh master carried the transfers after the fault');
   });
 
-  const DISK_FULL = (files: number, concurrency: number) => `name: full
+  const DISK_FULL = (files: number, concurrency: number, more = '') => `name: full
 hosts:
   target: { sshd: { MaxStartups: "100" } }
 dataset: { files: ${files}, size: 256KiB }
 transfer: { tool: rsync, to: target, concurrency: ${concurrency} }
 faults:
-  - { kind: disk_full, host: target, free: 1MiB }
+  - { kind: disk_full, host: target, free: 1MiB }${more}
 `;
 
   it('disk_full: transfers fail with no_space; without --partial the files are missing, with --partial rsync leaves them partial under their final names (corrupt); no mount is left', async () => {
@@ -122,16 +125,41 @@ faults:
     assert.doesNotMatch(await readFile('/proc/mounts', 'utf8'), /xferbench-disk-full/);
   });
 
-  it('after SIGKILL mid disk_full, `xferbench clean` stops the hosts and removes the mount', async () => {
-    const file = await writeScenario(dir, 'full-kill', DISK_FULL(400, 2));
+  it('after SIGKILL mid disk_full and reset, `xferbench clean` stops the hosts, removes the mount and the nftables table', async () => {
+    const file = await writeScenario(dir, 'full-kill', DISK_FULL(400, 2, '\n  - { kind: reset, host: target, probability: 0.01 }'));
     const { child } = await startUntilFault(file, join(dir, 'full-kill'));
     process.kill(child.pid!, 'SIGKILL');
     await child;
     assert.match(await readFile('/proc/mounts', 'utf8'), /xferbench-disk-full/, 'the dead run left its mount');
+    assert.match(await nftTables(), /xferbench_/, 'and its table');
     const clean = await runCli(['clean'], env());
     assert.equal(clean.exitCode, 0, String(clean.stderr));
     assert.doesNotMatch(await readFile('/proc/mounts', 'utf8'), /xferbench-disk-full/);
+    assert.doesNotMatch(await nftTables(), /xferbench_/);
     assert.deepEqual(await leftovers(base), []);
+  });
+
+  it('bandwidth polices the host\'s traffic to its rate; reset answers a share of new connections with a reset (refused); both tables are gone after', async () => {
+    const file = await writeScenario(dir, 'net', `name: net
+hosts:
+  target: { sshd: { MaxStartups: "100" } }
+dataset: { files: 12, size: 1MiB }
+transfer: { tool: rsync, to: target, concurrency: 1 }
+matrix:
+  faults: [[{ kind: bandwidth, host: target, rate: 16mbit }], [{ kind: reset, host: target, probability: 0.6 }]]
+`);
+    const out = join(dir, 'net');
+    const r = await runCli(['run', file, '--out', out, '-q', '--json'], env());
+    assert.ok(r.exitCode === 0, String(r.stderr));
+    const summary = JSON.parse(String(r.stdout)) as { cells: { cell: string; failed: number; stats: { throughput_mbps?: { mean: number } }; classes: Record<string, number> }[] };
+    const cell = (kind: string) => summary.cells.find((c) => c.cell.includes(`"kind":"${kind}"`))!;
+    // 16 Mbit/s is 2 MB/s; a loaded machine is only slower. 12 tries at 60 %: none reset once in 60,000.
+    const slow = cell('bandwidth').stats.throughput_mbps!.mean;
+    assert.ok(slow <= 2 * 1.3, `${slow} MB/s under a 2 MB/s limit`);
+    const flaky = cell('reset');
+    assert.ok(flaky.failed > 0);
+    assert.deepEqual(Object.keys(flaky.classes), ['connection_refused']);
+    assert.doesNotMatch(await nftTables(), /xferbench_/);
   });
 
   const PAUSED = (files: number, forS: number) => `name: paused

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import type { FaultKind } from './fault-kind.js';
+import { applied, controlOf } from './fault-kind.js';
+
+const RATE = /^(\d+(?:\.\d+)?)(kbit|mbit|gbit)$/;
+const BITS = { kbit: 1e3, mbit: 1e6, gbit: 1e9 } as const;
+
+const rateSchema = z.string({ error: 'expected a rate such as 20mbit' }).transform((v, ctx) => {
+  const m = RATE.exec(v);
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `"${v.slice(0, 40)}" is not a rate such as 500kbit, 20mbit or 1gbit` });
+    return z.NEVER;
+  }
+  return (Number(m[1]) * BITS[m[2] as keyof typeof BITS]) / 8;
+});
+
+/**
+ * A slow link to the host: its traffic each way policed to `rate` (nftables drops what exceeds
+ * it, and TCP backs off), root only. This kernel has no netem, so no delay is emulated.
+ */
+export const bandwidth: FaultKind = {
+  acts: 'host',
+  needsRoot: 'it adds an nftables table',
+  fields: {
+    rate: rateSchema,
+    delay: z.unknown().refine((v) => v === undefined, 'delay needs the netem qdisc, which this kernel lacks; only the rate is emulated').optional(),
+  },
+  summary: 'traffic to and from the host policed to `rate` each way (nftables, root only; no delay)',
+  async apply(spec, target) {
+    const bytes = spec.rate as number;
+    const undo = await controlOf(target).filterTraffic({ rateBytesPerS: bytes });
+    return applied(`traffic policed to ${Math.round((bytes * 8) / 1e5) / 10} Mbit/s each way`, undo);
+  },
+};
