@@ -28,10 +28,11 @@ export const RULES: readonly ClassifierRule[] = [
   { class: 'mux_master_lost', pattern: /Control socket connect\(.*\): (?:Connection refused|No such file or directory)|mux_client_request_session: read from master failed/ },
   { class: 'connection_refused', pattern: /connect to host \S+ port \d+: Connection refused|^(?!Control socket connect).*Connection refused/m },
   // An established connection cut (sshd killed or restarted): after the banner, so not a MaxStartups
-  // drop; through a jump host the cut hop's line comes before the outer hop's kex line.
+  // drop; through a jump host the cut hop's line comes before the outer hop's kex line (unless the
+  // cut hop's own kex line precedes it: then the jump host dropped it before its banner).
   {
     class: 'connection_reset',
-    pattern: /Connection to \S+ closed by remote host|client_loop: send disconnect: Broken pipe|ssh_dispatch_run_fatal: Connection to \S+ port \d+: Broken pipe|^Connection (?:reset|closed) by \S+ port \d+\r?\n(?:kex|ssh)_exchange_identification/m,
+    pattern: /Connection to \S+ closed by remote host|client_loop: send disconnect: Broken pipe|ssh_dispatch_run_fatal: Connection to \S+ port \d+: Broken pipe|(?<!(?:kex|ssh)_exchange_identification: [^\n]*\n)^Connection (?:reset|closed) by \S+ port \d+\r?\n(?:kex|ssh)_exchange_identification/m,
   },
   { class: 'timeout', pattern: /Connection timed out|Operation timed out|timed out during banner exchange|\[\w+\] io timeout after|timeout in data send\/receive|connection timed out/i },
   { class: 'no_space', pattern: /No space left on device|Disk quota exceeded|\(code 11\).*No space/ },

@@ -61,7 +61,7 @@ describe('as an ordinary user', () => {
     assert.equal((await validate([])).exitCode, 0);
     const refused = await validate(['--set', 'faults=[{kind: disk_full, host: target, free: 1MiB}]']);
     assert.equal(refused.exitCode, 2, refused.stderr);
-    assert.match(refused.stderr, /faults\[0\]\.kind .*disk_full needs root: it mounts a size-limited tmpfs/);
+    assert.match(refused.stderr, /faults\[0\]\.kind.*disk_full needs root: it mounts a size-limited tmpfs/);
     if (!app) await rm(join(out, '..'), { recursive: true, force: true });
   });
 });
