@@ -40,11 +40,11 @@ describe('fault injection (local backend)', () => {
     return { r, cell, failedClasses, faults, summary, html };
   }
 
-  /** A run in the background, once its first fault has started (wrapped: the subprocess is a thenable). */
-  async function startUntilFault(file: string, out: string) {
+  /** A run in the background, once `faults` faults have started (wrapped: the subprocess is a thenable). */
+  async function startUntilFault(file: string, out: string, faults = 1) {
     const child = runCli(['run', file, '--out', out, '-q'], env(), { detached: true });
     const deadline = Date.now() + 60_000;
-    while (!(await readFile(join(out, 'results.jsonl'), 'utf8').catch(() => '')).includes('"fault_start"')) {
+    while ((await readFile(join(out, 'results.jsonl'), 'utf8').catch(() => '')).split('"fault_start"').length - 1 < faults) {
       assert.ok(Date.now() < deadline, 'the fault started');
       await sleep(100);
     }
@@ -127,7 +127,8 @@ faults:
 
   it('after SIGKILL mid disk_full and reset, `xferbench clean` stops the hosts, removes the mount and the nftables table', async () => {
     const file = await writeScenario(dir, 'full-kill', DISK_FULL(400, 2, '\n  - { kind: reset, host: target, probability: 0.01 }'));
-    const { child } = await startUntilFault(file, join(dir, 'full-kill'));
+    // Both applied (they start together, each recorded once it is in place).
+    const { child } = await startUntilFault(file, join(dir, 'full-kill'), 2);
     process.kill(child.pid!, 'SIGKILL');
     await child;
     assert.match(await readFile('/proc/mounts', 'utf8'), /xferbench-disk-full/, 'the dead run left its mount');
