@@ -6,10 +6,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { Bench } from 'tinybench';
-import { findTools } from '../src/hosts/openssh-tools.js';
-import { LocalBackend } from '../src/hosts/local-backend.js';
+import { findTools } from '../src/hosts/openssh/openssh-tools.js';
+import { LocalBackend } from '../src/hosts/local/local-backend.js';
 import { createStateDir } from '../src/hosts/state-dir.js';
-import { generateKeyPair } from '../src/hosts/ssh-keys.js';
+import { generateKeyPair } from '../src/hosts/openssh/ssh-keys.js';
 import { startTopology, type StartedTopology } from '../src/hosts/topology.js';
 import { planDataset, sha256Of } from '../src/dataset/dataset.js';
 import { datasetSchema, type MuxMode } from '../src/scenario/scenario-schema.js';
@@ -25,8 +25,8 @@ import { endToEnd, type Case, type Targets } from './end-to-end.js';
 import { MuxSession } from '../src/transfers/mux-session.js';
 import type { TransferTool } from '../src/transfers/transfer-tool.js';
 import { classify } from '../src/transfers/failure-classifier.js';
-import { parseSshdLine } from '../src/hosts/sshd-log.js';
-import { renderSshdConfig } from '../src/hosts/sshd-config.js';
+import { parseSshdLine } from '../src/hosts/openssh/sshd-log.js';
+import { renderSshdConfig } from '../src/hosts/openssh/sshd-config.js';
 import { percentile } from '../src/report/statistics.js';
 
 type Row = { benchmark: string; result: string; target: string; verdict: string };
@@ -196,9 +196,9 @@ async function scale(name: string, tool: TransferTool, total: number, concurrenc
 
 /** Container backend: image from nothing, topology start, and throughput against the local backend. */
 async function containers(): Promise<void> {
-  const { ContainerBackend } = await import('../src/hosts/container-backend.js');
-  const { containerEngine, stopPrivateEngine } = await import('../src/hosts/container-engine.js');
-  const { ensureSshdImage } = await import('../src/hosts/sshd-image.js');
+  const { ContainerBackend } = await import('../src/hosts/container/container-backend.js');
+  const { containerEngine, stopPrivateEngine } = await import('../src/hosts/container/container-engine.js');
+  const { ensureSshdImage } = await import('../src/hosts/container/sshd-image.js');
   const engine = await containerEngine();
   try {
     if (wanted('container-bootstrap') || (only.length === 0 && process.getuid?.() === 0)) {

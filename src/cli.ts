@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { XferbenchError } from './errors.js';
-import type { ImageBase } from './hosts/sshd-image.js';
+import type { ImageBase } from './hosts/container/sshd-image.js';
 import { SignalGuard } from './run/signal-guard.js';
 import { parseLimit, type Limits } from './scenario/limits.js';
 
@@ -181,7 +181,7 @@ program
   .description('stop sshd hosts, ssh masters and containers left by runs whose process is gone, and remove their state')
   .option('--all', 'also remove xferbench containers and networks of runs still going (on any machine sharing the engine)')
   .action(async (opts: { all?: boolean }) => {
-    const [{ cleanLeftovers, describeReaped }, { engineSocketPresent }] = await Promise.all([import('./hosts/leftovers.js'), import('./hosts/engine-sockets.js')]);
+    const [{ cleanLeftovers, describeReaped }, { engineSocketPresent }] = await Promise.all([import('./hosts/leftovers.js'), import('./hosts/container/engine-sockets.js')]);
     const r = await cleanLeftovers(undefined, { containersHandled: true });
     console.log(r.dirs > 0 ? describeReaped(r) : 'no dead run left processes or state folders');
     // An engine is asked only where one listens or a dead run used one: a private Podman
@@ -191,7 +191,7 @@ program
       console.log('no container engine is running and no dead run used containers');
       return;
     }
-    const { cleanContainers } = await import('./hosts/container-leftovers.js');
+    const { cleanContainers } = await import('./hosts/container/container-leftovers.js');
     const c = await cleanContainers({ all: opts.all === true }, { startService });
     console.log(c ? `removed ${c.containers} container(s) and ${c.networks} network(s)` : 'no container engine found; no containers to look for');
   });
@@ -278,7 +278,7 @@ program
     const json: Record<string, unknown> = { ...advice, ...(opts.host ? { probe } : {}) };
     if (opts.verify) {
       const [{ verifyAdvice, renderVerify }, { findTools }, { createProgress, progressMode }] = await Promise.all([
-        import('./probe/verify-advice.js'), import('./hosts/openssh-tools.js'), import('./report/progress-display.js'),
+        import('./probe/verify-advice.js'), import('./hosts/openssh/openssh-tools.js'), import('./report/progress-display.js'),
       ]);
       const { signal } = guardSignals();
       const progress = createProgress(progressMode({ quiet: opts.json === true, isTTY: process.stderr.isTTY }));
@@ -306,8 +306,8 @@ image
   .addOption(new Option('--base <kind>', 'registry: FROM debian:bookworm-slim; bootstrap: debootstrap from the apt mirror, no registry; auto: bootstrap where debootstrap is installed').choices(['auto', 'registry', 'bootstrap']).default('auto'))
   .option('--force', 'rebuild even if the image for this content exists')
   .action(async (opts: { base: ImageBase; force?: boolean }) => {
-    const { containerEngine } = await import('./hosts/container-engine.js');
-    const { ensureSshdImage } = await import('./hosts/sshd-image.js');
+    const { containerEngine } = await import('./hosts/container/container-engine.js');
+    const { ensureSshdImage } = await import('./hosts/container/sshd-image.js');
     const engine = await containerEngine();
     const img = await ensureSshdImage(engine, { base: opts.base, force: opts.force === true, onProgress: (l) => console.error(l) });
     console.log(img.built ? `built ${img.tag} from ${img.built.base} in ${(img.built.ms / 1000).toFixed(1)} s (${engine.version})` : `${img.tag} is up to date (${engine.version})`);

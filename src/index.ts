@@ -16,23 +16,23 @@ export { buildPlan, type Plan, type PlanCell, type TopologyGroup } from './plan/
 
 export type { HostBackend, HostGroup, HostStartOptions, StartedHost, HostStartContext, HostEndpoint, CommandWrapper } from './hosts/host.js';
 export type { HostFiles, ScannedFile } from './hosts/host-files.js';
-export { LocalBackend } from './hosts/local-backend.js';
-export { LocalSshdHost } from './hosts/local-sshd-host.js';
-export { LocalHostFiles } from './hosts/local-host-files.js';
-export { ContainerBackend, type ContainerBackendOptions } from './hosts/container-backend.js';
-export { ContainerSshdHost, PUBLISH_ADDRESS } from './hosts/container-sshd-host.js';
-export { containerEngine, stopPrivateEngine, type ContainerEngine } from './hosts/container-engine.js';
-export { containerCommandWrapper } from './hosts/container-exec.js';
-export { removeContainerLeftovers, cleanContainers, type ContainerSelection } from './hosts/container-leftovers.js';
-export { ensureSshdImage, contextHash, parseAptSources, SSHD_CONTEXT, type ImageBase, type SshdImage } from './hosts/sshd-image.js';
+export { LocalBackend } from './hosts/local/local-backend.js';
+export { LocalSshdHost } from './hosts/local/local-sshd-host.js';
+export { LocalHostFiles } from './hosts/local/local-host-files.js';
+export { ContainerBackend, type ContainerBackendOptions } from './hosts/container/container-backend.js';
+export { ContainerSshdHost, PUBLISH_ADDRESS } from './hosts/container/container-sshd-host.js';
+export { containerEngine, stopPrivateEngine, type ContainerEngine } from './hosts/container/container-engine.js';
+export { containerCommandWrapper } from './hosts/container/container-exec.js';
+export { removeContainerLeftovers, cleanContainers, type ContainerSelection } from './hosts/container/container-leftovers.js';
+export { ensureSshdImage, contextHash, parseAptSources, SSHD_CONTEXT, type ImageBase, type SshdImage } from './hosts/container/sshd-image.js';
 export { startTopology, replicaNames, type StartedTopology, type ClientSide, type TopologyOptions } from './hosts/topology.js';
-export { findTools, type OpenSshTools } from './hosts/openssh-tools.js';
-export { parseOpenSshVersion, unsupportedKeywords, type OpenSshVersion } from './hosts/openssh-version.js';
-export { renderSshdConfig, type SshdConfigInput } from './hosts/sshd-config.js';
-export { renderSshClientConfig, renderKnownHosts } from './hosts/ssh-client-config.js';
-export { SshdLog, parseSshdLine, type SshdCounters, type SshdEvent } from './hosts/sshd-log.js';
+export { findTools, type OpenSshTools } from './hosts/openssh/openssh-tools.js';
+export { parseOpenSshVersion, unsupportedKeywords, type OpenSshVersion } from './hosts/openssh/openssh-version.js';
+export { renderSshdConfig, type SshdConfigInput } from './hosts/openssh/sshd-config.js';
+export { renderSshClientConfig, renderKnownHosts } from './hosts/openssh/ssh-client-config.js';
+export { SshdLog, parseSshdLine, type SshdCounters, type SshdEvent } from './hosts/openssh/sshd-log.js';
 export { createStateDir, stateBase, type StateDir } from './hosts/state-dir.js';
-export { generateKeyPair, type KeyPair } from './hosts/ssh-keys.js';
+export { generateKeyPair, type KeyPair } from './hosts/openssh/ssh-keys.js';
 export { cleanLeftovers } from './hosts/leftovers.js';
 
 export { planDataset, fileContent, sha256Of, type DatasetPlan, type DatasetEntry, type Manifest, type ManifestEntry } from './dataset/dataset.js';

@@ -4,8 +4,8 @@ import { HostStartError } from '../errors.js';
 import type { HostSpec } from '../scenario/scenario-schema.js';
 import type { CommandWrapper, HostBackend, HostStartContext, StartedHost } from './host.js';
 import type { HostFiles } from './host-files.js';
-import { LocalHostFiles } from './local-host-files.js';
-import { renderKnownHosts, renderSshClientConfig, type ClientHostEntry } from './ssh-client-config.js';
+import { LocalHostFiles } from './local/local-host-files.js';
+import { renderKnownHosts, renderSshClientConfig, type ClientHostEntry } from './openssh/ssh-client-config.js';
 
 /** Where transfers are launched from (this machine, or a client container) and its ssh configuration. */
 export interface ClientSide {

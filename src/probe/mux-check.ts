@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XferbenchError } from '../errors.js';
 import { runCommand } from '../hosts/run-command.js';
-import { renderKnownHosts, renderSshClientConfig, type ClientHostEntry } from '../hosts/ssh-client-config.js';
+import { renderKnownHosts, renderSshClientConfig, type ClientHostEntry } from '../hosts/openssh/ssh-client-config.js';
 import { CONFIG_WORD, controlPath } from '../transfers/ssh-invocation.js';
 import { MuxSession } from '../transfers/mux-session.js';
 import type { ProbeTarget } from './probe.js';

@@ -1,6 +1,6 @@
 import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { firstLine } from '../hosts/ssh-banner.js';
+import { firstLine } from '../hosts/openssh/ssh-banner.js';
 import { checkMux, type MuxCheck } from './mux-check.js';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
-import { ExternalBackend } from '../hosts/external-host.js';
-import type { OpenSshTools } from '../hosts/openssh-tools.js';
-import { parseOpenSshVersion } from '../hosts/openssh-version.js';
+import { ExternalBackend } from '../hosts/external/external-host.js';
+import type { OpenSshTools } from '../hosts/openssh/openssh-tools.js';
+import { parseOpenSshVersion } from '../hosts/openssh/openssh-version.js';
 import { parseScenario } from '../scenario/load-scenario.js';
 import { runScenario, type RunOptions, type RunResult } from '../run/run-scenario.js';
 import type { Advice, Workload } from './advise.js';

@@ -1,7 +1,7 @@
 import { FieldError, ScenarioError, type ScenarioIssue } from '../errors.js';
-import { findTools, type OpenSshTools } from '../hosts/openssh-tools.js';
-import { unsupportedKeywords, type OpenSshVersion } from '../hosts/openssh-version.js';
-import { checkSshdConfigs, type SshdCheckTarget } from '../hosts/sshd-config-check.js';
+import { findTools, type OpenSshTools } from '../hosts/openssh/openssh-tools.js';
+import { unsupportedKeywords, type OpenSshVersion } from '../hosts/openssh/openssh-version.js';
+import { checkSshdConfigs, type SshdCheckTarget } from '../hosts/openssh/sshd-config-check.js';
 import { stableJson, type PlanCell, type TopologyGroup } from '../plan/plan.js';
 import { loadScenario, type LoadedScenario, type LoadOptions } from '../scenario/load-scenario.js';
 import { startsWith, type PathKey } from '../scenario/object-path.js';

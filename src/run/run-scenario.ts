@@ -6,10 +6,10 @@ import { stringify } from 'yaml';
 import { HostStartError, RunAbortedError, XferbenchError } from '../errors.js';
 import { planDataset } from '../dataset/dataset.js';
 import type { HostBackend } from '../hosts/host.js';
-import { LocalBackend } from '../hosts/local-backend.js';
-import { findTools, type OpenSshTools } from '../hosts/openssh-tools.js';
+import { LocalBackend } from '../hosts/local/local-backend.js';
+import { findTools, type OpenSshTools } from '../hosts/openssh/openssh-tools.js';
 import { runCommand } from '../hosts/run-command.js';
-import { generateKeyPair } from '../hosts/ssh-keys.js';
+import { generateKeyPair } from '../hosts/openssh/ssh-keys.js';
 import { cleanLeftovers, describeReaped } from '../hosts/leftovers.js';
 import { CONTAINERS_FILE, createStateDir, EXTRA_DIRS_FILE } from '../hosts/state-dir.js';
 import { startTopology, type ClientSide, type StartedTopology } from '../hosts/topology.js';
@@ -60,7 +60,7 @@ async function defaultBackend(kind: string, tools: OpenSshTools, onNotice?: (mes
   if (kind === 'local') return new LocalBackend(tools);
   if (kind === 'container') {
     // Loaded on demand: the engine clients cost ~0.6 s to import, which local runs do not need.
-    const { ContainerBackend } = await import('../hosts/container-backend.js');
+    const { ContainerBackend } = await import('../hosts/container/container-backend.js');
     return new ContainerBackend(onNotice ? { onProgress: onNotice } : {});
   }
   throw new XferbenchError(`backend "${kind}" is not known; use backend: local or backend: container`);

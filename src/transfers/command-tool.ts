@@ -1,6 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import { FieldError } from '../errors.js';
-import { which } from '../hosts/openssh-tools.js';
+import { which } from '../hosts/openssh/openssh-tools.js';
 import type { ToolFactory } from './tool-registry.js';
 import { remoteSpec, type TransferCommand, type TransferJob, type TransferTool } from './transfer-tool.js';
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { OpenSshVersion } from '../hosts/openssh-version.js';
+import type { OpenSshVersion } from '../hosts/openssh/openssh-version.js';
 import type { AttemptRecord, FailureClass, TransferRecord, TransferStatus } from '../records/transfer-record.js';
 import { backoffDelay } from './backoff.js';
 import { classify } from './failure-classifier.js';

@@ -1,4 +1,4 @@
-import { requireTool } from '../hosts/openssh-tools.js';
+import { requireTool } from '../hosts/openssh/openssh-tools.js';
 import type { ToolFactory } from './tool-registry.js';
 import { remoteSpec, type TransferJob, type TransferTool, type TransferCommand } from './transfer-tool.js';
 

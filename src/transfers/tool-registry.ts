@@ -1,4 +1,4 @@
-import type { OpenSshTools } from '../hosts/openssh-tools.js';
+import type { OpenSshTools } from '../hosts/openssh/openssh-tools.js';
 import type { TransferSpec } from '../scenario/scenario-schema.js';
 import { commandTool } from './command-tool.js';
 import { cpTool } from './cp-tool.js';

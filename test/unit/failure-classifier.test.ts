@@ -1,7 +1,7 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { classify } from '../../src/transfers/failure-classifier.js';
-import { parseOpenSshVersion } from '../../src/hosts/openssh-version.js';
+import { parseOpenSshVersion } from '../../src/hosts/openssh/openssh-version.js';
 
 const v92 = parseOpenSshVersion('OpenSSH_9.2p1')!;
 const v99 = parseOpenSshVersion('OpenSSH_9.9p1')!;

@@ -7,7 +7,7 @@ import { inFlight, inFlightWarning } from '../../src/report/in-flight.js';
 import { checkThresholds } from '../../src/report/threshold-check.js';
 import { parseCondition } from '../../src/scenario/thresholds.js';
 import type { CellRecord, ResultRecord, TransferRecord } from '../../src/records/transfer-record.js';
-import { emptyCounters } from '../../src/hosts/sshd-log.js';
+import { emptyCounters } from '../../src/hosts/openssh/sshd-log.js';
 
 const manifest = [
   { path: 'a', size: 3, sha256: 'aa' },

@@ -1,10 +1,10 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import { renderSshdConfig } from '../../src/hosts/sshd-config.js';
-import { parseOpenSshVersion, unsupportedKeywords } from '../../src/hosts/openssh-version.js';
-import { parseSshdLine, SshdLog } from '../../src/hosts/sshd-log.js';
-import { renderKnownHosts, renderSshClientConfig } from '../../src/hosts/ssh-client-config.js';
-import { contextHash, parseAptSources } from '../../src/hosts/sshd-image.js';
+import { renderSshdConfig } from '../../src/hosts/openssh/sshd-config.js';
+import { parseOpenSshVersion, unsupportedKeywords } from '../../src/hosts/openssh/openssh-version.js';
+import { parseSshdLine, SshdLog } from '../../src/hosts/openssh/sshd-log.js';
+import { renderKnownHosts, renderSshClientConfig } from '../../src/hosts/openssh/ssh-client-config.js';
+import { contextHash, parseAptSources } from '../../src/hosts/container/sshd-image.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

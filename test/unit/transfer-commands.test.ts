@@ -7,7 +7,7 @@ import { CpTool } from '../../src/transfers/cp-tool.js';
 import { laneSshOptions, renderLaneConfig, renderSshWrapper } from '../../src/transfers/ssh-invocation.js';
 import { CommandTool, templateIssues } from '../../src/transfers/command-tool.js';
 import { backoffDelay } from '../../src/transfers/backoff.js';
-import { containerCommandWrapper } from '../../src/hosts/container-exec.js';
+import { containerCommandWrapper } from '../../src/hosts/container/container-exec.js';
 import type { TransferJob } from '../../src/transfers/transfer-tool.js';
 
 const ssh = { ssh: '/usr/bin/ssh', options: laneSshOptions('/tmp/xb-1/c0r1/l0.ssh_config') };

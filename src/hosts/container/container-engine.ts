@@ -5,11 +5,11 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { execa, type ResultPromise } from 'execa';
-import { SetupError } from '../errors.js';
+import { SetupError } from '../../errors.js';
 import { candidateHosts } from './engine-sockets.js';
-import { which } from './openssh-tools.js';
-import { ownerRecord, signal } from './process-tree.js';
-import { ENGINE_DIR_PREFIX, EXTRA_DIRS_FILE, OWNER_FILE, stateBase } from './state-dir.js';
+import { which } from '../openssh/openssh-tools.js';
+import { ownerRecord, signal } from '../process-tree.js';
+import { ENGINE_DIR_PREFIX, EXTRA_DIRS_FILE, OWNER_FILE, stateBase } from '../state-dir.js';
 
 /** A reachable Docker API (Docker itself, or Podman's compatible service). */
 export interface ContainerEngine {

@@ -3,21 +3,21 @@ import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { HostStartError } from '../errors.js';
-import type { HostSpec } from '../scenario/scenario-schema.js';
-import type { HostControl, HostStartContext, StartedHost, HostEndpoint } from './host.js';
-import type { HostFiles } from './host-files.js';
+import { HostStartError } from '../../errors.js';
+import type { HostSpec } from '../../scenario/scenario-schema.js';
+import type { HostControl, HostStartContext, StartedHost, HostEndpoint } from '../host.js';
+import type { HostFiles } from '../host-files.js';
 import { LocalHostFiles } from './local-host-files.js';
-import { loginAccount } from './login-account.js';
-import { unmount } from './mounts.js';
-import { addTrafficRules } from './nft-table.js';
-import { freePort, loopbackAddressFor } from './loopback-address.js';
-import type { OpenSshVersion } from './openssh-version.js';
-import { descendantPids, killTree, processesUsing, signal } from './process-tree.js';
-import { renderSshdConfig } from './sshd-config.js';
-import { SshdLog } from './sshd-log.js';
-import { generateKeyPair } from './ssh-keys.js';
-import { runCommand } from './run-command.js';
+import { loginAccount } from '../login-account.js';
+import { unmount } from '../mounts.js';
+import { addTrafficRules } from '../nft-table.js';
+import { freePort, loopbackAddressFor } from '../loopback-address.js';
+import type { OpenSshVersion } from '../openssh/openssh-version.js';
+import { descendantPids, killTree, processesUsing, signal } from '../process-tree.js';
+import { renderSshdConfig } from '../openssh/sshd-config.js';
+import { SshdLog } from '../openssh/sshd-log.js';
+import { generateKeyPair } from '../openssh/ssh-keys.js';
+import { runCommand } from '../run-command.js';
 
 /** The sshd process and its exit (code or signal). */
 interface SshdProcess {

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
-import type { CommandWrapper } from './host.js';
-import type { LoginAccount } from './login-account.js';
+import type { CommandWrapper } from '../host.js';
+import type { LoginAccount } from '../login-account.js';
 
 export interface ContainerExecTarget {
   containerId: string;

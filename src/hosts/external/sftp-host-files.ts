@@ -4,8 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import type { SFTPWrapper } from 'ssh2';
-import type { DatasetPlan, Manifest } from '../dataset/dataset.js';
-import { writeEntries, type HostFiles, type ScannedFile } from './host-files.js';
+import type { DatasetPlan, Manifest } from '../../dataset/dataset.js';
+import { writeEntries, type HostFiles, type ScannedFile } from '../host-files.js';
 
 type Entry = { filename: string; attrs: { size: number; isDirectory(): boolean; isFile(): boolean } };
 

@@ -6,12 +6,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
-import { SetupError } from '../errors.js';
+import { SetupError } from '../../errors.js';
 import type { ContainerEngine } from './container-engine.js';
-import { which } from './openssh-tools.js';
+import { which } from '../openssh/openssh-tools.js';
 
 /** containers/sshd/ of this package (the same from src/ under tsx and from dist/). */
-export const SSHD_CONTEXT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'containers', 'sshd');
+export const SSHD_CONTEXT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'containers', 'sshd');
 export const IMAGE_REPO = 'localhost/xferbench-sshd';
 const REGISTRY_BASE = 'debian:bookworm-slim';
 const BOOTSTRAP_REPO = 'localhost/xferbench-bookworm-minbase';

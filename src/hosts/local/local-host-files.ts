@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import pLimit from 'p-limit';
-import type { DatasetPlan, Manifest } from '../dataset/dataset.js';
-import { writeEntries, type HostFiles, type ScannedFile } from './host-files.js';
+import type { DatasetPlan, Manifest } from '../../dataset/dataset.js';
+import { writeEntries, type HostFiles, type ScannedFile } from '../host-files.js';
 
 /** Below this a file is read in one call: a stream per small file cost more than its hashing. */
 const WHOLE_READ_MAX = 4 * 2 ** 20;

@@ -1,10 +1,10 @@
 import { mkdir } from 'node:fs/promises';
-import { HostStartError } from '../errors.js';
-import type { HostSpec } from '../scenario/scenario-schema.js';
-import type { HostBackend, HostGroup, HostStartContext, StartedHost } from './host.js';
+import { HostStartError } from '../../errors.js';
+import type { HostSpec } from '../../scenario/scenario-schema.js';
+import type { HostBackend, HostGroup, HostStartContext, StartedHost } from '../host.js';
 import { LocalSshdHost } from './local-sshd-host.js';
-import type { OpenSshVersion } from './openssh-version.js';
-import { requireTool, type OpenSshTools } from './openssh-tools.js';
+import type { OpenSshVersion } from '../openssh/openssh-version.js';
+import { requireTool, type OpenSshTools } from '../openssh/openssh-tools.js';
 
 /**
  * sshd running as root (even `sshd -t`) insists on its privilege separation directory, made by

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { SetupError } from '../errors.js';
+import { SetupError } from '../../errors.js';
 import { containerEngine, type ContainerEngine } from './container-engine.js';
 import { containerLabels } from './container-labels.js';
 import { removeContainerLeftovers } from './container-leftovers.js';
 import { ContainerSshdHost } from './container-sshd-host.js';
-import type { HostBackend, HostGroup, HostStartContext } from './host.js';
-import { which } from './openssh-tools.js';
-import { parseOpenSshVersion, type OpenSshVersion } from './openssh-version.js';
+import type { HostBackend, HostGroup, HostStartContext } from '../host.js';
+import { which } from '../openssh/openssh-tools.js';
+import { parseOpenSshVersion, type OpenSshVersion } from '../openssh/openssh-version.js';
 import { ensureSshdImage, type ImageBase, type SshdImage } from './sshd-image.js';
 
 export interface ContainerBackendOptions {
