@@ -14,4 +14,13 @@ cp /etc/ssh/ssh_host_ed25519_key.pub "$XFERBENCH_DIR/ssh_host_ed25519_key.pub"
 mkdir -p /run/sshd
 # The log goes to the mounted folder: the harness reads it to the end before counting drops,
 # which a container log stream (delivered late, in batches) cannot promise.
-exec /usr/sbin/sshd -D -E "$XFERBENCH_DIR/sshd.log" -f "$XFERBENCH_DIR/sshd_config"
+# sshd runs under this loop, not as PID 1, so that a fault (kill_sshd) can kill it and bring it
+# back without restarting the container, which would change its network address. While the
+# harness keeps $XFERBENCH_DIR/sshd-down, sshd stays down. A configuration sshd refuses (exit 255)
+# ends the container, as an exec'd sshd did.
+while :; do
+  if [ -e "$XFERBENCH_DIR/sshd-down" ]; then sleep 0.05; continue; fi
+  status=0
+  /usr/sbin/sshd -D -E "$XFERBENCH_DIR/sshd.log" -f "$XFERBENCH_DIR/sshd_config" || status=$?
+  [ "$status" != 255 ] || exit 255
+done

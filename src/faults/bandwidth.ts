@@ -21,6 +21,8 @@ const rateSchema = z.string({ error: 'expected a rate such as 20mbit' }).transfo
 export const bandwidth: FaultKind = {
   acts: 'host',
   needsRoot: 'it adds an nftables table',
+  // A container's published port is reached through the engine's NAT, which these rules do not see.
+  backends: ['local'],
   fields: {
     rate: rateSchema,
     delay: z.unknown().refine((v) => v === undefined, 'delay needs the netem qdisc, which this kernel lacks; only the rate is emulated').optional(),

@@ -40,6 +40,8 @@ export interface FaultKind {
   readonly acts: 'host' | 'client';
   /** Why it needs root, if it does: refused before anything starts otherwise. */
   readonly needsRoot?: string;
+  /** The backends whose hosts it can act on (default: both). */
+  readonly backends?: readonly ('local' | 'container')[];
   /** Fields of this kind beyond kind, host, at and for. */
   readonly fields: z.ZodRawShape;
   /** What it does, for the docs and `validate`. */

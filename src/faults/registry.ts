@@ -66,8 +66,10 @@ export function faultIssues(raw: { backend?: unknown; hosts: Record<string, unkn
     if (own?.needsRoot && process.getuid?.() !== 0) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} needs root: ${own.needsRoot}` });
     const broken = own?.check?.(raw.transfer);
     if (broken) out.push({ path: ['faults', i, 'kind'], message: broken });
-    // Only local hosts have a control yet (HostControl).
-    if (raw.backend === 'container') out.push({ path: ['faults', i], message: 'faults act on backend: local hosts for now; the container backend has no host control yet' });
+    const backend = raw.backend === 'container' ? 'container' : 'local';
+    if (own && !(own.backends ?? ['local', 'container']).includes(backend)) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} acts on backend: ${(own.backends ?? []).join(', ')} hosts only for now` });
+    // A container's processes are reached through its init's pid on this machine.
+    else if (own && backend === 'container' && process.getuid?.() !== 0) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} on backend: container needs root: faults act on a container through its processes on this machine (nsenter)` });
     if (acts === 'host' && host === undefined) out.push({ path: ['faults', i, 'host'], message: `${String(kind)} acts on a host: name it (one of ${Object.keys(raw.hosts).join(', ')})` });
     if (typeof host === 'string' && !(host in raw.hosts)) out.push({ path: ['faults', i, 'host'], message: `host "${host}" is not defined under hosts (defined: ${Object.keys(raw.hosts).join(', ')})` });
     // Raw ("2s") or already parsed ({ ms }): this runs on both.

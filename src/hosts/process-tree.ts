@@ -81,9 +81,10 @@ export function isAlive(pid: number): boolean {
  * no new process appears), because a process forked between a walk and a signal would escape,
  * and once its parent is gone it is re-parented to init and no walk finds it. Then all get SIGKILL.
  */
-export async function killTree(pid: number, waitMs: number): Promise<void> {
-  const frozen = new Set<number>([pid]);
-  signal(pid, 'SIGSTOP');
+export async function killTree(pid: number, waitMs: number, options: { keepRoot?: boolean } = {}): Promise<void> {
+  // keepRoot: everything below pid, not pid itself (a container's init that must stay).
+  const frozen = new Set<number>(options.keepRoot ? [] : [pid]);
+  if (!options.keepRoot) signal(pid, 'SIGSTOP');
   for (let round = 0; round < 20; round++) {
     const fresh = (await descendantPids(pid)).filter((p) => !frozen.has(p));
     if (fresh.length === 0) break;

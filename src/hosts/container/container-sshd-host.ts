@@ -1,5 +1,6 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { GenericContainer, type StartedTestContainer } from 'testcontainers';
@@ -8,7 +9,8 @@ import type { HostSpec } from '../../scenario/scenario-schema.js';
 import { containerCommandWrapper } from './container-exec.js';
 import { containerLabels } from './container-labels.js';
 import type { ContainerEngine } from './container-engine.js';
-import type { CommandWrapper, HostEndpoint, HostStartContext, StartedHost } from '../host.js';
+import type { CommandWrapper, HostControl, HostEndpoint, HostStartContext, StartedHost } from '../host.js';
+import { makeFolders, subfolders, swapAuthorizedKeys } from '../host-control.js';
 import type { HostFiles } from '../host-files.js';
 import { LocalHostFiles } from '../local/local-host-files.js';
 import { loginAccount } from '../login-account.js';
@@ -17,13 +19,16 @@ import { SshBannerWaitStrategy } from './ssh-banner-wait.js';
 import { renderSshdConfig } from '../openssh/sshd-config.js';
 import { SshdLog } from '../openssh/sshd-log.js';
 import { LogTail } from './log-tail.js';
-import { processesInMountNamespaceOf, signal } from '../process-tree.js';
+import { killTree, processesInMountNamespaceOf, signal } from '../process-tree.js';
+import { runCommand } from '../run-command.js';
+import { readBanner } from '../openssh/ssh-banner.js';
 
 /** Published ports bind here only: a test host must not be reachable from outside the machine. */
 export const PUBLISH_ADDRESS = '127.0.0.1';
 const SSH_PORT = 22;
 const START_TIMEOUT_MS = 60_000;
 const HOST_KEY = '/etc/ssh/ssh_host_ed25519_key';
+const STOP_WAIT_MS = 2_000;
 
 /** GenericContainer whose published ports bind to one address (testcontainers binds all of them). */
 class LoopbackPublishedContainer extends GenericContainer {
@@ -56,6 +61,8 @@ export class ContainerSshdHost implements StartedHost {
   readonly files: HostFiles = new LocalHostFiles();
   /** Absent where there is no way in (neither nsenter nor the engine's CLI): the topology says so at start. */
   readonly exec?: CommandWrapper;
+  /** Faults act through init's pid on this machine: root with a local engine (else absent; faults say so). */
+  readonly control?: HostControl;
   private stopping?: Promise<void>;
 
   private constructor(
@@ -72,8 +79,49 @@ export class ContainerSshdHost implements StartedHost {
     private readonly initPid: number,
     private readonly tail: LogTail,
     exec: CommandWrapper | undefined,
+    private readonly engine: ContainerEngine,
+    nsenter: string | undefined,
   ) {
     if (exec) this.exec = exec;
+    if (initPid > 0 && nsenter && process.getuid?.() === 0) this.control = this.controlThrough(engine, nsenter);
+  }
+
+  /** Faults on this container: sshd under the entrypoint's loop, the engine's pause, the bind-mounted folder. */
+  private controlThrough(engine: ContainerEngine, nsenter: string): HostControl {
+    const dir = dirname(this.dataRoot);
+    const down = join(dir, 'sshd-down');
+    const inside = (...args: string[]) => runCommand(nsenter, ['-t', String(this.initPid), '-m', '--', ...args], { timeoutMs: 10_000 });
+    return {
+      killSshd: async () => {
+        await writeFile(down, '');
+        await killTree(this.initPid, STOP_WAIT_MS, { keepRoot: true });
+      },
+      startSshd: async () => {
+        await rm(down, { force: true });
+        const deadline = Date.now() + START_TIMEOUT_MS;
+        while ((await readBanner(this.endpoint.address, this.endpoint.port, 1000)) === undefined) {
+          if (Date.now() > deadline) throw new HostStartError(`sshd of host "${this.name}" did not come back`);
+          await sleep(50);
+        }
+      },
+      pause: () => engine.docker.getContainer(this.container.getId()).pause(),
+      resume: () => engine.docker.getContainer(this.container.getId()).unpause(),
+      setAuthorizedKeys: (text) => swapAuthorizedKeys(join(dir, 'authorized_keys'), text),
+      limitSpace: async (target, bytes) => {
+        // Mounted in the container's own mount namespace, where sshd writes; read back through
+        // /proc/PID/root when the fault ends, into the folder this machine sees under it.
+        const subdirs = await subfolders(target);
+        const mounted = await inside('mount', '-t', 'tmpfs', '-o', `size=${bytes},mode=0755`, 'xferbench-disk-full', target);
+        if (mounted.exitCode !== 0) throw new HostStartError(`cannot mount a ${bytes}-byte file system in host "${this.name}": ${mounted.stderr.trim()}`);
+        const view = `/proc/${this.initPid}/root${target}`;
+        await makeFolders(view, subdirs);
+        return async () => {
+          await cp(view, target, { recursive: true, force: true });
+          if ((await inside('umount', target)).exitCode !== 0) await inside('umount', '-l', target);
+        };
+      },
+      filterTraffic: () => Promise.reject(new HostStartError('bandwidth and reset act on local hosts only for now')),
+    };
   }
 
   static async start(name: string, spec: HostSpec, ctx: HostStartContext, input: ContainerHostInput): Promise<ContainerSshdHost> {
@@ -144,7 +192,7 @@ export class ContainerSshdHost implements StartedHost {
         ...(input.nsenter ? { nsenter: input.nsenter } : {}),
         ...(input.engine.cli ? { cli: input.engine.cli } : {}),
       });
-      return new ContainerSshdHost(name, endpoint, inner, account.name, [hostKey], dataRoot, log, config, container, initPid, tail, exec);
+      return new ContainerSshdHost(name, endpoint, inner, account.name, [hostKey], dataRoot, log, config, container, initPid, tail, exec, input.engine, input.nsenter);
     } catch (e) {
       await container.stop({ timeout: 0 }).catch(() => undefined);
       await tail.close();
@@ -158,6 +206,8 @@ export class ContainerSshdHost implements StartedHost {
       // one (a ProxyJump `ssh -W`, say) would outlive it, waiting on a connection into a network
       // that no longer exists.
       if (this.initPid > 0) for (const p of await processesInMountNamespaceOf(this.initPid)) signal(p, 'SIGKILL');
+      // A container paused by a fault (pause_sshd) cannot be stopped until it is thawed.
+      await this.engine.docker.getContainer(this.container.getId()).unpause().catch(() => undefined);
       // Killed at once (timeout 0) and removed: a test host holds nothing worth a graceful exit.
       await this.container.stop({ timeout: 0, remove: true, removeVolumes: true }).catch(() => undefined);
       await this.tail.close();

@@ -1,5 +1,5 @@
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,6 +9,7 @@ import type { HostControl, HostStartContext, StartedHost, HostEndpoint } from '.
 import type { HostFiles } from '../host-files.js';
 import { LocalHostFiles } from './local-host-files.js';
 import { loginAccount } from '../login-account.js';
+import { makeFolders, subfolders, swapAuthorizedKeys } from '../host-control.js';
 import { unmount } from '../mounts.js';
 import { addTrafficRules } from '../nft-table.js';
 import { freePort, loopbackAddressFor } from '../loopback-address.js';
@@ -73,19 +74,13 @@ export class LocalSshdHost implements StartedHost {
       resume: async () => {
         for (const pid of await tree()) signal(pid, 'SIGCONT');
       },
-      setAuthorizedKeys: async (text) => {
-        const previous = await readFile(authorizedKeys, 'utf8');
-        // sshd reads the file at each login: a rename makes the change all at once.
-        await writeFile(`${authorizedKeys}.new`, text, { mode: 0o600 });
-        await rename(`${authorizedKeys}.new`, authorizedKeys);
-        return previous;
-      },
+      setAuthorizedKeys: (text) => swapAuthorizedKeys(authorizedKeys, text),
       limitSpace: async (target, bytes) => {
         // The folders a transfer writes into must still be there on the new file system.
-        const subdirs = (await readdir(target, { recursive: true, withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => relative(target, join(e.parentPath, e.name)));
+        const subdirs = await subfolders(target);
         const mounted = await runCommand('mount', ['-t', 'tmpfs', '-o', `size=${bytes},mode=0755`, 'xferbench-disk-full', target], { timeoutMs: 10_000 });
         if (mounted.exitCode !== 0) throw new HostStartError(`cannot mount a ${bytes}-byte file system on ${target}: ${mounted.stderr.trim()}`);
-        for (const d of subdirs) await mkdir(join(target, d), { recursive: true });
+        await makeFolders(target, subdirs);
         return async () => {
           const keep = await mkdtemp(join(dir, 'disk-full-'));
           await cp(target, keep, { recursive: true });
