@@ -236,7 +236,12 @@ dataset: { files: 6, size: 4KiB }
       const out = join(dir, name);
       const r = await runCli(['run', ...args, '--out', out, '-q', '--set', 'backend=container'], childEnv(base));
       assert.ok(r.exitCode === 0 || r.exitCode === 1, `${name}: ${String(r.stderr)}`);
-      return (await readJsonl(join(out, 'results.jsonl'))) as Rec[];
+      const records = (await readJsonl(join(out, 'results.jsonl'))) as Rec[];
+      // Every cell had its fault applied and undone, shaded on the report's timeline.
+      const cells = records.filter((x) => x.type === 'cell').map((x) => x.cell);
+      for (const c of cells) assert.equal(faultsOf(records, c).length, 2, `${name} ${c}: fault_start and fault_end`);
+      assert.match(await readFile(join(out, 'report.html'), 'utf8'), /injected fault/);
+      return records;
     };
 
     const restart = await run('c-restart', [join(REPO, 'scenarios', 'fault-sshd-restart.yaml'), '--set', 'dataset.files=20']);
