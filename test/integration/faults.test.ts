@@ -82,15 +82,18 @@ describe('fault injection (local backend)', () => {
     assert.deepEqual(faults('transfer.retries=5'), ['fault_start revoke_key target', 'fault_end revoke_key target']);
   });
 
-  it('kill_master on a warm master: new transfers find its socket dead and connect on their own (mux_master_lost), and a fresh master carries those after the fault', async () => {
-    const file = await writeScenario(dir, 'master', `name: master
+  /** Small files over ssh masters with one client fault. */
+  const MUX_FAULT = (files: number, mux: string, fault: string) => `name: mux-fault
 hosts:
   target: { sshd: { MaxStartups: "100", MaxSessions: 100 } }
-dataset: { files: 120, size: 16KiB }
-transfer: { tool: rsync, to: target, concurrency: 4, mux: warm }
+dataset: { files: ${files}, size: 16KiB }
+transfer: { tool: rsync, to: target, concurrency: 4, mux: ${mux} }
 faults:
-  - { kind: kill_master, at: "25%", for: 500ms }
-`);
+  - ${fault}
+`;
+
+  it('kill_master on a warm master: new transfers find its socket dead and connect on their own (mux_master_lost), and a fresh master carries those after the fault', async () => {
+    const file = await writeScenario(dir, 'master', MUX_FAULT(120, 'warm', '{ kind: kill_master, at: "25%", for: 500ms }'));
     const { r, records } = await run('master', file);
     assert.ok(r.exitCode === 0, String(r.stderr));
     const [start, end] = records.filter((x) => x.type === 'fault_start' || x.type === 'fault_end') as Fault[];
@@ -113,14 +116,7 @@ faults:
 `;
 
   it('master_expiry: cold masters with ControlPersist 1 s; the run is recorded and nothing is lost silently or left behind', async () => {
-    const file = await writeScenario(dir, 'expiry', `name: expiry
-hosts:
-  target: { sshd: { MaxStartups: "100", MaxSessions: 100 } }
-dataset: { files: 40, size: 16KiB }
-transfer: { tool: rsync, to: target, concurrency: 4, mux: cold }
-faults:
-  - { kind: master_expiry, persist: 1s }
-`);
+    const file = await writeScenario(dir, 'expiry', MUX_FAULT(40, 'cold', '{ kind: master_expiry, persist: 1s }'));
     const { r, cell, faults, failedClasses } = await run('expiry', file);
     assert.ok(r.exitCode === 0, String(r.stderr));
     assert.deepEqual(faults('default'), ['fault_start master_expiry client', 'fault_end master_expiry client']);
