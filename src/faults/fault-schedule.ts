@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StartedHost } from '../hosts/host.js';
 import type { FaultRecord } from '../records/transfer-record.js';
-import type { AppliedFault, MasterControl } from './fault-kind.js';
+import type { MasterControl } from './fault-kind.js';
 import { FAULT_REGISTRY, type FaultSpec } from './registry.js';
+
+/** The longest a timer can wait (about 24.8 days): "until the transfers end". */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface FaultScheduleInput {
   cell: string;
@@ -34,7 +37,6 @@ export function scheduleFaults(faults: readonly FaultSpec[], input: FaultSchedul
   const cancel = new AbortController();
   let started = 0;
   const waiting: { count: number; resolve: () => void }[] = [];
-  const active = new Set<AppliedFault>();
 
   const reached = (count: number) =>
     new Promise<void>((resolve, reject) => {
@@ -56,11 +58,9 @@ export function scheduleFaults(faults: readonly FaultSpec[], input: FaultSchedul
     // Its start is when applying began: what fails while it is being applied is its doing.
     const startedAt = input.clock();
     const fault = await FAULT_REGISTRY[spec.kind].apply(spec, { ...(host ? { host } : {}), masters: host ? [] : input.masters(spec.host) });
-    active.add(fault);
     record('fault_start', fault.detail, startedAt);
-    const ended = new Promise<void>((resolve) => (cancel.signal.aborted ? resolve() : cancel.signal.addEventListener('abort', () => resolve(), { once: true })));
-    await (spec.for !== undefined ? sleep(spec.for, undefined, { signal: cancel.signal }).catch(() => undefined) : ended);
-    active.delete(fault);
+    // Until its `for` is up or the transfers end, whichever comes first.
+    await sleep(spec.for ?? MAX_TIMER_MS, undefined, { signal: cancel.signal }).catch(() => undefined);
     await fault[Symbol.asyncDispose]();
     record('fault_end', 'undone');
   };
@@ -73,8 +73,6 @@ export function scheduleFaults(faults: readonly FaultSpec[], input: FaultSchedul
     (stopping ??= (async () => {
       cancel.abort(new Error('cell ended'));
       const results = await all;
-      // A fault whose task failed before its own undo is undone here.
-      for (const f of active) await f[Symbol.asyncDispose]();
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
     })());
