@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { XferbenchError } from '../errors.js';
 import { CONFIG_WORD } from '../transfers/ssh-invocation.js';
+import type { Ssh2Target } from '../transfers/ssh2-connect.js';
 import type { ProbeTarget } from './probe.js';
 
 /** Without the explicit flag, a probe holds at most this many connections or channels at once. */
@@ -30,6 +31,12 @@ export async function hostKeysFrom(file: string, host: string, port: number): Pr
   return keys;
 }
 
+/** `[user@]host[:port]` as a target that logs in with `identity`, its keys pinned from `knownHosts`. */
+export async function sshTarget(destination: string, identity: string, knownHosts: string): Promise<Ssh2Target> {
+  const { user, host, port } = parseDestination(destination);
+  return { address: host, port, user, privateKeyPath: identity, hostKeys: await hostKeysFrom(knownHosts, host, port) };
+}
+
 export interface ProbeFlags {
   /** `[user@]host[:port]` of a jump host (its key in the same known_hosts, the same key logs in). */
   jump?: string;
@@ -45,9 +52,6 @@ export async function probeTarget(destination: string, flags: ProbeFlags): Promi
     throw new XferbenchError(`--max ${flags.max} is above ${DEFAULT_MAX}: a probe is a load test on someone's server; add --i-administer-this-host if it is yours`);
   }
   if (!CONFIG_WORD.test(flags.identity)) throw new XferbenchError(`the key path ${JSON.stringify(flags.identity)} has characters an ssh_config cannot carry safely (the ControlMaster check writes one)`);
-  const at = async (text: string) => {
-    const { user, host, port } = parseDestination(text);
-    return { address: host, port, user, privateKeyPath: flags.identity, hostKeys: await hostKeysFrom(flags.knownHosts, host, port) };
-  };
+  const at = (text: string) => sshTarget(text, flags.identity, flags.knownHosts);
   return { ...(await at(destination)), ...(flags.jump ? { via: await at(flags.jump) } : {}) };
 }

@@ -6,7 +6,7 @@ import { parseScenario } from '../scenario/load-scenario.js';
 import { runScenario, type RunOptions, type RunResult } from '../run/run-scenario.js';
 import type { Advice, Workload } from './advise.js';
 import type { ProbeResult } from './probe.js';
-import { hostKeysFrom, parseDestination } from './probe-target.js';
+import { sshTarget } from './probe-target.js';
 
 /** A verify run is a load test on the probed server too: it moves at most this much. */
 export const VERIFY_MAX_FILES = 200;
@@ -47,10 +47,7 @@ export function verifyFiles(work: Workload): number {
  * rate it saw with the one the advice promised.
  */
 export async function verifyAdvice(input: VerifyInput): Promise<VerifyResult> {
-  const at = async (text: string) => {
-    const { user, host, port } = parseDestination(text);
-    return { address: host, port, user, privateKeyPath: input.identity, hostKeys: await hostKeysFrom(input.knownHosts, host, port) };
-  };
+  const at = (text: string) => sshTarget(text, input.identity, input.knownHosts);
   const site = await at(input.probe.target);
   // Probed through a jump host: the transfers go through it too (ssh -J), and so does the run's SFTP session.
   const jump = input.probe.via ? await at(input.probe.via) : undefined;
