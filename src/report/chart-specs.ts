@@ -1,4 +1,4 @@
-import { faultSummaries } from './fault-summary.js';
+import type { FaultSummary } from './fault-summary.js';
 import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import { latencyMs, succeeded, type CellRecord, type FailureClass, type ResultRecord, type TransferRecord } from '../records/transfer-record.js';
 import type { CellSummary, Summary } from './summary.js';
@@ -170,7 +170,7 @@ export function latencyChart(summary: Summary, transfers: readonly TransferRecor
 const MAX_TIMELINE_POINTS = 4000;
 
 /** Active transfers over the run, failures as points, sshd throttling shaded, cell boundaries. */
-export function timelineChart(records: readonly ResultRecord[]): ChartSpec {
+export function timelineChart(records: readonly ResultRecord[], injected: readonly FaultSummary[]): ChartSpec {
   const transfers = records.filter((r): r is TransferRecord => r.type === 'transfer');
   const cells = records.filter((r): r is CellRecord => r.type === 'cell');
   const active = inFlightSteps(transfers).map((s) => ({ x: s.t / 1000, y: s.running }));
@@ -197,7 +197,7 @@ export function timelineChart(records: readonly ResultRecord[]): ChartSpec {
   const boundaries: Pt[] = cells.flatMap((c) => [{ x: c.start_ms / 1000, y: 0 }, { x: c.start_ms / 1000, y: top }, gap(c.start_ms / 1000)]);
   // Injected faults (faults/) shaded from start to undo, so a failure shows next to its cause.
   const lastT = Math.max(0, ...cells.map((c) => c.end_ms));
-  const faults: Pt[] = faultSummaries(records).flatMap((f) => {
+  const faults: Pt[] = injected.flatMap((f) => {
     const [a, b] = [f.start_ms / 1000, (f.end_ms ?? lastT) / 1000];
     return [{ x: a, y: 0 }, { x: a, y: top }, { x: b, y: top }, { x: b, y: 0 }, gap(b)];
   });
@@ -226,5 +226,5 @@ export function timelineChart(records: readonly ResultRecord[]): ChartSpec {
 
 export function allCharts(summary: Summary, records: readonly ResultRecord[]): ChartSpec[] {
   const transfers = records.filter((r): r is TransferRecord => r.type === 'transfer');
-  return [failureRateChart(summary), throughputChart(summary), failureClassesChart(summary), latencyChart(summary, transfers), timelineChart(records)];
+  return [failureRateChart(summary), throughputChart(summary), failureClassesChart(summary), latencyChart(summary, transfers), timelineChart(records, summary.faults)];
 }
