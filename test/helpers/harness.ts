@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { constants, homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -65,4 +66,15 @@ export const scenarioPath = (name: string) => join(REPO, 'scenarios', `${name}.y
  */
 export function endedBy(r: { signal?: string; exitCode?: number }, sig: NodeJS.Signals): boolean {
   return r.signal === sig || r.exitCode === 128 + constants.signals[sig];
+}
+
+/** Waits until a running run's results.jsonl holds `count` records of `type`; fails after `timeoutMs`. */
+export async function waitForRecords(file: string, type: string, count: number, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    if (text.split('\n').filter((l) => l.includes(`"type":"${type}"`)).length >= count) return;
+    if (Date.now() > deadline) throw new Error(`${count} ${type} record(s) in ${file} within ${timeoutMs} ms`);
+    await sleep(100);
+  }
 }

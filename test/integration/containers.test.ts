@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SetupError } from '../../src/errors.js';
 import { ContainerBackend } from '../../src/hosts/container/container-backend.js';
 import { containerEngine, stopPrivateEngine, type ContainerEngine } from '../../src/hosts/container/container-engine.js';
@@ -11,7 +10,7 @@ import { findTools } from '../../src/hosts/openssh/openssh-tools.js';
 import { generateKeyPair } from '../../src/hosts/openssh/ssh-keys.js';
 import { createStateDir } from '../../src/hosts/state-dir.js';
 import { startTopology } from '../../src/hosts/topology.js';
-import { REPO, endedBy, isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
+import { REPO, endedBy, waitForRecords, isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
 
 /** Runs started by the tests find their engine as a user's would, not through this process's. */
 const childEnv = (base: string) => ({ XFERBENCH_STATE_DIR: base, DOCKER_HOST: userDockerHost });
@@ -195,19 +194,10 @@ dataset: { files: 6, size: 4KiB }
     assert.equal(raised.failed, 0);
   });
 
-  async function transfersRecorded(file: string): Promise<number> {
-    const text = await readFile(file, 'utf8').catch(() => '');
-    return text.split('\n').filter((l) => l.includes('"type":"transfer"')).length;
-  }
-
   async function startLong(out: string, extra: readonly string[] = []) {
     const scenario = await writeScenario(dir, 'long', LONG);
     const child = runCli(['run', scenario, '--out', out, '--quiet', ...extra], childEnv(base), { detached: true });
-    const deadline = Date.now() + 120_000;
-    while ((await transfersRecorded(join(out, 'results.jsonl'))) < 5) {
-      assert.ok(Date.now() < deadline, 'transfers started');
-      await sleep(100);
-    }
+    await waitForRecords(join(out, 'results.jsonl'), 'transfer', 5);
     assert.ok((await ours(child.pid)).length >= 3, 'containers and network are up');
     return { child };
   }
@@ -277,11 +267,7 @@ matrix:
     const out = join(dir, 'long-paused');
     const scenario = await writeScenario(dir, 'long', LONG);
     const child = runCli(['run', scenario, '--out', out, '--quiet', '--set', 'faults=[{kind: pause_sshd, host: target, at: 1s}]'], childEnv(base), { detached: true });
-    const deadline = Date.now() + 120_000;
-    while (!(await readFile(join(out, 'results.jsonl'), 'utf8').catch(() => '')).includes('"fault_start"')) {
-      assert.ok(Date.now() < deadline, 'the fault started');
-      await sleep(100);
-    }
+    await waitForRecords(join(out, 'results.jsonl'), 'fault_start', 1);
     process.kill(-child.pid!, 'SIGINT');
     const r = await child;
     assert.ok(endedBy(r, 'SIGINT'), `${r.signal ?? r.exitCode}: ${String(r.stderr)}`);

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { endedBy, isolatedStateBase, leftovers, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
+import { endedBy, isolatedStateBase, waitForRecords, leftovers, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
 
 /** Long enough to be interrupted mid-cell, with ssh masters of both kinds alive. */
 const LONG = `name: long
@@ -16,11 +16,6 @@ matrix:
   mux: [warm, cold, off]
 repeat: 5
 `;
-
-async function transfersRecorded(file: string): Promise<number> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text.split('\n').filter((l) => l.includes('"type":"transfer"')).length;
-}
 
 describe('interruption', () => {
   let base: string;
@@ -38,11 +33,7 @@ describe('interruption', () => {
 
   async function startAndWait(out: string, extra: string[] = []) {
     const child = runCli(['run', scenario, '--out', out, ...extra], { XFERBENCH_STATE_DIR: base }, { detached: true });
-    const deadline = Date.now() + 60_000;
-    while ((await transfersRecorded(join(out, 'results.jsonl'))) < 5) {
-      assert.ok(Date.now() < deadline, 'transfers started');
-      await sleep(100);
-    }
+    await waitForRecords(join(out, 'results.jsonl'), 'transfer', 5, 60_000);
     assert.ok((await leftovers(base)).length >= 2, 'hosts are running');
     // Wrapped: an async function returning the subprocess (a thenable) would wait for it to end.
     return { child };
