@@ -158,7 +158,7 @@ program
   .option('-s, --set <key=value>', 'override a scenario field (repeatable)', collect, [])
   .addOption(limitOption())
   .action(async (file: string, opts: { set: string[]; limit?: Partial<Limits> }) => {
-    const { loadChecked, preflight } = await import('./run/preflight.js');
+    const [{ loadChecked, preflight }, { describePipeline }] = await Promise.all([import('./run/preflight.js'), import('./pipeline/describe.js')]);
     const { loaded, tools: probing } = await loadChecked(file, { sets: opts.set, limits: opts.limit ?? {} });
     const { signal } = guardSignals();
     const tools = await probing;
@@ -169,6 +169,10 @@ program
     console.log(`${plan.name}: ${plan.cells.length} cell(s) x ${plan.repeat} repeat(s) = ${plan.totalTransfers} transfers, ${plan.groups.length} topology start(s), backend ${first.backend}, client ${first.client}`);
     for (const c of plan.cells) {
       const t = c.scenario.transfer;
+      if (!t) {
+        console.log(`  ${c.id}: ${describePipeline(c.scenario.pipeline!, c.scenario.dataset.files)}`);
+        continue;
+      }
       const tool = t.command ? `command ${JSON.stringify(t.command)}` : t.tool;
       console.log(`  ${c.id}: ${c.scenario.dataset.files} x ${tool} ${t.direction} ${t.from ? `from ${t.from} ` : ''}${t.via.length ? `via ${t.via.join(',')} ` : ''}to ${t.to}, concurrency ${t.concurrency}, mux ${t.mux}`);
     }

@@ -50,6 +50,8 @@ export interface TopologyOptions {
   clientHost?: string;
   /** More folders client containers must see at the same path (ControlPath sockets). */
   sharedDirs?: readonly string[];
+  /** Folders every host must see at the same path (a pipeline's staging folders). */
+  hostDirs?: readonly string[];
 }
 
 /** Host names after `count` is expanded. */
@@ -86,7 +88,10 @@ export async function startTopology(
 
   const group = await backend.open({ ...ctx, stateDir: topologyDir });
   const results = await Promise.allSettled(
-    starts.map(({ n, spec, client }, i) => group.start(n, i, spec, client ? { mounts: [dataRoot, insideDir, ...(options.sharedDirs ?? [])] } : {})),
+    starts.map(({ n, spec, client }, i) => {
+      const mounts = [...(client ? [dataRoot, insideDir, ...(options.sharedDirs ?? [])] : []), ...(options.hostDirs ?? [])];
+      return group.start(n, i, spec, mounts.length > 0 ? { mounts } : {});
+    }),
   );
   const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   let stopping: Promise<void> | undefined;

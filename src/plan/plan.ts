@@ -34,6 +34,9 @@ export interface Plan {
   totalTransfers: number;
 }
 
+/** A pipeline moves each file once per stage step (stage-out moves its outputs). */
+const transfersPerFile = (s: Scenario): number => (s.pipeline ? Number(s.pipeline.stage_in !== undefined) + Number(s.pipeline.stage_out !== undefined) : 1);
+
 /** Canonical JSON: key order does not change identity. */
 export function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
@@ -56,7 +59,7 @@ function cellId(values: Record<string, unknown>): string {
 }
 
 /** The host whose containers launch transfers (`client: container`), if any. */
-const clientHostOf = (s: Scenario): string | undefined => (s.client === 'container' ? s.transfer.from : undefined);
+const clientHostOf = (s: Scenario): string | undefined => (s.client === 'container' ? s.transfer?.from : undefined);
 
 export interface PlanInput {
   scenario: Scenario;
@@ -125,7 +128,7 @@ export function buildPlan(loaded: PlanInput): { plan: Plan; issues: { path: Path
     repeat,
     cells,
     groups: [...groups.values()],
-    totalTransfers: cells.reduce((n, c) => n + c.scenario.dataset.files, 0) * repeat,
+    totalTransfers: cells.reduce((n, c) => n + c.scenario.dataset.files * transfersPerFile(c.scenario), 0) * repeat,
   };
   return { plan, issues };
 }

@@ -3,6 +3,7 @@ import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import { latencyMs, succeeded, type CellRecord, type FailureClass, type ResultRecord, type TransferRecord } from '../records/transfer-record.js';
 import type { CellSummary, Summary } from './summary.js';
 import { inFlightSteps } from './in-flight.js';
+import { ganttCharts } from './gantt-chart.js';
 
 /**
  * Chart.js configurations for a run, as plain JSON: the same objects are rendered to PNG on the
@@ -226,5 +227,5 @@ export function timelineChart(records: readonly ResultRecord[], injected: readon
 
 export function allCharts(summary: Summary, records: readonly ResultRecord[]): ChartSpec[] {
   const transfers = records.filter((r): r is TransferRecord => r.type === 'transfer');
-  return [failureRateChart(summary), throughputChart(summary), failureClassesChart(summary), latencyChart(summary, transfers), timelineChart(records, summary.faults)];
+  return [failureRateChart(summary), throughputChart(summary), failureClassesChart(summary), latencyChart(summary, transfers), timelineChart(records, summary.faults), ...ganttCharts(records)];
 }

@@ -1,3 +1,4 @@
+import { pipelineHtml } from './pipeline-summary.js';
 import type { RunStartRecord } from '../records/transfer-record.js';
 import { HIDDEN_LEGEND_SUFFIX, type ChartSpec } from './chart-specs.js';
 import type { LogExcerpt } from './report-evidence.js';
@@ -46,6 +47,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
 <p>Started ${esc(start?.started_at ?? '?')}; ${start?.plan.cells.length ?? 0} cell(s) × ${start?.plan.repeat ?? 0} repeat(s), ${start?.plan.total_transfers ?? 0} transfers.</p>`,
     `<h2>Machine and tools</h2><table class="kv">${Object.entries(env).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`,
     `<h2>Summary</h2>${summaryTable(summary)}`,
+    ...(summary.pipeline ? [pipelineHtml(summary.pipeline)] : []),
     `<h2>Thresholds</h2>${thresholds.length === 0 ? '<p>None set.</p>' : `<ul>${thresholds.map((t) => `<li class="${t.passed ? 'good' : 'bad'}">${t.passed ? 'PASS' : 'FAIL'} <code>${esc(`${t.metric} ${t.condition}`)}</code> [${esc(t.where)}]: actual ${t.actual === null ? 'n/a' : num(t.actual)}</li>`).join('')}</ul>`}`,
     `<h2>Charts</h2>${input.charts.map((c, i) => `<figure><canvas id="chart-${i}" width="1000" height="520" data-name="${esc(c.name)}"></canvas></figure>`).join('\n')}`,
     `<h2>Failure samples</h2>${Object.keys(input.samples).length === 0 ? '<p>No transfer printed an error.</p>' : Object.entries(input.samples).map(([cls, list]) => `<h3>${esc(cls)}</h3>${list!.map((s) => `<p class="meta">${esc(s.cell)} · ${esc(s.file)} · attempt ${s.attempt}</p><pre>${esc(s.stderr)}</pre>`).join('')}`).join('\n')}`,

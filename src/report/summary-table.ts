@@ -1,3 +1,4 @@
+import { invariantsText, pipelineRows } from './pipeline-summary.js';
 import { renderFaults } from './fault-summary.js';
 import { num, pct, spreadText } from './format.js';
 import type { Summary } from './summary.js';
@@ -34,8 +35,9 @@ export function renderSummaryTable(summary: Summary): string {
     ['cell', 'files', 'ok', 'failed', 'retried-ok', 'silent', 'failure rate', 'MB/s', 'files/s', 'p50 ms', 'p95 ms', ...(setup ? ['setup p95 ms'] : []), 'in flight', 'sshd drops', 'classes'],
     rows,
   );
+  const pipeline = summary.pipeline ? `\n\n${renderTable(pipelineRows(summary.pipeline).head, pipelineRows(summary.pipeline).rows)}\n${invariantsText(summary.pipeline)}` : '';
   const warnings = summary.warnings.map((w) => `\nwarning: ${w}`).join('') + (summary.faults.length > 0 ? `\n\n${renderFaults(summary.faults)}` : '');
-  return `${table}${warnings}\n\noverall: ${o.files} transfers, ${o.ok} ok, ${o.failed} failed (${pct(o.failure_rate)}), ${o.recovered_by_retry} recovered by retry, ${o.silent_drops} silent drops`;
+  return `${table}${pipeline}${warnings}\n\noverall: ${o.files} transfers, ${o.ok} ok, ${o.failed} failed (${pct(o.failure_rate)}), ${o.recovered_by_retry} recovered by retry, ${o.silent_drops} silent drops`;
 }
 
 export function renderThresholds(results: readonly ThresholdResult[]): string {

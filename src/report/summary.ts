@@ -1,3 +1,4 @@
+import { pipelineSummary, type PipelineSummary } from './pipeline-summary.js';
 import { faultSummaries, type FaultSummary } from './fault-summary.js';
 import { latencyMs, succeeded, type CellRecord, type FailureClass, type ResultRecord, type TransferRecord, type VerificationRecord } from '../records/transfer-record.js';
 import { percentile, spread, type Spread } from './statistics.js';
@@ -69,6 +70,8 @@ export interface Summary {
   overall: TransferCounts & { failure_rate: number; classes: Partial<Record<FailureClass, number>> };
   /** Every fault applied (faults/), with the transfers it hit. */
   faults: FaultSummary[];
+  /** Pipelines: per step, ranks, and the invariants that did not hold. */
+  pipeline?: PipelineSummary;
 }
 
 function countClasses(transfers: readonly TransferRecord[]): Partial<Record<FailureClass, number>> {
@@ -159,5 +162,6 @@ export function buildSummary(records: readonly ResultRecord[]): Summary {
   const warnings = list.flatMap((c) =>
     c.repeats.flatMap((r) => inFlightWarning(c.cell, r.repeat, { peak: r.peak_in_flight, median: r.median_in_flight, target: r.in_flight_target, ramp_ms: r.ramp_ms }) ?? []),
   );
-  return { name: start?.name ?? 'unknown', cells: list, warnings, overall, faults: faultSummaries(records) };
+  const pipeline = pipelineSummary(records);
+  return { name: start?.name ?? 'unknown', cells: list, warnings, overall, faults: faultSummaries(records), ...(pipeline ? { pipeline } : {}) };
 }

@@ -1,104 +1,31 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { DatasetPlan, Manifest } from '../dataset/dataset.js';
+import { planDataset } from '../dataset/dataset.js';
+import type { TransferSpec } from '../scenario/scenario-schema.js';
+import { createTool } from '../transfers/tool-registry.js';
+import type { CellContext, CellKind, CellRepeatResult, PlacedDataset } from './cell-kind.js';
 import type { HostFiles } from '../hosts/host-files.js';
 import { destinationDir, type StartedHost } from '../hosts/host.js';
-import type { DirectEndpoint } from '../transfers/ssh2-sftp-tool.js';
 import type { OpenSshTools } from '../hosts/openssh/openssh-tools.js';
-import { diffCounters, type SshdCounters } from '../hosts/openssh/sshd-log.js';
+import { openSshdWindow } from './sshd-window.js';
 import type { OpenSshVersion } from '../hosts/openssh/openssh-version.js';
 import { innerAlias, type ClientSide, type StartedTopology } from '../hosts/topology.js';
 import type { PlanCell } from '../plan/plan.js';
 import { succeeded, type CellRecord, type FaultRecord, type FileVerdict, type TransferRecord } from '../records/transfer-record.js';
 import { scheduleFaults } from '../faults/fault-schedule.js';
 import { laneSettings } from '../faults/registry.js';
-import { MuxSession, type MuxStatus } from '../transfers/mux-session.js';
+import { makeLane, muxSummary, writeLanes, type Lane } from '../transfers/lane.js';
 import type { Launcher } from '../transfers/launcher.js';
 import { runTransferPool } from '../transfers/transfer-pool.js';
-import { laneSshOptions, renderLaneConfig, renderSshWrapper } from '../transfers/ssh-invocation.js';
 import type { Endpoint, SshInvocation, TransferJob, TransferTool } from '../transfers/transfer-tool.js';
 import { silentDrops, verifyDestination } from '../verification/verify.js';
 import type { VerificationRecord } from '../records/transfer-record.js';
 
-/** Where a dataset was materialised, and what it must look like wherever it is copied. */
-export interface PlacedDataset {
-  plan: DatasetPlan;
-  manifest: Manifest;
-  /** The side holding the source files (undefined host: the client). */
-  source: { host?: string; dir: string };
-}
-
-export interface CellRepeatInput {
-  cell: PlanCell;
+interface CellRepeatInput extends CellContext {
   repeat: number;
-  topology: StartedTopology;
+  transfer: TransferSpec;
   dataset: PlacedDataset;
   tool: TransferTool;
-  tools: OpenSshTools;
-  /** ssh version of the client side (the machine's, or the client container's). */
-  clientVersion: OpenSshVersion;
-  clock: () => number;
-  /** Short per-repeat directory for ControlMaster sockets. */
-  controlDir: string;
-  /** The run's client key (in-process clients read it; command-line tools get it from the ssh_config). */
-  clientKeyPath: string;
-  launcher: Launcher;
-  signal?: AbortSignal;
-  onTransfer: (record: TransferRecord) => void;
-  /** fault_start / fault_end records, as the cell's faults are applied and undone. */
-  onFault: (record: FaultRecord) => void;
-}
-
-export interface CellRepeatResult {
-  transfers: TransferRecord[];
-  verification: VerificationRecord;
-  cell: CellRecord;
-}
-
-// Every line counted (drops, refusals, logins) is written before the client sees its effect, so
-// it is in by syncLog(); the short quiet window only lets closing lines (end of throttling) in.
-const LOG_QUIET_MS = 20;
-const LOG_SETTLE_MAX_MS = 2000;
-
-async function settleLogs(topology: StartedTopology): Promise<void> {
-  await Promise.all([...topology.hosts.values()].map((h) => h.syncLog()));
-  const deadline = Date.now() + LOG_SETTLE_MAX_MS;
-  while (Date.now() < deadline && [...topology.hosts.values()].some((h) => h.log !== undefined && h.log.idleFor() < LOG_QUIET_MS)) {
-    await sleep(25);
-  }
-}
-
-/** One client side talking to one remote host: its own ssh options and, with mux, its own master. */
-interface Lane {
-  client: ClientSide;
-  /** The remote host's alias as this client reaches it (through the jump hosts). */
-  remote: string;
-  /** Where a client without the ssh binary reaches the remote host (in-process or own-library tools). */
-  direct: DirectEndpoint | undefined;
-  ssh: SshInvocation;
-  mux: MuxSession;
-  /** The lane's ssh_config (written before the first transfer) and its text; none for cp. */
-  config: { path: string; text: string } | undefined;
-  /** An `ssh` reading that config, for tools that run ssh themselves. */
-  wrapper: { bin: string; text: string } | undefined;
-}
-
-/** Combines the masters of every lane into the cell's mux status. */
-function muxSummary(statuses: MuxStatus[]): MuxStatus {
-  const failed = statuses.find((s) => s.master_ok === false);
-  const first = statuses[0]!;
-  if (failed) return { ...failed, ...(statuses.length > 1 ? { master_error: `${statuses.filter((s) => s.master_ok === false).length} of ${statuses.length} masters failed; first: ${failed.master_error}` } : {}) };
-  return first;
-}
-
-/**
- * The host itself, as this client reaches it without ssh (an in-process client, a tool with its
- * own SSH library): its published address, or its network address from a client container.
- */
-function directEndpoint(host: StartedHost, client: ClientSide): DirectEndpoint {
-  const at = client.exec ? (host.innerEndpoint ?? host.endpoint) : host.endpoint;
-  return { address: at.address, port: at.port, user: host.user, privateKeyPath: host.identityFile ?? client.identityFile, hostKeys: host.hostKeys, knownHostsPath: client.knownHostsPath };
 }
 
 /**
@@ -152,9 +79,10 @@ async function batchJobs(
  * are dealt round-robin over the client sides (client containers with `count`) and over the
  * destination's replicas.
  */
-export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> {
+async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> {
   const { cell, repeat, topology, dataset, tool, clock, signal } = input;
-  const t = cell.scenario.transfer;
+  const t = input.transfer;
+  const controlDir = join(input.controlBase, `c${cell.index}r${repeat}`);
   const cellName = cell.id;
   const clients = topology.clients;
 
@@ -173,17 +101,12 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
     const key = `${client.name}>${remote ?? ''}`;
     let lane = lanes.get(key);
     if (!lane) {
-      const route = remote ? client.route(remote, t.via) : { to: '', via: [] };
-      const controlDir = join(input.controlDir, `l${lanes.size}`);
-      // cp (no remote) needs no ssh configuration at all.
-      const config = remote ? { path: `${controlDir}.ssh_config`, text: renderLaneConfig({ base: client.sshConfig, host: route.to, via: route.via, mux: t.mux, controlDir, options: t.ssh_options, ...laneSettings(cell.scenario.faults) }) } : undefined;
-      const options = config ? laneSshOptions(config.path) : [];
-      // A client container's ssh is its own; the wrapper there must not find itself on PATH.
-      const wrapper = config && tool.runsSsh ? { bin: `${controlDir}.bin`, text: renderSshWrapper(client.exec ? '/usr/bin/ssh' : input.tools.ssh, config.path) } : undefined;
-      const ssh = { ssh: client.ssh ?? input.tools.ssh, options, via: route.via, ...(config ? { configPath: config.path } : {}), ...(wrapper ? { bin: wrapper.bin } : {}) };
-      const mux = new MuxSession({ mode: tool.usesSsh ? t.mux : 'off', ssh: ssh.ssh, options, host: route.to, controlDir, ...(client.exec ? { exec: client.exec } : {}) });
-      const direct = (tool.run || tool.runsSsh) && remote ? directEndpoint(topology.host(remote), client) : undefined;
-      lanes.set(key, (lane = { client, remote: route.to, direct, ssh, mux, config, wrapper }));
+      const laneDir = join(controlDir, `l${lanes.size}`);
+      lane = makeLane({
+        client, remote: remote ? topology.host(remote) : undefined, via: t.via, mux: t.mux, sshOptions: t.ssh_options, controlDir: laneDir, ssh: input.tools.ssh,
+        usesSsh: tool.usesSsh, runsSsh: tool.runsSsh === true, direct: tool.run !== undefined || tool.runsSsh === true, ...laneSettings(cell.scenario.faults),
+      });
+      lanes.set(key, lane);
     }
     return lane;
   };
@@ -203,27 +126,20 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
     return { job, lane, dest, remote };
   });
   // The control base is shared with client containers, so they read the same lane configs.
-  await mkdir(input.controlDir, { recursive: true, mode: 0o700 });
-  const jobs = t.unit === 'batch' ? await batchJobs(perFile, dataset, input.controlDir) : perFile.map((p) => p.job);
-  await Promise.all([...lanes.values()].map((l) => l.config && writeFile(l.config.path, l.config.text, { mode: 0o600 })));
-  await Promise.all(
-    [...lanes.values()].map(async ({ wrapper }) => {
-      if (!wrapper) return;
-      await mkdir(wrapper.bin, { mode: 0o700 });
-      await writeFile(join(wrapper.bin, 'ssh'), wrapper.text, { mode: 0o700 });
-    }),
-  );
+  await mkdir(controlDir, { recursive: true, mode: 0o700 });
+  const jobs = t.unit === 'batch' ? await batchJobs(perFile, dataset, controlDir) : perFile.map((p) => p.job);
+  await writeLanes(lanes.values());
   await using _masters = { [Symbol.asyncDispose]: async () => void (await Promise.all([...lanes.values()].map((l) => l.mux.close()))) };
   // An in-process client's connections end with the repeat, however it ends.
   await using toolSession = { [Symbol.asyncDispose]: async () => void (await tool.close?.()) };
   const muxStatus = muxSummary(await Promise.all([...lanes.values()].map((l) => l.mux.open(signal))));
 
-  const before = new Map<string, SshdCounters>([...topology.hosts].flatMap(([name, h]) => (h.log ? [[name, h.log.snapshot()] as const] : [])));
   const start = clock();
+  const sshdWindow = openSshdWindow(topology, start);
   const batch = t.unit === 'batch';
   // Faults start with the transfers and are undone when they end (or on any exit from here).
   await using faults = scheduleFaults(cell.scenario.faults, {
-    cell: cellName, repeat, total: jobs.length, clock, write: input.onFault,
+    cell: cellName, repeat, total: jobs.length, clock, write: input.write,
     hosts: (n) => topology.replicas(n).map((r) => topology.host(r)),
     masters: (n) => [...lanes.values()].filter((l) => n === undefined || topology.replicas(n).some((r) => l.remote === r || l.remote === innerAlias(r))).map((l) => l.mux),
   });
@@ -251,16 +167,7 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
   await toolSession[Symbol.asyncDispose]();
   const end = ran.reduce((m, r) => Math.max(m, r.end_ms), start);
   await Promise.all([...lanes.values()].map((l) => l.mux.close()));
-  await settleLogs(topology);
-
-  const sshd: Record<string, SshdCounters> = {};
-  const events: CellRecord['sshd_events'] = [];
-  // An external host's sshd counts nothing here: its log is not ours to read.
-  for (const [name, host] of topology.hosts) {
-    if (!host.log) continue;
-    sshd[name] = diffCounters(host.log.snapshot(), before.get(name)!);
-    for (const e of host.log.events) if (e.t >= start) events.push({ ...e, host: name });
-  }
+  const { sshd, sshd_events: events } = await sshdWindow.close();
 
   const found = (await Promise.all(destinations.map((d) => d.files.scan(d.dir)))).flat();
   const { counts, problems, verdicts } = verifyDestination(dataset.manifest, found);
@@ -291,3 +198,25 @@ export async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatR
   };
   return { transfers, verification, cell: cellRecord };
 }
+
+/** A transfer cell: every file of the dataset moved by the cell's tool, `concurrency` at a time. */
+export const transferCell: CellKind = {
+  async prepare(ctx) {
+    const t = ctx.cell.scenario.transfer!;
+    const tool = await createTool(t, ctx.tools);
+    // A pulled dataset lives on the remote host, anything else on the client.
+    const onHost = tool.usesSsh && t.direction === 'pull' ? t.to : undefined;
+    const key = `${ctx.topologyIndex}\u0000${onHost ?? ''}\u0000${ctx.cell.datasetKey}`;
+    let dataset = ctx.datasets.get(key);
+    if (!dataset) {
+      const dplan = planDataset(ctx.cell.scenario.dataset);
+      const side = onHost ? ctx.topology.host(onHost) : undefined;
+      const dir = join(side ? side.dataRoot : ctx.topology.client.dataRoot, `source-${ctx.datasets.size}`);
+      const manifest = await (side ? side.files : ctx.topology.client.files).writeDataset(dir, dplan);
+      dataset = { plan: dplan, manifest, source: { ...(onHost ? { host: onHost } : {}), dir } };
+      ctx.datasets.set(key, dataset);
+    }
+    const placed = dataset;
+    return { run: (repeat) => runCellRepeat({ ...ctx, repeat, transfer: t, dataset: placed, tool }) };
+  },
+};

@@ -1,5 +1,5 @@
 import { FieldError, ScenarioError, type ScenarioIssue } from '../errors.js';
-import { findTools, type OpenSshTools } from '../hosts/openssh/openssh-tools.js';
+import { findTools, requireTool, type OpenSshTools } from '../hosts/openssh/openssh-tools.js';
 import { unsupportedKeywords, type OpenSshVersion } from '../hosts/openssh/openssh-version.js';
 import { checkSshdConfigs, type SshdCheckTarget } from '../hosts/openssh/sshd-config-check.js';
 import { stableJson, type PlanCell, type TopologyGroup } from '../plan/plan.js';
@@ -92,7 +92,8 @@ export async function preflight(loaded: LoadedScenario, tools: OpenSshTools, opt
   // Each cell's tool, made once here so a program that is missing stops the run before it starts.
   for (const cell of plan.cells) {
     try {
-      await createTool(cell.scenario.transfer, tools);
+      if (cell.scenario.transfer) await createTool(cell.scenario.transfer, tools);
+      else requireTool(tools, 'rsync');
     } catch (e) {
       if (!(e instanceof FieldError)) throw e;
       issues.push(loaded.issueAt(e.path, e.message));

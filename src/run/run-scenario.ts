@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { release, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { STAGING_DIR } from '../pipeline/layout.js';
 import { setMaxListeners } from 'node:events';
 import { stringify } from 'yaml';
 import { HostStartError, RunAbortedError, XferbenchError } from '../errors.js';
-import { planDataset } from '../dataset/dataset.js';
 import type { HostBackend } from '../hosts/host.js';
 import { LocalBackend } from '../hosts/local/local-backend.js';
 import { findTools, type OpenSshTools } from '../hosts/openssh/openssh-tools.js';
@@ -24,9 +24,9 @@ import type { Summary } from '../report/summary.js';
 import type { ThresholdResult } from '../report/threshold-check.js';
 import { writeDerivedReport } from './write-report.js';
 import { Launcher } from '../transfers/launcher.js';
-import { runCellRepeat, type PlacedDataset } from './cell-repeat.js';
+import type { PlacedDataset } from './cell-kind.js';
+import { CELL_KINDS, cellKindOf } from './cell-kinds.js';
 import { preflight } from './preflight.js';
-import { createTool } from '../transfers/tool-registry.js';
 
 export type { RunEvent } from '../records/run-event.js';
 
@@ -50,7 +50,7 @@ export interface RunResult {
   plan: Plan;
   summary: Summary;
   thresholds: ThresholdResult[];
-  /** 0 when every threshold holds, 1 when one fails. */
+  /** 0 when every threshold and pipeline invariant holds, 1 when one fails. */
   exitCode: 0 | 1;
   /** What the exporters got: records, summary, judged thresholds; hand it to more of them. */
   report: ReportInput;
@@ -74,8 +74,9 @@ async function defaultBackend(kind: string, tools: OpenSshTools, onNotice?: (mes
 async function checkLogins(topology: StartedTopology, cells: readonly PlanCell[], ssh: string, signal?: AbortSignal): Promise<void> {
   const logins = new Map<string, { client: ClientSide; to: string; via: string[] }>();
   for (const c of cells) {
-    if (c.scenario.transfer.tool === 'cp') continue;
-    const { to, via } = c.scenario.transfer;
+    const t = c.scenario.transfer;
+    if (!t || t.tool === 'cp') continue;
+    const { to, via } = t;
     for (const client of topology.clients) {
       for (const replica of topology.replicas(to)) {
         const route = client.route(replica, via);
@@ -175,8 +176,12 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
       checkAborted(signal);
       const backend = await backendOf(group.backend);
       if (group.backend === 'container') await writeFile(join(state.path, CONTAINERS_FILE), '');
+      // A pipeline's folders are in the report (to survive for resume and finalize); hosts see them there.
+      const staging = group.cells.some((c) => c.scenario.pipeline) ? [join(resolve(reportDir), STAGING_DIR)] : [];
+      for (const dir of staging) await mkdir(dir, { recursive: true });
       await using topology = await startTopology(backend, group.hosts, ctx, {
         dirName: `topology-${gi}`,
+        hostDirs: staging,
         ...(group.clientHost ? { clientHost: group.clientHost } : {}),
         sharedDirs: [controlBase],
       });
@@ -186,35 +191,21 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
       let loginsChecked = false;
       try {
         for (const cell of group.cells) {
-          const t = cell.scenario.transfer;
-          const tool = await createTool(t, tools);
-          // A pulled dataset lives on the remote host, anything else on the client.
-          const onHost = tool.usesSsh && t.direction === 'pull' ? t.to : undefined;
-          const key = `${gi}\u0000${onHost ?? ''}\u0000${cell.datasetKey}`;
-          let dataset = datasets.get(key);
-          if (!dataset) {
-            const dplan = planDataset(cell.scenario.dataset);
-            const side = onHost ? topology.host(onHost) : undefined;
-            const dir = join(side ? side.dataRoot : topology.client.dataRoot, `source-${datasets.size}`);
-            const manifest = await (side ? side.files : topology.client.files).writeDataset(dir, dplan);
-            dataset = { plan: dplan, manifest, source: { ...(onHost ? { host: onHost } : {}), dir } };
-            datasets.set(key, dataset);
-          }
+          const prepared = await CELL_KINDS[cellKindOf(cell.scenario)].prepare({
+            cell, topology, tools, clientVersion, clock, controlBase, reportDir, datasets, launcher,
+            topologyIndex: gi,
+            clientKeyPath: clientKey.privatePath,
+            ...(signal ? { signal } : {}),
+            write: (record) => writer.write(record),
+            onTransfer: (record) => {
+              writer.write(record);
+              options.onEvent?.({ type: 'transfer', record });
+            },
+          });
           for (let repeat = 1; repeat <= plan.repeat; repeat++) {
             checkAborted(signal);
             options.onEvent?.({ type: 'cell_start', cell, repeat, of: plan.repeat });
-            const result = await runCellRepeat({
-              cell, repeat, topology, dataset, tool, tools, clientVersion, clock,
-              controlDir: join(controlBase, `c${cell.index}r${repeat}`),
-              clientKeyPath: clientKey.privatePath,
-              launcher,
-              ...(signal ? { signal } : {}),
-              onTransfer: (record) => {
-                writer.write(record);
-                options.onEvent?.({ type: 'transfer', record });
-              },
-              onFault: (record) => writer.write(record),
-            });
+            const result = await prepared.run(repeat);
             checkAborted(signal);
             if (!loginsChecked && suspectSetup(result.transfers)) {
               await checkLogins(topology, group.cells, tools.ssh, signal);
@@ -244,5 +235,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
   writer.close();
   const report = await writeDerivedReport(reportDir, { thresholds: loaded.scenario.thresholds, exporters: options.exporters ?? [] });
   const { summary, thresholds } = report;
-  return { reportDir, plan, summary, thresholds: [...thresholds], exitCode: thresholds.every((t) => t.passed) ? 0 : 1, report };
+  // A violated pipeline invariant fails the run as a failed threshold does.
+  const held = thresholds.every((t) => t.passed) && (summary.pipeline?.violations.length ?? 0) === 0;
+  return { reportDir, plan, summary, thresholds: [...thresholds], exitCode: held ? 0 : 1, report };
 }

@@ -8,15 +8,15 @@ import { sshdOptionsSchema } from './sshd-options.js';
 import { sshOptionsSchema } from './ssh-options.js';
 import { thresholdsSchema } from './thresholds.js';
 import { faultIssues, faultSchema } from '../faults/registry.js';
+import { int, MUX_MODES, nameSchema } from './fields.js';
+import { pipelineIssues, pipelineSchema } from './pipeline-schema.js';
 
-export const MUX_MODES = ['off', 'cold', 'warm'] as const;
+export { MUX_MODES } from './fields.js';
 export const LAYOUTS = ['flat', 'tree', 'timestep'] as const;
 export const BACKENDS = ['local', 'container'] as const;
 export const CLIENTS = ['machine', 'container'] as const;
 
-const name = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]*$/i, 'use letters, digits, ".", "_" or "-" (it names folders and hosts)');
+const name = nameSchema;
 
 const sizeSchema = z.union([z.string(), z.number()]).transform((v, ctx): SizeSpec => {
   const parsed = parseSize(v);
@@ -27,8 +27,6 @@ const sizeSchema = z.union([z.string(), z.number()]).transform((v, ctx): SizeSpe
   return parsed;
 });
 
-const int = (min: number, max: number) =>
-  z.number({ error: 'must be a number' }).int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
 
 export const hostSchema = z.strictObject({
   sshd: sshdOptionsSchema.default({}),
@@ -90,7 +88,9 @@ export const scenarioSchema = z
     client: z.enum(CLIENTS).default('machine'),
     hosts: z.record(name, hostSchema).refine((h) => Object.keys(h).length > 0, 'define at least one host'),
     dataset: datasetSchema,
-    transfer: transferSchema,
+    /** One transfer per file, or (pipeline) stage-in → compute → stage-out per rank: exactly one of the two. */
+    transfer: transferSchema.optional(),
+    pipeline: pipelineSchema.optional(),
     matrix: z.record(z.string(), z.array(z.unknown()).min(1, 'a matrix axis needs at least one value')).default({}),
     repeat: int(1, 1000).default(1),
     thresholds: thresholdsSchema,
@@ -113,39 +113,52 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
     dataset?: unknown;
     faults?: unknown;
     transfer?: { to?: unknown; via?: unknown; from?: unknown; direction?: unknown; backoff_ms?: unknown; backoff_max_ms?: unknown };
+    pipeline?: unknown;
   };
-  if (!s || typeof s !== 'object' || !s.hosts || typeof s.hosts !== 'object' || !s.transfer || typeof s.transfer !== 'object') return [];
+  if (!s || typeof s !== 'object') return [];
+  const hasPipeline = s.pipeline !== undefined;
+  if (s.transfer !== undefined && hasPipeline) return [{ path: ['pipeline'], message: 'a scenario has either transfer (one transfer per file) or pipeline (staging per rank), not both' }];
+  if (s.transfer === undefined && !hasPipeline) return [{ path: ['transfer'], message: 'is required (or pipeline: for a staging pipeline)' }];
+  if (!s.hosts || typeof s.hosts !== 'object') return [];
   const hosts = s.hosts as Record<string, unknown>;
   const list = Object.keys(hosts).join(', ');
   const out: { path: (string | number)[]; message: string }[] = [];
-  const { to, via, from, direction, backoff_ms, backoff_max_ms } = s.transfer;
-  out.push(...toolFieldIssues({ client: s.client, backend: s.backend, transfer: s.transfer as Record<string, unknown> }));
   const countOf = (h: string) => {
     const c = (hosts[h] as { count?: unknown } | undefined)?.count;
     return typeof c === 'number' ? c : 1;
   };
-  if (typeof to === 'string' && !(to in hosts)) {
-    out.push({ path: ['transfer', 'to'], message: `host "${to}" is not defined under hosts (defined: ${list})` });
-  }
-  if (Array.isArray(via)) {
-    via.forEach((v, i) => {
-      if (typeof v !== 'string') return;
-      if (!(v in hosts)) out.push({ path: ['transfer', 'via', i], message: `jump host "${v}" is not defined under hosts (defined: ${list})` });
-      else if (v === to) out.push({ path: ['transfer', 'via', i], message: `"${v}" is the destination itself and cannot also be a jump host` });
-    });
-    if (new Set(via).size !== via.length) out.push({ path: ['transfer', 'via'], message: 'a jump host may appear only once' });
-  }
   for (const h of Object.keys(hosts)) {
     const m = /^(.*)-(\d+)$/.exec(h);
     if (m && m[1]! in hosts && Number(m[2]) <= countOf(m[1]!)) {
       out.push({ path: ['hosts', h], message: `"${h}" is also the name of a replica of "${m[1]}" (count ${countOf(m[1]!)}); rename one` });
     }
   }
-  if (Array.isArray(via)) {
+  /** The far end of a route (`to`, or a stage's `from`) and its jump hosts, at `path`. */
+  const routeIssues = (path: (string | number)[], end: unknown, via: unknown, endKey = 'to') => {
+    const found: { path: (string | number)[]; message: string }[] = [];
+    if (typeof end === 'string' && !(end in hosts)) found.push({ path: [...path, endKey], message: `host "${end}" is not defined under hosts (defined: ${list})` });
+    if (!Array.isArray(via)) return found;
     via.forEach((v, i) => {
-      if (typeof v === 'string' && v in hosts && countOf(v) > 1) out.push({ path: ['transfer', 'via', i], message: `jump host "${v}" has count ${countOf(v)}; a jump host must be a single host` });
+      if (typeof v !== 'string') return;
+      if (!(v in hosts)) found.push({ path: [...path, 'via', i], message: `jump host "${v}" is not defined under hosts (defined: ${list})` });
+      else if (v === end) found.push({ path: [...path, 'via', i], message: `"${v}" is the ${endKey === 'to' ? 'destination' : 'source'} itself and cannot also be a jump host` });
+      else if (countOf(v) > 1) found.push({ path: [...path, 'via', i], message: `jump host "${v}" has count ${countOf(v)}; a jump host must be a single host` });
     });
+    if (new Set(via).size !== via.length) found.push({ path: [...path, 'via'], message: 'a jump host may appear only once (the route would loop)' });
+    return found;
+  };
+  if (hasPipeline) {
+    if (typeof s.pipeline !== 'object' || s.pipeline === null) return out;
+    const stageRoute = (path: (string | number)[], end: unknown, via: unknown) => routeIssues(path, end, via, path.at(-1) === 'stage_in' ? 'from' : 'to');
+    out.push(...pipelineIssues({ hosts, dataset: s.dataset, pipeline: s.pipeline as Record<string, unknown> }, stageRoute));
+    if (s.client === 'container') out.push({ path: ['client'], message: 'a pipeline runs its ranks on this machine (client: machine) for now' });
+    if (Array.isArray(s.faults) && s.faults.length > 0) out.push({ path: ['faults'], message: 'faults apply to transfer scenarios, not yet to pipeline steps' });
+    return out;
   }
+  if (!s.transfer || typeof s.transfer !== 'object') return out;
+  const { to, via, from, direction, backoff_ms, backoff_max_ms } = s.transfer;
+  out.push(...toolFieldIssues({ client: s.client, backend: s.backend, transfer: s.transfer as Record<string, unknown> }));
+  out.push(...routeIssues(['transfer'], to, via));
   if (typeof to === 'string' && to in hosts && countOf(to) > 1 && direction === 'pull') {
     out.push({ path: ['transfer', 'to'], message: `pulling spreads nothing: "${to}" has count ${countOf(to)}; pull from a single host or push` });
   }
@@ -167,7 +180,7 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
 
 /** A validated scenario, defaults filled in. */
 export type Scenario = z.infer<typeof scenarioSchema>;
-export type TransferSpec = Scenario['transfer'];
+export type TransferSpec = NonNullable<Scenario['transfer']>;
 export type DatasetSpec = Scenario['dataset'];
 export type HostSpec = Scenario['hosts'][string];
 export type Tool = ToolName;

@@ -18,7 +18,9 @@ export class RsyncTool implements TransferTool {
 
   command(job: TransferJob): TransferCommand {
     const rsh = [job.ssh.ssh, ...job.ssh.options].map(shellWord).join(' ');
-    return { file: this.rsync, args: ['-a', '-e', rsh, ...this.extra, remoteSpec(job.source), remoteSpec(job.dest)] };
+    // A batch (pipeline strategies batch:K and tree): its folders, and the files listed in a file.
+    const list = job.batch ? [`--files-from=${job.batch.listFile}`] : [];
+    return { file: this.rsync, args: ['-a', '-e', rsh, ...this.extra, ...list, remoteSpec(job.source), remoteSpec(job.dest)] };
   }
 }
 

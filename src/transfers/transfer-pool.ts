@@ -28,6 +28,6 @@ export function runTransferPool(
 }
 
 /** A batch invocation as one record per file, each with the invocation's outcome and times. */
-function perFile(record: TransferRecord, batch: NonNullable<TransferJob['batch']>): TransferRecord[] {
+export function perFile(record: TransferRecord, batch: NonNullable<TransferJob['batch']>): TransferRecord[] {
   return batch.entries.map((entry) => ({ ...record, file: entry.path, bytes: entry.size, batch: batch.id }));
 }

@@ -14,8 +14,8 @@ describe('plan', () => {
   it('expands the matrix as a cross product in order', () => {
     const plan = parseScenario(`${BASE}matrix:\n  concurrency: [1, 10]\n  mux: [off, warm]\nrepeat: 3\n`, 'x.yaml').plan;
     assert.deepEqual(plan.cells.map((c) => c.id), ['concurrency=1,mux=off', 'concurrency=1,mux=warm', 'concurrency=10,mux=off', 'concurrency=10,mux=warm']);
-    assert.equal(plan.cells[3]!.scenario.transfer.mux, 'warm');
-    assert.equal(plan.cells[3]!.scenario.transfer.concurrency, 10);
+    assert.equal(plan.cells[3]!.scenario.transfer!.mux, 'warm');
+    assert.equal(plan.cells[3]!.scenario.transfer!.concurrency, 10);
     assert.equal(plan.totalTransfers, 4 * 10 * 3);
     assert.equal(plan.groups.length, 1, 'transfer settings share one topology');
   });

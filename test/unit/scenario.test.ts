@@ -34,9 +34,9 @@ describe('scenario loading', () => {
   it('fills defaults for a minimal scenario', () => {
     const { scenario, axes } = parseScenario(BASE, 'x.yaml');
     assert.equal(scenario.backend, 'local');
-    assert.equal(scenario.transfer.direction, 'push');
-    assert.equal(scenario.transfer.mux, 'off');
-    assert.deepEqual(scenario.transfer.via, []);
+    assert.equal(scenario.transfer!.direction, 'push');
+    assert.equal(scenario.transfer!.mux, 'off');
+    assert.deepEqual(scenario.transfer!.via, []);
     assert.equal(scenario.repeat, 1);
     assert.deepEqual(scenario.dataset.size, { kind: 'fixed', bytes: 1024 * 1024 });
     assert.deepEqual(axes, []);
@@ -103,7 +103,7 @@ matrix:
     assert.ok(found.some((p) => p.startsWith('transfer.via[0]: jump host "worker" has count 3')), found.join('\n'));
     const pull = paths(containers.replace('  worker-2: {}\n', '').replace('to: target }', 'to: worker, from: head, direction: pull }'));
     assert.deepEqual(pull, ['transfer.to: pulling spreads nothing: "worker" has count 3; pull from a single host or push']);
-    assert.equal(parseScenario(containers.replace('  worker-2: {}\n', '').replace('to: target }', 'to: target, from: worker }'), 'x.yaml').scenario.transfer.from, 'worker');
+    assert.equal(parseScenario(containers.replace('  worker-2: {}\n', '').replace('to: target }', 'to: target, from: worker }'), 'x.yaml').scenario.transfer!.from, 'worker');
   });
 
   it('refuses sshd and ssh options the harness manages', () => {
@@ -120,7 +120,7 @@ matrix:
 
   it('applies --set overrides, parsing values as YAML', () => {
     const { scenario, axes } = parseScenario(BASE, 'x.yaml', ['transfer.mux=warm', 'matrix.concurrency=[5,10]', 'dataset.size=64KiB']);
-    assert.equal(scenario.transfer.mux, 'warm');
+    assert.equal(scenario.transfer!.mux, 'warm');
     assert.deepEqual(axes[0]!.values, [5, 10]);
     assert.deepEqual(scenario.dataset.size, { kind: 'fixed', bytes: 65536 });
   });
@@ -205,7 +205,7 @@ describe('the policy for scenario-set options (docs/security.md)', () => {
 
   it('writes rsync options back in one canonical form', () => {
     const { scenario } = parseScenario(BASE.replace('to: target }', 'to: target, rsync_args: [--bwlimit, 100, -z, "--timeout=30", --partial] }'), 'x.yaml');
-    assert.deepEqual(scenario.transfer.rsync_args, ['--bwlimit=100', '--compress', '--timeout=30', '--partial']);
+    assert.deepEqual(scenario.transfer!.rsync_args, ['--bwlimit=100', '--compress', '--timeout=30', '--partial']);
   });
 
   it('renders typed values: yes/no from booleans, lists of algorithms joined', () => {

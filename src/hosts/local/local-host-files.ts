@@ -8,7 +8,7 @@ import { writeEntries, type HostFiles, type ScannedFile } from '../host-files.js
 /** Below this a file is read in one call: a stream per small file cost more than its hashing. */
 const WHOLE_READ_MAX = 4 * 2 ** 20;
 
-async function sizeAndHash(path: string): Promise<{ size: number; sha256: string }> {
+export async function sizeAndHash(path: string): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   const handle = await open(path, 'r');
   try {

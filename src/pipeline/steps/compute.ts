@@ -1,0 +1,42 @@
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { StepKind, StepResult } from './step-kind.js';
+
+/**
+ * compute on the worker (this machine): the builtin's output for each staged input, written to
+ * the rank's out folder. compute.log gets a `start` and an `end` line per run: how a test proves
+ * that a resumed run never computed a rank twice.
+ */
+export const computeStep: StepKind = {
+  present: (spec) => spec.compute !== undefined,
+  async run(p, r): Promise<StepResult> {
+    const { kind, argument } = p.compute!;
+    const behaviour = kind.behaviour?.(argument, r.rank, p.seed) ?? {};
+    const worker = p.paths.worker(r.rank);
+    await rm(worker.out, { recursive: true, force: true });
+    await mkdir(worker.out, { recursive: true });
+    await appendFile(worker.computeLog, `start ${p.clock().toFixed(1)}\n`);
+    if (behaviour.delayMs) {
+      const slept = await sleep(behaviour.delayMs, true, p.signal ? { signal: p.signal } : {}).catch(() => false);
+      if (!slept) return { status: 'failed', files: 0, bytes: 0, failure_class: 'interrupted' };
+    }
+    const inputs = p.inputs[r.rank]!;
+    // A failing rank dies half-way: its partial outputs are what on_failure must clean up.
+    const stopAt = behaviour.fail ? Math.floor(inputs.length / 2) : inputs.length;
+    let bytes = 0;
+    for (const [i, input] of inputs.entries()) {
+      if (i >= stopAt) break;
+      const data = await readFile(join(worker.in, input.path));
+      const out = join(worker.out, kind.outputPath(input.path));
+      await mkdir(dirname(out), { recursive: true });
+      const chunks = [...kind.transform([data])];
+      await writeFile(out, Buffer.concat(chunks));
+      bytes += chunks.reduce((n, c) => n + c.length, 0);
+    }
+    await appendFile(worker.computeLog, `${behaviour.fail ? 'failed' : 'end'} ${p.clock().toFixed(1)}\n`);
+    return behaviour.fail
+      ? { status: 'failed', files: stopAt, bytes, failure_class: 'compute_failed', reason: `${p.compute!.name} failed this rank after ${stopAt} of ${inputs.length} outputs` }
+      : { status: 'ok', files: inputs.length, bytes };
+  },
+};

@@ -1,0 +1,58 @@
+import type { LimitFunction } from 'p-limit';
+import type { DatasetEntry } from '../../dataset/dataset.js';
+import type { StepName, StepRecord, TransferRecord } from '../../records/transfer-record.js';
+import type { PipelineSpec, StageSpec } from '../../scenario/pipeline-schema.js';
+import type { Lane } from '../../transfers/lane.js';
+import type { TransferPolicy } from '../../transfers/run-transfer.js';
+import type { ComputeSpec } from '../compute/registry.js';
+import type { ExpectedFile, StagingPaths } from '../layout.js';
+import type { RankState } from '../state-file.js';
+
+/** A stage step's settings for one cell repeat, shared by every rank. */
+export interface StageRuntime {
+  spec: StageSpec;
+  /** The host at the other end (stage_in's from, stage_out's to). */
+  host: string;
+  lane: Lane;
+  /** Bounds the step's invocations in flight over all ranks. */
+  limit: LimitFunction;
+  policy: TransferPolicy;
+}
+
+/** One cell repeat of a pipeline, as every step of every rank sees it. */
+export interface PipelineRepeat {
+  cell: string;
+  repeat: number;
+  spec: PipelineSpec;
+  /** The dataset's seed: a compute builtin's choices (which ranks fail) follow it. */
+  seed: number;
+  paths: StagingPaths;
+  /** Folder for invocation file lists (short, private to the run). */
+  controlDir: string;
+  stages: Partial<Record<'stage_in' | 'stage_out', StageRuntime>>;
+  compute: ComputeSpec | undefined;
+  /** Per rank: its inputs, and what it must deliver. */
+  inputs: readonly (readonly ExpectedFile[])[];
+  outputs: readonly (readonly ExpectedFile[])[];
+  clock: () => number;
+  signal?: AbortSignal;
+  onTransfer(record: TransferRecord): void;
+}
+
+/** One rank's state (state-file.ts), saved atomically after every change. */
+export interface RankRun {
+  rank: number;
+  state: RankState;
+  save(): Promise<void>;
+}
+
+export type StepResult = Pick<StepRecord, 'status' | 'files' | 'bytes'> & Partial<Pick<StepRecord, 'invocations' | 'failure_class' | 'reason'>>;
+
+/** What one step does for one rank; the order and the dependencies between steps are rank.ts's. */
+export interface StepKind {
+  /** The pipeline has this step. */
+  present(spec: PipelineSpec): boolean;
+  run(p: PipelineRepeat, rank: RankRun, context: { failed?: StepName }): Promise<StepResult>;
+}
+
+export const asEntry = (f: ExpectedFile): DatasetEntry => ({ path: f.path, size: f.size, seed: f.input.seed });

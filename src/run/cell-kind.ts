@@ -1,0 +1,55 @@
+import type { DatasetPlan, Manifest } from '../dataset/dataset.js';
+import type { OpenSshTools } from '../hosts/openssh/openssh-tools.js';
+import type { OpenSshVersion } from '../hosts/openssh/openssh-version.js';
+import type { StartedTopology } from '../hosts/topology.js';
+import type { PlanCell } from '../plan/plan.js';
+import type { CellRecord, ResultRecord, TransferRecord, VerificationRecord } from '../records/transfer-record.js';
+import type { Launcher } from '../transfers/launcher.js';
+
+/** Where a dataset was materialised, and what it must look like wherever it is copied. */
+export interface PlacedDataset {
+  plan: DatasetPlan;
+  manifest: Manifest;
+  /** The side holding the source files (undefined host: the client). */
+  source: { host?: string; dir: string };
+}
+
+/** What the runner hands every cell: its started hosts, the run's clock, launcher and records. */
+export interface CellContext {
+  cell: PlanCell;
+  topology: StartedTopology;
+  tools: OpenSshTools;
+  /** ssh version of the client side (the machine's, or the client container's). */
+  clientVersion: OpenSshVersion;
+  clock: () => number;
+  /** Short directory for ControlMaster sockets; each repeat takes a folder below it. */
+  controlBase: string;
+  /** The run's client key (in-process clients read it; command-line tools get it from the ssh_config). */
+  clientKeyPath: string;
+  launcher: Launcher;
+  reportDir: string;
+  /** Datasets already written in this run, by where and what (cells with the same dataset share one). */
+  datasets: Map<string, PlacedDataset>;
+  /** Index of the cell's topology in the plan (datasets are per topology). */
+  topologyIndex: number;
+  signal?: AbortSignal;
+  /** Appends to results.jsonl. */
+  write(record: ResultRecord): void;
+  /** A transfer's record, as it completes (written and shown as progress). */
+  onTransfer(record: TransferRecord): void;
+}
+
+export interface CellRepeatResult {
+  transfers: TransferRecord[];
+  verification: VerificationRecord;
+  cell: CellRecord;
+}
+
+/**
+ * How one kind of cell runs (a transfer per file, a staging pipeline per rank): prepared once
+ * per cell on its started topology, then run once per repeat. The runner (run-scenario.ts) does
+ * the rest (hosts, records, reports) the same way for every kind.
+ */
+export interface CellKind {
+  prepare(ctx: CellContext): Promise<{ run(repeat: number): Promise<CellRepeatResult> }>;
+}
