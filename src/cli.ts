@@ -56,28 +56,68 @@ program
   .option('--png', 'also write charts/*.png (report.html has the charts either way)')
   .addOption(limitOption())
   .action(async (file: string, opts: RunFlags) => {
-    const [{ loadChecked }, { runScenario }, { createProgress, progressMode }, { exporter }] = await Promise.all([
-      import('./run/preflight.js'), import('./run/run-scenario.js'), import('./report/progress-display.js'), import('./exporters/index.js'),
-    ]);
+    const { loadChecked } = await import('./run/preflight.js');
     const { loaded, tools } = await loadChecked(file, { sets: opts.set, limits: opts.limit ?? {} });
-    const { signal } = guardSignals();
-    const progress = createProgress(progressMode({ quiet: opts.quiet === true || opts.json === true, isTTY: process.stderr.isTTY }));
-    // Written after the progress display has let go of the terminal, in this order.
-    const outputs = [exporter(opts.json ? 'json' : 'table'), ...(opts.junit ? [exporter('junit', { file: opts.junit })] : []), exporter('step-summary')];
-    let result;
-    try {
-      result = await runScenario(loaded, {
-        ...(opts.out ? { outDir: opts.out } : {}),
-        signal,
-        tools: await tools,
-        keepState: opts.keepState === true,
-        exporters: opts.png ? [exporter('png')] : [],
-        onEvent: (e) => progress.onEvent(e),
-      });
-    } finally {
-      progress.stop();
+    await runAndReport(loaded, tools, opts);
+  });
+
+/** `run` and `resume`: the run with progress on stderr, then the table (or JSON), JUnit and the step summary. */
+async function runAndReport(loaded: import('./scenario/load-scenario.js').LoadedScenario, tools: Promise<import('./hosts/openssh/openssh-tools.js').OpenSshTools>, opts: Omit<RunFlags, 'set'>, resume?: import('./run/run-scenario.js').RunOptions['resume']): Promise<void> {
+  const [{ runScenario }, { createProgress, progressMode }, { exporter }] = await Promise.all([import('./run/run-scenario.js'), import('./report/progress-display.js'), import('./exporters/index.js')]);
+  const { signal } = guardSignals();
+  const progress = createProgress(progressMode({ quiet: opts.quiet === true || opts.json === true, isTTY: process.stderr.isTTY }));
+  // Written after the progress display has let go of the terminal, in this order.
+  const outputs = [exporter(opts.json ? 'json' : 'table'), ...(opts.junit ? [exporter('junit', { file: opts.junit })] : []), exporter('step-summary')];
+  let result;
+  try {
+    result = await runScenario(loaded, {
+      ...(opts.out ? { outDir: opts.out } : {}),
+      ...(resume ? { resume } : {}),
+      signal,
+      tools: await tools,
+      keepState: opts.keepState === true,
+      exporters: opts.png ? [exporter('png')] : [],
+      onEvent: (e) => progress.onEvent(e),
+    });
+  } finally {
+    progress.stop();
+  }
+  for (const o of outputs) await o.write(result.report);
+  process.exitCode = result.exitCode;
+}
+
+program
+  .command('resume')
+  .description('continue an interrupted pipeline run in its report folder: finished steps are not redone, the report covers the whole run')
+  .argument('<dir>', 'report folder of the interrupted run')
+  .option('--keep-state', 'keep keys, configs and host data of the run for inspection')
+  .option('-q, --quiet', 'no progress output')
+  .option('--json', 'print the summary as JSON on stdout instead of the table')
+  .option('--junit <file>', 'write JUnit XML: one test case per matrix cell and threshold')
+  .option('--png', 'also write charts/*.png (report.html has the charts either way)')
+  .addOption(limitOption())
+  .action(async (dir: string, opts: Omit<RunFlags, 'set' | 'out'>) => {
+    const { planResume } = await import('./run/resume.js');
+    const { findTools } = await import('./hosts/openssh/openssh-tools.js');
+    const tools = findTools();
+    tools.catch(() => undefined);
+    const resume = await planResume(dir, opts.limit ?? {});
+    if (!resume) {
+      console.log(`${dir}: the run completed; nothing to resume`);
+      return;
     }
-    for (const o of outputs) await o.write(result.report);
+    await runAndReport(resume.loaded, tools, { ...opts, out: dir }, resume.state);
+  });
+
+program
+  .command('finalize')
+  .description('finish what a pipeline run left: rename landed temporaries into place with their metadata, delete the rest; idempotent')
+  .argument('<dir>', 'a report folder, or any folder holding rank state files')
+  .option('--json', 'print what was done per rank as JSON')
+  .action(async (dir: string, opts: { json?: boolean }) => {
+    const { finalizeReport } = await import('./pipeline/finalize-report.js');
+    const result = await finalizeReport(dir);
+    console.log(opts.json ? JSON.stringify(result, null, 2) : result.text);
     process.exitCode = result.exitCode;
   });
 

@@ -1,13 +1,13 @@
-import type { PipelineSpec, StageSpec } from '../scenario/pipeline-schema.js';
+import { stageStrategy, type PipelineSpec, type StageSpec } from '../scenario/pipeline-schema.js';
 
-const route = (s: StageSpec) => `${s.via.length ? ` via ${s.via.join(',')}` : ''}, ${s.strategy}, commit ${s.commit}${s.finalize === 'defer' ? ' (finalize deferred)' : ''}, mux ${s.mux}`;
+const route = (p: PipelineSpec, s: StageSpec) => `${s.via.length ? ` via ${s.via.join(',')}` : ''}, ${stageStrategy(p, s)}, commit ${s.commit}${s.finalize === 'defer' ? ' (finalize deferred)' : ''}, mux ${s.mux}`;
 
 /** One line for `validate`: what each rank does. */
 export function describePipeline(p: PipelineSpec, files: number): string {
   const steps = [
-    ...(p.stage_in ? [`stage_in from ${p.stage_in.from}${route(p.stage_in)}`] : []),
+    ...(p.stage_in ? [`stage_in from ${p.stage_in.from}${route(p, p.stage_in)}`] : []),
     ...(p.compute ? [`compute ${p.compute.run}`] : []),
-    ...(p.stage_out ? [`stage_out to ${p.stage_out.to}${route(p.stage_out)}`] : []),
+    ...(p.stage_out ? [`stage_out to ${p.stage_out.to}${route(p, p.stage_out)}`] : []),
   ];
   return `pipeline of ${p.ranks} ranks over ${files} files: ${steps.join(' -> ')}${p.on_failure === 'cleanup' ? '; cleanup after a failed step' : ''}`;
 }

@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, rmdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import pLimit from 'p-limit';
 import { commitFile, discardFile } from './commit.js';
@@ -38,7 +38,7 @@ async function finalizeFile(f: FileState): Promise<FileState> {
 export async function finalizeStates(dir: string, concurrency = 32): Promise<RankFinalize[]> {
   const limit = pLimit(concurrency);
   const files = await stateFiles(dir);
-  return Promise.all(
+  const done = await Promise.all(
     files.map((file) =>
       limit(async () => {
         const state = JSON.parse(await readFile(file, 'utf8')) as RankState;
@@ -54,9 +54,16 @@ export async function finalizeStates(dir: string, concurrency = 32): Promise<Ran
         }
         if (next.some((g, i) => g !== state.files[i])) await writeState(dirname(file), { ...state, files: next });
         // Whatever else is in a temporary folder (a killed rsync's own temporaries) goes with it.
-        if (!next.some((g) => g.status === 'landed')) for (const root of state.temp_roots) await rm(root, { recursive: true, force: true });
+        if (!next.some((g) => g.status === 'landed')) for (const root of state.temp_roots) await removeTempRoot(root);
         return out;
       }),
     ),
   );
+  return done.sort((a, b) => a.cell.localeCompare(b.cell) || a.repeat - b.repeat || a.rank - b.rank);
+}
+
+/** A rank's temporary folder, and the .xb-partial above it once no rank has one there. */
+export async function removeTempRoot(root: string): Promise<void> {
+  await rm(root, { recursive: true, force: true });
+  await rmdir(dirname(root)).catch(() => undefined);
 }

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { fileContent, type DatasetEntry, type DatasetPlan, type ManifestEntry } from '../dataset/dataset.js';
+import { fileContent, planDataset, sha256Of, type DatasetEntry, type DatasetPlan, type ManifestEntry } from '../dataset/dataset.js';
+import type { Scenario } from '../scenario/scenario-schema.js';
+import { parseCompute } from './compute/registry.js';
 import type { DatasetSpec } from '../scenario/scenario-schema.js';
 import type { ComputeSpec } from './compute/registry.js';
 
@@ -24,7 +26,8 @@ export function stagingPaths(reportDir: string, cellIndex: number, repeat: numbe
     outputs: (host: string) => join(root, 'hosts', host, 'outputs'),
     worker: (rank: number) => {
       const dir = join(root, 'workers', `rank-${rank}`);
-      return { dir, in: join(dir, 'in'), out: join(dir, 'out'), computeLog: join(dir, 'compute.log') };
+      // The compute log is kept with the state files: cleanup and data removal leave it.
+      return { dir, in: join(dir, 'in'), out: join(dir, 'out'), computeLog: join(root, 'state', `rank-${rank}.compute.log`) };
     },
     temp: (destRoot: string, rank: number) => join(destRoot, PARTIAL_DIR, `rank-${rank}`),
   };
@@ -66,3 +69,16 @@ export function expectedOutputs(inputs: readonly DatasetEntry[], manifest: Reado
 
 /** rsync's own temporary while it writes NAME: `.NAME.XXXXXX` (left behind when it is killed). */
 export const RSYNC_TEMP = /^\..+\.[A-Za-z0-9]{6}$/;
+
+/** What every rank of a pipeline cell stages in and must deliver, from the scenario alone. */
+export function pipelineExpectations(scenario: Scenario) {
+  const spec = scenario.pipeline!;
+  const plan = planDataset(scenario.dataset);
+  const compute = spec.compute ? (parseCompute(spec.compute.run) as ComputeSpec) : undefined;
+  const byRank = assignRanks(plan, scenario.dataset, spec.ranks);
+  const inputs: ExpectedFile[][] = byRank.map((entries) => entries.map((input) => ({ path: input.path, size: input.size, sha256: sha256Of(input), input })));
+  const manifest = new Map(inputs.flat().map((f) => [f.path, f]));
+  const outputs = byRank.map((entries) => expectedOutputs(entries, manifest, compute));
+  return { spec, plan, compute, byRank, inputs, outputs };
+}
+export type PipelineExpectations = ReturnType<typeof pipelineExpectations>;

@@ -1,30 +1,35 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import { planDataset, type Manifest } from '../dataset/dataset.js';
 import { requireTool } from '../hosts/openssh/openssh-tools.js';
 import { LocalHostFiles } from '../hosts/local/local-host-files.js';
 import { succeeded, type CellRecord, type StepRecord, type TransferRecord, type VerificationRecord } from '../records/transfer-record.js';
 import type { CellContext, CellKind, CellRepeatResult } from '../run/cell-kind.js';
 import { openSshdWindow } from '../run/sshd-window.js';
-import type { PipelineSpec } from '../scenario/pipeline-schema.js';
 import { makeLane, muxSummary, writeLanes } from '../transfers/lane.js';
 import { RsyncTool } from '../transfers/rsync-tool.js';
-import { silentDrops, verifyDestination } from '../verification/verify.js';
-import { parseCompute, type ComputeSpec } from './compute/registry.js';
+import { verifyDestination } from '../verification/verify.js';
 import { checkInvariants } from './invariants.js';
-import { assignRanks, expectedOutputs, stagingPaths, type ExpectedFile } from './layout.js';
+import { pipelineExpectations, stagingPaths, type PipelineExpectations, type StagingPaths } from './layout.js';
 import { runRank } from './rank.js';
 import { readState, writeState, type RankState } from './state-file.js';
 import type { PipelineRepeat, StageRuntime } from './steps/step-kind.js';
 
-/** Inputs on the `from` host, written once per repeat (a resumed repeat finds them by their manifest). */
-async function placeInputs(dir: string, manifestFile: string, plan: ReturnType<typeof planDataset>): Promise<Manifest> {
-  const saved = await readFile(manifestFile, 'utf8').then((t) => JSON.parse(t) as Manifest, () => undefined);
-  if (saved) return saved;
-  const manifest = await new LocalHostFiles().writeDataset(dir, plan);
-  await writeFile(manifestFile, JSON.stringify(manifest));
-  return manifest;
+/** Inputs on the `from` host, written once per repeat (a resumed repeat finds them complete by the marker). */
+async function placeInputs(dir: string, marker: string, plan: PipelineExpectations['plan']): Promise<void> {
+  if (await access(marker).then(() => true, () => false)) return;
+  await new LocalHostFiles().writeDataset(dir, plan);
+  await writeFile(marker, '');
+}
+
+/**
+ * A repeat's data once it is verified: removed (a pipeline moves each file up to four times),
+ * unless --keep-state asked to keep it or a deferred finalize still needs it. State files and
+ * compute logs stay: they are the record of what happened.
+ */
+async function removeData(paths: StagingPaths): Promise<void> {
+  await rm(join(paths.root, 'hosts'), { recursive: true, force: true });
+  await rm(join(paths.root, 'workers'), { recursive: true, force: true });
 }
 
 /**
@@ -36,47 +41,27 @@ async function placeInputs(dir: string, manifestFile: string, plan: ReturnType<t
  */
 export const pipelineCell: CellKind = {
   async prepare(ctx) {
-    const scenario = ctx.cell.scenario;
-    const spec = scenario.pipeline!;
-    const dplan = planDataset(scenario.dataset);
-    const compute = spec.compute ? (parseCompute(spec.compute.run) as ComputeSpec) : undefined;
-    const byRank = assignRanks(dplan, scenario.dataset, spec.ranks);
+    const expected = pipelineExpectations(ctx.cell.scenario);
     const rsync = requireTool(ctx.tools, 'rsync');
-    return { run: (repeat) => runPipelineRepeat(ctx, { spec, dplan, compute, byRank, rsync }, repeat) };
+    return { run: (repeat) => runPipelineRepeat(ctx, expected, rsync, repeat) };
   },
 };
 
-interface Prepared {
-  spec: PipelineSpec;
-  dplan: ReturnType<typeof planDataset>;
-  compute: ComputeSpec | undefined;
-  byRank: ReturnType<typeof assignRanks>;
-  rsync: string;
-}
-
-async function runPipelineRepeat(ctx: CellContext, prep: Prepared, repeat: number): Promise<CellRepeatResult> {
+async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectations, rsyncPath: string, repeat: number): Promise<CellRepeatResult> {
   const { cell, topology, clock, signal } = ctx;
-  const { spec, dplan, compute, byRank } = prep;
+  const { spec, plan, compute, byRank, inputs, outputs } = expected;
   const paths = stagingPaths(ctx.reportDir, cell.index, repeat);
   const controlDir = join(ctx.controlBase, `c${cell.index}r${repeat}`);
   await mkdir(paths.state, { recursive: true });
   await mkdir(controlDir, { recursive: true, mode: 0o700 });
 
   // Inputs live on the stage-in host; without stage-in they are born on the workers (a checkpoint).
-  let manifest: Manifest;
-  if (spec.stage_in) {
-    manifest = await placeInputs(paths.inputs(spec.stage_in.from), join(paths.root, 'inputs.manifest.json'), dplan);
-  } else {
-    manifest = [];
+  if (spec.stage_in) await placeInputs(paths.inputs(spec.stage_in.from), join(paths.root, 'inputs.complete'), plan);
+  else {
     for (const [rank, entries] of byRank.entries()) {
-      const worker = paths.worker(rank);
-      if (!(await readState(paths.state, rank))) await new LocalHostFiles().writeDataset(worker.in, { ...dplan, entries });
-      manifest.push(...(await new LocalHostFiles().scan(worker.in)));
+      if (!(await readState(paths.state, rank))) await new LocalHostFiles().writeDataset(paths.worker(rank).in, { ...plan, entries });
     }
   }
-  const byPath = new Map(manifest.map((m) => [m.path, m]));
-  const inputs: ExpectedFile[][] = byRank.map((entries) => entries.map((e) => ({ ...byPath.get(e.path)!, input: e })));
-  const outputs: ExpectedFile[][] = byRank.map((entries) => expectedOutputs(entries, byPath, compute));
 
   const stages: PipelineRepeat['stages'] = {};
   for (const which of ['stage_in', 'stage_out'] as const) {
@@ -91,7 +76,7 @@ async function runPipelineRepeat(ctx: CellContext, prep: Prepared, repeat: numbe
       spec: s, host, lane,
       limit: pLimit(s.concurrency ?? spec.ranks),
       policy: {
-        tool: new RsyncTool(prep.rsync, s.rsync_args),
+        tool: new RsyncTool(rsyncPath, s.rsync_args),
         retries: s.retries, backoffMs: s.backoff_ms, backoffMaxMs: s.backoff_max_ms, timeoutMs: s.timeout_s * 1000,
         clientVersion: ctx.clientVersion, clock, launcher: ctx.launcher, ...(signal ? { signal } : {}),
       },
@@ -105,7 +90,7 @@ async function runPipelineRepeat(ctx: CellContext, prep: Prepared, repeat: numbe
 
   const transfers: TransferRecord[] = [];
   const p: PipelineRepeat = {
-    cell: cell.id, repeat, spec, seed: cell.scenario.dataset.seed, paths, controlDir, stages, compute, inputs, outputs, clock,
+    cell: cell.id, repeat, spec, seed: cell.scenario.dataset.seed, paths, controlDir, stages, compute, inputs, outputs, clock, silentDrops: [],
     ...(signal ? { signal } : {}),
     onTransfer: (record) => {
       transfers.push(record);
@@ -128,6 +113,8 @@ async function runPipelineRepeat(ctx: CellContext, prep: Prepared, repeat: numbe
   await Promise.all(lanes.map((l) => l.mux.close()));
   const end = Math.max(start, ...transfers.map((t) => t.end_ms));
   const sshd = await sshdWindow.close();
+  // Interrupted: the state files say where each rank stopped; `xferbench resume` goes on from there.
+  if (signal?.aborted) return { transfers, verification: { type: 'verification', cell: cell.id, repeat, counts: { ok: 0, missing: 0, corrupt: 0, extra: 0 }, problems: [], silent_drops: [] }, cell: cellRecord() };
 
   const states = await Promise.all(byRank.map((_, rank) => readState(paths.state, rank)));
   const invariants = await checkInvariants({ spec, paths, inputs, outputs, states });
@@ -135,25 +122,34 @@ async function runPipelineRepeat(ctx: CellContext, prep: Prepared, repeat: numbe
 
   // The delivered outputs, verified as a transfer cell's destination is (temporaries aside).
   const outDir = spec.stage_out ? paths.outputs(spec.stage_out.to) : undefined;
-  const expected = outputs.flat().map(({ path, size, sha256 }) => ({ path, size, sha256 }));
-  const found = outDir ? (await new LocalHostFiles().scan(outDir)).filter((f) => !f.path.startsWith('.') && !f.path.includes('/.')) : [];
-  const { counts, problems, verdicts } = outDir ? verifyDestination(expected, found) : { counts: { ok: 0, missing: 0, corrupt: 0, extra: 0 }, problems: [], verdicts: new Map() };
-  const outTransfers = transfers.filter((t) => t.step === 'stage_out');
-  const drops = outDir && spec.stage_out!.finalize === 'now' ? silentDrops(outTransfers, verdicts) : [];
+  const expectedOut = outputs.flat().map(({ path, size, sha256 }) => ({ path, size, sha256 }));
+  const found = outDir ? (await new LocalHostFiles().scan(outDir)).filter((f) => !f.path.split('/').some((part) => part.startsWith('.'))) : [];
+  const { counts, problems } = outDir ? verifyDestination(expectedOut, found) : { counts: { ok: 0, missing: 0, corrupt: 0, extra: 0 }, problems: [] };
+  // Found by each step where its files landed: a later cleanup removing a rank's outputs is no drop.
+  const drops = p.silentDrops;
   const verification: VerificationRecord = { type: 'verification', cell: cell.id, repeat, counts, problems, silent_drops: drops };
-  const record: CellRecord = {
-    type: 'cell', cell: cell.id, cell_index: cell.index, values: cell.values, repeat,
-    concurrency: Math.max(...Object.values(stages).map((s) => s.spec.concurrency ?? spec.ranks)),
-    start_ms: start, end_ms: end,
-    files: transfers.length,
-    bytes_ok: transfers.filter(succeeded).reduce((n, t) => n + t.bytes, 0),
-    ok: transfers.filter(succeeded).length,
-    failed: transfers.filter((t) => t.status === 'failed').length,
-    recovered: transfers.filter((t) => t.status === 'recovered').length,
-    canceled: transfers.filter((t) => t.status === 'canceled').length,
-    silent_drops: drops.length,
-    ...sshd,
-    mux,
-  };
-  return { transfers, verification, cell: record };
+  const deferred = [spec.stage_in, spec.stage_out].some((s) => s?.finalize === 'defer');
+  if (!ctx.keepData && !deferred) await removeData(paths);
+  return { transfers, verification, cell: cellRecord(drops.length) };
+
+  function cellRecord(silent = 0): CellRecord {
+    // A resumed repeat's record covers the whole repeat: what ran before the interruption too.
+    const earlier = ctx.earlier(repeat);
+    const all = [...earlier, ...transfers];
+    return {
+      type: 'cell', cell: cell.id, cell_index: cell.index, values: cell.values, repeat,
+      // Both stage steps can run at once (one rank staging in while another stages out).
+      concurrency: Object.values(stages).reduce((n, s) => n + (s.spec.concurrency ?? spec.ranks), 0),
+      start_ms: Math.min(start, ...earlier.map((t) => t.start_ms)), end_ms: end,
+      files: all.length,
+      bytes_ok: all.filter(succeeded).reduce((n, t) => n + t.bytes, 0),
+      ok: all.filter(succeeded).length,
+      failed: all.filter((t) => t.status === 'failed').length,
+      recovered: all.filter((t) => t.status === 'recovered').length,
+      canceled: all.filter((t) => t.status === 'canceled').length,
+      silent_drops: silent,
+      ...sshd,
+      mux,
+    };
+  }
 }

@@ -58,8 +58,10 @@ export function pipelineSummary(records: readonly ResultRecord[]): PipelineSumma
   const ranks = { ok: 0, failed: 0, cleaned: 0 };
   let pending = 0;
   const violations: PipelineSummary['violations'] = [];
-  for (const r of records) {
-    if (r.type !== 'invariants') continue;
+  // The latest check of a cell repeat counts: `xferbench finalize` checks again after it acts.
+  const latest = new Map<string, Extract<ResultRecord, { type: 'invariants' }>>();
+  for (const r of records) if (r.type === 'invariants') latest.set(`${r.cell}\u0000${r.repeat}`, r);
+  for (const r of latest.values()) {
     ranks.ok += r.ranks.ok;
     ranks.failed += r.ranks.failed;
     ranks.cleaned += r.ranks.cleaned;

@@ -30,9 +30,13 @@ export interface CellContext {
   reportDir: string;
   /** Datasets already written in this run, by where and what (cells with the same dataset share one). */
   datasets: Map<string, PlacedDataset>;
+  /** Keep what the cell moved after it is verified (--keep-state). */
+  keepData: boolean;
   /** Index of the cell's topology in the plan (datasets are per topology). */
   topologyIndex: number;
   signal?: AbortSignal;
+  /** Transfers recorded for this repeat before the run was interrupted (xferbench resume), else none. */
+  earlier(repeat: number): readonly TransferRecord[];
   /** Appends to results.jsonl. */
   write(record: ResultRecord): void;
   /** A transfer's record, as it completes (written and shown as progress). */

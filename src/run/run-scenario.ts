@@ -26,6 +26,7 @@ import { writeDerivedReport } from './write-report.js';
 import { Launcher } from '../transfers/launcher.js';
 import type { PlacedDataset } from './cell-kind.js';
 import { CELL_KINDS, cellKindOf } from './cell-kinds.js';
+import { repeatKey, type ResumeState } from './resume.js';
 import { preflight } from './preflight.js';
 
 export type { RunEvent } from '../records/run-event.js';
@@ -41,6 +42,8 @@ export interface RunOptions {
   exporters?: readonly Exporter[];
   /** The programs and versions, if the caller has already probed them (findTools). */
   tools?: OpenSshTools;
+  /** Continue an interrupted run in `outDir` (resume.ts): finished repeats are skipped, records appended. */
+  resume?: ResumeState;
   /** Backend factory (default: local sshd processes, or containers for backend: container). */
   backend?: (kind: string, tools: OpenSshTools) => HostBackend;
 }
@@ -142,13 +145,18 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
   if (reaped.dirs > 0) options.onEvent?.({ type: 'notice', message: describeReaped(reaped) });
   options.onEvent?.({ type: 'planned', plan });
 
-  const reportDir = await createReportDir(options.outDir ?? defaultReportDir(plan.name));
+  const { resume } = options;
+  const reportDir = resume ? resolve(options.outDir!) : await createReportDir(options.outDir ?? defaultReportDir(plan.name));
   using writer = new JsonlWriter(join(reportDir, 'results.jsonl'));
-  await writeReportFile(reportDir, 'scenario.yaml', stringify(loaded.raw));
-  await writeReportFile(reportDir, 'plan.json', plan.cells.map((c) => ({ index: c.index, id: c.id, values: c.values, scenario: c.scenario })));
-  const t0 = performance.now();
+  const t0 = performance.now() - (resume?.clockOffsetMs ?? 0);
   const clock = () => performance.now() - t0;
-  writer.write({
+  const pending = (cell: PlanCell, repeat: number) => !resume?.completed.has(repeatKey(cell.id, repeat));
+  if (resume) writer.write({ type: 'run_resume', resumed_at: new Date().toISOString(), completed: resume.completed.size });
+  else {
+    await writeReportFile(reportDir, 'scenario.yaml', stringify(loaded.raw));
+    await writeReportFile(reportDir, 'plan.json', plan.cells.map((c) => ({ index: c.index, id: c.id, values: c.values, scenario: c.scenario })));
+  }
+  if (!resume) writer.write({
     type: 'run_start',
     name: plan.name,
     started_at: new Date().toISOString(),
@@ -174,6 +182,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
 
     for (const [gi, group] of plan.groups.entries()) {
       checkAborted(signal);
+      if (!group.cells.some((c) => Array.from({ length: plan.repeat }, (_, i) => pending(c, i + 1)).some(Boolean))) continue;
       const backend = await backendOf(group.backend);
       if (group.backend === 'container') await writeFile(join(state.path, CONTAINERS_FILE), '');
       // A pipeline's folders are in the report (to survive for resume and finalize); hosts see them there.
@@ -191,9 +200,12 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
       let loginsChecked = false;
       try {
         for (const cell of group.cells) {
+          if (!Array.from({ length: plan.repeat }, (_, i) => pending(cell, i + 1)).some(Boolean)) continue;
           const prepared = await CELL_KINDS[cellKindOf(cell.scenario)].prepare({
             cell, topology, tools, clientVersion, clock, controlBase, reportDir, datasets, launcher,
             topologyIndex: gi,
+            keepData: options.keepState === true,
+            earlier: (repeat) => resume?.earlier.get(repeatKey(cell.id, repeat)) ?? [],
             clientKeyPath: clientKey.privatePath,
             ...(signal ? { signal } : {}),
             write: (record) => writer.write(record),
@@ -204,6 +216,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
           });
           for (let repeat = 1; repeat <= plan.repeat; repeat++) {
             checkAborted(signal);
+            if (!pending(cell, repeat)) continue;
             options.onEvent?.({ type: 'cell_start', cell, repeat, of: plan.repeat });
             const result = await prepared.run(repeat);
             checkAborted(signal);
@@ -219,7 +232,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
       } finally {
         for (const [name, host] of topology.hosts) {
           if (!host.log || host.sshdConfig === undefined) continue;
-          const suffix = plan.groups.length > 1 ? `-topology${gi}` : '';
+          const suffix = `${plan.groups.length > 1 ? `-topology${gi}` : ''}${resume ? `-resume${resume.resumes + 1}` : ''}`;
           await writeFile(join(reportDir, 'logs', `${name}${suffix}.log`), host.log.lines.map((l) => `${l.t.toFixed(1)} ${l.line}`).join('\n') + '\n');
           await writeFile(join(reportDir, 'logs', `${name}${suffix}.sshd_config`), host.sshdConfig);
         }

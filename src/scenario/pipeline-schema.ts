@@ -39,7 +39,8 @@ const stageFields = {
   tool: z.enum(['rsync'], { error: 'stage steps run rsync (per-file, batch and tree all use it)' }).default('rsync'),
   via: z.array(nameSchema).default([]),
   mux: z.enum(MUX_MODES).default('off'),
-  strategy: checked(parseStrategy).default('per-file'),
+  /** Default: the pipeline's strategy. */
+  strategy: checked(parseStrategy).optional(),
   commit: z.enum(COMMITS).default('direct'),
   /** temp-rename: `now` renames as each invocation ends; `defer` leaves that to `xferbench finalize`. */
   finalize: z.enum(['now', 'defer']).default('now'),
@@ -56,6 +57,8 @@ const stageFields = {
 export const pipelineSchema = z.strictObject({
   /** Independent staging processes, one state file each. */
   ranks: int(1, 16_384).default(4),
+  /** Both stage steps' strategy unless one sets its own: a matrix axis varies them together. */
+  strategy: checked(parseStrategy).default('per-file'),
   /** From `from` to each rank's worker folder. */
   stage_in: z.strictObject({ from: nameSchema, ...stageFields }).optional(),
   /** On the worker, after a successful stage-in: a builtin (compute/registry.ts). */
@@ -68,6 +71,9 @@ export const pipelineSchema = z.strictObject({
 
 export type PipelineSpec = z.infer<typeof pipelineSchema>;
 export type StageSpec = NonNullable<PipelineSpec['stage_in']> | NonNullable<PipelineSpec['stage_out']>;
+
+/** A stage's strategy: its own, or the pipeline's. */
+export const stageStrategy = (p: PipelineSpec, s: StageSpec): string => s.strategy ?? p.strategy;
 
 type Issue = { path: (string | number)[]; message: string };
 

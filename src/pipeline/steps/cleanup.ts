@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { discardFile } from '../commit.js';
+import { removeTempRoot } from '../finalize.js';
 import type { StepKind, StepResult } from './step-kind.js';
 
 async function removeFile(path: string): Promise<boolean> {
@@ -22,7 +23,7 @@ export const cleanupStep: StepKind = {
   async run(p, r, { failed }): Promise<StepResult> {
     let removed = 0;
     r.state.files = await Promise.all(r.state.files.map((f) => (f.status === 'final' || f.status === 'removed' ? f : discardFile(f))));
-    for (const root of r.state.temp_roots) await rm(root, { recursive: true, force: true });
+    for (const root of r.state.temp_roots) await removeTempRoot(root);
     const out = p.stages.stage_out;
     if (out) {
       for (const f of p.outputs[r.rank]!) if (await removeFile(join(p.paths.outputs(out.host), f.path))) removed++;

@@ -2,11 +2,12 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sizeAndHash } from '../../hosts/local/local-host-files.js';
 import { succeeded, type TransferRecord } from '../../records/transfer-record.js';
-import { filesPerInvocation, parseStrategy, type Strategy } from '../../scenario/pipeline-schema.js';
+import { filesPerInvocation, parseStrategy, stageStrategy, type Strategy } from '../../scenario/pipeline-schema.js';
 import { runTransfer } from '../../transfers/run-transfer.js';
 import { perFile } from '../../transfers/transfer-pool.js';
 import type { TransferJob } from '../../transfers/transfer-tool.js';
 import { commitFile, discardFile, sourceMetadata } from '../commit.js';
+import { removeTempRoot } from '../finalize.js';
 import type { ExpectedFile } from '../layout.js';
 import type { FileState } from '../state-file.js';
 import { asEntry, type PipelineRepeat, type RankRun, type StepKind, type StepResult } from './step-kind.js';
@@ -62,7 +63,7 @@ function stageStep(which: Which): StepKind {
       await mkdir(land, { recursive: true });
       const lists = join(p.controlDir, `r${r.rank}-${which}`);
       await mkdir(lists, { recursive: true, mode: 0o700 });
-      const strategy = parseStrategy(stage.spec.strategy) as Strategy;
+      const strategy = parseStrategy(stageStrategy(p.spec, stage.spec)) as Strategy;
       const groups = chunks(files, filesPerInvocation(strategy, files.length));
       const remote = stage.lane.remote;
       const records: TransferRecord[] = [];
@@ -98,7 +99,10 @@ function stageStep(which: Which): StepKind {
           return { ...fixed, rank: r.rank, step: which };
         });
         for (const [k, rec] of perFileRecords.entries()) {
-          if (succeeded(rec) && !landed[k]) silent = true;
+          if (succeeded(rec) && !landed[k]) {
+            silent = true;
+            p.silentDrops.push(join(to, rec.file));
+          }
           records.push(rec);
           p.onTransfer(rec);
         }
@@ -123,7 +127,7 @@ function stageStep(which: Which): StepKind {
           okBytes += f.size;
         });
       }
-      if (commit && !deferred && !r.state.files.some((f) => f.step === which && f.status === 'landed')) await rm(land, { recursive: true, force: true });
+      if (commit && !deferred && !r.state.files.some((f) => f.step === which && f.status === 'landed')) await removeTempRoot(land);
       const failed = records.find((rec) => rec.status === 'failed');
       const allOk = okFiles === files.length && commitError === undefined;
       const failure_class = allOk ? undefined : failed?.failure_class ?? (silent ? 'silent_drop' : commitError ? 'commit_failed' : p.signal?.aborted ? 'interrupted' : 'unknown');

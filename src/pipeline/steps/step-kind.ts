@@ -37,6 +37,8 @@ export interface PipelineRepeat {
   clock: () => number;
   signal?: AbortSignal;
   onTransfer(record: TransferRecord): void;
+  /** Files an invocation reported done that did not arrive whole (found where each landed). */
+  silentDrops: string[];
 }
 
 /** One rank's state (state-file.ts), saved atomically after every change. */

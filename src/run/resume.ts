@@ -1,0 +1,58 @@
+import { join, resolve } from 'node:path';
+import { XferbenchError } from '../errors.js';
+import { readResults } from '../records/report-dir.js';
+import type { ResultRecord, TransferRecord } from '../records/transfer-record.js';
+import { loadScenario, type LoadedScenario } from '../scenario/load-scenario.js';
+import type { Limits } from '../scenario/limits.js';
+
+export interface ResumeState {
+  /** `cell\0repeat` of every repeat that finished (its cell record is in results.jsonl). */
+  completed: ReadonlySet<string>;
+  /** The run clock goes on from the last time recorded, so one timeline covers the whole run. */
+  clockOffsetMs: number;
+  /** How many times the run was resumed before (logs of each resume are kept apart). */
+  resumes: number;
+  /** Transfers already recorded for repeats that did not finish: the resumed repeat's record counts them too. */
+  earlier: ReadonlyMap<string, readonly TransferRecord[]>;
+}
+
+export const repeatKey = (cell: string, repeat: number) => `${cell}\u0000${repeat}`;
+
+function lastTime(r: ResultRecord): number {
+  switch (r.type) {
+    case 'transfer':
+    case 'cell':
+    case 'step':
+      return r.end_ms;
+    case 'fault_start':
+    case 'fault_end':
+      return r.t_ms;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * What `xferbench resume DIR` continues: the scenario as it ran (scenario.yaml holds it with
+ * every --set applied), and which cell repeats finished. Only pipelines resume: their state
+ * files say where each rank stopped. Undefined when the run completed.
+ */
+export async function planResume(dir: string, limits: Partial<Limits>): Promise<{ loaded: LoadedScenario; state: ResumeState } | undefined> {
+  const folder = resolve(dir);
+  const records = await readResults(folder).catch(() => {
+    throw new XferbenchError(`${folder} holds no results.jsonl: not a report folder of xferbench run`);
+  });
+  if (records.some((r) => r.type === 'run_end' && r.outcome === 'completed')) return undefined;
+  const loaded = await loadScenario(join(folder, 'scenario.yaml'), { limits });
+  if (!loaded.scenario.pipeline) {
+    throw new XferbenchError('resume continues pipeline runs (their state files say where each rank stopped); a transfer scenario measures each repeat whole: run it again');
+  }
+  const completed = new Set(records.flatMap((r) => (r.type === 'cell' ? [repeatKey(r.cell, r.repeat)] : [])));
+  const clockOffsetMs = records.reduce((m, r) => Math.max(m, lastTime(r)), 0) + 1;
+  const earlier = new Map<string, TransferRecord[]>();
+  for (const r of records) {
+    if (r.type !== 'transfer' || completed.has(repeatKey(r.cell, r.repeat))) continue;
+    earlier.set(repeatKey(r.cell, r.repeat), [...(earlier.get(repeatKey(r.cell, r.repeat)) ?? []), r]);
+  }
+  return { loaded, state: { completed, clockOffsetMs, resumes: records.filter((r) => r.type === 'run_resume').length, earlier } };
+}
