@@ -116,7 +116,9 @@ function zodIssues(error: { issues: readonly z.core.$ZodIssue[] }, prefix: PathK
       if (branch) return zodIssues({ issues: branch }, path);
     }
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key ${JSON.stringify(key.slice(0, 60))}` }));
+      // A pipeline's keys are its steps: say which exist.
+      const what = path.length === 1 && path[0] === 'pipeline' ? (key: string) => `unknown step ${JSON.stringify(key.slice(0, 60))}; a pipeline has ranks, strategy, stage_in, compute, stage_out and on_failure` : (key: string) => `unknown key ${JSON.stringify(key.slice(0, 60))}`;
+      return issue.keys.map((key) => ({ path: [...path, key], message: what(key) }));
     }
     if (issue.code === 'invalid_type') {
       if (issue.input === undefined) return [{ path, message: 'is required' }];

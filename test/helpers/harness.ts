@@ -68,12 +68,15 @@ export function endedBy(r: { signal?: string; exitCode?: number }, sig: NodeJS.S
   return r.signal === sig || r.exitCode === 128 + constants.signals[sig];
 }
 
-/** Waits until a running run's results.jsonl holds `count` records of `type`; fails after `timeoutMs`. */
-export async function waitForRecords(file: string, type: string, count: number, timeoutMs = 120_000): Promise<void> {
+/**
+ * Waits until a running run's results.jsonl holds `count` records of `type` (that also contain
+ * `contains`, such as '"step":"stage_out"'); fails after `timeoutMs`.
+ */
+export async function waitForRecords(file: string, type: string, count: number, timeoutMs = 120_000, contains = ''): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const text = await readFile(file, 'utf8').catch(() => '');
-    if (text.split('\n').filter((l) => l.includes(`"type":"${type}"`)).length >= count) return;
+    if (text.split('\n').filter((l) => l.includes(`"type":"${type}"`) && l.includes(contains)).length >= count) return;
     if (Date.now() > deadline) throw new Error(`${count} ${type} record(s) in ${file} within ${timeoutMs} ms`);
     await sleep(100);
   }

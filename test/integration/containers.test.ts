@@ -163,6 +163,34 @@ describe.skipIf(skip !== undefined)(skip ? `container backend (skipped: ${skip})
     assert.ok(!head.has([...user][0]!), 'the user container sees the head, not the workers');
   });
 
+  it('a staging pipeline with container hosts: ranks stage in from the user container through the head and back, temp-rename, invariants hold', async () => {
+    const scenario = await writeScenario(dir, 'pipeline', `name: container-pipeline
+backend: container
+hosts:
+  head: { sshd: { MaxStartups: "100:30:200" } }
+  user: { sshd: { MaxStartups: "100:30:200" } }
+dataset: { files: 9, size: 32KiB, layout: timestep, ranks: 8 }
+pipeline:
+  ranks: 8
+  strategy: "batch:2"
+  stage_in: { from: user, via: [head] }
+  compute: { run: checksum }
+  stage_out: { to: user, via: [head], commit: temp-rename }
+`);
+    const out = join(dir, 'pipeline');
+    const r = await runCli(['run', scenario, '--out', out, '--quiet'], childEnv(base));
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    const lines = await readJsonl(join(out, 'results.jsonl'));
+    const steps = lines.filter((l) => l.type === 'step');
+    assert.equal(steps.filter((s) => s.status === 'ok').length, 8 * 3, JSON.stringify(steps.filter((s) => s.status !== 'ok')));
+    const invariants = lines.find((l) => l.type === 'invariants')!;
+    assert.deepEqual(invariants.violations, []);
+    assert.equal((lines.find((l) => l.type === 'verification') as unknown as Verification).counts.ok, 9);
+    // The user container served and received the files: its sshd logged every login, through the head.
+    const user = await readFile(join(out, 'logs', 'user.log'), 'utf8');
+    assert.ok([...user.matchAll(/Accepted publickey/g)].length >= 8, 'logins on the user container');
+  });
+
   it('tool: command through a head container, from this machine and from a worker container: the lane\'s ssh on PATH reaches the target', async () => {
     const common = `backend: container
 hosts: { target: { sshd: { MaxStartups: "100" } }, head: {}, worker: {} }

@@ -1,5 +1,5 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { sizeAndHash } from '../../hosts/local/local-host-files.js';
 import { succeeded, type TransferRecord } from '../../records/transfer-record.js';
 import { filesPerInvocation, parseStrategy, stageStrategy, type Strategy } from '../../scenario/pipeline-schema.js';
@@ -8,7 +8,7 @@ import { perFile } from '../../transfers/transfer-pool.js';
 import type { TransferJob } from '../../transfers/transfer-tool.js';
 import { commitFile, discardFile, sourceMetadata } from '../commit.js';
 import { removeTempRoot } from '../finalize.js';
-import type { ExpectedFile } from '../layout.js';
+import { RSYNC_TEMP, type ExpectedFile } from '../layout.js';
 import type { FileState } from '../state-file.js';
 import { asEntry, type PipelineRepeat, type RankRun, type StepKind, type StepResult } from './step-kind.js';
 
@@ -24,6 +24,24 @@ function ends(p: PipelineRepeat, rank: number, which: Which) {
 }
 
 const chunks = <T>(list: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, (i + 1) * size));
+
+/**
+ * rsync's own temporaries (.NAME.XXXXXX) of these files, left by an rsync killed mid-file: an
+ * interrupted step runs again, and a new rsync would not remove the old one's.
+ */
+async function removeRsyncTemps(dir: string, files: readonly ExpectedFile[]): Promise<void> {
+  const byDir = new Map<string, Set<string>>();
+  for (const f of files) {
+    const d = join(dir, dirname(f.path));
+    byDir.set(d, (byDir.get(d) ?? new Set()).add(basename(f.path)));
+  }
+  for (const [d, names] of byDir) {
+    for (const entry of await readdir(d).catch(() => [] as string[])) {
+      const m = RSYNC_TEMP.exec(entry) && /^\.(.+)\.[A-Za-z0-9]{6}$/.exec(entry);
+      if (m && names.has(m[1]!)) await rm(join(d, entry), { force: true });
+    }
+  }
+}
 
 /** Did the file arrive whole where the invocation was to put it? */
 async function arrived(dir: string, f: ExpectedFile): Promise<boolean> {
@@ -52,6 +70,7 @@ function stageStep(which: Which): StepKind {
       const deferred = commit && stage.spec.finalize === 'defer';
       const land = commit ? p.paths.temp(to, r.rank) : to;
       // A retried step (after an interruption) starts over: its temporaries go first.
+      if (!commit) await removeRsyncTemps(to, files);
       if (commit) {
         await rm(land, { recursive: true, force: true });
         const meta = await Promise.all(files.map((f) => sourceMetadata(join(from, f.path))));
