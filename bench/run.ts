@@ -22,6 +22,7 @@ import { laneSshOptions, renderLaneConfig } from '../src/transfers/ssh-invocatio
 import { runTransferPool } from '../src/transfers/transfer-pool.js';
 import { Launcher } from '../src/transfers/launcher.js';
 import { endToEnd, type Case, type Targets } from './end-to-end.js';
+import { finalizeBench } from './finalize.js';
 import { MuxSession } from '../src/transfers/mux-session.js';
 import type { TransferTool } from '../src/transfers/transfer-tool.js';
 import { classify } from '../src/transfers/failure-classifier.js';
@@ -316,6 +317,7 @@ if (wanted('scale')) {
   await scale('rsync-over-warm-mux', new RsyncTool(tools.rsync!), 500, 50);
 }
 if (wanted('micro')) await micro();
+if (wanted('finalize')) await finalizeBench(state.path, [1024, 4096, 16_384], row);
 if (wanted('ssh2')) await ssh2Throughput();
 if (['containers', 'container-bootstrap'].some(wanted)) await containers();
 

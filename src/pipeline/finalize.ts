@@ -1,8 +1,8 @@
-import { readFile, rm, rmdir } from 'node:fs/promises';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pLimit from 'p-limit';
 import { commitFile, discardFile } from './commit.js';
-import { stateFiles, writeState, type FileState, type RankState } from './state-file.js';
+import { stateFiles, syncFolder, writeState, type FileState, type RankState } from './state-file.js';
 
 export interface RankFinalize {
   file: string;
@@ -19,51 +19,57 @@ export interface RankFinalize {
 }
 
 /** Files whose state finalize acts on, and what it makes of them. */
-async function finalizeFile(f: FileState): Promise<FileState> {
+function finalizeFile(f: FileState): FileState {
   if (f.status === 'landed') {
-    const g = await commitFile(f);
+    const g = commitFile(f);
     // A file that cannot be committed (its size is wrong) is no better than an unfinished one.
-    return g.status === 'error' ? { ...(await discardFile(g)), error: g.error! } : g;
+    return g.status === 'error' ? { ...discardFile(g), error: g.error! } : g;
   }
   if (f.status === 'pending' || f.status === 'inprog' || f.status === 'error') return discardFile(f);
   return f;
 }
 
-/**
- * Finishes what a run left (the checkpoint library's post-stage finalize): completes rename and
- * metadata for every landed file, deletes the temporaries of failed or unfinished ones and then
- * each rank's temporary folder. Each state file is rewritten atomically; running it again finds
- * nothing to do. State files are independent, so they are processed many at once.
- */
-export async function finalizeStates(dir: string, concurrency = 32): Promise<RankFinalize[]> {
-  const limit = pLimit(concurrency);
-  const files = await stateFiles(dir);
-  const done = await Promise.all(
-    files.map((file) =>
-      limit(async () => {
-        const state = JSON.parse(await readFile(file, 'utf8')) as RankState;
-        const out: RankFinalize = { file, cell: state.cell, repeat: state.repeat, rank: state.rank, finalized: 0, removed: 0, unchanged: 0, errors: [] };
-        const next: FileState[] = [];
-        for (const f of state.files) {
-          const g = await finalizeFile(f);
-          if (g.status === 'final' && f.status !== 'final') out.finalized++;
-          else if (g.status === 'removed' && f.status !== 'removed') out.removed++;
-          else if (g === f) out.unchanged++;
-          if (g.error !== undefined && g !== f) out.errors.push(`${g.final}: ${g.error}`);
-          next.push(g);
-        }
-        if (next.some((g, i) => g !== state.files[i])) await writeState(dirname(file), { ...state, files: next });
-        // Whatever else is in a temporary folder (a killed rsync's own temporaries) goes with it.
-        if (!next.some((g) => g.status === 'landed')) for (const root of state.temp_roots) await removeTempRoot(root);
-        return out;
-      }),
-    ),
-  );
-  return done.sort((a, b) => a.cell.localeCompare(b.cell) || a.repeat - b.repeat || a.rank - b.rank);
+/** One rank: its files committed or deleted; the state to save when anything changed. */
+function finalizeRank(file: string): { out: RankFinalize; state: RankState; save?: RankState } {
+  const state = JSON.parse(readFileSync(file, 'utf8')) as RankState;
+  const out: RankFinalize = { file, cell: state.cell, repeat: state.repeat, rank: state.rank, finalized: 0, removed: 0, unchanged: 0, errors: [] };
+  const next: FileState[] = [];
+  for (const f of state.files) {
+    const g = finalizeFile(f);
+    if (g.status === 'final' && f.status !== 'final') out.finalized++;
+    else if (g.status === 'removed' && f.status !== 'removed') out.removed++;
+    else if (g === f) out.unchanged++;
+    if (g.error !== undefined && g !== f) out.errors.push(`${g.final}: ${g.error}`);
+    next.push(g);
+  }
+  return next.some((g, i) => g !== state.files[i]) ? { out, state, save: { ...state, files: next } } : { out, state };
 }
 
-/** A rank's temporary folder, and the .xb-partial above it once no rank has one there. */
-export async function removeTempRoot(root: string): Promise<void> {
-  await rm(root, { recursive: true, force: true });
-  await rmdir(dirname(root)).catch(() => undefined);
+/** State files per batch: their files are committed first, then their states written together. */
+const BATCH = 1024;
+
+/**
+ * Finishes what a run left (the checkpoint library's post-stage finalize): completes rename and
+ * metadata for every landed file and deletes the temporaries of failed or unfinished ones; then
+ * the temporary folders, with whatever else is in them (a killed rsync's own temporaries), since
+ * no rank has anything landed there any more. Each state file is rewritten atomically; running it
+ * again finds nothing to do. Per batch of ranks the files are committed first (cheap calls on this
+ * thread), then the states are written with their fsyncs in flight together. A crash between the
+ * two leaves files committed under a `landed` state, which the next finalize recognises (commit.ts).
+ */
+export async function finalizeStates(dir: string, concurrency = 64): Promise<RankFinalize[]> {
+  const limit = pLimit(concurrency);
+  const files = await stateFiles(dir);
+  const roots = new Set<string>();
+  const done: RankFinalize[] = [];
+  for (let i = 0; i < files.length; i += BATCH) {
+    const batch = files.slice(i, i + BATCH).map((file) => ({ file, ...finalizeRank(file) }));
+    await Promise.all(batch.flatMap(({ file, save }) => (save ? [limit(() => writeState(dirname(file), save, { syncDir: false }))] : [])));
+    // The renames of the state files are made durable once per folder and batch.
+    for (const folder of new Set(batch.filter((b) => b.save).map((b) => dirname(b.file)))) await syncFolder(folder);
+    for (const b of batch) for (const root of b.state.temp_roots) roots.add(root);
+    done.push(...batch.map((b) => b.out));
+  }
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+  return done.sort((a, b) => a.cell.localeCompare(b.cell) || a.repeat - b.repeat || a.rank - b.rank);
 }

@@ -29,7 +29,9 @@ export function stagingPaths(reportDir: string, cellIndex: number, repeat: numbe
       // The compute log is kept with the state files: cleanup and data removal leave it.
       return { dir, in: join(dir, 'in'), out: join(dir, 'out'), computeLog: join(root, 'state', `rank-${rank}.compute.log`) };
     },
-    temp: (destRoot: string, rank: number) => join(destRoot, PARTIAL_DIR, `rank-${rank}`),
+    // One temporary tree per destination, shared by the ranks (their paths differ): no folder per
+    // rank, which on a parallel file system would cost a create and a remove each.
+    temp: (destRoot: string) => join(destRoot, PARTIAL_DIR),
   };
 }
 export type StagingPaths = ReturnType<typeof stagingPaths>;

@@ -98,6 +98,7 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
     },
   };
 
+  const earlier = ctx.earlier(repeat);
   const start = clock();
   const sshdWindow = openSshdWindow(topology, start);
   await Promise.all(
@@ -107,10 +108,22 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
       let saving = Promise.resolve();
       const run = { rank, state, save: () => (saving = saving.then(() => writeState(paths.state, run.state))) };
       await run.save();
-      await runRank(p, run, (step) => ctx.write({ type: 'step', cell: cell.id, repeat, rank, ...step } satisfies StepRecord));
+      const recorded = new Set(earlier.flatMap((e) => (e.type === 'step' && e.rank === rank ? [e.step] : [])));
+      await runRank(p, run, (step) => ctx.write({ type: 'step', cell: cell.id, repeat, rank, ...step } satisfies StepRecord), recorded);
     }),
   );
   await Promise.all(lanes.map((l) => l.mux.close()));
+  // Every rank is done with the temporary trees it shared; what a deferred step landed stays for finalize.
+  if (!signal?.aborted) {
+    const roots = {
+      stage_in: byRank.map((_, rank) => paths.temp(paths.worker(rank).in)),
+      stage_out: spec.stage_out ? [paths.temp(paths.outputs(spec.stage_out.to))] : [],
+    };
+    for (const which of ['stage_in', 'stage_out'] as const) {
+      const s = spec[which];
+      if (s?.commit === 'temp-rename' && s.finalize === 'now') for (const root of roots[which]) await rm(root, { recursive: true, force: true });
+    }
+  }
   const end = Math.max(start, ...transfers.map((t) => t.end_ms));
   const sshd = await sshdWindow.close();
   // Interrupted: the state files say where each rank stopped; `xferbench resume` goes on from there.
@@ -134,13 +147,13 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
 
   function cellRecord(silent = 0): CellRecord {
     // A resumed repeat's record covers the whole repeat: what ran before the interruption too.
-    const earlier = ctx.earlier(repeat);
-    const all = [...earlier, ...transfers];
+    const before = earlier.filter((e): e is TransferRecord => e.type === 'transfer');
+    const all = [...before, ...transfers];
     return {
       type: 'cell', cell: cell.id, cell_index: cell.index, values: cell.values, repeat,
       // Both stage steps can run at once (one rank staging in while another stages out).
       concurrency: Object.values(stages).reduce((n, s) => n + (s.spec.concurrency ?? spec.ranks), 0),
-      start_ms: Math.min(start, ...earlier.map((t) => t.start_ms)), end_ms: end,
+      start_ms: Math.min(start, ...before.map((t) => t.start_ms)), end_ms: end,
       files: all.length,
       bytes_ok: all.filter(succeeded).reduce((n, t) => n + t.bytes, 0),
       ok: all.filter(succeeded).length,

@@ -1,6 +1,8 @@
-import { open, readFile, readdir, rename } from 'node:fs/promises';
+import { closeSync, fsync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { open, readFile, readdir } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
-import type { StepName } from '../records/transfer-record.js';
+import type { StepName, StepRecord } from '../records/transfer-record.js';
 
 /**
  * A committed file's life, as a checkpoint library records it: `pending` (planned), `inprog`
@@ -27,7 +29,14 @@ export interface FileState {
   error?: string;
 }
 
-export type StepState = 'running' | 'ok' | 'failed' | 'skipped';
+/** A step's record without what the rank's state file already says (cell, repeat, rank). */
+export type StepBody = Omit<StepRecord, 'type' | 'cell' | 'repeat' | 'rank'>;
+
+/**
+ * `running`, or ended with the record it gets in results.jsonl: saved here first, so a run killed
+ * between the two still has it, and `resume` writes what results.jsonl lacks.
+ */
+export type StepState = { status: 'running' } | { status: StepRecord['status']; record: StepBody };
 
 /** One rank's state: what its steps reached and every committed file. Rewritten whole, atomically. */
 export interface RankState {
@@ -35,29 +44,38 @@ export interface RankState {
   cell: string;
   repeat: number;
   rank: number;
-  steps: Partial<Record<StepName, { status: StepState; failure_class?: string; waited_on?: StepName }>>;
+  steps: Partial<Record<StepName, StepState>>;
   files: FileState[];
   /** Each committing step's temporary folder for this rank: removed whole once nothing in it is landed. */
   temp_roots: string[];
 }
 
+const fsyncAsync = promisify(fsync);
+
 export const stateFileName = (rank: number) => `rank-${rank}.json`;
 
 /**
  * write + fsync + rename + fsync of the folder: a crash leaves the old state or the new one,
- * never a torn file (the temporary has a name no reader takes for a state file).
+ * never a torn file (the temporary has a name no reader takes for a state file). Many writes
+ * in a row may leave the folder's fsync to one syncFolder() after them (`syncDir: false`).
  */
-export async function writeState(dir: string, state: RankState): Promise<void> {
+export async function writeState(dir: string, state: RankState, options: { syncDir?: boolean } = {}): Promise<void> {
   const path = join(dir, stateFileName(state.rank));
   const tmp = `${path}.tmp`;
-  const handle = await open(tmp, 'w', 0o600);
+  // Only the fsync waits on the disk and goes to the thread pool; the rest is cheaper inline.
+  const fd = openSync(tmp, 'w', 0o600);
   try {
-    await handle.writeFile(JSON.stringify(state));
-    await handle.sync();
+    writeFileSync(fd, JSON.stringify(state));
+    await fsyncAsync(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
-  await rename(tmp, path);
+  renameSync(tmp, path);
+  if (options.syncDir !== false) await syncFolder(dir);
+}
+
+/** Makes the renames in a folder durable. */
+export async function syncFolder(dir: string): Promise<void> {
   const folder = await open(dir, 'r');
   try {
     await folder.sync();

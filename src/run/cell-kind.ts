@@ -35,8 +35,8 @@ export interface CellContext {
   /** Index of the cell's topology in the plan (datasets are per topology). */
   topologyIndex: number;
   signal?: AbortSignal;
-  /** Transfers recorded for this repeat before the run was interrupted (xferbench resume), else none. */
-  earlier(repeat: number): readonly TransferRecord[];
+  /** Transfer and step records of this repeat from before the run was interrupted (xferbench resume), else none. */
+  earlier(repeat: number): readonly ResultRecord[];
   /** Appends to results.jsonl. */
   write(record: ResultRecord): void;
   /** A transfer's record, as it completes (written and shown as progress). */

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { XferbenchError } from '../errors.js';
 import { readResults } from '../records/report-dir.js';
-import type { ResultRecord, TransferRecord } from '../records/transfer-record.js';
+import type { ResultRecord } from '../records/transfer-record.js';
 import { loadScenario, type LoadedScenario } from '../scenario/load-scenario.js';
 import type { Limits } from '../scenario/limits.js';
 
@@ -12,8 +12,8 @@ export interface ResumeState {
   clockOffsetMs: number;
   /** How many times the run was resumed before (logs of each resume are kept apart). */
   resumes: number;
-  /** Transfers already recorded for repeats that did not finish: the resumed repeat's record counts them too. */
-  earlier: ReadonlyMap<string, readonly TransferRecord[]>;
+  /** What repeats that did not finish recorded already: the resumed repeat's records build on it. */
+  earlier: ReadonlyMap<string, readonly ResultRecord[]>;
 }
 
 export const repeatKey = (cell: string, repeat: number) => `${cell}\u0000${repeat}`;
@@ -49,9 +49,9 @@ export async function planResume(dir: string, limits: Partial<Limits>): Promise<
   }
   const completed = new Set(records.flatMap((r) => (r.type === 'cell' ? [repeatKey(r.cell, r.repeat)] : [])));
   const clockOffsetMs = records.reduce((m, r) => Math.max(m, lastTime(r)), 0) + 1;
-  const earlier = new Map<string, TransferRecord[]>();
+  const earlier = new Map<string, ResultRecord[]>();
   for (const r of records) {
-    if (r.type !== 'transfer' || completed.has(repeatKey(r.cell, r.repeat))) continue;
+    if ((r.type !== 'transfer' && r.type !== 'step') || completed.has(repeatKey(r.cell, r.repeat))) continue;
     earlier.set(repeatKey(r.cell, r.repeat), [...(earlier.get(repeatKey(r.cell, r.repeat)) ?? []), r]);
   }
   return { loaded, state: { completed, clockOffsetMs, resumes: records.filter((r) => r.type === 'run_resume').length, earlier } };

@@ -9,7 +9,8 @@ import { sourceMetadata } from '../../src/pipeline/commit.js';
 import { finalizeStates } from '../../src/pipeline/finalize.js';
 import { checkInvariants } from '../../src/pipeline/invariants.js';
 import { assignRanks, pipelineExpectations, stagingPaths } from '../../src/pipeline/layout.js';
-import { readState, writeState, type FileState, type RankState } from '../../src/pipeline/state-file.js';
+import { readState, writeState, type FileState, type RankState, type StepState } from '../../src/pipeline/state-file.js';
+import type { StepName } from '../../src/records/transfer-record.js';
 import { parseStrategy } from '../../src/scenario/pipeline-schema.js';
 import { parseScenario } from '../../src/scenario/load-scenario.js';
 
@@ -71,6 +72,9 @@ describe('pipeline: strategies and compute builtins', () => {
   });
 });
 
+/** A step state as a rank saves it when the step ended well. */
+const okStep = (step: StepName): StepState => ({ status: 'ok', record: { step, status: 'ok', start_ms: 0, end_ms: 1, files: 1, bytes: 1 } });
+
 describe('pipeline: state files, finalize, invariants', () => {
   let dir: string;
   beforeEach(async () => {
@@ -91,13 +95,13 @@ describe('pipeline: state files, finalize, invariants', () => {
     await put(source, 'data');
     await chmod(source, 0o640);
     await utimes(source, 1_600_000_000.123456, 1_600_000_000.654321);
-    const temp = join(dir, 'dest', '.xb-partial', 'rank-0', name);
+    const temp = join(dir, 'dest', '.xb-partial', name);
     await put(temp, tempText);
     return { step: 'stage_out', source, temp, final: join(dir, 'dest', name), ...(await sourceMetadata(source)), status };
   }
 
   it('a state file is written whole and read back; no temporary is left beside it', async () => {
-    const state: RankState = { version: 1, cell: 'c', repeat: 1, rank: 7, steps: { stage_in: { status: 'ok' } }, files: [], temp_roots: [] };
+    const state: RankState = { version: 1, cell: 'c', repeat: 1, rank: 7, steps: { stage_in: okStep('stage_in') }, files: [], temp_roots: [] };
     await writeState(dir, state);
     assert.deepEqual(await readState(dir, 7), state);
     assert.deepEqual(await readdir(dir), ['rank-7.json']);
@@ -105,7 +109,7 @@ describe('pipeline: state files, finalize, invariants', () => {
 
   it('finalize commits landed files with their metadata, deletes the rest, and a second run does nothing', async () => {
     const files = [await landed('a', 'landed'), await landed('b', 'inprog'), await landed('c', 'landed', 'dat'), await landed('d', 'error')];
-    const root = join(dir, 'dest', '.xb-partial', 'rank-0');
+    const root = join(dir, 'dest', '.xb-partial');
     await put(join(root, '.e.Ab12Cd'), 'a killed rsync\'s temporary');
     await mkdir(join(dir, 'state'));
     await writeState(join(dir, 'state'), { version: 1, cell: 'c', repeat: 1, rank: 0, steps: {}, files, temp_roots: [root] });
@@ -140,7 +144,7 @@ describe('pipeline: state files, finalize, invariants', () => {
     const committed = await landed('m', 'final');
     await put(committed.final, 'data');
     await chmod(committed.final, 0o640);
-    const ok: RankState['steps'] = { stage_in: { status: 'ok' }, compute: { status: 'ok' }, stage_out: { status: 'ok' } };
+    const ok: RankState['steps'] = { stage_in: okStep('stage_in'), compute: okStep('compute'), stage_out: okStep('stage_out') };
     const states: RankState[] = [
       { version: 1, cell: 'c', repeat: 1, rank: 0, steps: ok, files: [committed], temp_roots: [] },
       { version: 1, cell: 'c', repeat: 1, rank: 1, steps: { ...ok, stage_out: { status: 'running' } }, files: [], temp_roots: [] },

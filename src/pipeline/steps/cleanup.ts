@@ -1,7 +1,6 @@
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { discardFile } from '../commit.js';
-import { removeTempRoot } from '../finalize.js';
+import { join, relative } from 'node:path';
+import { discardFile, removeRankTemps } from '../commit.js';
 import type { StepKind, StepResult } from './step-kind.js';
 
 async function removeFile(path: string): Promise<boolean> {
@@ -22,8 +21,8 @@ export const cleanupStep: StepKind = {
   present: (spec) => spec.on_failure === 'cleanup',
   async run(p, r, { failed }): Promise<StepResult> {
     let removed = 0;
-    r.state.files = await Promise.all(r.state.files.map((f) => (f.status === 'final' || f.status === 'removed' ? f : discardFile(f))));
-    for (const root of r.state.temp_roots) await removeTempRoot(root);
+    r.state.files = r.state.files.map((f) => (f.status === 'final' || f.status === 'removed' ? f : discardFile(f)));
+    for (const root of r.state.temp_roots) removeRankTemps(root, r.state.files.filter((f) => f.temp.startsWith(`${root}/`)).map((f) => relative(root, f.temp)));
     const out = p.stages.stage_out;
     if (out) {
       for (const f of p.outputs[r.rank]!) if (await removeFile(join(p.paths.outputs(out.host), f.path))) removed++;
@@ -34,6 +33,7 @@ export const cleanupStep: StepKind = {
     await rm(worker.out, { recursive: true, force: true });
     await r.save();
     const why = r.state.steps[failed!];
-    return { status: 'ok', files: removed, bytes: 0, reason: `${failed} failed${why?.failure_class ? ` (${why.failure_class})` : ''}; removed ${removed} delivered output(s), the rank's temporaries and worker folders` };
+    const cls = why && why.status !== 'running' ? why.record.failure_class : undefined;
+    return { status: 'ok', files: removed, bytes: 0, reason: `${failed} failed${cls ? ` (${cls})` : ''}; removed ${removed} delivered output(s), the rank's temporaries and worker folders` };
   },
 };

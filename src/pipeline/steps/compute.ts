@@ -1,7 +1,7 @@
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StepKind, StepResult } from './step-kind.js';
+import type { PipelineRepeat, StepKind, StepResult } from './step-kind.js';
 
 /**
  * compute on the worker (this machine): the builtin's output for each staged input, written to
@@ -34,9 +34,19 @@ export const computeStep: StepKind = {
       await writeFile(out, Buffer.concat(chunks));
       bytes += chunks.reduce((n, c) => n + c.length, 0);
     }
-    await appendFile(worker.computeLog, `${behaviour.fail ? 'failed' : 'end'} ${p.clock().toFixed(1)}\n`);
-    return behaviour.fail
-      ? { status: 'failed', files: stopAt, bytes, failure_class: 'compute_failed', reason: `${p.compute!.name} failed this rank after ${stopAt} of ${inputs.length} outputs` }
-      : { status: 'ok', files: inputs.length, bytes };
+    // This line is where the compute ends: a resumed run that finds it does not compute again.
+    await appendFile(worker.computeLog, `${behaviour.fail ? 'failed' : 'end'} ${stopAt} ${bytes}\n`);
+    return outcome(p, behaviour.fail === true, stopAt, bytes, inputs.length);
+  },
+  async ended(p, r) {
+    const log = await readFile(p.paths.worker(r.rank).computeLog, 'utf8').catch(() => '');
+    const last = /^(end|failed) (\d+) (\d+)$/.exec(log.trimEnd().split('\n').at(-1) ?? '');
+    return last ? outcome(p, last[1] === 'failed', Number(last[2]), Number(last[3]), p.inputs[r.rank]!.length) : undefined;
   },
 };
+
+function outcome(p: PipelineRepeat, failed: boolean, files: number, bytes: number, of: number): StepResult {
+  return failed
+    ? { status: 'failed', files, bytes, failure_class: 'compute_failed', reason: `${p.compute!.name} failed this rank after ${files} of ${of} outputs` }
+    : { status: 'ok', files, bytes };
+}

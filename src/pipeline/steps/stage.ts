@@ -1,14 +1,13 @@
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { sizeAndHash } from '../../hosts/local/local-host-files.js';
 import { succeeded, type TransferRecord } from '../../records/transfer-record.js';
 import { filesPerInvocation, parseStrategy, stageStrategy, type Strategy } from '../../scenario/pipeline-schema.js';
 import { runTransfer } from '../../transfers/run-transfer.js';
 import { perFile } from '../../transfers/transfer-pool.js';
 import type { TransferJob } from '../../transfers/transfer-tool.js';
-import { commitFile, discardFile, sourceMetadata } from '../commit.js';
-import { removeTempRoot } from '../finalize.js';
-import { RSYNC_TEMP, type ExpectedFile } from '../layout.js';
+import { commitFile, discardFile, removeRankTemps, removeRsyncTemps, sourceMetadata } from '../commit.js';
+import type { ExpectedFile } from '../layout.js';
 import type { FileState } from '../state-file.js';
 import { asEntry, type PipelineRepeat, type RankRun, type StepKind, type StepResult } from './step-kind.js';
 
@@ -24,24 +23,6 @@ function ends(p: PipelineRepeat, rank: number, which: Which) {
 }
 
 const chunks = <T>(list: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, (i + 1) * size));
-
-/**
- * rsync's own temporaries (.NAME.XXXXXX) of these files, left by an rsync killed mid-file: an
- * interrupted step runs again, and a new rsync would not remove the old one's.
- */
-async function removeRsyncTemps(dir: string, files: readonly ExpectedFile[]): Promise<void> {
-  const byDir = new Map<string, Set<string>>();
-  for (const f of files) {
-    const d = join(dir, dirname(f.path));
-    byDir.set(d, (byDir.get(d) ?? new Set()).add(basename(f.path)));
-  }
-  for (const [d, names] of byDir) {
-    for (const entry of await readdir(d).catch(() => [] as string[])) {
-      const m = RSYNC_TEMP.exec(entry) && /^\.(.+)\.[A-Za-z0-9]{6}$/.exec(entry);
-      if (m && names.has(m[1]!)) await rm(join(d, entry), { force: true });
-    }
-  }
-}
 
 /** Did the file arrive whole where the invocation was to put it? */
 async function arrived(dir: string, f: ExpectedFile): Promise<boolean> {
@@ -68,11 +49,12 @@ function stageStep(which: Which): StepKind {
       const { files, from, to, remoteIs } = ends(p, r.rank, which);
       const commit = stage.spec.commit === 'temp-rename';
       const deferred = commit && stage.spec.finalize === 'defer';
-      const land = commit ? p.paths.temp(to, r.rank) : to;
+      const land = commit ? p.paths.temp(to) : to;
+      const rel = files.map((f) => f.path);
       // A retried step (after an interruption) starts over: its temporaries go first.
-      if (!commit) await removeRsyncTemps(to, files);
+      if (!commit) removeRsyncTemps(to, rel);
       if (commit) {
-        await rm(land, { recursive: true, force: true });
+        removeRankTemps(land, rel);
         const meta = await Promise.all(files.map((f) => sourceMetadata(join(from, f.path))));
         const planned: FileState[] = files.map((f, i) => ({ step: which, source: join(from, f.path), temp: join(land, f.path), final: join(to, f.path), ...meta[i]!, status: 'pending' }));
         r.state.files = [...r.state.files.filter((f) => f.step !== which), ...planned];
@@ -126,18 +108,15 @@ function stageStep(which: Which): StepKind {
           p.onTransfer(rec);
         }
         if (commit) {
-          const next = await Promise.all(
-            r.state.files.map(async (f) => {
-              if (f.step !== which || !finals.has(f.final)) return f;
-              const ok = landed[group.findIndex((g) => join(to, g.path) === f.final)];
-              if (!ok) return deferred ? { ...f, status: 'error' as const } : discardFile({ ...f, status: 'error' });
-              if (deferred) return { ...f, status: 'landed' as const };
-              const done = await commitFile(f);
-              if (done.status !== 'final') commitError = done.error;
-              return done.status === 'final' ? done : discardFile(done);
-            }),
-          );
-          r.state.files = next;
+          r.state.files = r.state.files.map((f) => {
+            if (f.step !== which || !finals.has(f.final)) return f;
+            const ok = landed[group.findIndex((g) => join(to, g.path) === f.final)];
+            if (!ok) return deferred ? { ...f, status: 'error' as const } : discardFile({ ...f, status: 'error' });
+            if (deferred) return { ...f, status: 'landed' as const };
+            const done = commitFile(f);
+            if (done.status !== 'final') commitError = done.error;
+            return done.status === 'final' ? done : discardFile(done);
+          });
           await r.save();
         }
         group.forEach((f, k) => {
@@ -146,7 +125,7 @@ function stageStep(which: Which): StepKind {
           okBytes += f.size;
         });
       }
-      if (commit && !deferred && !r.state.files.some((f) => f.step === which && f.status === 'landed')) await removeTempRoot(land);
+      if (commit && !deferred) removeRankTemps(land, rel);
       const failed = records.find((rec) => rec.status === 'failed');
       const allOk = okFiles === files.length && commitError === undefined;
       const failure_class = allOk ? undefined : failed?.failure_class ?? (silent ? 'silent_drop' : commitError ? 'commit_failed' : p.signal?.aborted ? 'interrupted' : 'unknown');

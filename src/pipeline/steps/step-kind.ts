@@ -55,6 +55,12 @@ export interface StepKind {
   /** The pipeline has this step. */
   present(spec: PipelineSpec): boolean;
   run(p: PipelineRepeat, rank: RankRun, context: { failed?: StepName }): Promise<StepResult>;
+  /**
+   * For a step the state file says was running when the run stopped: its outcome, if the step
+   * itself recorded that it ended (the harness died before saving the state), so it is not run
+   * twice. Undefined: it did not end, run it again.
+   */
+  ended?(p: PipelineRepeat, rank: RankRun): Promise<StepResult | undefined>;
 }
 
 export const asEntry = (f: ExpectedFile): DatasetEntry => ({ path: f.path, size: f.size, seed: f.input.seed });
