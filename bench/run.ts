@@ -2,7 +2,6 @@
 // Prints a table; each row says what was measured, the figure and the target.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { Bench } from 'tinybench';
@@ -18,12 +17,11 @@ import { RsyncTool } from '../src/transfers/rsync-tool.js';
 import { CpTool } from '../src/transfers/cp-tool.js';
 import { SftpTool } from '../src/transfers/sftp-tool.js';
 import { Ssh2SftpTool } from '../src/transfers/ssh2-sftp-tool.js';
-import { laneSshOptions, renderLaneConfig } from '../src/transfers/ssh-invocation.js';
+import { makeLane, writeLanes, type Lane } from '../src/transfers/lane.js';
 import { runTransferPool } from '../src/transfers/transfer-pool.js';
 import { Launcher } from '../src/transfers/launcher.js';
 import { endToEnd, type Case, type Targets } from './end-to-end.js';
 import { finalizeBench } from './finalize.js';
-import { MuxSession } from '../src/transfers/mux-session.js';
 import type { TransferTool } from '../src/transfers/transfer-tool.js';
 import { classify } from '../src/transfers/failure-classifier.js';
 import { parseSshdLine } from '../src/hosts/openssh/sshd-log.js';
@@ -47,11 +45,11 @@ const backend = new LocalBackend(tools);
 await using launcher = await Launcher.start();
 const RAISED = { MaxStartups: '2000', MaxSessions: '2000' };
 
-/** The lane ssh_config a cell would write for `target`, and the options that name it. */
-async function laneOptions(topo: StartedTopology, mux: MuxMode, controlDir: string, name: string): Promise<string[]> {
-  const path = join(state.path, `${name}.ssh_config`);
-  await writeFile(path, renderLaneConfig({ base: topo.client.sshConfig, host: 'target', via: [], mux, controlDir, options: {} }), { mode: 0o600 });
-  return laneSshOptions(path);
+/** The lane a cell would use to reach `target` (transfers/lane.ts), its ssh_config written. */
+async function targetLane(topo: StartedTopology, mux: MuxMode, name: string, direct = false): Promise<Lane> {
+  const lane = makeLane({ client: topo.client, remote: topo.host('target'), via: [], mux, sshOptions: {}, controlDir: join(state.path, name), ssh: tools.ssh, usesSsh: true, runsSsh: false, direct });
+  await writeLanes([lane]);
+  return lane;
 }
 
 async function topologyStart(): Promise<void> {
@@ -127,10 +125,10 @@ function machineBusyMs(): number {
 async function launchPath(): Promise<void> {
   await using topo = await startTopology(backend, { target: { sshd: RAISED } }, ctx, { dirName: 'launch' });
   const rsync = new RsyncTool(tools.rsync!);
-  const options = await laneOptions(topo, 'off', '/nonexistent', 'launch');
+  const { ssh } = await targetLane(topo, 'off', 'launch');
   const { plan, dir } = await writeSource(topo, 100, '64KiB');
   const dest = join(topo.host('target').dataRoot, 'dest');
-  const jobs = plan.entries.map((entry) => ({ entry, source: { path: join(dir, entry.path) }, dest: { host: 'target', path: join(dest, entry.path) }, ssh: { ssh: tools.ssh, options } }));
+  const jobs = plan.entries.map((entry) => ({ entry, source: { path: join(dir, entry.path) }, dest: { host: 'target', path: join(dest, entry.path) }, ssh }));
   // The same argv as RsyncTool builds, with the file name filled in by xargs.
   const argv = rsync.command({ ...jobs[0]!, source: { path: `${dir}/{}` }, dest: { host: 'target', path: `${dest}/{}` } }).args;
   for (const n of [30, 100]) {
@@ -164,14 +162,13 @@ async function launchPath(): Promise<void> {
 async function scale(name: string, tool: TransferTool, total: number, concurrency: number): Promise<void> {
   await using topo = await startTopology(backend, { target: { sshd: RAISED } }, ctx, { dirName: `scale-${name}` });
   const { plan, dir } = await writeSource(topo, total, '4KiB');
-  const controlDir = join(state.path, `mux-${name}`);
-  const options = await laneOptions(topo, tool.usesSsh ? 'warm' : 'off', controlDir, `scale-${name}`);
-  await using mux = new MuxSession({ mode: tool.usesSsh ? 'warm' : 'off', ssh: tools.ssh, options, host: 'target', controlDir });
+  const { ssh, mux } = await targetLane(topo, tool.usesSsh ? 'warm' : 'off', `mux-${name}`);
+  await using _master = mux;
   await mux.open();
   const destRoot = tool.usesSsh ? topo.host('target').dataRoot : topo.client.dataRoot;
   const dest = join(destRoot, `dest-${name}`);
   await topo.client.files.prepare(dest, []);
-  const jobs = plan.entries.map((entry) => ({ entry, source: { path: join(dir, entry.path) }, dest: { ...(tool.usesSsh ? { host: 'target' } : {}), path: join(dest, entry.path) }, ssh: { ssh: tools.ssh, options } }));
+  const jobs = plan.entries.map((entry) => ({ entry, source: { path: join(dir, entry.path) }, dest: { ...(tool.usesSsh ? { host: 'target' } : {}), path: join(dest, entry.path) }, ssh }));
   const watch = new LoopWatch();
   let rss = process.memoryUsage().rss;
   const sampler = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 50);
@@ -229,8 +226,8 @@ async function containers(): Promise<void> {
       const [name, topo] = round % 2 === 0 ? (['local', local] as const) : (['container', cont] as const);
       const dest = join(topo.host('target').dataRoot, 'dest');
       await topo.host('target').files.prepare(dest, []);
-      const options = await laneOptions(topo, 'off', '/nonexistent', `tput-${name}`);
-      const job = { entry: plan.entries[0]!, source: { path: join(dir, plan.entries[0]!.path) }, dest: { host: 'target', path: join(dest, plan.entries[0]!.path) }, ssh: { ssh: tools.ssh, options } };
+      const { ssh } = await targetLane(topo, 'off', `tput-${name}`);
+      const job = { entry: plan.entries[0]!, source: { path: join(dir, plan.entries[0]!.path) }, dest: { host: 'target', path: join(dest, plan.entries[0]!.path) }, ssh };
       const [r] = await runTransferPool([job], 1, { tool: rsync, retries: 0, backoffMs: 0, backoffMaxMs: 0, timeoutMs: 600_000, clock: () => performance.now(), launcher }, { cell: name, repeat: round });
       if (r!.status !== 'ok') throw new Error(`throughput benchmark: the ${name} transfer failed: ${r!.attempts.at(-1)?.stderr_tail}`);
       rates[name]!.push(r!.bytes / 1e6 / ((r!.end_ms - r!.start_ms) / 1000));
@@ -248,7 +245,7 @@ async function ssh2Throughput(): Promise<void> {
   await using topo = await startTopology(backend, { target: { sshd: RAISED } }, ctx, { dirName: 'ssh2' });
   const { plan, dir } = await writeSource(topo, 1, '64MiB');
   const host = topo.host('target');
-  const options = await laneOptions(topo, 'off', '/nonexistent', 'ssh2');
+  const { ssh, direct } = await targetLane(topo, 'off', 'ssh2', true);
   const entry = plan.entries[0]!;
   const sides: Record<'sftp' | 'ssh2-sftp', TransferTool> = { sftp: new SftpTool(tools.sftp!), 'ssh2-sftp': new Ssh2SftpTool(1, 1) };
   const rates: Record<string, number[]> = { sftp: [], 'ssh2-sftp': [] };
@@ -259,8 +256,7 @@ async function ssh2Throughput(): Promise<void> {
     const dest = join(host.dataRoot, 'dest');
     await host.files.prepare(dest, []);
     const job = {
-      entry, source: { path: join(dir, entry.path) }, dest: { host: 'target', path: join(dest, entry.path) }, ssh: { ssh: tools.ssh, options },
-      direct: { address: host.endpoint.address, port: host.endpoint.port, user: host.user, privateKeyPath: clientKey.privatePath, hostKeys: host.hostKeys, knownHostsPath: topo.client.knownHostsPath },
+      entry, source: { path: join(dir, entry.path) }, dest: { host: 'target', path: join(dest, entry.path) }, ssh, direct: direct!,
     };
     const [r] = await runTransferPool([job], 1, { tool, retries: 0, backoffMs: 0, backoffMaxMs: 0, timeoutMs: 600_000, clock: () => performance.now(), launcher }, { cell: name, repeat: round });
     await tool.close?.();

@@ -43,17 +43,19 @@ const program = new Command()
   .description('Concurrent file transfers over SSH against real sshd hosts: failure rates, silent drops, throughput')
   .showHelpAfterError();
 
-program
-  .command('run')
-  .description('start the hosts of a scenario, run its transfer matrix, verify every file and write a report')
+/** What `run` and `resume` print and keep. */
+const runOutputs = (command: Command) =>
+  command
+    .option('--keep-state', 'keep keys, configs and host data of the run for inspection')
+    .option('-q, --quiet', 'no progress output')
+    .option('--json', 'print the summary as JSON on stdout instead of the table')
+    .option('--junit <file>', 'write JUnit XML: one test case per matrix cell and threshold')
+    .option('--png', 'also write charts/*.png (report.html has the charts either way)');
+
+runOutputs(program.command('run').description('start the hosts of a scenario, run its transfer matrix, verify every file and write a report'))
   .argument('<file>', 'scenario YAML file')
   .option('-o, --out <dir>', 'report folder (default reports/<name>-<timestamp>)')
   .option('-s, --set <key=value>', 'override a scenario field, e.g. transfer.mux=warm or matrix.concurrency=[5,10] (repeatable)', collect, [])
-  .option('--keep-state', 'keep keys, configs and host data of the run for inspection')
-  .option('-q, --quiet', 'no progress output')
-  .option('--json', 'print the summary as JSON on stdout instead of the table')
-  .option('--junit <file>', 'write JUnit XML: one test case per matrix cell and threshold')
-  .option('--png', 'also write charts/*.png (report.html has the charts either way)')
   .addOption(limitOption())
   .action(async (file: string, opts: RunFlags) => {
     const { loadChecked } = await import('./run/preflight.js');
@@ -86,15 +88,8 @@ async function runAndReport(loaded: import('./scenario/load-scenario.js').Loaded
   process.exitCode = result.exitCode;
 }
 
-program
-  .command('resume')
-  .description('continue an interrupted pipeline run in its report folder: finished steps are not redone, the report covers the whole run')
+runOutputs(program.command('resume').description('continue an interrupted pipeline run in its report folder: finished steps are not redone, the report covers the whole run'))
   .argument('<dir>', 'report folder of the interrupted run')
-  .option('--keep-state', 'keep keys, configs and host data of the run for inspection')
-  .option('-q, --quiet', 'no progress output')
-  .option('--json', 'print the summary as JSON on stdout instead of the table')
-  .option('--junit <file>', 'write JUnit XML: one test case per matrix cell and threshold')
-  .option('--png', 'also write charts/*.png (report.html has the charts either way)')
   .addOption(limitOption())
   .action(async (dir: string, opts: Omit<RunFlags, 'set' | 'out'>) => {
     const { planResume } = await import('./run/resume.js');

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { rsyncArgsSchema } from './rsync-args.js';
+import { sshOptionsSchema } from './ssh-options.js';
 
 /** Field types every section of a scenario shares. */
 export const MUX_MODES = ['off', 'cold', 'warm'] as const;
@@ -9,3 +11,15 @@ export const nameSchema = z
 
 export const int = (min: number, max: number) =>
   z.number({ error: 'must be a number' }).int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+
+/** How every attempt of a transfer (or a stage step's invocation) runs: retries, timeouts, ssh and rsync options. */
+export const attemptFields = {
+  retries: int(0, 20).default(0),
+  /** First backoff delay; doubles per retry, with full jitter, capped at backoff_max_ms. */
+  backoff_ms: int(0, 600_000).default(250),
+  backoff_max_ms: int(0, 3_600_000).default(10_000),
+  /** Per attempt; the transfer's process tree is killed after this long. */
+  timeout_s: int(1, 86_400).default(300),
+  ssh_options: sshOptionsSchema.default({}),
+  rsync_args: rsyncArgsSchema.default([]),
+};

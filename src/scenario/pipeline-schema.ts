@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { parseCompute } from '../pipeline/compute/registry.js';
-import { int, MUX_MODES, nameSchema } from './fields.js';
-import { rsyncArgsSchema } from './rsync-args.js';
-import { sshOptionsSchema } from './ssh-options.js';
+import { attemptFields, int, MUX_MODES, nameSchema } from './fields.js';
 
 /**
  * How a rank's files are grouped into invocations: `per-file` (one connection per file),
@@ -46,12 +44,7 @@ const stageFields = {
   finalize: z.enum(['now', 'defer']).default('now'),
   /** Invocations in flight at once over all ranks (default: one per rank). */
   concurrency: int(1, 16_384).optional(),
-  retries: int(0, 20).default(0),
-  backoff_ms: int(0, 600_000).default(250),
-  backoff_max_ms: int(0, 3_600_000).default(10_000),
-  timeout_s: int(1, 86_400).default(300),
-  ssh_options: sshOptionsSchema.default({}),
-  rsync_args: rsyncArgsSchema.default([]),
+  ...attemptFields,
 };
 
 export const pipelineSchema = z.strictObject({
@@ -86,6 +79,11 @@ export function pipelineIssues(raw: { hosts: Record<string, unknown>; dataset?: 
   if (!stageIn && !stageOut) out.push({ path: ['pipeline'], message: 'a pipeline needs stage_in, stage_out or both' });
   if (stageIn && typeof stageIn === 'object') out.push(...routeIssues(['pipeline', 'stage_in'], stageIn.from, stageIn.via));
   if (stageOut && typeof stageOut === 'object') out.push(...routeIssues(['pipeline', 'stage_out'], stageOut.to, stageOut.via));
+  for (const [step, key, s] of [['stage_in', 'from', stageIn], ['stage_out', 'to', stageOut]] as const) {
+    const host = s && typeof s === 'object' ? s[key] : undefined;
+    const count = typeof host === 'string' ? (raw.hosts[host] as { count?: unknown } | undefined)?.count : undefined;
+    if (typeof count === 'number' && count > 1) out.push({ path: ['pipeline', step, key], message: `"${String(host)}" has count ${count}; a stage step's host must be a single host for now` });
+  }
   for (const [step, s] of [['stage_in', stageIn], ['stage_out', stageOut]] as const) {
     if (!s || typeof s !== 'object') continue;
     if (s.finalize === 'defer' && s.commit !== 'temp-rename') out.push({ path: ['pipeline', step, 'finalize'], message: 'finalize: defer applies to commit: temp-rename' });

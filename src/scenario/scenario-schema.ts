@@ -3,12 +3,10 @@ import { parseSize, type SizeSpec } from './size.js';
 import { TOOL_NAMES, toolFieldIssues, type ToolName } from '../transfers/tool-registry.js';
 import { UNITS } from '../transfers/command-tool.js';
 import { describe } from './option-values.js';
-import { rsyncArgsSchema } from './rsync-args.js';
 import { sshdOptionsSchema } from './sshd-options.js';
-import { sshOptionsSchema } from './ssh-options.js';
 import { thresholdsSchema } from './thresholds.js';
 import { faultIssues, faultSchema } from '../faults/registry.js';
-import { int, MUX_MODES, nameSchema } from './fields.js';
+import { attemptFields, int, MUX_MODES, nameSchema } from './fields.js';
 import { pipelineIssues, pipelineSchema } from './pipeline-schema.js';
 
 export { MUX_MODES } from './fields.js';
@@ -55,14 +53,7 @@ export const transferSchema = z.strictObject({
   from: name.optional(),
   mux: z.enum(MUX_MODES).default('off'),
   concurrency: int(1, 10_000).default(10),
-  retries: int(0, 20).default(0),
-  /** First backoff delay; doubles per retry, with full jitter, capped at backoff_max_ms. */
-  backoff_ms: int(0, 600_000).default(250),
-  backoff_max_ms: int(0, 3_600_000).default(10_000),
-  /** Per attempt; the transfer's process tree is killed after this long. */
-  timeout_s: int(1, 86_400).default(300),
-  ssh_options: sshOptionsSchema.default({}),
-  rsync_args: rsyncArgsSchema.default([]),
+  ...attemptFields,
   /**
    * tool: command — the program and its arguments, one file per invocation. Placeholders such as
    * {src} and {dest} are replaced inside each argument (command-tool.ts lists them).
