@@ -151,8 +151,9 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
     const all = [...before, ...transfers];
     return {
       type: 'cell', cell: cell.id, cell_index: cell.index, values: cell.values, repeat,
-      // Both stage steps can run at once (one rank staging in while another stages out).
-      concurrency: Object.values(stages).reduce((n, s) => n + (s.spec.concurrency ?? spec.ranks), 0),
+      // Both stage steps can run at once (one rank staging in while another stages out), but a
+      // rank runs one invocation at a time: at most one per rank is ever in flight.
+      concurrency: Math.min(spec.ranks, Object.values(stages).reduce((n, s) => n + (s.spec.concurrency ?? spec.ranks), 0)),
       start_ms: Math.min(start, ...before.map((t) => t.start_ms)), end_ms: end,
       files: all.length,
       bytes_ok: all.filter(succeeded).reduce((n, t) => n + t.bytes, 0),

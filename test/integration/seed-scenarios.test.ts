@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadScenario } from '../../src/scenario/load-scenario.js';
 import { runScenario, type RunResult } from '../../src/run/run-scenario.js';
 import { readResults } from '../../src/records/report-dir.js';
-import type { CellRecord, TransferRecord } from '../../src/records/transfer-record.js';
+import type { CellRecord, StepRecord, TransferRecord } from '../../src/records/transfer-record.js';
 import { isolatedStateBase, leftovers, removeAll, scenarioPath, tempDir } from '../helpers/harness.js';
 
 /**
@@ -98,5 +98,24 @@ describe('seed scenarios', () => {
     const { result } = await run('limits-raised', ['dataset.files=20', 'transfer.concurrency=20']);
     assert.equal(cell(result, 'default').repeats[0]!.in_flight_target, 20);
     assert.ok(cell(result, 'default').repeats[0]!.peak_in_flight >= 18, `peak ${cell(result, 'default').repeats[0]!.peak_in_flight} of 20`);
+  });
+
+  it('pipeline-v1: per-file opens a connection per file through the head, batching one per rank; every rank dropped is cleaned up, nothing partial anywhere', async () => {
+    const { result } = await run('pipeline-v1', []);
+    const records = await readResults(result.reportDir);
+    const steps = records.filter((r): r is StepRecord => r.type === 'step');
+    const invocations = (id: string) => steps.filter((s) => s.cell === id && s.step === 'stage_in').reduce((n, s) => n + (s.invocations ?? 0), 0);
+    assert.equal(invocations('pipeline.strategy=per-file'), 66);
+    assert.equal(invocations('pipeline.strategy=batch:8'), 32);
+    assert.equal(invocations('pipeline.strategy=tree'), 32);
+    // 32 ranks start at once against a head at MaxStartups 10:30:100: some are dropped.
+    const drops = (records.filter((r) => r.type === 'cell') as CellRecord[]).reduce((n, c) => n + c.sshd.head!.maxstartups_drops, 0);
+    assert.ok(drops > 0, 'the head dropped connection starts');
+    const failed = steps.filter((s) => s.status === 'failed');
+    assert.ok(failed.every((s) => s.failure_class === 'maxstartups_drop'), JSON.stringify(failed.map((s) => s.failure_class)));
+    const key = (s: StepRecord) => `${s.cell}#${s.rank}`;
+    assert.deepEqual(new Set(steps.filter((s) => s.step === 'cleanup').map(key)), new Set(failed.map(key)), 'cleanup for exactly the failed ranks');
+    assert.deepEqual(result.summary.pipeline!.violations, []);
+    assert.equal(result.exitCode, 0);
   });
 });
