@@ -42,6 +42,8 @@ const needed = { sshd: 'openssh-server', ssh: 'openssh-client', 'ssh-keygen': 'o
 if (process.argv.includes('--browser') && !process.env.CHROMIUM_PATH) needed.chromium = 'chromium';
 // With --clients (the test suite): third-party transfer clients the shipped scenarios drive.
 if (process.argv.includes('--clients')) Object.assign(needed, { fpsync: 'fpart', lftp: 'lftp', rclone: 'rclone' });
+// With --slurm (the test suite): the daemons and client commands of executor: slurm's private cluster.
+if (process.argv.includes('--slurm')) Object.assign(needed, { slurmctld: 'slurmctld', slurmd: 'slurmd', srun: 'slurm-client' });
 const missing = [...new Set(Object.entries(needed).filter(([p]) => !which(p)).map(([, pkg]) => pkg))];
 // The transfer launcher is a Perl script; Time::HiRes is in Debian's perl, not the essential perl-base.
 if (spawnSync('perl', ['-MTime::HiRes', '-MPOSIX', '-e', '1']).status !== 0) missing.push('perl');
@@ -53,7 +55,7 @@ if (missing.length > 0) {
     process.exit(1);
   }
   say(`installing ${missing.join(', ')} with apt-get`);
-  // Keep the package from starting a system-wide sshd on port 22: we only want the binary.
+  // Keep the packages from starting system services (sshd on port 22, munged, slurmd): we only want the binaries.
   const policy = '/usr/sbin/policy-rc.d';
   const ownPolicy = !existsSync(policy);
   if (ownPolicy) {

@@ -104,6 +104,15 @@ runOutputs(program.command('resume').description('continue an interrupted pipeli
     await runAndReport(resume.loaded, tools, { ...opts, out: dir }, resume.state);
   });
 
+// One Slurm task of a run with executor: slurm (started by srun, not by people).
+program
+  .command('worker', { hidden: true })
+  .argument('<job-file>')
+  .action(async (file: string) => {
+    const { runWorker } = await import('./executors/slurm/worker.js');
+    await runWorker(file);
+  });
+
 program
   .command('finalize')
   .description('finish what a pipeline run left: rename landed temporaries into place with their metadata, delete the rest; idempotent')

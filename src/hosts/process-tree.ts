@@ -104,9 +104,18 @@ export async function processesUsing(paths: readonly string[]): Promise<number[]
   for (const entry of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (paths.some((p) => cmdline.includes(p))) pids.push(Number(entry));
+    if (paths.some((p) => cmdline.includes(p)) || (await slurmConfIn(entry, paths))) pids.push(Number(entry));
   }
   return pids;
+}
+
+/**
+ * A process of a private Slurm cluster below one of `paths`: srun, a job step's slurmstepd and
+ * its tasks name no file of the run on their command line, but inherit SLURM_CONF.
+ */
+async function slurmConfIn(pid: string, paths: readonly string[]): Promise<boolean> {
+  const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+  return environ.split('\0').some((v) => v.startsWith('SLURM_CONF=') && paths.some((p) => v.slice('SLURM_CONF='.length).startsWith(p)));
 }
 
 /**

@@ -14,6 +14,8 @@ export interface CommandOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   input?: string;
+  /** Added to this process's environment (a private Slurm cluster's SLURM_CONF). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -25,7 +27,7 @@ export function runCommand(file: string, args: readonly string[], options: Comma
     const child = execFile(
       file,
       args,
-      { encoding: 'utf8', maxBuffer: 16 * 2 ** 20, ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}), ...(options.signal ? { signal: options.signal } : {}) },
+      { encoding: 'utf8', maxBuffer: 16 * 2 ** 20, ...(options.env ? { env: { ...process.env, ...options.env } } : {}), ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}), ...(options.signal ? { signal: options.signal } : {}) },
       (error, stdout, stderr) => {
         const e = error as (Error & { code?: number | string; signal?: NodeJS.Signals | null; killed?: boolean }) | null;
         const started = typeof e?.code !== 'string';

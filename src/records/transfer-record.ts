@@ -58,6 +58,9 @@ export interface TransferRecord {
   first_failure_class: FailureClass | null;
   /** Set when one invocation moved many files (unit: batch): each file carries its attempts. */
   batch?: string;
+  /** executor: slurm — the node and task (SLURM_PROCID) that ran it. */
+  node?: string;
+  task?: number;
   /** Pipelines: the rank and the step that moved the file. */
   rank?: number;
   step?: StepName;

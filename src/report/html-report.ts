@@ -47,6 +47,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
 <p>Started ${esc(start?.started_at ?? '?')}; ${start?.plan.cells.length ?? 0} cell(s) × ${start?.plan.repeat ?? 0} repeat(s), ${start?.plan.total_transfers ?? 0} transfers.</p>`,
     `<h2>Machine and tools</h2><table class="kv">${Object.entries(env).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`,
     `<h2>Summary</h2>${summaryTable(summary)}`,
+    ...(summary.nodes ? [`<h2>Per node</h2><table><thead><tr><th>node</th><th>transfers</th><th>ok</th><th>failed</th><th>failure classes</th></tr></thead><tbody>${summary.nodes.map((n) => `<tr><td>${esc(n.node)}</td><td>${n.transfers}</td><td>${n.ok}</td><td class="${n.failed ? 'bad' : ''}">${n.failed}</td><td>${esc(Object.entries(n.classes).map(([k, v]) => `${k}: ${v}`).join(', ') || '-')}</td></tr>`).join('')}</tbody></table>`] : []),
     ...(summary.pipeline ? [pipelineHtml(summary.pipeline)] : []),
     `<h2>Thresholds</h2>${thresholds.length === 0 ? '<p>None set.</p>' : `<ul>${thresholds.map((t) => `<li class="${t.passed ? 'good' : 'bad'}">${t.passed ? 'PASS' : 'FAIL'} <code>${esc(`${t.metric} ${t.condition}`)}</code> [${esc(t.where)}]: actual ${t.actual === null ? 'n/a' : num(t.actual)}</li>`).join('')}</ul>`}`,
     `<h2>Charts</h2>${input.charts.map((c, i) => `<figure><canvas id="chart-${i}" width="1000" height="520" data-name="${esc(c.name)}"></canvas></figure>`).join('\n')}`,

@@ -35,9 +35,10 @@ export function renderSummaryTable(summary: Summary): string {
     ['cell', 'files', 'ok', 'failed', 'retried-ok', 'silent', 'failure rate', 'MB/s', 'files/s', 'p50 ms', 'p95 ms', ...(setup ? ['setup p95 ms'] : []), 'in flight', 'sshd drops', 'classes'],
     rows,
   );
+  const nodes = summary.nodes ? `\n\nper node: ${summary.nodes.map((n) => `${n.node} ${n.transfers} transfers, ${n.failed} failed${Object.keys(n.classes).length ? ` (${Object.entries(n.classes).map(([k, v]) => `${k}:${v}`).join(' ')})` : ''}`).join('; ')}` : '';
   const pipeline = summary.pipeline ? `\n\n${renderTable(pipelineRows(summary.pipeline).head, pipelineRows(summary.pipeline).rows)}\n${invariantsText(summary.pipeline)}` : '';
   const warnings = summary.warnings.map((w) => `\nwarning: ${w}`).join('') + (summary.faults.length > 0 ? `\n\n${renderFaults(summary.faults)}` : '');
-  return `${table}${pipeline}${warnings}\n\noverall: ${o.files} transfers, ${o.ok} ok, ${o.failed} failed (${pct(o.failure_rate)}), ${o.recovered_by_retry} recovered by retry, ${o.silent_drops} silent drops`;
+  return `${table}${nodes}${pipeline}${warnings}\n\noverall: ${o.files} transfers, ${o.ok} ok, ${o.failed} failed (${pct(o.failure_rate)}), ${o.recovered_by_retry} recovered by retry, ${o.silent_drops} silent drops`;
 }
 
 export function renderThresholds(results: readonly ThresholdResult[]): string {

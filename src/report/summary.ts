@@ -70,6 +70,8 @@ export interface Summary {
   overall: TransferCounts & { failure_rate: number; classes: Partial<Record<FailureClass, number>> };
   /** Every fault applied (faults/), with the transfers it hit. */
   faults: FaultSummary[];
+  /** executor: slurm — transfers per node that launched them. */
+  nodes?: NodeSummary[];
   /** Pipelines: per step, ranks, and the invariants that did not hold. */
   pipeline?: PipelineSummary;
 }
@@ -121,6 +123,24 @@ export function repeatMetrics(cell: CellRecord, transfers: readonly TransferReco
   };
 }
 
+export interface NodeSummary {
+  node: string;
+  transfers: number;
+  ok: number;
+  failed: number;
+  classes: Partial<Record<FailureClass, number>>;
+}
+
+/** Per node, the transfers it launched and how they ended (records of executor: slurm carry the node). */
+function nodeSummaries(records: readonly ResultRecord[]): NodeSummary[] | undefined {
+  const by = new Map<string, TransferRecord[]>();
+  for (const r of records) if (r.type === 'transfer' && r.node !== undefined) by.set(r.node, [...(by.get(r.node) ?? []), r]);
+  if (by.size === 0) return undefined;
+  return [...by].sort(([a], [b]) => a.localeCompare(b)).map(([node, ts]) => ({
+    node, transfers: ts.length, ok: ts.filter(succeeded).length, failed: ts.filter((t) => t.status === 'failed').length, classes: countClasses(ts),
+  }));
+}
+
 /** Everything summary.json and the terminal table show, computed from results.jsonl records alone. */
 export function buildSummary(records: readonly ResultRecord[]): Summary {
   const start = records.find((r) => r.type === 'run_start');
@@ -163,5 +183,6 @@ export function buildSummary(records: readonly ResultRecord[]): Summary {
     c.repeats.flatMap((r) => inFlightWarning(c.cell, r.repeat, { peak: r.peak_in_flight, median: r.median_in_flight, target: r.in_flight_target, ramp_ms: r.ramp_ms }) ?? []),
   );
   const pipeline = pipelineSummary(records);
-  return { name: start?.name ?? 'unknown', cells: list, warnings, overall, faults: faultSummaries(records), ...(pipeline ? { pipeline } : {}) };
+  const nodes = nodeSummaries(records);
+  return { name: start?.name ?? 'unknown', cells: list, warnings, overall, faults: faultSummaries(records), ...(nodes ? { nodes } : {}), ...(pipeline ? { pipeline } : {}) };
 }

@@ -5,6 +5,7 @@ import type { StartedTopology } from '../hosts/topology.js';
 import type { PlanCell } from '../plan/plan.js';
 import type { CellRecord, ResultRecord, TransferRecord, VerificationRecord } from '../records/transfer-record.js';
 import type { Launcher } from '../transfers/launcher.js';
+import type { Executor } from '../executors/executor.js';
 
 /** Where a dataset was materialised, and what it must look like wherever it is copied. */
 export interface PlacedDataset {
@@ -27,6 +28,8 @@ export interface CellContext {
   /** The run's client key (in-process clients read it; command-line tools get it from the ssh_config). */
   clientKeyPath: string;
   launcher: Launcher;
+  /** Where the cell's transfers are launched (executors/: this process, or a Slurm cluster). */
+  executor: Executor;
   reportDir: string;
   /** Datasets already written in this run, by where and what (cells with the same dataset share one). */
   datasets: Map<string, PlacedDataset>;

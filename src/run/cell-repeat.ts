@@ -16,7 +16,6 @@ import { scheduleFaults } from '../faults/fault-schedule.js';
 import { laneSettings } from '../faults/registry.js';
 import { makeLane, muxSummary, writeLanes, type Lane } from '../transfers/lane.js';
 import type { Launcher } from '../transfers/launcher.js';
-import { runTransferPool } from '../transfers/transfer-pool.js';
 import type { Endpoint, SshInvocation, TransferJob, TransferTool } from '../transfers/transfer-tool.js';
 import { silentDrops, verifyDestination } from '../verification/verify.js';
 import type { VerificationRecord } from '../records/transfer-record.js';
@@ -143,11 +142,13 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
     hosts: (n) => topology.replicas(n).map((r) => topology.host(r)),
     masters: (n) => [...lanes.values()].filter((l) => n === undefined || topology.replicas(n).some((r) => l.remote === r || l.remote === innerAlias(r))).map((l) => l.mux),
   });
-  const ran = await runTransferPool(
+  const ran = await input.executor.run({
     jobs,
     // A batch tool gets the concurrency itself ({concurrency}); its invocations all start at once.
-    t.unit === 'batch' ? jobs.length : t.concurrency,
-    {
+    concurrency: t.unit === 'batch' ? jobs.length : t.concurrency,
+    transfer: t,
+    workDir: controlDir,
+    policy: {
       tool,
       retries: t.retries,
       backoffMs: t.backoff_ms,
@@ -159,10 +160,10 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
       onStart: () => faults.transferStarted(),
       ...(signal ? { signal } : {}),
     },
-    { cell: cellName, repeat },
+    where: { cell: cellName, repeat },
     // A batch's files are recorded after verification, which says which of them arrived.
-    batch ? undefined : input.onTransfer,
-  );
+    ...(batch ? {} : { onRecord: input.onTransfer }),
+  });
   await faults.stop();
   await toolSession[Symbol.asyncDispose]();
   const end = ran.reduce((m, r) => Math.max(m, r.end_ms), start);

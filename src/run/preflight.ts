@@ -99,6 +99,12 @@ export async function preflight(loaded: LoadedScenario, tools: OpenSshTools, opt
       issues.push(loaded.issueAt(e.path, e.message));
     }
   }
+  // executor: slurm needs Slurm on this machine: said before anything starts.
+  if (plan.cells.some((c) => c.scenario.executor === 'slurm')) {
+    const { findSlurm } = await import('../executors/slurm/slurm-cluster.js');
+    const slurm = await findSlurm();
+    if (typeof slurm === 'string') issues.push(loaded.issueAt(['executor'], `executor: slurm: ${slurm}`));
+  }
   if (issues.length > 0) throw new ScenarioError(loaded.file, issues);
   return tools.sshd ? [] : ['sshd -t was not run: no sshd on this machine (the hosts check their configuration when they start)'];
 }

@@ -27,6 +27,7 @@ import { Launcher } from '../transfers/launcher.js';
 import type { PlacedDataset } from './cell-kind.js';
 import { CELL_KINDS, cellKindOf } from './cell-kinds.js';
 import { repeatKey, type ResumeState } from './resume.js';
+import { setUpExecutors } from '../executors/registry.js';
 import { preflight } from './preflight.js';
 
 export type { RunEvent } from '../records/run-event.js';
@@ -178,6 +179,8 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
     await using launcher = await Launcher.start();
     const clientKey = await generateKeyPair(tools.sshKeygen, join(state.path, 'client_ed25519'), 'xferbench-run');
     const ctx = { stateDir: state.path, clientKey, clock, ...(signal ? { signal } : {}) };
+    await using executors = await setUpExecutors(plan.cells, state.path, performance.timeOrigin + t0, signal);
+    if (executors.notice) options.onEvent?.({ type: 'notice', message: executors.notice });
     const datasets = new Map<string, PlacedDataset>();
 
     for (const [gi, group] of plan.groups.entries()) {
@@ -203,6 +206,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
           if (!Array.from({ length: plan.repeat }, (_, i) => pending(cell, i + 1)).some(Boolean)) continue;
           const prepared = await CELL_KINDS[cellKindOf(cell.scenario)].prepare({
             cell, topology, tools, clientVersion, clock, controlBase, reportDir, datasets, launcher,
+            executor: executors.forCell(cell),
             topologyIndex: gi,
             keepData: options.keepState === true,
             earlier: (repeat) => resume?.earlier.get(repeatKey(cell.id, repeat)) ?? [],

@@ -13,6 +13,9 @@ export { MUX_MODES } from './fields.js';
 export const LAYOUTS = ['flat', 'tree', 'timestep'] as const;
 export const BACKENDS = ['local', 'container'] as const;
 export const CLIENTS = ['machine', 'container'] as const;
+export const EXECUTORS = ['local', 'slurm'] as const;
+/** Tools a Slurm task can run: command-line tools, one file per invocation. */
+const SLURM_TOOLS: readonly string[] = ['rsync', 'scp', 'sftp', 'cp'];
 
 const name = nameSchema;
 
@@ -85,6 +88,10 @@ export const scenarioSchema = z
     matrix: z.record(z.string(), z.array(z.unknown()).min(1, 'a matrix axis needs at least one value')).default({}),
     repeat: int(1, 1000).default(1),
     thresholds: thresholdsSchema,
+    /** Where transfers are launched: this process, or fanned out over a Slurm cluster's nodes (docs/slurm.md). */
+    executor: z.enum(EXECUTORS).default('local'),
+    /** executor: slurm — nodes of the run's private cluster and tasks on each; the cell's transfers are dealt to the tasks. */
+    slurm: z.strictObject({ nodes: int(1, 16).default(3), tasks_per_node: int(1, 256).default(1) }).optional(),
     /** Faults injected during every cell repeat (faults/registry.ts); a matrix axis may vary them. */
     faults: z.array(faultSchema).max(32, 'at most 32 faults').default([]),
   })
@@ -99,6 +106,7 @@ export const scenarioSchema = z
 export function crossFieldIssues(raw: unknown): { path: (string | number)[]; message: string }[] {
   const s = raw as {
     backend?: unknown;
+    executor?: unknown;
     client?: unknown;
     hosts?: unknown;
     dataset?: unknown;
@@ -138,6 +146,15 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
     if (new Set(via).size !== via.length) found.push({ path: [...path, 'via'], message: 'a jump host may appear only once (the route would loop)' });
     return found;
   };
+  if (s.executor === 'slurm') {
+    const t = s.transfer as { tool?: unknown; unit?: unknown } | undefined;
+    if (hasPipeline) out.push({ path: ['executor'], message: 'executor: slurm runs transfer scenarios for now; pipeline steps as Slurm jobs are not built yet' });
+    else if (t && !SLURM_TOOLS.includes(typeof t.tool === 'string' ? t.tool : 'rsync')) out.push({ path: ['transfer', 'tool'], message: `executor: slurm runs ${SLURM_TOOLS.join(', ')}` });
+    if (s.client === 'container') out.push({ path: ['client'], message: 'executor: slurm launches from the cluster\'s nodes; client: container does not apply' });
+    if (Array.isArray(s.faults) && s.faults.length > 0) out.push({ path: ['faults'], message: 'faults are applied as this process launches transfers; with executor: slurm the nodes launch them' });
+  } else if ((s as { slurm?: unknown }).slurm !== undefined) {
+    out.push({ path: ['slurm'], message: 'slurm settings apply with executor: slurm' });
+  }
   if (hasPipeline) {
     if (typeof s.pipeline !== 'object' || s.pipeline === null) return out;
     const stageRoute = (path: (string | number)[], end: unknown, via: unknown) => routeIssues(path, end, via, path.at(-1) === 'stage_in' ? 'from' : 'to');

@@ -1,0 +1,37 @@
+import { join } from 'node:path';
+import { SetupError } from '../errors.js';
+import type { PlanCell } from '../plan/plan.js';
+import type { Executor } from './executor.js';
+import { localExecutor } from './local.js';
+import type { StartedSlurmCluster } from './slurm/slurm-cluster.js';
+
+/** What a run starts once for the executors its cells use (a Slurm cluster), disposed with the run. */
+export interface ExecutorSetup extends AsyncDisposable {
+  /** The executor of one cell. */
+  forCell(cell: PlanCell): Executor;
+  /** For the progress display. */
+  notice?: string;
+}
+
+/**
+ * The executors of a run's cells, by the scenario's `executor`: `local` needs nothing; `slurm`
+ * starts one private cluster, as many nodes as the largest cell asks for, in the run's state
+ * folder. Loaded on demand: a local run never imports the Slurm code.
+ */
+export async function setUpExecutors(cells: readonly PlanCell[], stateDir: string, originEpochMs: number, signal?: AbortSignal): Promise<ExecutorSetup> {
+  const slurmCells = cells.filter((c) => c.scenario.executor === 'slurm');
+  if (slurmCells.length === 0) return { forCell: () => localExecutor, [Symbol.asyncDispose]: async () => undefined };
+  const { findSlurm, startSlurmCluster } = await import('./slurm/slurm-cluster.js');
+  const { slurmExecutor } = await import('./slurm/slurm-executor.js');
+  const programs = await findSlurm();
+  if (typeof programs === 'string') throw new SetupError(`executor: slurm: ${programs}`);
+  const settings = (c: PlanCell) => ({ nodes: c.scenario.slurm?.nodes ?? 3, tasks_per_node: c.scenario.slurm?.tasks_per_node ?? 1 });
+  const nodes = Math.max(...slurmCells.map((c) => settings(c).nodes));
+  const cpus = Math.max(...slurmCells.map((c) => settings(c).tasks_per_node));
+  const cluster: StartedSlurmCluster = await startSlurmCluster(join(stateDir, 'slurm'), { nodes, cpus, programs, ...(signal ? { signal } : {}) });
+  return {
+    forCell: (c) => (c.scenario.executor === 'slurm' ? slurmExecutor(cluster, settings(c), originEpochMs) : localExecutor),
+    notice: `Slurm cluster up: ${cluster.nodes.join(', ')} (${cluster.startMs.toFixed(0)} ms)`,
+    [Symbol.asyncDispose]: () => cluster.stop(),
+  };
+}

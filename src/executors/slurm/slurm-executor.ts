@@ -1,0 +1,55 @@
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HostStartError } from '../../errors.js';
+import { runCommand } from '../../hosts/run-command.js';
+import type { TransferRecord } from '../../records/transfer-record.js';
+import type { Executor } from '../executor.js';
+import type { StartedSlurmCluster } from './slurm-cluster.js';
+import type { WorkerJobFile } from './worker.js';
+
+/** This package's command line, which each task runs as `xferbench worker JOBFILE`. */
+const CLI = fileURLToPath(new URL('../../cli.js', import.meta.url));
+
+/**
+ * Fans a cell's transfers out over a Slurm cluster: one `srun -N K --ntasks-per-node=T` step,
+ * each task running every (K·T)-th transfer at ceil(concurrency / (K·T)) at once, so the cell's
+ * concurrency is spread over the nodes. Records come back in per-task files, with node and task,
+ * on the run clock, and are merged as if one process had run them.
+ */
+export function slurmExecutor(cluster: StartedSlurmCluster, settings: { nodes: number; tasks_per_node: number }, originEpochMs: number): Executor {
+  return {
+    async run({ jobs, concurrency, policy, transfer, where, workDir, onRecord }) {
+      const tasks = settings.nodes * settings.tasks_per_node;
+      const outDir = join(workDir, 'slurm-records');
+      await mkdir(outDir, { recursive: true, mode: 0o700 });
+      const file = join(workDir, 'slurm-job.json');
+      const perTask = Math.max(1, Math.ceil(concurrency / tasks));
+      const job: WorkerJobFile = {
+        origin_epoch_ms: originEpochMs, cell: where.cell, repeat: where.repeat, concurrency: perTask, transfer,
+        policy: { retries: policy.retries, backoffMs: policy.backoffMs, backoffMaxMs: policy.backoffMaxMs, timeoutMs: policy.timeoutMs },
+        jobs: jobs.map(({ exec: _exec, ...plain }) => plain),
+        out_dir: outDir,
+      };
+      await writeFile(file, JSON.stringify(job), { mode: 0o600 });
+      // The longest the step can take: every round of the busiest task at its timeout, every retry.
+      const rounds = Math.ceil(Math.ceil(jobs.length / tasks) / perTask);
+      const timeoutMs = rounds * (policy.retries + 1) * (policy.timeoutMs + policy.backoffMaxMs) + 60_000;
+      const r = await runCommand(
+        cluster.programs.srun,
+        ['-N', String(settings.nodes), `--ntasks-per-node=${settings.tasks_per_node}`, '--kill-on-bad-exit=0', `--job-name=xb-${where.repeat}`, process.execPath, CLI, 'worker', file],
+        { env: cluster.env, timeoutMs, ...(policy.signal ? { signal: policy.signal } : {}) },
+      );
+      const records: TransferRecord[] = [];
+      for (const f of (await readdir(outDir)).filter((n) => n.endsWith('.jsonl'))) {
+        for (const line of (await readFile(join(outDir, f), 'utf8')).split('\n')) if (line.trim()) records.push(JSON.parse(line) as TransferRecord);
+      }
+      if (records.length < jobs.length && !policy.signal?.aborted) {
+        throw new HostStartError(`srun ran ${records.length} of ${jobs.length} transfers (exit ${r.exitCode}${r.timedOut ? ', timed out' : ''}): ${r.stderr.trim().slice(-500)}`);
+      }
+      records.sort((a, b) => a.end_ms - b.end_ms);
+      for (const rec of records) onRecord?.(rec);
+      return records;
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { findTools } from '../../hosts/openssh/openssh-tools.js';
+import { JsonlWriter } from '../../records/jsonl-writer.js';
+import type { TransferSpec } from '../../scenario/scenario-schema.js';
+import { Launcher } from '../../transfers/launcher.js';
+import { createTool } from '../../transfers/tool-registry.js';
+import { runTransferPool } from '../../transfers/transfer-pool.js';
+import type { TransferJob } from '../../transfers/transfer-tool.js';
+
+/** What the run hands each Slurm task (written by slurm-executor.ts, read by `xferbench worker`). */
+export interface WorkerJobFile {
+  /** The run clock's zero in epoch ms: records come back on the run's own clock. */
+  origin_epoch_ms: number;
+  cell: string;
+  repeat: number;
+  /** Transfers this task runs at once. */
+  concurrency: number;
+  transfer: TransferSpec;
+  policy: { retries: number; backoffMs: number; backoffMaxMs: number; timeoutMs: number };
+  jobs: TransferJob[];
+  /** Each task writes task-<SLURM_PROCID>.jsonl here. */
+  out_dir: string;
+}
+
+/**
+ * One Slurm task: its share of a cell's transfers (every SLURM_NTASKS-th, from SLURM_PROCID), run
+ * by the same pool and launcher as a local run, each record written as it completes with the node
+ * and task that ran it. Not a second implementation: the transfer path is the local one.
+ */
+export async function runWorker(file: string): Promise<void> {
+  const job = JSON.parse(await readFile(file, 'utf8')) as WorkerJobFile;
+  const tasks = Number(process.env.SLURM_NTASKS ?? 1);
+  const task = Number(process.env.SLURM_PROCID ?? 0);
+  const node = process.env.SLURMD_NODENAME ?? hostname();
+  const mine = job.jobs.filter((_, i) => i % tasks === task);
+  const tools = await findTools();
+  const tool = await createTool(job.transfer, tools);
+  await using launcher = await Launcher.start();
+  using writer = new JsonlWriter(join(job.out_dir, `task-${task}.jsonl`));
+  const clock = () => performance.timeOrigin + performance.now() - job.origin_epoch_ms;
+  await runTransferPool(mine, job.concurrency, { tool, ...job.policy, clientVersion: tools.sshVersion, clock, launcher }, { cell: job.cell, repeat: job.repeat }, (r) =>
+    writer.write({ ...r, node, task }),
+  );
+  await tool.close?.();
+}

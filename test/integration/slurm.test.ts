@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { findSlurm } from '../../src/executors/slurm/slurm-cluster.js';
+import { endedBy, isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
+
+/** Under CI as root the set-up installs Slurm, so a missing one is a failure there, not a skip. */
+const slurm = await findSlurm();
+const skip = typeof slurm === 'string' ? `no Slurm: ${slurm}` : undefined;
+if (skip && process.env.CI === 'true' && process.getuid?.() === 0) {
+  it('Slurm is installed under CI as root', () => assert.fail(skip));
+}
+
+const FANOUT = `name: fanout
+executor: slurm
+slurm: { nodes: 3, tasks_per_node: 2 }
+hosts:
+  target: { sshd: { MaxStartups: "100:30:200", MaxSessions: 100 } }
+dataset: { files: 30, size: 16KiB }
+transfer: { to: target, concurrency: 12 }
+`;
+
+describe.skipIf(skip !== undefined)(`executor: slurm (private cluster)${skip ? ` — skipped: ${skip}` : ''}`, () => {
+  let base: string;
+  let dir: string;
+  const env = () => ({ XFERBENCH_STATE_DIR: base });
+  const daemons = () => processesMentioning(['slurmctld', 'slurmd', 'slurmstepd']);
+  beforeAll(async () => {
+    base = await isolatedStateBase('slurm');
+    dir = await tempDir('slurm');
+  });
+  afterAll(async () => {
+    assert.deepEqual(await leftovers(base), []);
+    assert.deepEqual(await daemons(), [], 'no Slurm daemon left');
+    await removeAll(base, dir);
+  });
+
+  it('fans a cell out over 3 nodes x 2 tasks: one record per planned transfer, each with its node and task, merged into one report', async () => {
+    const out = join(dir, 'fanout');
+    const r = await runCli(['run', await writeScenario(dir, 'fanout', FANOUT), '--out', out], env());
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.match(String(r.stderr), /Slurm cluster up: n1, n2, n3/);
+    const records = await readJsonl(join(out, 'results.jsonl'));
+    const transfers = records.filter((x) => x.type === 'transfer');
+    assert.equal(transfers.length, 30, 'as many records as planned transfers');
+    assert.deepEqual(new Set(transfers.map((t) => t.node)), new Set(['n1', 'n2', 'n3']));
+    assert.deepEqual(new Set(transfers.map((t) => t.task)), new Set([0, 1, 2, 3, 4, 5]));
+    assert.ok(transfers.every((t) => t.status === 'ok'));
+    const v = records.find((x) => x.type === 'verification') as { counts: Record<string, number> };
+    assert.equal(v.counts.ok, 30, 'every file verified at the destination');
+    // Records come back on the run clock: within the cell's own window.
+    const cell = records.find((x) => x.type === 'cell') as { start_ms: number; end_ms: number };
+    assert.ok(transfers.every((t) => (t.start_ms as number) >= cell.start_ms - 1 && (t.end_ms as number) <= cell.end_ms + 1));
+    assert.match(String(r.stdout), /per node: n1 10 transfers, 0 failed; n2 10 transfers, 0 failed; n3 10 transfers, 0 failed/);
+    assert.deepEqual(await daemons(), [], 'the cluster stopped with the run');
+  });
+
+  it('Ctrl-C mid-cell stops the tasks, the cluster and the hosts', async () => {
+    const out = join(dir, 'interrupt');
+    const scenario = await writeScenario(dir, 'long', FANOUT.replace('files: 30', 'files: 600').replace('concurrency: 12', 'concurrency: 6'));
+    const child = runCli(['run', scenario, '--out', out, '-q'], env(), { detached: true });
+    // The step's tasks have started when the cluster's job runs a worker.
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+      if ((await processesMentioning(['slurm-job.json'])).length > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    process.kill(-child.pid!, 'SIGINT');
+    const r = await child;
+    assert.ok(endedBy(r, 'SIGINT'), `${r.signal ?? r.exitCode}: ${String(r.stderr)}`);
+    assert.deepEqual(await daemons(), []);
+    assert.deepEqual(await leftovers(base), []);
+  });
+
+  it('refuses what it cannot run before anything starts: a pipeline, faults, an in-process tool, slurm settings without executor: slurm', async () => {
+    const bad = await writeScenario(dir, 'bad', `name: bad
+executor: slurm
+hosts: { target: {} }
+dataset: { files: 4, size: 1KiB }
+transfer: { to: target, tool: ssh2-sftp }
+faults: [{ kind: pause_sshd, host: target, at: 1s, for: 1s }]
+`);
+    const r = await runCli(['run', bad, '--out', join(dir, 'bad-out')], env());
+    assert.equal(r.exitCode, 2);
+    assert.match(String(r.stderr), /transfer\.tool.*executor: slurm runs rsync, scp, sftp, cp/);
+    assert.match(String(r.stderr), /faults.*the nodes launch them/);
+    const stray = await writeScenario(dir, 'stray', 'name: s\nslurm: { nodes: 2 }\nhosts: { t: {} }\ndataset: { files: 2, size: 1KiB }\ntransfer: { to: t }\n');
+    const s = await runCli(['validate', stray], env());
+    assert.equal(s.exitCode, 2);
+    assert.match(String(s.stderr), /slurm .*apply with executor: slurm/);
+  });
+});
