@@ -54,13 +54,28 @@ export { classify, RULES as FAILURE_RULES, type Classification } from './transfe
 export { backoffDelay } from './transfers/backoff.js';
 
 export {
-  FAILURE_CLASSES, type FailureClass, type TransferRecord, type TransferStatus, type AttemptRecord,
+  FAILURE_CLASSES, STEP_NAMES, type FailureClass, type TransferRecord, type TransferStatus, type AttemptRecord,
   type VerificationRecord, type CellRecord, type ResultRecord, type FileVerdict,
+  type StepName, type StepRecord, type InvariantsRecord, type InvariantViolation, type RunResumeRecord,
 } from './records/transfer-record.js';
 export { JsonlWriter } from './records/jsonl-writer.js';
 export { readResults, createReportDir } from './records/report-dir.js';
 
 export { verifyDestination, silentDrops } from './verification/verify.js';
+
+export { pipelineSchema, parseStrategy, type PipelineSpec, type StageSpec, type Strategy } from './scenario/pipeline-schema.js';
+export { COMPUTE_REGISTRY, parseCompute, type ComputeSpec } from './pipeline/compute/registry.js';
+export type { ComputeKind } from './pipeline/compute/compute-kind.js';
+export { STEP_REGISTRY } from './pipeline/steps/registry.js';
+export type { StepKind, StepResult } from './pipeline/steps/step-kind.js';
+export { finalizeStates, type RankFinalize } from './pipeline/finalize.js';
+export { finalizeReport } from './pipeline/finalize-report.js';
+export { checkInvariants } from './pipeline/invariants.js';
+export { readState, writeState, type RankState, type FileState } from './pipeline/state-file.js';
+export { CELL_KINDS } from './run/cell-kinds.js';
+export type { CellKind, CellContext } from './run/cell-kind.js';
+export { planResume, type ResumeState } from './run/resume.js';
+export type { Executor, ExecutorRun } from './executors/executor.js';
 
 export { probeHost, estimateRate, type ProbeTarget, type ProbeOptions, type ProbeResult, type MaxStartupsEstimate } from './probe/probe.js';
 

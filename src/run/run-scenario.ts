@@ -152,22 +152,23 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
   const t0 = performance.now() - (resume?.clockOffsetMs ?? 0);
   const clock = () => performance.now() - t0;
   const pending = (cell: PlanCell, repeat: number) => !resume?.completed.has(repeatKey(cell.id, repeat));
+  const anyPending = (cell: PlanCell) => Array.from({ length: plan.repeat }, (_, i) => pending(cell, i + 1)).some(Boolean);
   if (resume) writer.write({ type: 'run_resume', resumed_at: new Date().toISOString(), completed: resume.completed.size });
   else {
     await writeReportFile(reportDir, 'scenario.yaml', stringify(loaded.raw));
     await writeReportFile(reportDir, 'plan.json', plan.cells.map((c) => ({ index: c.index, id: c.id, values: c.values, scenario: c.scenario })));
+    writer.write({
+      type: 'run_start',
+      name: plan.name,
+      started_at: new Date().toISOString(),
+      scenario: loaded.scenario,
+      plan: { cells: plan.cells.map((c) => ({ index: c.index, id: c.id, values: c.values })), repeat: plan.repeat, total_transfers: plan.totalTransfers },
+      environment: {
+        ...environment(tools),
+        ...Object.assign({}, ...(await Promise.all(plan.groups.map(async (g) => (await backendOf(g.backend)).describe?.() ?? {})))),
+      },
+    });
   }
-  if (!resume) writer.write({
-    type: 'run_start',
-    name: plan.name,
-    started_at: new Date().toISOString(),
-    scenario: loaded.scenario,
-    plan: { cells: plan.cells.map((c) => ({ index: c.index, id: c.id, values: c.values })), repeat: plan.repeat, total_transfers: plan.totalTransfers },
-    environment: {
-      ...environment(tools),
-      ...Object.assign({}, ...(await Promise.all(plan.groups.map(async (g) => (await backendOf(g.backend)).describe?.() ?? {})))),
-    },
-  });
 
   try {
     await using state = await createStateDir();
@@ -185,7 +186,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
 
     for (const [gi, group] of plan.groups.entries()) {
       checkAborted(signal);
-      if (!group.cells.some((c) => Array.from({ length: plan.repeat }, (_, i) => pending(c, i + 1)).some(Boolean))) continue;
+      if (!group.cells.some(anyPending)) continue;
       const backend = await backendOf(group.backend);
       if (group.backend === 'container') await writeFile(join(state.path, CONTAINERS_FILE), '');
       // A pipeline's folders are in the report (to survive for resume and finalize); hosts see them there.
@@ -203,7 +204,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
       let loginsChecked = false;
       try {
         for (const cell of group.cells) {
-          if (!Array.from({ length: plan.repeat }, (_, i) => pending(cell, i + 1)).some(Boolean)) continue;
+          if (!anyPending(cell)) continue;
           const prepared = await CELL_KINDS[cellKindOf(cell.scenario)].prepare({
             cell, topology, tools, clientVersion, clock, controlBase, reportDir, datasets, launcher,
             executor: executors.forCell(cell),
