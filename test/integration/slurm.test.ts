@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findSlurm } from '../../src/executors/slurm/slurm-cluster.js';
 import { endedBy, isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
@@ -18,6 +19,8 @@ hosts:
   target: { sshd: { MaxStartups: "100:30:200", MaxSessions: 100 } }
 dataset: { files: 30, size: 16KiB }
 transfer: { to: target, concurrency: 12 }
+matrix:
+  concurrency: [12, 4]
 `;
 
 describe.skipIf(skip !== undefined)(`executor: slurm (private cluster)${skip ? ` — skipped: ${skip}` : ''}`, () => {
@@ -35,29 +38,36 @@ describe.skipIf(skip !== undefined)(`executor: slurm (private cluster)${skip ? `
     await removeAll(base, dir);
   });
 
-  it('fans a cell out over 3 nodes x 2 tasks: one record per planned transfer, each with its node and task, merged into one report', async () => {
+  it('fans a cell out over 3 nodes x 2 tasks: one record per planned transfer, each with its node and task, merged into one report; a concurrency below the tasks uses only that many', async () => {
     const out = join(dir, 'fanout');
     const r = await runCli(['run', await writeScenario(dir, 'fanout', FANOUT), '--out', out], env());
     assert.equal(r.exitCode, 0, String(r.stderr));
     assert.match(String(r.stderr), /Slurm cluster up: n1, n2, n3/);
     const records = await readJsonl(join(out, 'results.jsonl'));
-    const transfers = records.filter((x) => x.type === 'transfer');
-    assert.equal(transfers.length, 30, 'as many records as planned transfers');
-    assert.deepEqual(new Set(transfers.map((t) => t.node)), new Set(['n1', 'n2', 'n3']));
-    assert.deepEqual(new Set(transfers.map((t) => t.task)), new Set([0, 1, 2, 3, 4, 5]));
-    assert.ok(transfers.every((t) => t.status === 'ok'));
-    const v = records.find((x) => x.type === 'verification') as { counts: Record<string, number> };
-    assert.equal(v.counts.ok, 30, 'every file verified at the destination');
-    // Records come back on the run clock: within the cell's own window.
-    const cell = records.find((x) => x.type === 'cell') as { start_ms: number; end_ms: number };
-    assert.ok(transfers.every((t) => (t.start_ms as number) >= cell.start_ms - 1 && (t.end_ms as number) <= cell.end_ms + 1));
-    assert.match(String(r.stdout), /per node: n1 10 transfers, 0 failed; n2 10 transfers, 0 failed; n3 10 transfers, 0 failed/);
+    for (const [id, tasks] of [['concurrency=12', [0, 1, 2, 3, 4, 5]], ['concurrency=4', [0, 1, 2, 3]]] as const) {
+      const transfers = records.filter((x) => x.type === 'transfer' && x.cell === id);
+      assert.equal(transfers.length, 30, `${id}: as many records as planned transfers`);
+      assert.deepEqual(new Set(transfers.map((t) => t.node)), new Set(['n1', 'n2', 'n3']), `${id}: every node`);
+      assert.deepEqual(new Set(transfers.map((t) => t.task)), new Set(tasks), `${id}: tasks in use`);
+      assert.ok(transfers.every((t) => t.status === 'ok'));
+      const v = records.find((x) => x.type === 'verification' && x.cell === id) as { counts: Record<string, number> };
+      assert.equal(v.counts.ok, 30, `${id}: every file verified at the destination`);
+      // Records come back on the run clock: within the cell's own window.
+      const cell = records.find((x) => x.type === 'cell' && x.cell === id) as { start_ms: number; end_ms: number };
+      assert.ok(transfers.every((t) => (t.start_ms as number) >= cell.start_ms - 1 && (t.end_ms as number) <= cell.end_ms + 1));
+    }
+    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
+    const peak = (id: string) => summary.cells.find((c: { cell: string }) => c.cell === id).repeats[0].peak_in_flight;
+    assert.ok(peak('concurrency=12') <= 12 && peak('concurrency=4') <= 4, `never more in flight than asked: ${peak('concurrency=12')}, ${peak('concurrency=4')}`);
+    const perNode = /per node: n1 (\d+) transfers, 0 failed; n2 (\d+) transfers, 0 failed; n3 (\d+) transfers, 0 failed/.exec(String(r.stdout));
+    assert.ok(perNode, String(r.stdout));
+    assert.equal(perNode.slice(1).reduce((n, x) => n + Number(x), 0), 60, 'the per-node line counts every transfer');
     assert.deepEqual(await daemons(), [], 'the cluster stopped with the run');
   });
 
   it('Ctrl-C mid-cell stops the tasks, the cluster and the hosts', async () => {
     const out = join(dir, 'interrupt');
-    const scenario = await writeScenario(dir, 'long', FANOUT.replace('files: 30', 'files: 600').replace('concurrency: 12', 'concurrency: 6'));
+    const scenario = await writeScenario(dir, 'long', FANOUT.replace('files: 30', 'files: 600').replace('concurrency: [12, 4]', 'concurrency: [6]'));
     const child = runCli(['run', scenario, '--out', out, '-q'], env(), { detached: true });
     // The step's tasks have started when the cluster's job runs a worker.
     for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {

@@ -12,9 +12,9 @@ import type { WorkerJobFile } from './worker.js';
 const CLI = fileURLToPath(new URL('../../cli.js', import.meta.url));
 
 /**
- * Fans a cell's transfers out over a Slurm cluster: one `srun -N K --ntasks-per-node=T` step,
- * each task running every (K·T)-th transfer at ceil(concurrency / (K·T)) at once, so the cell's
- * concurrency is spread over the nodes. Records come back in per-task files, with node and task,
+ * Fans a cell's transfers out over a Slurm cluster: one `srun -N K --ntasks-per-node=T` step; the
+ * cell's concurrency is split over min(K·T, concurrency) tasks, each running every Nth transfer
+ * at its share at once, so as many are in flight as a local run would have, spread over nodes. Records come back in per-task files, with node and task,
  * on the run clock, and are merged as if one process had run them.
  */
 export function slurmExecutor(cluster: StartedSlurmCluster, settings: { nodes: number; tasks_per_node: number }, originEpochMs: number): Executor {
@@ -24,7 +24,9 @@ export function slurmExecutor(cluster: StartedSlurmCluster, settings: { nodes: n
       const outDir = join(workDir, 'slurm-records');
       await mkdir(outDir, { recursive: true, mode: 0o700 });
       const file = join(workDir, 'slurm-job.json');
-      const perTask = Math.max(1, Math.ceil(concurrency / tasks));
+      // The cell's concurrency, spread over the tasks exactly (never more in flight than it asks).
+      const active = Math.min(tasks, concurrency);
+      const perTask = Array.from({ length: active }, (_, i) => Math.floor(concurrency / active) + (i < concurrency % active ? 1 : 0));
       const job: WorkerJobFile = {
         origin_epoch_ms: originEpochMs, cell: where.cell, repeat: where.repeat, concurrency: perTask, transfer,
         policy: { retries: policy.retries, backoffMs: policy.backoffMs, backoffMaxMs: policy.backoffMaxMs, timeoutMs: policy.timeoutMs },
@@ -33,11 +35,12 @@ export function slurmExecutor(cluster: StartedSlurmCluster, settings: { nodes: n
       };
       await writeFile(file, JSON.stringify(job), { mode: 0o600 });
       // The longest the step can take: every round of the busiest task at its timeout, every retry.
-      const rounds = Math.ceil(Math.ceil(jobs.length / tasks) / perTask);
+      const rounds = Math.ceil(Math.ceil(jobs.length / active) / Math.min(...perTask));
       const timeoutMs = rounds * (policy.retries + 1) * (policy.timeoutMs + policy.backoffMaxMs) + 60_000;
       const r = await runCommand(
         cluster.programs.srun,
-        ['-N', String(settings.nodes), `--ntasks-per-node=${settings.tasks_per_node}`, '--kill-on-bad-exit=0', `--job-name=xb-${where.repeat}`, process.execPath, CLI, 'worker', file],
+        // cyclic: consecutive tasks on different nodes, so a cell using only some tasks still spans the nodes.
+        ['-N', String(settings.nodes), `--ntasks-per-node=${settings.tasks_per_node}`, '--distribution=cyclic', '--kill-on-bad-exit=0', `--job-name=xb-${where.repeat}`, process.execPath, CLI, 'worker', file],
         { env: cluster.env, timeoutMs, ...(policy.signal ? { signal: policy.signal } : {}) },
       );
       const records: TransferRecord[] = [];

@@ -15,8 +15,11 @@ export interface WorkerJobFile {
   origin_epoch_ms: number;
   cell: string;
   repeat: number;
-  /** Transfers this task runs at once. */
-  concurrency: number;
+  /**
+   * Transfers each task runs at once, by SLURM_PROCID: they add up to the cell's concurrency, and
+   * a task beyond the list gets no transfer (a cell at 6 on 60 tasks runs on 6 of them).
+   */
+  concurrency: number[];
   transfer: TransferSpec;
   policy: { retries: number; backoffMs: number; backoffMaxMs: number; timeoutMs: number };
   jobs: TransferJob[];
@@ -25,7 +28,7 @@ export interface WorkerJobFile {
 }
 
 /**
- * One Slurm task: its share of a cell's transfers (every SLURM_NTASKS-th, from SLURM_PROCID), run
+ * One Slurm task: its share of a cell's transfers (every Nth, from SLURM_PROCID, N the tasks in use), run
  * by the same pool and launcher as a local run, each record written as it completes with the node
  * and task that ran it. Not a second implementation: the transfer path is the local one.
  */
@@ -34,13 +37,14 @@ export async function runWorker(file: string): Promise<void> {
   const tasks = Number(process.env.SLURM_NTASKS ?? 1);
   const task = Number(process.env.SLURM_PROCID ?? 0);
   const node = process.env.SLURMD_NODENAME ?? hostname();
-  const mine = job.jobs.filter((_, i) => i % tasks === task);
+  const active = Math.min(tasks, job.concurrency.length);
+  const mine = task < active ? job.jobs.filter((_, i) => i % active === task) : [];
   const tools = await findTools();
   const tool = await createTool(job.transfer, tools);
   await using launcher = await Launcher.start();
   using writer = new JsonlWriter(join(job.out_dir, `task-${task}.jsonl`));
   const clock = () => performance.timeOrigin + performance.now() - job.origin_epoch_ms;
-  await runTransferPool(mine, job.concurrency, { tool, ...job.policy, clientVersion: tools.sshVersion, clock, launcher }, { cell: job.cell, repeat: job.repeat }, (r) =>
+  await runTransferPool(mine, job.concurrency[task] ?? 1, { tool, ...job.policy, clientVersion: tools.sshVersion, clock, launcher }, { cell: job.cell, repeat: job.repeat }, (r) =>
     writer.write({ ...r, node, task }),
   );
   await tool.close?.();
