@@ -21,17 +21,23 @@ export interface ExecutorSetup extends AsyncDisposable {
 export async function setUpExecutors(cells: readonly PlanCell[], stateDir: string, originEpochMs: number, signal?: AbortSignal): Promise<ExecutorSetup> {
   const slurmCells = cells.filter((c) => c.scenario.executor === 'slurm');
   if (slurmCells.length === 0) return { forCell: () => localExecutor, [Symbol.asyncDispose]: async () => undefined };
-  const { findSlurm, startSlurmCluster } = await import('./slurm/slurm-cluster.js');
+  const { existingSlurmCluster, findSlurm, startSlurmCluster } = await import('./slurm/slurm-cluster.js');
   const { slurmExecutor } = await import('./slurm/slurm-executor.js');
   const programs = await findSlurm();
   if (typeof programs === 'string') throw new SetupError(`executor: slurm: ${programs}`);
   const settings = (c: PlanCell) => ({ nodes: c.scenario.slurm?.nodes ?? 3, tasks_per_node: c.scenario.slurm?.tasks_per_node ?? 1 });
   const nodes = Math.max(...slurmCells.map((c) => settings(c).nodes));
   const cpus = Math.max(...slurmCells.map((c) => settings(c).tasks_per_node));
-  const cluster: StartedSlurmCluster = await startSlurmCluster(join(stateDir, 'slurm'), { nodes, cpus, programs, ...(signal ? { signal } : {}) });
+  // A scenario names one cluster: every slurm cell of it has the same cluster and partition.
+  const { cluster: kind = 'private', partition } = slurmCells[0]!.scenario.slurm ?? {};
+  if (slurmCells.some((c) => (c.scenario.slurm?.cluster ?? 'private') !== kind || c.scenario.slurm?.partition !== partition)) {
+    throw new SetupError('slurm.cluster and slurm.partition name the run\'s one cluster: they cannot vary across the matrix');
+  }
+  const cluster: StartedSlurmCluster =
+    kind === 'existing' ? await existingSlurmCluster(programs, partition) : await startSlurmCluster(join(stateDir, 'slurm'), { nodes, cpus, programs, ...(signal ? { signal } : {}) });
   return {
     forCell: (c) => (c.scenario.executor === 'slurm' ? slurmExecutor(cluster, settings(c), originEpochMs) : localExecutor),
-    notice: `Slurm cluster up: ${cluster.nodes.join(', ')} (${cluster.startMs.toFixed(0)} ms)`,
+    notice: kind === 'existing' ? `Slurm cluster of SLURM_CONF: ${cluster.nodes.length} node(s)${partition ? ` in ${partition}` : ''}` : `Slurm cluster up: ${cluster.nodes.join(', ')} (${cluster.startMs.toFixed(0)} ms)`,
     [Symbol.asyncDispose]: () => cluster.stop(),
   };
 }

@@ -100,10 +100,20 @@ export async function preflight(loaded: LoadedScenario, tools: OpenSshTools, opt
     }
   }
   // executor: slurm needs Slurm on this machine: said before anything starts.
-  if (plan.cells.some((c) => c.scenario.executor === 'slurm')) {
-    const { findSlurm } = await import('../executors/slurm/slurm-cluster.js');
+  const slurmCells = plan.cells.filter((c) => c.scenario.executor === 'slurm');
+  if (slurmCells.length > 0) {
+    const { findSlurm, partitionNodes } = await import('../executors/slurm/slurm-cluster.js');
     const slurm = await findSlurm();
+    const wanted = slurmCells[0]!.scenario.slurm;
     if (typeof slurm === 'string') issues.push(loaded.issueAt(['executor'], `executor: slurm: ${slurm}`));
+    else if (wanted?.cluster === 'existing') {
+      // An existing cluster must have the nodes asked for, said before anything starts.
+      const conf = process.env.SLURM_CONF;
+      const nodes = conf ? await partitionNodes(slurm, { SLURM_CONF: conf }, wanted.partition) : 'SLURM_CONF is not set: it names the existing cluster';
+      const most = Math.max(...slurmCells.map((c) => c.scenario.slurm?.nodes ?? 3));
+      if (typeof nodes === 'string') issues.push(loaded.issueAt(['slurm', 'cluster'], nodes));
+      else if (most > nodes.length) issues.push(loaded.issueAt(['slurm', 'nodes'], `${most} nodes asked for; the cluster${wanted.partition ? `'s partition ${wanted.partition}` : ''} has ${nodes.length}`));
+    }
   }
   if (issues.length > 0) throw new ScenarioError(loaded.file, issues);
   return tools.sshd ? [] : ['sshd -t was not run: no sshd on this machine (the hosts check their configuration when they start)'];

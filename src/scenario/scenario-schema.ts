@@ -91,7 +91,16 @@ export const scenarioSchema = z
     /** Where transfers are launched: this process, or fanned out over a Slurm cluster's nodes (docs/slurm.md). */
     executor: z.enum(EXECUTORS).default('local'),
     /** executor: slurm — nodes of the run's private cluster and tasks on each; the cell's transfers are dealt to the tasks. */
-    slurm: z.strictObject({ nodes: int(1, 16).default(3), tasks_per_node: int(1, 256).default(1) }).optional(),
+    slurm: z
+      .strictObject({
+        nodes: int(1, 4096).default(3),
+        tasks_per_node: int(1, 256).default(1),
+        /** private: a cluster started for the run; existing: the one SLURM_CONF names (docs/slurm.md). */
+        cluster: z.enum(['private', 'existing']).default('private'),
+        /** existing: the partition to run in (default: the cluster's default). */
+        partition: nameSchema.optional(),
+      })
+      .optional(),
     /** Faults injected during every cell repeat (faults/registry.ts); a matrix axis may vary them. */
     faults: z.array(faultSchema).max(32, 'at most 32 faults').default([]),
   })
@@ -152,6 +161,9 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
     else if (t && !SLURM_TOOLS.includes(typeof t.tool === 'string' ? t.tool : 'rsync')) out.push({ path: ['transfer', 'tool'], message: `executor: slurm runs ${SLURM_TOOLS.join(', ')}` });
     if (s.client === 'container') out.push({ path: ['client'], message: 'executor: slurm launches from the cluster\'s nodes; client: container does not apply' });
     if (Array.isArray(s.faults) && s.faults.length > 0) out.push({ path: ['faults'], message: 'faults are applied as this process launches transfers; with executor: slurm the nodes launch them' });
+    const sl = (s as { slurm?: { nodes?: unknown; cluster?: unknown; partition?: unknown } }).slurm;
+    if (sl && sl.cluster !== 'existing' && typeof sl.nodes === 'number' && sl.nodes > 16) out.push({ path: ['slurm', 'nodes'], message: 'the private cluster runs at most 16 nodes on this machine; use cluster: existing for more' });
+    if (sl && sl.cluster !== 'existing' && sl.partition !== undefined) out.push({ path: ['slurm', 'partition'], message: 'partition applies to cluster: existing' });
   } else if ((s as { slurm?: unknown }).slurm !== undefined) {
     out.push({ path: ['slurm'], message: 'slurm settings apply with executor: slurm' });
   }

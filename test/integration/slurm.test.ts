@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findSlurm } from '../../src/executors/slurm/slurm-cluster.js';
+import { findSlurm, startSlurmCluster, type SlurmPrograms } from '../../src/executors/slurm/slurm-cluster.js';
 import { endedBy, isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
 
 /** Under CI as root the set-up installs Slurm, so a missing one is a failure there, not a skip. */
@@ -79,6 +79,24 @@ describe.skipIf(skip !== undefined)(`executor: slurm (private cluster)${skip ? `
     assert.ok(endedBy(r, 'SIGINT'), `${r.signal ?? r.exitCode}: ${String(r.stderr)}`);
     assert.deepEqual(await daemons(), []);
     assert.deepEqual(await leftovers(base), []);
+  });
+
+  it('cluster: existing runs on the cluster SLURM_CONF names (here a private one standing in for a site\'s), and refuses more nodes than its partition has', async () => {
+    const site = join(dir, 'site-cluster');
+    await using cluster = await startSlurmCluster(site, { nodes: 3, cpus: 4, programs: slurm as SlurmPrograms });
+    const scenario = await writeScenario(dir, 'existing', FANOUT.replace('slurm: { nodes: 3, tasks_per_node: 2 }', 'slurm: { nodes: 2, tasks_per_node: 2, cluster: existing, partition: xb }'));
+    const out = join(dir, 'existing');
+    const r = await runCli(['run', scenario, '--out', out, '-q'], { ...env(), ...cluster.env });
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    const transfers = (await readJsonl(join(out, 'results.jsonl'))).filter((x) => x.type === 'transfer');
+    assert.equal(transfers.length, 60);
+    assert.equal(new Set(transfers.map((t) => t.node)).size, 2, 'the 2 nodes asked for');
+    const tooMany = await runCli(['run', await writeScenario(dir, 'too-many', FANOUT.replace('slurm: { nodes: 3, tasks_per_node: 2 }', 'slurm: { nodes: 5, cluster: existing, partition: xb }')), '--out', join(dir, 'too-many')], { ...env(), ...cluster.env });
+    assert.equal(tooMany.exitCode, 2);
+    assert.match(String(tooMany.stderr), /slurm\.nodes.*5 nodes asked for; the cluster's partition xb has 3/);
+    const noConf = await runCli(['validate', scenario], env());
+    assert.equal(noConf.exitCode, 2);
+    assert.match(String(noConf.stderr), /slurm\.cluster.*SLURM_CONF is not set/);
   });
 
   it('refuses what it cannot run before anything starts: a pipeline, faults, an in-process tool, slurm settings without executor: slurm', async () => {

@@ -52,6 +52,8 @@ export interface StartedSlurmCluster extends AsyncDisposable {
   /** SLURM_CONF for the client commands (srun, sinfo, scancel). */
   readonly env: Readonly<Record<string, string>>;
   readonly programs: SlurmPrograms;
+  /** An existing cluster's partition to run in. */
+  readonly partition?: string;
   readonly startMs: number;
   stop(): Promise<void>;
 }
@@ -118,4 +120,25 @@ export async function startSlurmCluster(dir: string, options: { nodes: number; c
     throw e;
   }
   return { nodes: nodes.map((n) => n.name), env, programs, startMs: performance.now() - t0, stop, [Symbol.asyncDispose]: stop };
+}
+
+/** Nodes of an existing cluster's partition (the default one without `partition`), or why not. */
+export async function partitionNodes(programs: SlurmPrograms, env: Readonly<Record<string, string>>, partition?: string): Promise<string[] | string> {
+  const r = await runCommand(programs.sinfo, ['-h', '-N', '-o', '%N', ...(partition ? ['-p', partition] : [])], { env, timeoutMs: 15_000 });
+  if (r.exitCode !== 0) return `sinfo failed (exit ${r.exitCode}): ${r.stderr.trim().slice(0, 300)}`;
+  return [...new Set(r.stdout.split('\n').map((l) => l.trim()).filter(Boolean))];
+}
+
+/**
+ * The cluster SLURM_CONF names, used as it is: nothing is started or stopped, and jobs end with
+ * their srun. Its nodes must see this run's folders (a shared file system) and reach the hosts.
+ */
+export async function existingSlurmCluster(programs: SlurmPrograms, partition: string | undefined): Promise<StartedSlurmCluster> {
+  const conf = process.env.SLURM_CONF;
+  if (!conf) throw new SetupError('slurm: { cluster: existing } uses the cluster SLURM_CONF names; SLURM_CONF is not set');
+  const env = { SLURM_CONF: conf };
+  const nodes = await partitionNodes(programs, env, partition);
+  if (typeof nodes === 'string') throw new SetupError(`slurm: { cluster: existing }: ${nodes}`);
+  const stop = async () => undefined;
+  return { nodes, env, programs, ...(partition ? { partition } : {}), startMs: 0, stop, [Symbol.asyncDispose]: stop };
 }

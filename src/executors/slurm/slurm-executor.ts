@@ -40,7 +40,7 @@ export function slurmExecutor(cluster: StartedSlurmCluster, settings: { nodes: n
       const r = await runCommand(
         cluster.programs.srun,
         // cyclic: consecutive tasks on different nodes, so a cell using only some tasks still spans the nodes.
-        ['-N', String(settings.nodes), `--ntasks-per-node=${settings.tasks_per_node}`, '--distribution=cyclic', '--kill-on-bad-exit=0', `--job-name=xb-${where.repeat}`, process.execPath, CLI, 'worker', file],
+        [...(cluster.partition ? ['-p', cluster.partition] : []), '-N', String(settings.nodes), `--ntasks-per-node=${settings.tasks_per_node}`, '--distribution=cyclic', '--kill-on-bad-exit=0', `--job-name=xb-${where.repeat}`, process.execPath, CLI, 'worker', file],
         { env: cluster.env, timeoutMs, ...(policy.signal ? { signal: policy.signal } : {}) },
       );
       const records: TransferRecord[] = [];
