@@ -1,6 +1,7 @@
 import { chmodSync, chownSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { RSYNC_TEMP } from './layout.js';
 import type { FileState } from './state-file.js';
 
 export type SourceMetadata = Pick<FileState, 'size' | 'mode' | 'uid' | 'gid' | 'atime_ns' | 'mtime_ns'>;
@@ -69,7 +70,7 @@ export function removeRsyncTemps(dir: string, paths: readonly string[]): void {
       continue;
     }
     for (const e of entries) {
-      const m = /^\.(.+)\.[A-Za-z0-9]{6}$/.exec(e);
+      const m = RSYNC_TEMP.exec(e);
       if (m && names.has(m[1]!)) rmSync(join(d, e), { force: true });
     }
   }

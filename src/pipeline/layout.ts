@@ -69,8 +69,8 @@ export function expectedOutputs(inputs: readonly DatasetEntry[], manifest: Reado
   });
 }
 
-/** rsync's own temporary while it writes NAME: `.NAME.XXXXXX` (left behind when it is killed). */
-export const RSYNC_TEMP = /^\..+\.[A-Za-z0-9]{6}$/;
+/** rsync's own temporary while it writes NAME: `.NAME.XXXXXX` (left behind when it is killed); group 1 is NAME. */
+export const RSYNC_TEMP = /^\.(.+)\.[A-Za-z0-9]{6}$/;
 
 /** What every rank of a pipeline cell stages in and must deliver, from the scenario alone. */
 export function pipelineExpectations(scenario: Scenario) {

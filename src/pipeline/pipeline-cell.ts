@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { requireTool } from '../hosts/openssh/openssh-tools.js';
 import { LocalHostFiles } from '../hosts/local/local-host-files.js';
-import { succeeded, type CellRecord, type StepRecord, type TransferRecord, type VerificationRecord } from '../records/transfer-record.js';
+import { statusCounts, succeeded, type CellRecord, type StepRecord, type TransferRecord, type VerificationRecord } from '../records/transfer-record.js';
+import { RunAbortedError } from '../errors.js';
 import type { CellContext, CellKind, CellRepeatResult } from '../run/cell-kind.js';
 import { openSshdWindow } from '../run/sshd-window.js';
 import { makeLane, muxSummary, writeLanes } from '../transfers/lane.js';
@@ -113,21 +114,19 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
     }),
   );
   await Promise.all(lanes.map((l) => l.mux.close()));
+  // Interrupted: the state files say where each rank stopped; `xferbench resume` goes on from there.
+  if (signal?.aborted) throw new RunAbortedError('run interrupted mid-pipeline; xferbench resume continues it from the state files');
   // Every rank is done with the temporary trees it shared; what a deferred step landed stays for finalize.
-  if (!signal?.aborted) {
-    const roots = {
-      stage_in: byRank.map((_, rank) => paths.temp(paths.worker(rank).in)),
-      stage_out: spec.stage_out ? [paths.temp(paths.outputs(spec.stage_out.to))] : [],
-    };
-    for (const which of ['stage_in', 'stage_out'] as const) {
-      const s = spec[which];
-      if (s?.commit === 'temp-rename' && s.finalize === 'now') for (const root of roots[which]) await rm(root, { recursive: true, force: true });
-    }
+  const roots = {
+    stage_in: byRank.map((_, rank) => paths.temp(paths.worker(rank).in)),
+    stage_out: spec.stage_out ? [paths.temp(paths.outputs(spec.stage_out.to))] : [],
+  };
+  for (const which of ['stage_in', 'stage_out'] as const) {
+    const s = spec[which];
+    if (s?.commit === 'temp-rename' && s.finalize === 'now') for (const root of roots[which]) await rm(root, { recursive: true, force: true });
   }
   const end = Math.max(start, ...transfers.map((t) => t.end_ms));
   const sshd = await sshdWindow.close();
-  // Interrupted: the state files say where each rank stopped; `xferbench resume` goes on from there.
-  if (signal?.aborted) return { transfers, verification: { type: 'verification', cell: cell.id, repeat, counts: { ok: 0, missing: 0, corrupt: 0, extra: 0 }, problems: [], silent_drops: [] }, cell: cellRecord() };
 
   const states = await Promise.all(byRank.map((_, rank) => readState(paths.state, rank)));
   const invariants = await checkInvariants({ spec, paths, inputs, outputs, states });
@@ -143,27 +142,20 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
   const verification: VerificationRecord = { type: 'verification', cell: cell.id, repeat, counts, problems, silent_drops: drops };
   const deferred = [spec.stage_in, spec.stage_out].some((s) => s?.finalize === 'defer');
   if (!ctx.keepData && !deferred) await removeData(paths);
-  return { transfers, verification, cell: cellRecord(drops.length) };
-
-  function cellRecord(silent = 0): CellRecord {
-    // A resumed repeat's record covers the whole repeat: what ran before the interruption too.
-    const before = earlier.filter((e): e is TransferRecord => e.type === 'transfer');
-    const all = [...before, ...transfers];
-    return {
-      type: 'cell', cell: cell.id, cell_index: cell.index, values: cell.values, repeat,
-      // Both stage steps can run at once (one rank staging in while another stages out), but a
-      // rank runs one invocation at a time: at most one per rank is ever in flight.
-      concurrency: Math.min(spec.ranks, Object.values(stages).reduce((n, s) => n + (s.spec.concurrency ?? spec.ranks), 0)),
-      start_ms: Math.min(start, ...before.map((t) => t.start_ms)), end_ms: end,
-      files: all.length,
-      bytes_ok: all.filter(succeeded).reduce((n, t) => n + t.bytes, 0),
-      ok: all.filter(succeeded).length,
-      failed: all.filter((t) => t.status === 'failed').length,
-      recovered: all.filter((t) => t.status === 'recovered').length,
-      canceled: all.filter((t) => t.status === 'canceled').length,
-      silent_drops: silent,
-      ...sshd,
-      mux,
-    };
-  }
+  // A resumed repeat's record covers the whole repeat: what ran before the interruption too.
+  const before = earlier.filter((e): e is TransferRecord => e.type === 'transfer');
+  const all = [...before, ...transfers];
+  const record: CellRecord = {
+    type: 'cell', cell: cell.id, cell_index: cell.index, values: cell.values, repeat,
+    // Both stage steps can run at once (one rank staging in while another stages out), but a
+    // rank runs one invocation at a time: at most one per rank is ever in flight.
+    concurrency: Math.min(spec.ranks, Object.values(stages).reduce((n, s) => n + (s.spec.concurrency ?? spec.ranks), 0)),
+    start_ms: Math.min(start, ...before.map((t) => t.start_ms)), end_ms: end,
+    bytes_ok: all.filter(succeeded).reduce((n, t) => n + t.bytes, 0),
+    ...statusCounts(all),
+    silent_drops: drops.length,
+    ...sshd,
+    mux,
+  };
+  return { transfers, verification, cell: record };
 }

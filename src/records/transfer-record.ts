@@ -69,6 +69,15 @@ export interface TransferRecord {
 /** The tool reported success, on the first attempt or after retries. */
 export const succeeded = (t: TransferRecord): boolean => t.status === 'ok' || t.status === 'recovered';
 
+/** A cell record's counts of its transfers by how they ended. */
+export const statusCounts = (records: readonly TransferRecord[]): Pick<CellRecord, 'files' | 'ok' | 'failed' | 'recovered' | 'canceled'> => ({
+  files: records.length,
+  ok: records.filter(succeeded).length,
+  failed: records.filter((r) => r.status === 'failed').length,
+  recovered: records.filter((r) => r.status === 'recovered').length,
+  canceled: records.filter((r) => r.status === 'canceled').length,
+});
+
 /** Wall time of a transfer, retries and backoff included: what latency figures are made of. */
 export const latencyMs = (t: TransferRecord): number => t.end_ms - t.start_ms;
 

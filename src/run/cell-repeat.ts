@@ -11,7 +11,7 @@ import { openSshdWindow } from './sshd-window.js';
 import type { OpenSshVersion } from '../hosts/openssh/openssh-version.js';
 import { innerAlias, type ClientSide, type StartedTopology } from '../hosts/topology.js';
 import type { PlanCell } from '../plan/plan.js';
-import { succeeded, type CellRecord, type FaultRecord, type FileVerdict, type TransferRecord } from '../records/transfer-record.js';
+import { statusCounts, type CellRecord, type FaultRecord, type FileVerdict, type TransferRecord } from '../records/transfer-record.js';
 import { scheduleFaults } from '../faults/fault-schedule.js';
 import { laneSettings } from '../faults/registry.js';
 import { makeLane, muxSummary, writeLanes, type Lane } from '../transfers/lane.js';
@@ -186,12 +186,8 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
     concurrency: t.concurrency,
     start_ms: start,
     end_ms: end,
-    files: transfers.length,
     bytes_ok: [...verdicts].filter(([, v]) => v === 'ok').reduce((n, [p]) => n + (byPath.get(p) ?? 0), 0),
-    ok: transfers.filter(succeeded).length,
-    failed: transfers.filter((r) => r.status === 'failed').length,
-    recovered: transfers.filter((r) => r.status === 'recovered').length,
-    canceled: transfers.filter((r) => r.status === 'canceled').length,
+    ...statusCounts(transfers),
     silent_drops: drops.length,
     sshd,
     sshd_events: events,
