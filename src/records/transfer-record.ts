@@ -7,6 +7,7 @@ export const FAILURE_CLASSES = [
   'mux_master_lost',
   'timeout',
   'auth',
+  'negotiation',
   'host_key',
   'connection_refused',
   'connection_reset',

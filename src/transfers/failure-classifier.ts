@@ -22,6 +22,8 @@ export const RULES: readonly ClassifierRule[] = [
   { class: 'maxsessions_refused', pattern: /^ssh2: channel: \(SSH\) Channel open failure: open failed/m },
   // ControlMaster start-up race (or a stale socket): falls back to a direct connection.
   { class: 'mux_race', pattern: /ControlSocket .* already exists, disabling multiplexing/ },
+  // No algorithm both ends accept (a site that dropped a cipher or key exchange the clients still ask for).
+  { class: 'negotiation', pattern: /Unable to negotiate with \S+ port \d+: no matching [\w -]+ found/ },
   { class: 'host_key', pattern: /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No \S+ host key is known for/ },
   { class: 'auth', pattern: /Permission denied \((?:publickey|password|keyboard-interactive)[^)]*\)|Too many authentication failures|Received disconnect from .*: ?\d+: Too many authentication failures/ },
   // A dead master's socket (the client then connects on its own): not a refusal by a host.
@@ -48,7 +50,7 @@ export const RULES: readonly ClassifierRule[] = [
 /** Order of precedence when one attempt shows several classes (causes before consequences). */
 // A jump host that refused or cut the connection explains the outer hop's kex line after it.
 const PRIORITY: readonly FailureClass[] = [
-  'host_key', 'auth', 'connection_refused', 'connection_reset', 'maxstartups_drop', 'maxsessions_refused', 'no_space', 'timeout', 'remote_error', 'mux_race', 'mux_master_lost', 'unknown',
+  'host_key', 'auth', 'negotiation', 'connection_refused', 'connection_reset', 'maxstartups_drop', 'maxsessions_refused', 'no_space', 'timeout', 'remote_error', 'mux_race', 'mux_master_lost', 'unknown',
 ];
 
 // From 9.5 the kex line is logged at VERBOSE; a default client then prints only this.

@@ -33,6 +33,8 @@ const CASES: [string, string, number, string | null, string[]?][] = [
   ['session cut mid-transfer', `Connection to 127.0.0.2 closed by remote host.\r\nssh_dispatch_run_fatal: Connection to UNKNOWN port 65535: Broken pipe\r\n${RSYNC_255}`, 255, 'connection_reset', ['connection_reset']],
   ['master killed, fell back and succeeded', 'Control socket connect(/tmp/xb-Kd/c0r1/l0/b6fb7e52): Connection refused\r\n', 0, null, ['mux_master_lost']],
   ['master gone, then dropped', `Control socket connect(/tmp/xb-Kd/c0r1/l0/b6fb7e52): No such file or directory\r\nkex_exchange_identification: Connection closed by remote host\r\n${RSYNC_255}`, 255, 'maxstartups_drop', ['maxstartups_drop', 'mux_master_lost']],
+  ['no cipher both ends accept', `Unable to negotiate with UNKNOWN port 65535: no matching cipher found. Their offer: aes128-ctr,aes256-ctr\r\nrsync: connection unexpectedly closed (0 bytes received so far) [Receiver]\nrsync error: error in rsync protocol data stream (code 12) at io.c(285) [Receiver=3.5.0]\n`, 12, 'negotiation'],
+  ['no key exchange both ends accept', 'Unable to negotiate with 127.0.0.2 port 40022: no matching key exchange method found. Their offer: curve25519-sha256\r\n', 255, 'negotiation'],
   ['unrecognised', 'something odd happened\n', 1, 'unknown'],
   ['harness timeout', '', 143, 'timeout'],
 ];
