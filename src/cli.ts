@@ -4,6 +4,7 @@ import { XferbenchError } from './errors.js';
 import type { ImageBase } from './hosts/container/sshd-image.js';
 import { SignalGuard } from './run/signal-guard.js';
 import { parseLimit, type Limits } from './scenario/limits.js';
+import type { StepName } from './records/transfer-record.js';
 
 // Each command imports what it uses when it runs: `validate` needs no transfer or chart code,
 // and the whole static graph cost every command ~240 ms before it did anything.
@@ -111,6 +112,20 @@ program
   .action(async (file: string) => {
     const { runWorker } = await import('./executors/slurm/worker.js');
     await runWorker(file);
+  });
+
+// One step of one pipeline rank, as a Slurm batch job of a run with executor: slurm (started by sbatch).
+program
+  .command('step', { hidden: true })
+  .argument('<job-file>')
+  .argument('<rank>')
+  .argument('<step>')
+  .argument('[dependency]')
+  .action(async (file: string, rank: string, step: string, dependency: string | undefined) => {
+    const { STEP_NAMES } = await import('./records/transfer-record.js');
+    if (!/^\d+$/.test(rank) || !(STEP_NAMES as readonly string[]).includes(step)) throw new XferbenchError(`step: bad rank ${JSON.stringify(rank)} or step ${JSON.stringify(step)}`);
+    const { runStepJob } = await import('./executors/slurm/step-job.js');
+    process.exitCode = await runStepJob(file, Number(rank), step as StepName, dependency);
   });
 
 program

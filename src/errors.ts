@@ -62,3 +62,8 @@ export class HostStartError extends XferbenchError {}
 export class RunAbortedError extends XferbenchError {
   override readonly exitCode = 130;
 }
+
+/** Jobs of the run were cancelled from outside the workflow (the queue was lost); `xferbench resume` goes on. */
+export class QueueLostError extends XferbenchError {
+  override readonly exitCode = 3;
+}

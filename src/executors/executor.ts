@@ -1,4 +1,8 @@
-import type { TransferRecord } from '../records/transfer-record.js';
+import type { QueueControl } from '../faults/fault-kind.js';
+import type { PipelineJobContext } from '../pipeline/job-context.js';
+import type { StepBody } from '../pipeline/state-file.js';
+import type { PipelineRepeat, RankRun } from '../pipeline/steps/step-kind.js';
+import type { StepName, TransferRecord } from '../records/transfer-record.js';
 import type { TransferSpec } from '../scenario/scenario-schema.js';
 import type { TransferPolicy } from '../transfers/run-transfer.js';
 import type { TransferJob } from '../transfers/transfer-tool.js';
@@ -16,11 +20,29 @@ export interface ExecutorRun {
   onRecord?: (record: TransferRecord) => void;
 }
 
+/** What a pipeline cell repeat hands an executor: every rank, each to go through rank.ts's chain. */
+export interface RanksRun {
+  p: PipelineRepeat;
+  ranks: readonly RankRun[];
+  /** Writes a step's record to results.jsonl. */
+  record(rank: number, step: StepBody): void;
+  /** Steps of a rank whose record results.jsonl already has (a resumed repeat). */
+  recorded(rank: number): ReadonlySet<StepName>;
+  /** What a process elsewhere needs to run one step of one rank (pipeline/job-context.ts). */
+  job: PipelineJobContext;
+  /** A step started (faults with `at: "N%"` count them). */
+  onStepStart?(): void;
+}
+
 /**
  * Where a cell's transfers are launched: in this process (`local`), or fanned out over the
  * nodes of a Slurm cluster (`slurm`). Every executor returns the same records, so verification
- * and reports do not know which ran them.
+ * and reports do not know which ran them; a pipeline's ranks likewise write the same state files
+ * and records whether their steps ran here or as batch jobs.
  */
 export interface Executor {
   run(input: ExecutorRun): Promise<TransferRecord[]>;
+  ranks(input: RanksRun): Promise<void>;
+  /** The job queue a `queue_loss` fault empties; executors without one have none. */
+  queue?: QueueControl;
 }

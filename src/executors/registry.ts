@@ -18,7 +18,8 @@ export interface ExecutorSetup extends AsyncDisposable {
  * starts one private cluster, as many nodes as the largest cell asks for, in the run's state
  * folder. Loaded on demand: a local run never imports the Slurm code.
  */
-export async function setUpExecutors(cells: readonly PlanCell[], stateDir: string, originEpochMs: number, signal?: AbortSignal): Promise<ExecutorSetup> {
+export async function setUpExecutors(cells: readonly PlanCell[], stateDir: string, options: { originEpochMs: number; firstJobId?: number; signal?: AbortSignal }): Promise<ExecutorSetup> {
+  const { originEpochMs, signal } = options;
   const slurmCells = cells.filter((c) => c.scenario.executor === 'slurm');
   if (slurmCells.length === 0) return { forCell: () => localExecutor, [Symbol.asyncDispose]: async () => undefined };
   const { existingSlurmCluster, findSlurm, startSlurmCluster } = await import('./slurm/slurm-cluster.js');
@@ -33,11 +34,30 @@ export async function setUpExecutors(cells: readonly PlanCell[], stateDir: strin
   if (slurmCells.some((c) => (c.scenario.slurm?.cluster ?? 'private') !== kind || c.scenario.slurm?.partition !== partition)) {
     throw new SetupError('slurm.cluster and slurm.partition name the run\'s one cluster: they cannot vary across the matrix');
   }
+  // A pipeline stage's concurrency over all ranks is a license count of the private cluster.
+  const licenses = stageLicenses(slurmCells);
   const cluster: StartedSlurmCluster =
-    kind === 'existing' ? await existingSlurmCluster(programs, partition) : await startSlurmCluster(join(stateDir, 'slurm'), { nodes, cpus, programs, ...(signal ? { signal } : {}) });
+    kind === 'existing'
+      ? await existingSlurmCluster(programs, partition)
+      : await startSlurmCluster(join(stateDir, 'slurm'), { nodes, cpus, licenses, programs, ...(options.firstJobId ? { firstJobId: options.firstJobId } : {}), ...(signal ? { signal } : {}) });
   return {
-    forCell: (c) => (c.scenario.executor === 'slurm' ? slurmExecutor(cluster, settings(c), originEpochMs) : localExecutor),
+    forCell: (c) => (c.scenario.executor === 'slurm' ? slurmExecutor(cluster, settings(c), originEpochMs, { licenses: kind === 'private' }) : localExecutor),
     notice: kind === 'existing' ? `Slurm cluster of SLURM_CONF: ${cluster.nodes.length} node(s)${partition ? ` in ${partition}` : ''}` : `Slurm cluster up: ${cluster.nodes.join(', ')} (${cluster.startMs.toFixed(0)} ms)`,
     [Symbol.asyncDispose]: () => cluster.stop(),
   };
+}
+
+/**
+ * `xb_stage_in` / `xb_stage_out` licenses: a stage's `concurrency`, which preflight requires to be
+ * the same in every cell (a cluster has one count).
+ */
+export function stageLicenses(cells: readonly PlanCell[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of cells) {
+    for (const which of ['stage_in', 'stage_out'] as const) {
+      const n = c.scenario.pipeline?.[which]?.concurrency;
+      if (n !== undefined) out[`xb_${which}`] = n;
+    }
+  }
+  return out;
 }

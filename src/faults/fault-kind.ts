@@ -19,10 +19,17 @@ export interface MasterControl {
   restart(): Promise<void>;
 }
 
-/** What a fault acts on: one host (a replica), or the client's masters. */
+/** The batch queue of a run's jobs (executor: slurm). */
+export interface QueueControl {
+  /** Cancels every job of the run the queue still holds, running or pending; resolves with how many. */
+  cancelAll(): Promise<number>;
+}
+
+/** What a fault acts on: one host (a replica), the client's masters, or the run's job queue. */
 export interface FaultTarget {
   host?: StartedHost;
   masters: readonly MasterControl[];
+  queue?: QueueControl;
 }
 
 /** An applied fault: what was done (for its record), and how it is undone (once, on every exit path). */
@@ -36,8 +43,8 @@ export interface AppliedFault extends AsyncDisposable {
  * name in faults/registry.ts.
  */
 export interface FaultKind {
-  /** A host's sshd (host required), or the client side (its ssh masters). */
-  readonly acts: 'host' | 'client';
+  /** A host's sshd (host required), the client side (its ssh masters), or the batch queue (executor: slurm). */
+  readonly acts: 'host' | 'client' | 'queue';
   /** Why it needs root, if it does: refused before anything starts otherwise. */
   readonly needsRoot?: string;
   /** The backends whose hosts it can act on (default: both). */

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StartedHost } from '../hosts/host.js';
 import type { FaultRecord } from '../records/transfer-record.js';
-import type { MasterControl } from './fault-kind.js';
+import type { MasterControl, QueueControl } from './fault-kind.js';
 import { FAULT_REGISTRY, type FaultSpec } from './registry.js';
 
 /** The longest a timer can wait (about 24.8 days): "until the transfers end". */
@@ -14,6 +14,8 @@ export interface FaultScheduleInput {
   hosts(name: string): StartedHost[];
   /** The client's masters to a scenario host (its replicas), or to every destination. */
   masters(host?: string): MasterControl[];
+  /** The run's job queue, when its executor has one. */
+  queue?: QueueControl;
   /** Transfers the cell repeat will start, for `at: "N%"`. */
   total: number;
   clock: () => number;
@@ -46,7 +48,7 @@ export function scheduleFaults(faults: readonly FaultSpec[], input: FaultSchedul
     });
 
   const run = async (spec: FaultSpec, index: number, host: StartedHost | undefined) => {
-    const where = host?.name ?? (spec.host ? `client>${spec.host}` : 'client');
+    const where = host?.name ?? (FAULT_REGISTRY[spec.kind].acts === 'queue' ? 'queue' : spec.host ? `client>${spec.host}` : 'client');
     const record = (type: FaultRecord['type'], detail: string, t = input.clock()) =>
       input.write({ type, cell: input.cell, repeat: input.repeat, fault: index, kind: spec.kind, host: where, t_ms: Math.round(t * 1000) / 1000, detail });
     try {
@@ -57,7 +59,7 @@ export function scheduleFaults(faults: readonly FaultSpec[], input: FaultSchedul
     }
     // Its start is when applying began: what fails while it is being applied is its doing.
     const startedAt = input.clock();
-    const fault = await FAULT_REGISTRY[spec.kind].apply(spec, { ...(host ? { host } : {}), masters: host ? [] : input.masters(spec.host) });
+    const fault = await FAULT_REGISTRY[spec.kind].apply(spec, { ...(host ? { host } : {}), masters: host ? [] : input.masters(spec.host), ...(input.queue ? { queue: input.queue } : {}) });
     record('fault_start', fault.detail, startedAt);
     // Until its `for` is up or the transfers end, whichever comes first.
     await sleep(spec.for ?? MAX_TIMER_MS, undefined, { signal: cancel.signal }).catch(() => undefined);

@@ -6,6 +6,7 @@ import { killMaster } from './kill-master.js';
 import { killSshd } from './kill-sshd.js';
 import { masterExpiry } from './master-expiry.js';
 import { pauseSshd } from './pause-sshd.js';
+import { queueLoss } from './queue-loss.js';
 import { reset } from './reset.js';
 import { revokeKey } from './revoke-key.js';
 import { atSchema, durationSchema, parseDuration } from './timing.js';
@@ -20,6 +21,7 @@ export const FAULT_REGISTRY = {
   reset,
   pause_sshd: pauseSshd,
   revoke_key: revokeKey,
+  queue_loss: queueLoss,
 } satisfies Record<string, FaultKind>;
 
 export type FaultKindName = keyof typeof FAULT_REGISTRY;
@@ -51,11 +53,11 @@ export type FaultSpec = FaultBase & { kind: FaultKindName } & Record<string, unk
  * Faults against the rest of a raw scenario: the host must be one of its hosts, and `at` must
  * fall within the longest a cell could run (every file at the transfer timeout, every retry).
  */
-export function faultIssues(raw: { backend?: unknown; hosts: Record<string, unknown>; transfer: Record<string, unknown>; dataset?: unknown; faults?: unknown }): { path: (string | number)[]; message: string }[] {
+export function faultIssues(raw: { backend?: unknown; executor?: unknown; hosts: Record<string, unknown>; transfer?: Record<string, unknown>; dataset?: unknown; faults?: unknown }): { path: (string | number)[]; message: string }[] {
   if (!Array.isArray(raw.faults)) return [];
   const num = (v: unknown, fallback: number) => (typeof v === 'number' && v > 0 ? v : fallback);
   const files = num((raw.dataset as { files?: unknown } | undefined)?.files, 1);
-  const t = raw.transfer;
+  const t = raw.transfer ?? {};
   const longestMs = Math.ceil(files / num(t.concurrency, 10)) * (num(t.retries, 0) + 1) * num(t.timeout_s, 300) * 1000;
   const out: { path: (string | number)[]; message: string }[] = [];
   raw.faults.forEach((f: unknown, i) => {
@@ -64,7 +66,11 @@ export function faultIssues(raw: { backend?: unknown; hosts: Record<string, unkn
     const acts = typeof kind === 'string' && kind in FAULT_REGISTRY ? FAULT_REGISTRY[kind as FaultKindName].acts : undefined;
     const own = typeof kind === 'string' && kind in FAULT_REGISTRY ? (FAULT_REGISTRY[kind as FaultKindName] as FaultKind) : undefined;
     if (own?.needsRoot && process.getuid?.() !== 0) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} needs root: ${own.needsRoot}` });
-    const broken = own?.check?.(raw.transfer);
+    // The job queue is a pipeline's on Slurm; hosts and masters are a transfer scenario's for now.
+    if (acts === 'queue' && (raw.transfer || raw.executor !== 'slurm')) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} cancels a pipeline's Slurm jobs: it needs pipeline: and executor: slurm` });
+    else if (acts && acts !== 'queue' && !raw.transfer) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)}: a pipeline takes queue faults (queue_loss) only, not yet faults on its steps' hosts` });
+    if (acts === 'queue' && host !== undefined) out.push({ path: ['faults', i, 'host'], message: `${String(kind)} acts on the job queue, not on a host` });
+    const broken = raw.transfer ? own?.check?.(raw.transfer) : undefined;
     if (broken) out.push({ path: ['faults', i, 'kind'], message: broken });
     const backend = raw.backend === 'container' ? 'container' : 'local';
     if (own && !(own.backends ?? ['local', 'container']).includes(backend)) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} acts on backend: ${(own.backends ?? []).join(', ')} hosts only for now` });
@@ -74,7 +80,7 @@ export function faultIssues(raw: { backend?: unknown; hosts: Record<string, unkn
     if (typeof host === 'string' && !(host in raw.hosts)) out.push({ path: ['faults', i, 'host'], message: `host "${host}" is not defined under hosts (defined: ${Object.keys(raw.hosts).join(', ')})` });
     // Raw ("2s") or already parsed ({ ms }): this runs on both.
     const ms = typeof at === 'string' ? parseDuration(at) : (at as { ms?: unknown } | undefined)?.ms;
-    if (typeof ms === 'number' && ms >= longestMs) out.push({ path: ['faults', i, 'at'], message: `${ms / 1000} s after the transfers start is beyond the run: a cell ends within ${longestMs / 1000} s (files / concurrency × attempts × timeout_s)` });
+    if (raw.transfer && typeof ms === 'number' && ms >= longestMs) out.push({ path: ['faults', i, 'at'], message: `${ms / 1000} s after the transfers start is beyond the run: a cell ends within ${longestMs / 1000} s (files / concurrency × attempts × timeout_s)` });
   });
   return out;
 }

@@ -1,20 +1,21 @@
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pLimit from 'p-limit';
 import { requireTool } from '../hosts/openssh/openssh-tools.js';
 import { LocalHostFiles } from '../hosts/local/local-host-files.js';
 import { statusCounts, succeeded, type CellRecord, type StepRecord, type TransferRecord, type VerificationRecord } from '../records/transfer-record.js';
 import { RunAbortedError } from '../errors.js';
 import type { CellContext, CellKind, CellRepeatResult } from '../run/cell-kind.js';
 import { openSshdWindow } from '../run/sshd-window.js';
-import { makeLane, muxSummary, writeLanes } from '../transfers/lane.js';
-import { RsyncTool } from '../transfers/rsync-tool.js';
+import { scheduleFaults } from '../faults/fault-schedule.js';
+import { makeLane, muxSummary, writeLanes, type Lane } from '../transfers/lane.js';
 import { verifyDestination } from '../verification/verify.js';
 import { checkInvariants } from './invariants.js';
 import { pipelineExpectations, stagingPaths, type PipelineExpectations, type StagingPaths } from './layout.js';
-import { runRank } from './rank.js';
+import { pipelineRepeat, type PipelineJobContext } from './job-context.js';
+import { CHAIN } from './rank.js';
 import { readState, writeState, type RankState } from './state-file.js';
-import type { PipelineRepeat, StageRuntime } from './steps/step-kind.js';
+import { STEP_REGISTRY } from './steps/registry.js';
+import type { RankRun } from './steps/step-kind.js';
 
 /** Inputs on the `from` host, written once per repeat (a resumed repeat finds them complete by the marker). */
 async function placeInputs(dir: string, marker: string, plan: PipelineExpectations['plan']): Promise<void> {
@@ -35,7 +36,8 @@ async function removeData(paths: StagingPaths): Promise<void> {
 
 /**
  * A pipeline cell: per rank, stage-in → compute → stage-out (rank.ts), every rank at once, the
- * stage steps' invocations bounded by their concurrency. After the ranks, the cell's outputs are
+ * stage steps' invocations bounded by their concurrency; the cell's executor runs the ranks (in
+ * this process, or each step a Slurm batch job). After the ranks, the cell's outputs are
  * verified like a transfer cell's destination and the pipeline invariants are checked and
  * recorded. Its transfers, verification and cell records are those of any cell, so every report
  * reads them; step and invariant records add the pipeline's own view.
@@ -50,7 +52,7 @@ export const pipelineCell: CellKind = {
 
 async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectations, rsyncPath: string, repeat: number): Promise<CellRepeatResult> {
   const { cell, topology, clock, signal } = ctx;
-  const { spec, plan, compute, byRank, inputs, outputs } = expected;
+  const { spec, plan, byRank, inputs, outputs } = expected;
   const paths = stagingPaths(ctx.reportDir, cell.index, repeat);
   const controlDir = join(ctx.controlBase, `c${cell.index}r${repeat}`);
   await mkdir(paths.state, { recursive: true });
@@ -64,56 +66,66 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
     }
   }
 
-  const stages: PipelineRepeat['stages'] = {};
+  // Lanes to each stage's host: their ssh_config and masters are this process's, the steps' wherever they run.
+  const lanes: Partial<Record<'stage_in' | 'stage_out', Lane>> = {};
   for (const which of ['stage_in', 'stage_out'] as const) {
     const s = spec[which];
     if (!s) continue;
     const host = which === 'stage_in' ? spec.stage_in!.from : spec.stage_out!.to;
-    const lane = makeLane({
+    lanes[which] = makeLane({
       client: topology.client, remote: topology.host(host), via: s.via, mux: s.mux, sshOptions: s.ssh_options,
       controlDir: join(controlDir, which), ssh: ctx.tools.ssh, usesSsh: true, runsSsh: false, direct: false,
     });
-    const runtime: StageRuntime = {
-      spec: s, host, lane,
-      limit: pLimit(s.concurrency ?? spec.ranks),
-      policy: {
-        tool: new RsyncTool(rsyncPath, s.rsync_args),
-        retries: s.retries, backoffMs: s.backoff_ms, backoffMaxMs: s.backoff_max_ms, timeoutMs: s.timeout_s * 1000,
-        clientVersion: ctx.clientVersion, clock, launcher: ctx.launcher, ...(signal ? { signal } : {}),
-      },
-    };
-    stages[which] = runtime;
   }
-  const lanes = Object.values(stages).map((s) => s.lane);
-  await writeLanes(lanes);
-  await using _masters = { [Symbol.asyncDispose]: async () => void (await Promise.all(lanes.map((l) => l.mux.close()))) };
-  const mux = muxSummary(await Promise.all(lanes.map((l) => l.mux.open(signal))));
+  const opened = Object.values(lanes);
+  await writeLanes(opened);
+  await using _masters = { [Symbol.asyncDispose]: async () => void (await Promise.all(opened.map((l) => l.mux.close()))) };
+  const mux = muxSummary(await Promise.all(opened.map((l) => l.mux.open(signal))));
 
+  const job: PipelineJobContext = {
+    cell: { id: cell.id, index: cell.index, scenario: cell.scenario }, repeat, reportDir: ctx.reportDir, controlDir, rsync: rsyncPath, clientVersion: ctx.clientVersion,
+    stages: Object.fromEntries(Object.entries(lanes).map(([which, lane]) => [which, { host: which === 'stage_in' ? spec.stage_in!.from : spec.stage_out!.to, lane: { remote: lane.remote, ssh: lane.ssh } }])),
+  };
   const transfers: TransferRecord[] = [];
-  const p: PipelineRepeat = {
-    cell: cell.id, repeat, spec, seed: cell.scenario.dataset.seed, paths, controlDir, stages, compute, inputs, outputs, clock, silentDrops: [],
-    ...(signal ? { signal } : {}),
+  const p = pipelineRepeat(job, {
+    clock, launcher: ctx.launcher, ...(signal ? { signal } : {}),
+    concurrency: (which, ranks) => spec[which]?.concurrency ?? ranks,
     onTransfer: (record) => {
       transfers.push(record);
       ctx.onTransfer(record);
     },
-  };
+  }, expected);
 
   const earlier = ctx.earlier(repeat);
   const start = clock();
   const sshdWindow = openSshdWindow(topology, start);
-  await Promise.all(
+  const saved = await Promise.all(byRank.map((_, rank) => readState(paths.state, rank)));
+  // A resumed repeat (its ranks' state files exist) runs without its faults: they struck when it first ran.
+  const resumed = saved.some(Boolean);
+  const ranks: RankRun[] = await Promise.all(
     byRank.map(async (_, rank) => {
-      const state: RankState = (await readState(paths.state, rank)) ?? { version: 1, cell: cell.id, repeat, rank, steps: {}, files: [], temp_roots: [] };
+      const state: RankState = saved[rank] ?? { version: 1, cell: cell.id, repeat, rank, steps: {}, files: [], temp_roots: [] };
       // One save at a time per rank, in order: the file on disk is always the latest whole state.
       let saving = Promise.resolve();
-      const run = { rank, state, save: () => (saving = saving.then(() => writeState(paths.state, run.state))) };
+      const run: RankRun = { rank, state, save: () => (saving = saving.then(() => writeState(paths.state, run.state))) };
       await run.save();
-      const recorded = new Set(earlier.flatMap((e) => (e.type === 'step' && e.rank === rank ? [e.step] : [])));
-      await runRank(p, run, (step) => ctx.write({ type: 'step', cell: cell.id, repeat, rank, ...step } satisfies StepRecord), recorded);
+      return run;
     }),
   );
-  await Promise.all(lanes.map((l) => l.mux.close()));
+  const { executor } = ctx;
+  await using faults = scheduleFaults(resumed ? [] : cell.scenario.faults, {
+    cell: cell.id, repeat, clock, write: ctx.write,
+    hosts: (name) => topology.replicas(name).map((r) => topology.host(r)), masters: () => [], ...(executor.queue ? { queue: executor.queue } : {}),
+    // In a pipeline `at: "N%"` counts the rank-steps started (cleanup aside).
+    total: byRank.length * CHAIN.filter((name) => STEP_REGISTRY[name].present(spec)).length,
+  });
+  await executor.ranks({
+    p, ranks, job, onStepStart: () => faults.transferStarted(),
+    record: (rank, step) => ctx.write({ type: 'step', cell: cell.id, repeat, rank, ...step } satisfies StepRecord),
+    recorded: (rank) => new Set(earlier.flatMap((e) => (e.type === 'step' && e.rank === rank ? [e.step] : []))),
+  });
+  await faults.stop();
+  await Promise.all(opened.map((l) => l.mux.close()));
   // Interrupted: the state files say where each rank stopped; `xferbench resume` goes on from there.
   if (signal?.aborted) throw new RunAbortedError('run interrupted mid-pipeline; xferbench resume continues it from the state files');
   // Every rank is done with the temporary trees it shared; what a deferred step landed stays for finalize.
@@ -149,7 +161,7 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
     type: 'cell', cell: cell.id, cell_index: cell.index, values: cell.values, repeat,
     // Both stage steps can run at once (one rank staging in while another stages out), but a
     // rank runs one invocation at a time: at most one per rank is ever in flight.
-    concurrency: Math.min(spec.ranks, Object.values(stages).reduce((n, s) => n + (s.spec.concurrency ?? spec.ranks), 0)),
+    concurrency: Math.min(spec.ranks, Object.values(p.stages).reduce((n, s) => n + (s.spec.concurrency ?? spec.ranks), 0)),
     start_ms: Math.min(start, ...before.map((t) => t.start_ms)), end_ms: end,
     bytes_ok: all.filter(succeeded).reduce((n, t) => n + t.bytes, 0),
     ...statusCounts(all),

@@ -4,7 +4,38 @@ import { STEP_REGISTRY } from './steps/registry.js';
 import type { PipelineRepeat, RankRun, StepResult } from './steps/step-kind.js';
 
 /** The steps a rank runs in order; each depends (afterok) on the one before it. */
-const CHAIN: readonly StepName[] = ['stage_in', 'compute', 'stage_out'];
+export const CHAIN: readonly StepName[] = ['stage_in', 'compute', 'stage_out'];
+
+/**
+ * One step of one rank, wherever it runs (this process, or a Slurm job): the outcome the step
+ * itself recorded if it ended before the harness could save it (not run twice), else run now.
+ * `running` is saved before it starts and the ended state, with its record, after: a state file
+ * is always the truth. Undefined when interrupted (the state stays `running`: done again on resume).
+ */
+export async function runStep(p: PipelineRepeat, r: RankRun, name: StepName, context: { failed?: StepName } = {}, extra: Partial<StepBody> = {}): Promise<StepBody | undefined> {
+  const kind = STEP_REGISTRY[name];
+  const t = p.clock();
+  const ended = r.state.steps[name]?.status === 'running' ? await kind.ended?.(p, r) : undefined;
+  let result: StepResult | undefined = ended ? { ...ended, reason: 'ended before the run was interrupted; recorded when resumed' } : undefined;
+  if (!result) {
+    r.state.steps[name] = { status: 'running' };
+    await r.save();
+    result = await kind.run(p, r, context);
+  }
+  if (p.signal?.aborted) return undefined;
+  const body: StepBody = { step: name, start_ms: t, end_ms: p.clock(), ...result, ...extra };
+  r.state.steps[name] = { status: body.status, record: body };
+  await r.save();
+  return body;
+}
+
+/** The first step of the chain that did not succeed (what cleanup follows), if any. */
+export function firstFailure(r: RankRun): StepName | undefined {
+  return CHAIN.find((name) => {
+    const s = r.state.steps[name];
+    return s !== undefined && s.status !== 'ok' && s.status !== 'skipped';
+  });
+}
 
 /**
  * What happens to one rank, with a batch scheduler's semantics: a step runs only after the one
@@ -14,18 +45,11 @@ const CHAIN: readonly StepName[] = ['stage_in', 'compute', 'stage_out'];
  * finished step; a step found `running` was interrupted and runs again.
  */
 export async function runRank(p: PipelineRepeat, r: RankRun, record: (step: StepBody) => void, recorded: ReadonlySet<StepName> = new Set()): Promise<void> {
-  /** Saved, then recorded: the state file is the truth, results.jsonl its log. */
-  const end = async (name: StepName, body: StepBody) => {
-    r.state.steps[name] = { status: body.status, record: body };
-    await r.save();
-    record(body);
-  };
   let failed: StepName | undefined;
   // What a skipped step waited on: the step before it, as its afterok dependency names it.
   let previous: StepName | undefined;
   for (const name of CHAIN) {
-    const kind = STEP_REGISTRY[name];
-    if (!kind.present(p.spec)) continue;
+    if (!STEP_REGISTRY[name].present(p.spec)) continue;
     const dependency = previous;
     previous = name;
     const before = r.state.steps[name];
@@ -35,35 +59,26 @@ export async function runRank(p: PipelineRepeat, r: RankRun, record: (step: Step
       if (before.status === 'failed') failed = name;
       continue;
     }
-    const t = p.clock();
     if (failed) {
-      await end(name, { step: name, status: 'skipped', start_ms: t, end_ms: t, files: 0, bytes: 0, waited_on: dependency! });
+      const t = p.clock();
+      const body: StepBody = { step: name, status: 'skipped', start_ms: t, end_ms: t, files: 0, bytes: 0, waited_on: dependency! };
+      r.state.steps[name] = { status: 'skipped', record: body };
+      await r.save();
+      record(body);
       continue;
     }
-    // Ended before the harness could save that it did: take its outcome instead of running it twice.
-    const ended = before?.status === 'running' ? await kind.ended?.(p, r) : undefined;
-    let result: StepResult | undefined = ended ? { ...ended, reason: 'ended before the run was interrupted; recorded when resumed' } : undefined;
-    if (!result) {
-      r.state.steps[name] = { status: 'running' };
-      await r.save();
-      result = await kind.run(p, r, {});
-    }
+    const body = await runStep(p, r, name);
     // Interrupted: the state stays `running`, so a resumed run does this step again.
-    if (p.signal?.aborted) return;
-    await end(name, { step: name, start_ms: t, end_ms: p.clock(), ...result });
-    if (result.status !== 'ok') failed = name;
+    if (!body) return;
+    record(body);
+    if (body.status !== 'ok') failed = name;
   }
-  const cleanup = STEP_REGISTRY.cleanup;
   const done = r.state.steps.cleanup;
   if (done && done.status !== 'running') {
     if (!recorded.has('cleanup')) record(done.record);
     return;
   }
-  if (!failed || !cleanup.present(p.spec)) return;
-  const t = p.clock();
-  r.state.steps.cleanup = { status: 'running' };
-  await r.save();
-  const result = await cleanup.run(p, r, { failed });
-  if (p.signal?.aborted) return;
-  await end('cleanup', { step: 'cleanup', start_ms: t, end_ms: p.clock(), ...result });
+  if (!failed || !STEP_REGISTRY.cleanup.present(p.spec)) return;
+  const body = await runStep(p, r, 'cleanup', { failed });
+  if (body) record(body);
 }

@@ -176,6 +176,10 @@ export interface StepRecord {
   waited_on?: StepName;
   /** cleanup: the step whose failure it follows, and what it found. */
   reason?: string;
+  /** executor: slurm — the step's batch job, the node it ran on, and its --dependency as submitted. */
+  job_id?: string;
+  node?: string;
+  dependency?: string;
 }
 
 /** A pipeline invariant that did not hold after a cell repeat (or after `xferbench finalize`). */

@@ -114,6 +114,13 @@ export async function preflight(loaded: LoadedScenario, tools: OpenSshTools, opt
       if (typeof nodes === 'string') issues.push(loaded.issueAt(['slurm', 'cluster'], nodes));
       else if (most > nodes.length) issues.push(loaded.issueAt(['slurm', 'nodes'], `${most} nodes asked for; the cluster${wanted.partition ? `'s partition ${wanted.partition}` : ''} has ${nodes.length}`));
     }
+    // A pipeline stage's concurrency is a license count of the private cluster: one per run.
+    for (const which of ['stage_in', 'stage_out'] as const) {
+      const counts = new Set(slurmCells.map((c) => c.scenario.pipeline?.[which]?.concurrency));
+      if (counts.size === 1 && counts.has(undefined)) continue;
+      if (wanted?.cluster === 'existing') issues.push(loaded.issueAt(['pipeline', which, 'concurrency'], 'with slurm: { cluster: existing } the site\'s own limits bound staging jobs; concurrency is enforced (as licenses) on the private cluster only'));
+      else if (counts.size > 1) issues.push(loaded.issueAt(['pipeline', which, 'concurrency'], 'with executor: slurm a stage\'s concurrency is the private cluster\'s license count: it cannot vary across the matrix'));
+    }
   }
   if (issues.length > 0) throw new ScenarioError(loaded.file, issues);
   return tools.sshd ? [] : ['sshd -t was not run: no sshd on this machine (the hosts check their configuration when they start)'];

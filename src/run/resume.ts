@@ -14,6 +14,8 @@ export interface ResumeState {
   resumes: number;
   /** What repeats that did not finish recorded already: the resumed repeat's records build on it. */
   earlier: ReadonlyMap<string, readonly ResultRecord[]>;
+  /** Above every Slurm job id recorded: a resumed run's new private cluster numbers on from here. */
+  firstJobId: number;
 }
 
 export const repeatKey = (cell: string, repeat: number) => `${cell}\u0000${repeat}`;
@@ -54,5 +56,6 @@ export async function planResume(dir: string, limits: Partial<Limits>): Promise<
     if ((r.type !== 'transfer' && r.type !== 'step') || completed.has(repeatKey(r.cell, r.repeat))) continue;
     earlier.set(repeatKey(r.cell, r.repeat), [...(earlier.get(repeatKey(r.cell, r.repeat)) ?? []), r]);
   }
-  return { loaded, state: { completed, clockOffsetMs, resumes: records.filter((r) => r.type === 'run_resume').length, earlier } };
+  const firstJobId = records.reduce((m, r) => (r.type === 'step' && r.job_id ? Math.max(m, Number(r.job_id) + 1) : m), 1);
+  return { loaded, state: { completed, clockOffsetMs, resumes: records.filter((r) => r.type === 'run_resume').length, earlier, firstJobId } };
 }

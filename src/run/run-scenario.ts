@@ -180,7 +180,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
     await using launcher = await Launcher.start();
     const clientKey = await generateKeyPair(tools.sshKeygen, join(state.path, 'client_ed25519'), 'xferbench-run');
     const ctx = { stateDir: state.path, clientKey, clock, ...(signal ? { signal } : {}) };
-    await using executors = await setUpExecutors(plan.cells, state.path, performance.timeOrigin + t0, signal);
+    await using executors = await setUpExecutors(plan.cells, state.path, { originEpochMs: performance.timeOrigin + t0, ...(resume ? { firstJobId: resume.firstJobId } : {}), ...(signal ? { signal } : {}) });
     if (executors.notice) options.onEvent?.({ type: 'notice', message: executors.notice });
     const datasets = new Map<string, PlacedDataset>();
 

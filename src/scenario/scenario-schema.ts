@@ -157,10 +157,9 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
   };
   if (s.executor === 'slurm') {
     const t = s.transfer as { tool?: unknown; unit?: unknown } | undefined;
-    if (hasPipeline) out.push({ path: ['executor'], message: 'executor: slurm runs transfer scenarios for now; pipeline steps as Slurm jobs are not built yet' });
-    else if (t && !SLURM_TOOLS.includes(typeof t.tool === 'string' ? t.tool : 'rsync')) out.push({ path: ['transfer', 'tool'], message: `executor: slurm runs ${SLURM_TOOLS.join(', ')}` });
+    if (!hasPipeline && t && !SLURM_TOOLS.includes(typeof t.tool === 'string' ? t.tool : 'rsync')) out.push({ path: ['transfer', 'tool'], message: `executor: slurm runs ${SLURM_TOOLS.join(', ')}` });
     if (s.client === 'container') out.push({ path: ['client'], message: 'executor: slurm launches from the cluster\'s nodes; client: container does not apply' });
-    if (Array.isArray(s.faults) && s.faults.length > 0) out.push({ path: ['faults'], message: 'faults are applied as this process launches transfers; with executor: slurm the nodes launch them' });
+    if (!hasPipeline && Array.isArray(s.faults) && s.faults.length > 0) out.push({ path: ['faults'], message: 'faults are applied as this process launches transfers; with executor: slurm the nodes launch them' });
     const sl = (s as { slurm?: { nodes?: unknown; cluster?: unknown; partition?: unknown } }).slurm;
     if (sl && sl.cluster !== 'existing' && typeof sl.nodes === 'number' && sl.nodes > 16) out.push({ path: ['slurm', 'nodes'], message: 'the private cluster runs at most 16 nodes on this machine; use cluster: existing for more' });
     if (sl && sl.cluster !== 'existing' && sl.partition !== undefined) out.push({ path: ['slurm', 'partition'], message: 'partition applies to cluster: existing' });
@@ -172,7 +171,7 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
     const stageRoute = (path: (string | number)[], end: unknown, via: unknown) => routeIssues(path, end, via, path.at(-1) === 'stage_in' ? 'from' : 'to');
     out.push(...pipelineIssues({ hosts, dataset: s.dataset, pipeline: s.pipeline as Record<string, unknown> }, stageRoute));
     if (s.client === 'container') out.push({ path: ['client'], message: 'a pipeline runs its ranks on this machine (client: machine) for now' });
-    if (Array.isArray(s.faults) && s.faults.length > 0) out.push({ path: ['faults'], message: 'faults apply to transfer scenarios, not yet to pipeline steps' });
+    out.push(...faultIssues({ backend: s.backend, executor: s.executor, hosts, dataset: s.dataset, faults: s.faults }));
     return out;
   }
   if (!s.transfer || typeof s.transfer !== 'object') return out;
@@ -194,7 +193,7 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
   if (typeof backoff_ms === 'number' && typeof backoff_max_ms === 'number' && backoff_max_ms < backoff_ms) {
     out.push({ path: ['transfer', 'backoff_max_ms'], message: 'must be at least backoff_ms' });
   }
-  out.push(...faultIssues({ backend: s.backend, hosts, transfer: s.transfer as Record<string, unknown>, dataset: s.dataset, faults: s.faults }));
+  out.push(...faultIssues({ backend: s.backend, executor: s.executor, hosts, transfer: s.transfer as Record<string, unknown>, dataset: s.dataset, faults: s.faults }));
   return out;
 }
 

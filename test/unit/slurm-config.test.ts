@@ -25,3 +25,13 @@ describe('private Slurm cluster configuration', () => {
     assert.throws(() => renderSlurmConf({ clusterName: 'x', dir: '/s/a b\nAuthType=x', ctldPort: 1, nodes: [], cpus: 1, user: 'root' }), /not safe/);
   });
 });
+
+describe('private Slurm cluster: licenses and job numbering', () => {
+  it('a stage concurrency is a license count; a resumed run numbers its jobs on', () => {
+    const conf = renderSlurmConf({ clusterName: 'x', dir: '/s', ctldPort: 1, nodes: [{ name: 'n1', port: 2 }], cpus: 2, user: 'root', licenses: { xb_stage_in: 4 }, firstJobId: 57 });
+    assert.ok(conf.split('\n').includes('Licenses=xb_stage_in:4'));
+    assert.ok(conf.split('\n').includes('FirstJobId=57'));
+    const plain = renderSlurmConf({ clusterName: 'x', dir: '/s', ctldPort: 1, nodes: [], cpus: 1, user: 'root' });
+    assert.doesNotMatch(plain, /Licenses=|FirstJobId=/);
+  });
+});

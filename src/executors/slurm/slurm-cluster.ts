@@ -17,22 +17,30 @@ export interface SlurmPrograms {
   sinfo: string;
   squeue: string;
   scancel: string;
+  sbatch: string;
+  scontrol: string;
 }
 
 const SEARCH = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'];
+const PROGRAMS = ['slurmctld', 'slurmd', 'srun', 'sinfo', 'squeue', 'scancel', 'sbatch', 'scontrol'] as const;
 
+/**
+ * The Slurm programs in XFERBENCH_SLURM_DIR when set (a site's /opt/slurm/bin), else in the
+ * system folders (Debian puts the daemons in /usr/sbin, the commands in /usr/bin).
+ */
 export async function findSlurm(): Promise<SlurmPrograms | string> {
   const found: Partial<SlurmPrograms> = {};
-  for (const name of ['slurmctld', 'slurmd', 'srun', 'sinfo', 'squeue', 'scancel'] as const) {
-    for (const dir of SEARCH) {
+  const own = process.env.XFERBENCH_SLURM_DIR;
+  for (const name of PROGRAMS) {
+    for (const dir of own ? [own] : SEARCH) {
       if (await open(join(dir, name), 'r').then(async (h) => (await h.close(), true), () => false)) {
         found[name] = join(dir, name);
         break;
       }
     }
   }
-  const missing = (['slurmctld', 'slurmd', 'srun', 'sinfo', 'squeue', 'scancel'] as const).filter((n) => !found[n]);
-  return missing.length === 0 ? (found as SlurmPrograms) : `${missing.join(', ')} not found: install Debian's slurmctld, slurmd and slurm-client (npm test's set-up does, as root)`;
+  const missing = PROGRAMS.filter((n) => !found[n]);
+  return missing.length === 0 ? (found as SlurmPrograms) : `${missing.join(', ')} not found${own ? ` in XFERBENCH_SLURM_DIR (${own})` : ''}: install Debian's slurmctld, slurmd and slurm-client (npm test's set-up does, as root)`;
 }
 
 /** A free TCP port on 127.0.0.1 (closed again; Slurm binds it a moment later). */
@@ -66,7 +74,7 @@ const READY_MS = 30_000;
  * the daemons name it and a dead run's are reaped like its sshd). Ready once every node is idle.
  * stop() cancels every job first (slurmstepd outlives slurmd), then ends the daemons.
  */
-export async function startSlurmCluster(dir: string, options: { nodes: number; cpus: number; programs: SlurmPrograms; signal?: AbortSignal }): Promise<StartedSlurmCluster> {
+export async function startSlurmCluster(dir: string, options: { nodes: number; cpus: number; licenses?: Readonly<Record<string, number>>; firstJobId?: number; programs: SlurmPrograms; signal?: AbortSignal }): Promise<StartedSlurmCluster> {
   const t0 = performance.now();
   const { programs } = options;
   await mkdir(join(dir, 'state'), { recursive: true, mode: 0o700 });
@@ -74,11 +82,12 @@ export async function startSlurmCluster(dir: string, options: { nodes: number; c
   const ports = await Promise.all(Array.from({ length: options.nodes + 1 }, freePort));
   const nodes = Array.from({ length: options.nodes }, (_, i) => ({ name: `n${i + 1}`, port: ports[i + 1]! }));
   const conf = join(dir, 'slurm.conf');
-  await writeFile(conf, renderSlurmConf({ clusterName: 'xferbench', dir, ctldPort: ports[0]!, nodes, cpus: options.cpus, user: userInfo().username }), { mode: 0o644 });
+  await writeFile(conf, renderSlurmConf({ clusterName: 'xferbench', dir, ctldPort: ports[0]!, nodes, cpus: options.cpus, user: userInfo().username, ...(options.licenses ? { licenses: options.licenses } : {}), ...(options.firstJobId ? { firstJobId: options.firstJobId } : {}) }), { mode: 0o644 });
   const env = { SLURM_CONF: conf };
   const children: ChildProcess[] = [];
   const daemon = (file: string, args: string[]) => {
-    const child = spawn(file, args, { stdio: 'ignore', env: { ...process.env, ...env } });
+    // A group of their own: a terminal's Ctrl-C reaches the run, which stops jobs before daemons.
+    const child = spawn(file, args, { stdio: 'ignore', env: { ...process.env, ...env }, detached: true });
     child.on('error', () => undefined);
     children.push(child);
   };

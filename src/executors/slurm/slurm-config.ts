@@ -13,6 +13,10 @@ export interface SlurmConfInput {
   /** CPUs each node claims (more than the machine has, to run many tasks: config_overrides). */
   cpus: number;
   user: string;
+  /** Cluster-wide counts a job takes one of (-L NAME): how many stage jobs run at once over all ranks. */
+  licenses?: Readonly<Record<string, number>>;
+  /** A resumed run's new cluster numbers its jobs on from the last run's, so ids stay unique in the records. */
+  firstJobId?: number;
 }
 
 const WORD = /^[\w./-]+$/;
@@ -55,6 +59,8 @@ export function renderSlurmConf(c: SlurmConfInput): string {
     `SlurmdPidFile=${d}/slurmd-%n.pid`,
     `SlurmctldLogFile=${d}/slurmctld.log`,
     `SlurmdLogFile=${d}/slurmd-%n.log`,
+    ...(c.firstJobId ? [`FirstJobId=${Math.trunc(c.firstJobId)}`] : []),
+    ...(c.licenses && Object.keys(c.licenses).length > 0 ? [`Licenses=${Object.entries(c.licenses).map(([k, n]) => `${word(k)}:${Math.trunc(n)}`).join(',')}`] : []),
     ...c.nodes.map((n) => `NodeName=${word(n.name)} NodeAddr=127.0.0.1 NodeHostname=localhost Port=${n.port} CPUs=${c.cpus} State=UNKNOWN`),
     `PartitionName=xb Nodes=${names.join(',')} Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES`,
     '',

@@ -6,19 +6,34 @@ import { runCommand } from '../../hosts/run-command.js';
 import type { TransferRecord } from '../../records/transfer-record.js';
 import type { Executor } from '../executor.js';
 import type { StartedSlurmCluster } from './slurm-cluster.js';
+import { runRanksOnSlurm } from './slurm-ranks.js';
 import type { WorkerJobFile } from './worker.js';
 
 /** This package's command line, which each task runs as `xferbench worker JOBFILE`. */
 const CLI = fileURLToPath(new URL('../../cli.js', import.meta.url));
 
 /**
- * Fans a cell's transfers out over a Slurm cluster: one `srun -N K --ntasks-per-node=T` step; the
- * cell's concurrency is split over min(K·T, concurrency) tasks, each running every Nth transfer
- * at its share at once, so as many are in flight as a local run would have, spread over nodes. Records come back in per-task files, with node and task,
- * on the run clock, and are merged as if one process had run them.
+ * A Slurm cluster as an executor. A pipeline's ranks run as batch jobs (slurm-ranks.ts). A
+ * transfer cell is fanned out in one `srun -N K --ntasks-per-node=T` step: the cell's concurrency
+ * is split over min(K·T, concurrency) tasks, each running every Nth transfer at its share at once,
+ * so as many are in flight as a local run would have, spread over nodes. Records come back in
+ * per-task files, with node and task, on the run clock, and are merged as if one process ran them.
  */
-export function slurmExecutor(cluster: StartedSlurmCluster, settings: { nodes: number; tasks_per_node: number }, originEpochMs: number): Executor {
+export function slurmExecutor(cluster: StartedSlurmCluster, settings: { nodes: number; tasks_per_node: number }, originEpochMs: number, options: { licenses: boolean }): Executor {
+  // Jobs of this run still queued or running: what a lost queue takes with it.
+  const live = new Set<string>();
   return {
+    ranks: (input) => runRanksOnSlurm(cluster, input, { originEpochMs, live, licenses: options.licenses }),
+    queue: {
+      async cancelAll() {
+        if (live.size === 0) return 0;
+        // The run's jobs Slurm still holds (one that just ended may not be collected yet).
+        const q = await runCommand(cluster.programs.squeue, ['-h', '-t', 'PENDING,RUNNING', `--jobs=${[...live].join(',')}`, '-o', '%i'], { env: cluster.env, timeoutMs: 30_000 });
+        const ids = q.exitCode === 0 ? q.stdout.split('\n').filter((l) => /^\d+$/.test(l.trim())).map((l) => l.trim()) : [...live];
+        if (ids.length > 0) await runCommand(cluster.programs.scancel, ids, { env: cluster.env, timeoutMs: 30_000 });
+        return ids.length;
+      },
+    },
     async run({ jobs, concurrency, policy, transfer, where, workDir, onRecord }) {
       const tasks = settings.nodes * settings.tasks_per_node;
       const outDir = join(workDir, 'slurm-records');

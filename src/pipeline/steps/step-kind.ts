@@ -13,7 +13,7 @@ export interface StageRuntime {
   spec: StageSpec;
   /** The host at the other end (stage_in's from, stage_out's to). */
   host: string;
-  lane: Lane;
+  lane: Pick<Lane, 'remote' | 'ssh'>;
   /** Bounds the step's invocations in flight over all ranks. */
   limit: LimitFunction;
   policy: TransferPolicy;

@@ -1,0 +1,53 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { JsonlWriter } from '../../records/jsonl-writer.js';
+import type { StepName } from '../../records/transfer-record.js';
+import { pipelineRepeat, type PipelineJobContext } from '../../pipeline/job-context.js';
+import { firstFailure, runStep } from '../../pipeline/rank.js';
+import { readState, writeState } from '../../pipeline/state-file.js';
+import type { RankRun } from '../../pipeline/steps/step-kind.js';
+import { Launcher } from '../../transfers/launcher.js';
+
+/** What a pipeline repeat's batch jobs read (written by slurm-ranks.ts, read by `xferbench step`). */
+export interface StepJobFile extends PipelineJobContext {
+  /** The run clock's zero in epoch ms: records come back on the run's own clock. */
+  originEpochMs: number;
+  /** Each job writes r<rank>-<step>.jsonl (its transfers) and .drops.json here. */
+  outDir: string;
+}
+
+export const jobFiles = (dir: string, rank: number, step: StepName) => ({
+  transfers: join(dir, `r${rank}-${step}.jsonl`),
+  drops: join(dir, `r${rank}-${step}.drops.json`),
+  output: join(dir, `r${rank}-${step}.out`),
+});
+
+/**
+ * One batch job: one step of one rank, run by rank.ts's runStep against the rank's state file,
+ * as the in-process chain runs it. The exit status is what Slurm's afterok/afternotok read: 0 for
+ * a step that succeeded. scancel's SIGTERM aborts the step and leaves it `running` for resume.
+ */
+export async function runStepJob(file: string, rank: number, step: StepName, dependency: string | undefined): Promise<number> {
+  const job = JSON.parse(await readFile(file, 'utf8')) as StepJobFile;
+  const abort = new AbortController();
+  process.once('SIGTERM', () => abort.abort());
+  const node = process.env.SLURMD_NODENAME ?? hostname();
+  const clock = () => performance.timeOrigin + performance.now() - job.originEpochMs;
+  const out = jobFiles(job.outDir, rank, step);
+  await using launcher = await Launcher.start();
+  using writer = new JsonlWriter(out.transfers);
+  // One rank's steps never run at once (each waits on the one before), so one invocation at a time.
+  const p = pipelineRepeat(job, { clock, launcher, signal: abort.signal, concurrency: () => 1, onTransfer: (r) => writer.write({ ...r, node }) });
+  const state = await readState(p.paths.state, rank);
+  if (!state) throw new Error(`no state file for rank ${rank} in ${p.paths.state}: the run writes it before submitting`);
+  const before = state.steps[step];
+  // Already ended (a job run twice): its outcome stands.
+  if (before && before.status !== 'running') return before.status === 'ok' ? 0 : 1;
+  let saving = Promise.resolve();
+  const r: RankRun = { rank, state, save: () => (saving = saving.then(() => writeState(p.paths.state, r.state))) };
+  const failed = step === 'cleanup' ? firstFailure(r) : undefined;
+  const body = await runStep(p, r, step, failed ? { failed } : {}, { job_id: process.env.SLURM_JOB_ID ?? '', node, ...(dependency ? { dependency } : {}) });
+  if (p.silentDrops.length > 0) await writeFile(out.drops, JSON.stringify(p.silentDrops));
+  return body?.status === 'ok' ? 0 : 1;
+}
