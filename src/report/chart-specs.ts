@@ -1,7 +1,7 @@
 import type { FaultSummary } from './fault-summary.js';
 import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import { latencyMs, succeeded, type CellRecord, type FailureClass, type ResultRecord, type TransferRecord } from '../records/transfer-record.js';
-import type { CellSummary, Summary } from './summary.js';
+import type { CellSummary, NodeSummary, Summary } from './summary.js';
 import { inFlightSteps } from './in-flight.js';
 import { ganttCharts } from './gantt-chart.js';
 
@@ -122,6 +122,26 @@ export function throughputChart(summary: Summary): ChartSpec {
   };
 }
 
+/** executor: slurm — per cell, each node's verified MB/s, and the share of its transfers that failed. */
+export function nodesCharts(summary: Summary): ChartSpec[] {
+  const nodes = summary.nodes;
+  if (!nodes) return [];
+  const cells = summary.cells.map((c) => c.cell);
+  const chart = (name: string, title: string, axis: string, value: (c: NodeSummary['cells'][number]) => number, max?: number): ChartSpec => ({
+    name,
+    title,
+    config: {
+      type: 'bar',
+      data: { labels: cells, datasets: nodes.map((n, i) => ({ label: n.node, data: cells.map((cell) => { const c = n.cells.find((x) => x.cell === cell); return c ? value(c) : null; }), backgroundColor: color(i, 0.8) })) },
+      options: { ...base(title), scales: { x: { title: { display: true, text: 'matrix cell' } }, y: { min: 0, ...(max ? { max } : {}), title: { display: true, text: axis } } } },
+    },
+  });
+  return [
+    chart('nodes-throughput', 'Per Slurm node and cell: verified MB/s of the transfers it launched', 'verified MB/s (10^6 B/s)', (c) => c.throughput_mbps),
+    chart('nodes-failures', 'Per Slurm node and cell: share of the transfers it launched that failed', 'failed %', (c) => (c.transfers > 0 ? (100 * c.failed) / c.transfers : 0), 100),
+  ];
+}
+
 export function failureClassesChart(summary: Summary): ChartSpec {
   const classes = [...new Set(summary.cells.flatMap((c) => Object.keys(c.classes)))] as FailureClass[];
   return {
@@ -227,5 +247,5 @@ export function timelineChart(records: readonly ResultRecord[], injected: readon
 
 export function allCharts(summary: Summary, records: readonly ResultRecord[]): ChartSpec[] {
   const transfers = records.filter((r): r is TransferRecord => r.type === 'transfer');
-  return [failureRateChart(summary), throughputChart(summary), failureClassesChart(summary), latencyChart(summary, transfers), timelineChart(records, summary.faults), ...ganttCharts(records)];
+  return [failureRateChart(summary), throughputChart(summary), failureClassesChart(summary), latencyChart(summary, transfers), timelineChart(records, summary.faults), ...nodesCharts(summary), ...ganttCharts(records)];
 }

@@ -129,6 +129,8 @@ export interface NodeSummary {
   ok: number;
   failed: number;
   classes: Partial<Record<FailureClass, number>>;
+  /** Per cell: what the node launched, and its verified MB/s (bytes of its ok transfers over the time it had any in flight, summed over repeats). */
+  cells: { cell: string; transfers: number; failed: number; throughput_mbps: number }[];
 }
 
 /** Per node, the transfers it launched and how they ended (records of executor: slurm carry the node). */
@@ -136,8 +138,20 @@ function nodeSummaries(records: readonly ResultRecord[]): NodeSummary[] | undefi
   const by = new Map<string, TransferRecord[]>();
   for (const r of records) if (r.type === 'transfer' && r.node !== undefined) by.set(r.node, [...(by.get(r.node) ?? []), r]);
   if (by.size === 0) return undefined;
+  const cellOrder = [...new Set(records.flatMap((r) => (r.type === 'transfer' ? [r.cell] : [])))];
   return [...by].sort(([a], [b]) => a.localeCompare(b)).map(([node, ts]) => ({
     node, transfers: ts.length, ok: ts.filter(succeeded).length, failed: ts.filter((t) => t.status === 'failed').length, classes: countClasses(ts),
+    cells: cellOrder.flatMap((cell) => {
+      const mine = ts.filter((t) => t.cell === cell);
+      if (mine.length === 0) return [];
+      const repeats = [...new Set(mine.map((t) => t.repeat))];
+      const seconds = repeats.reduce((n, rep) => {
+        const r = mine.filter((t) => t.repeat === rep);
+        return n + (Math.max(...r.map((t) => t.end_ms)) - Math.min(...r.map((t) => t.start_ms))) / 1000;
+      }, 0);
+      const bytes = mine.filter(succeeded).reduce((n, t) => n + t.bytes, 0);
+      return [{ cell, transfers: mine.length, failed: mine.filter((t) => t.status === 'failed').length, throughput_mbps: seconds > 0 ? bytes / 1e6 / seconds : 0 }];
+    }),
   }));
 }
 
