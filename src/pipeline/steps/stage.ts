@@ -105,7 +105,6 @@ function stageStep(which: Which): StepKind {
             p.silentDrops.push(join(to, rec.file));
           }
           records.push(rec);
-          p.onTransfer(rec);
         }
         if (commit) {
           r.state.files = r.state.files.map((f) => {
@@ -119,6 +118,8 @@ function stageStep(which: Which): StepKind {
           });
           await r.save();
         }
+        // Recorded once saved: a run killed after a file's record finds it landed in the state file.
+        for (const rec of perFileRecords) p.onTransfer(rec);
         group.forEach((f, k) => {
           if (!landed[k]) return;
           okFiles++;
