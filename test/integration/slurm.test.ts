@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findSlurm, startSlurmCluster, type SlurmPrograms } from '../../src/executors/slurm/slurm-cluster.js';
-import { endedBy, isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
+import { endedBy, isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, tempDir, waitForRecords, writeScenario } from '../helpers/harness.js';
 
 /** Under CI as root the set-up installs Slurm, so a missing one is a failure there, not a skip. */
 const slurm = await findSlurm();
@@ -65,7 +65,7 @@ describe.skipIf(skip !== undefined)(`executor: slurm (private cluster)${skip ? `
     assert.deepEqual(await daemons(), [], 'the cluster stopped with the run');
   });
 
-  it('Ctrl-C mid-cell stops the tasks, the cluster and the hosts', async () => {
+  it('records come back while the step runs; Ctrl-C mid-cell stops the tasks, the cluster and the hosts', async () => {
     const out = join(dir, 'interrupt');
     const scenario = await writeScenario(dir, 'long', FANOUT.replace('files: 30', 'files: 600').replace('concurrency: [12, 4]', 'concurrency: [6]'));
     const child = runCli(['run', scenario, '--out', out, '-q'], env(), { detached: true });
@@ -74,6 +74,9 @@ describe.skipIf(skip !== undefined)(`executor: slurm (private cluster)${skip ? `
       if ((await processesMentioning(['slurm-job.json'])).length > 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    // 600 files at 6 at once outlast this wait: records seen now were read while the step ran.
+    await waitForRecords(join(out, 'results.jsonl'), 'transfer', 12, 60_000);
+    assert.ok((await processesMentioning(['slurm-job.json'])).length > 0, 'the step is still running');
     process.kill(-child.pid!, 'SIGINT');
     const r = await child;
     assert.ok(endedBy(r, 'SIGINT'), `${r.signal ?? r.exitCode}: ${String(r.stderr)}`);

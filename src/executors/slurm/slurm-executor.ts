@@ -1,8 +1,10 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HostStartError } from '../../errors.js';
 import { runCommand } from '../../hosts/run-command.js';
+import { JsonlTail } from '../../records/jsonl-tail.js';
 import type { TransferRecord } from '../../records/transfer-record.js';
 import type { Executor } from '../executor.js';
 import type { StartedSlurmCluster } from './slurm-cluster.js';
@@ -11,13 +13,16 @@ import type { WorkerJobFile } from './worker.js';
 
 /** This package's command line, which each task runs as `xferbench worker JOBFILE`. */
 const CLI = fileURLToPath(new URL('../../cli.js', import.meta.url));
+/** How often the tasks' record files are read while a step runs. */
+const TAIL_MS = 250;
 
 /**
  * A Slurm cluster as an executor. A pipeline's ranks run as batch jobs (slurm-ranks.ts). A
  * transfer cell is fanned out in one `srun -N K --ntasks-per-node=T` step: the cell's concurrency
  * is split over min(K·T, concurrency) tasks, each running every Nth transfer at its share at once,
  * so as many are in flight as a local run would have, spread over nodes. Records come back in
- * per-task files, with node and task, on the run clock, and are merged as if one process ran them.
+ * per-task files, with node and task, on the run clock, read while the step runs, and are merged
+ * as if one process ran them.
  */
 export function slurmExecutor(cluster: StartedSlurmCluster, settings: { nodes: number; tasks_per_node: number }, originEpochMs: number, options: { licenses: boolean }): Executor {
   // Jobs of this run still queued or running: what a lost queue takes with it.
@@ -52,22 +57,33 @@ export function slurmExecutor(cluster: StartedSlurmCluster, settings: { nodes: n
       // The longest the step can take: every round of the busiest task at its timeout, every retry.
       const rounds = Math.ceil(Math.ceil(jobs.length / active) / Math.min(...perTask));
       const timeoutMs = rounds * (policy.retries + 1) * (policy.timeoutMs + policy.backoffMaxMs) + 60_000;
-      const r = await runCommand(
+      const step = runCommand(
         cluster.programs.srun,
         // cyclic: consecutive tasks on different nodes, so a cell using only some tasks still spans the nodes.
         [...(cluster.partition ? ['-p', cluster.partition] : []), '-N', String(settings.nodes), `--ntasks-per-node=${settings.tasks_per_node}`, '--distribution=cyclic', '--kill-on-bad-exit=0', `--job-name=xb-${where.repeat}`, process.execPath, CLI, 'worker', file],
         { env: cluster.env, timeoutMs, ...(policy.signal ? { signal: policy.signal } : {}) },
       );
+      // Each task's records as they are written (progress, live results.jsonl), then what came last.
       const records: TransferRecord[] = [];
-      for (const f of (await readdir(outDir)).filter((n) => n.endsWith('.jsonl'))) {
-        for (const line of (await readFile(join(outDir, f), 'utf8')).split('\n')) if (line.trim()) records.push(JSON.parse(line) as TransferRecord);
+      const tail = new JsonlTail(outDir, () => true);
+      const take = async () => {
+        for (const rec of await tail.read<TransferRecord>()) {
+          records.push(rec);
+          onRecord?.(rec);
+        }
+      };
+      let ended = false;
+      void step.finally(() => (ended = true));
+      while (!ended) {
+        await take();
+        await Promise.race([step, sleep(TAIL_MS)]);
       }
+      const r = await step;
+      await take();
       if (records.length < jobs.length && !policy.signal?.aborted) {
         throw new HostStartError(`srun ran ${records.length} of ${jobs.length} transfers (exit ${r.exitCode}${r.timedOut ? ', timed out' : ''}): ${r.stderr.trim().slice(-500)}`);
       }
-      records.sort((a, b) => a.end_ms - b.end_ms);
-      for (const rec of records) onRecord?.(rec);
-      return records;
+      return records.sort((a, b) => a.end_ms - b.end_ms);
     },
   };
 }

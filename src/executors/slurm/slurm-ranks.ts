@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { HostStartError, QueueLostError } from '../../errors.js';
+import { JsonlTail } from '../../records/jsonl-tail.js';
 import { runCommand } from '../../hosts/run-command.js';
 import { CHAIN } from '../../pipeline/rank.js';
 import { readState, type RankState, type StepBody } from '../../pipeline/state-file.js';
@@ -13,7 +14,7 @@ import type { StepName, TransferRecord } from '../../records/transfer-record.js'
 import type { PipelineSpec } from '../../scenario/pipeline-schema.js';
 import type { RanksRun } from '../executor.js';
 import type { StartedSlurmCluster } from './slurm-cluster.js';
-import { jobFiles, type StepJobFile } from './step-job.js';
+import { jobFiles, jobIdOf, type StepJobFile } from './step-job.js';
 
 const CLI = fileURLToPath(new URL('../../cli.js', import.meta.url));
 
@@ -110,7 +111,7 @@ export async function runRanksOnSlurm(cluster: StartedSlurmCluster, input: Ranks
     const stage = step === 'stage_in' || step === 'stage_out' ? p.stages[step] : undefined;
     const args = [
       '--parsable', ...(hold ? ['--hold'] : []), `--job-name=xb-c${context.cell.index}r${p.repeat}-${rank}-${step}`,
-      `--output=${jobFiles(outDir, rank, step).output}`, '--open-mode=append', '--nodes=1', '--ntasks=1',
+      `--output=${jobFiles(outDir, rank, step, '%j').output}`, '--open-mode=append', '--nodes=1', '--ntasks=1',
       ...(cluster.partition ? [`--partition=${cluster.partition}`] : []),
       // A stage's concurrency over all ranks: licenses of the private cluster (slurm-config.ts).
       ...(stage && options.licenses && stage.spec.concurrency !== undefined ? [`--licenses=xb_${step}:1`] : []),
@@ -151,6 +152,12 @@ export async function runRanksOnSlurm(cluster: StartedSlurmCluster, input: Ranks
       const r = await runCommand(cluster.programs.scontrol, ['release', held.join(',')], { env, timeoutMs: 30_000 });
       if (r.exitCode !== 0) throw new HostStartError(`scontrol release failed (exit ${r.exitCode}): ${r.stderr.trim().slice(0, 300)}`);
     }
+    // Each job's transfers as it writes them; files of this repeat's jobs only (a resumed one has older ones).
+    const ids = new Set(jobs.map((j) => j.id));
+    const tail = new JsonlTail(outDir, (name) => ids.has(jobIdOf(name) ?? ''));
+    const take = async () => {
+      for (const rec of await tail.read<TransferRecord>()) p.onTransfer(rec);
+    };
     const deadline = Date.now() + longestMs(input, cluster.nodes.length);
     const pendingRanks = new Set(byRank.keys());
     const lost: string[] = [];
@@ -159,6 +166,8 @@ export async function runRanksOnSlurm(cluster: StartedSlurmCluster, input: Ranks
       if (p.signal?.aborted) return;
       if (Date.now() > deadline) throw new HostStartError(`the pipeline's Slurm jobs did not end in ${(longestMs(input, cluster.nodes.length) / 1000).toFixed(0)} s (every step at its timeout); their output is in ${outDir}`);
       await poll(cluster, jobs.filter((j) => !collected.has(j)));
+      // After the poll: a job squeue shows ended has written all it will.
+      await take();
       for (const j of jobs) {
         if (j.started || j.state === 'PENDING' || j.state === 'GONE') continue;
         j.started = true;
@@ -167,7 +176,7 @@ export async function runRanksOnSlurm(cluster: StartedSlurmCluster, input: Ranks
       for (const j of jobs.filter((x) => !collected.has(x) && (ENDED.has(x.state) || x.state === 'GONE'))) {
         collected.add(j);
         options.live.delete(j.id);
-        await collectTransfers(input, j, outDir);
+        await collectDrops(input, j, outDir);
         // Recorded as it ends; what the job could not save is settled once the rank's last job ended.
         const saved = (await readState(p.paths.state, j.rank))?.steps[j.step];
         if (saved && saved.status !== 'running') {
@@ -182,6 +191,7 @@ export async function runRanksOnSlurm(cluster: StartedSlurmCluster, input: Ranks
       }
       if (pendingRanks.size > 0) await sleep(POLL_MS);
     }
+    await take();
     if (lost.length > 0) {
       throw new QueueLostError(`${lost.length} Slurm job(s) were cancelled from outside the workflow before their step ended (${lost.slice(0, 4).join(', ')}${lost.length > 4 ? ', …' : ''}): the queue was lost; \`xferbench resume ${context.reportDir}\` resubmits only what did not finish`);
     }
@@ -206,11 +216,9 @@ async function poll(cluster: StartedSlurmCluster, jobs: Job[]): Promise<void> {
   }
 }
 
-async function collectTransfers(input: RanksRun, j: Job, outDir: string): Promise<void> {
-  const files = jobFiles(outDir, j.rank, j.step);
-  const text = await readFile(files.transfers, 'utf8').catch(() => '');
-  for (const line of text.split('\n')) if (line.trim()) input.p.onTransfer(JSON.parse(line) as TransferRecord);
-  const drops = await readFile(files.drops, 'utf8').catch(() => undefined);
+/** Files a job's step found had not arrived whole though its invocation said done. */
+async function collectDrops(input: RanksRun, j: Job, outDir: string): Promise<void> {
+  const drops = await readFile(jobFiles(outDir, j.rank, j.step, j.id).drops, 'utf8').catch(() => undefined);
   if (drops) input.p.silentDrops.push(...(JSON.parse(drops) as string[]));
 }
 
@@ -251,7 +259,7 @@ async function finishRank(input: RanksRun, r: RankRun, jobs: readonly Job[], out
         ...(j.step === 'cleanup' ? { reason: 'afternotok never met: no step failed' } : {}),
       });
     } else if (j.state !== 'CANCELLED' && j.state !== 'GONE') {
-      const tail = (await readFile(jobFiles(outDir, r.rank, j.step).output, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' | ');
+      const tail = (await readFile(jobFiles(outDir, r.rank, j.step, j.id).output, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' | ');
       await endStep(input, r, { step: j.step, status: 'failed', start_ms: t, end_ms: t, files: 0, bytes: 0, failure_class: 'job_failed', reason: `Slurm job ${j.id} ended ${j.state} (${j.reason}) without saving its step${tail ? `: ${tail.slice(0, 300)}` : ''}`, ...job });
     } else lost.push(`rank ${r.rank} ${j.step} (job ${j.id})`);
   }

@@ -13,15 +13,19 @@ import { Launcher } from '../../transfers/launcher.js';
 export interface StepJobFile extends PipelineJobContext {
   /** The run clock's zero in epoch ms: records come back on the run's own clock. */
   originEpochMs: number;
-  /** Each job writes r<rank>-<step>.jsonl (its transfers) and .drops.json here. */
+  /** Each job writes r<rank>-<step>-j<id>.jsonl (its transfers) and .drops.json here. */
   outDir: string;
 }
 
-export const jobFiles = (dir: string, rank: number, step: StepName) => ({
-  transfers: join(dir, `r${rank}-${step}.jsonl`),
-  drops: join(dir, `r${rank}-${step}.drops.json`),
-  output: join(dir, `r${rank}-${step}.out`),
+/** A job's files, named by its id: a step run again after a lost queue is a new job with files of its own. */
+export const jobFiles = (dir: string, rank: number, step: StepName, jobId: string) => ({
+  transfers: join(dir, `r${rank}-${step}-j${jobId}.jsonl`),
+  drops: join(dir, `r${rank}-${step}-j${jobId}.drops.json`),
+  output: join(dir, `r${rank}-${step}-j${jobId}.out`),
 });
+
+/** The job id in a job's file name. */
+export const jobIdOf = (name: string): string | undefined => /-j(\d+)\.\w+$/.exec(name)?.[1];
 
 /**
  * One batch job: one step of one rank, run by rank.ts's runStep against the rank's state file,
@@ -34,7 +38,8 @@ export async function runStepJob(file: string, rank: number, step: StepName, dep
   process.once('SIGTERM', () => abort.abort());
   const node = process.env.SLURMD_NODENAME ?? hostname();
   const clock = () => performance.timeOrigin + performance.now() - job.originEpochMs;
-  const out = jobFiles(job.outDir, rank, step);
+  const jobId = process.env.SLURM_JOB_ID ?? String(process.pid);
+  const out = jobFiles(job.outDir, rank, step, jobId);
   await using launcher = await Launcher.start();
   using writer = new JsonlWriter(out.transfers);
   // One rank's steps never run at once (each waits on the one before), so one invocation at a time.
@@ -47,7 +52,7 @@ export async function runStepJob(file: string, rank: number, step: StepName, dep
   let saving = Promise.resolve();
   const r: RankRun = { rank, state, save: () => (saving = saving.then(() => writeState(p.paths.state, r.state))) };
   const failed = step === 'cleanup' ? firstFailure(r) : undefined;
-  const body = await runStep(p, r, step, failed ? { failed } : {}, { job_id: process.env.SLURM_JOB_ID ?? '', node, ...(dependency ? { dependency } : {}) });
+  const body = await runStep(p, r, step, failed ? { failed } : {}, { job_id: jobId, node, ...(dependency ? { dependency } : {}) });
   if (p.silentDrops.length > 0) await writeFile(out.drops, JSON.stringify(p.silentDrops));
   return body?.status === 'ok' ? 0 : 1;
 }
