@@ -229,7 +229,7 @@ program
     for (const c of plan.cells) {
       const t = c.scenario.transfer;
       if (!t) {
-        console.log(`  ${c.id}: ${describePipeline(c.scenario.pipeline!, c.scenario.dataset.files)}`);
+        console.log(`  ${c.id}: ${describePipeline(c.scenario.pipeline!, c.scenario.dataset.files, c.scenario.executor)}`);
         continue;
       }
       const tool = t.command ? `command ${JSON.stringify(t.command)}` : t.tool;

@@ -77,6 +77,7 @@ describe.skipIf(skip !== undefined)(`pipeline steps as Slurm batch jobs${skip ? 
       assert.deepEqual([bcomp!.status, bcomp!.waited_on, bcomp!.dependency], ['skipped', 'stage_in', `afterok:${String(bin!.job_id)}`]);
       assert.deepEqual([bout!.status, bout!.waited_on, bout!.dependency], ['skipped', 'compute', `afterok:${String(bcomp!.job_id)}`]);
       assert.equal(bclean!.status, 'ok');
+      assert.match(String(bclean!.reason), /^stage_in failed \(negotiation\)/, 'the cleanup job found what failed in the state file');
       assert.ok((bclean!.start_ms as number) >= (bin!.end_ms as number));
       for (const s of [sin, comp, sout, clean, bin, bcomp, bout, bclean]) ids.add(s!.job_id);
     }
