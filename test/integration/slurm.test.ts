@@ -84,7 +84,7 @@ describe.skipIf(skip !== undefined)(`executor: slurm (private cluster)${skip ? `
     assert.deepEqual(await leftovers(base), []);
   });
 
-  it('cluster: existing runs on the cluster SLURM_CONF names (here a private one standing in for a site\'s), and refuses more nodes than its partition has', async () => {
+  it('cluster: existing runs a fan-out and a pipeline on the cluster SLURM_CONF names (here a private one standing in for a site\'s), and refuses more nodes than its partition has', async () => {
     const site = join(dir, 'site-cluster');
     await using cluster = await startSlurmCluster(site, { nodes: 3, cpus: 4, programs: slurm as SlurmPrograms });
     const scenario = await writeScenario(dir, 'existing', FANOUT.replace('slurm: { nodes: 3, tasks_per_node: 2 }', 'slurm: { nodes: 2, tasks_per_node: 2, cluster: existing, partition: xb }'));
@@ -94,6 +94,19 @@ describe.skipIf(skip !== undefined)(`executor: slurm (private cluster)${skip ? `
     const transfers = (await readJsonl(join(out, 'results.jsonl'))).filter((x) => x.type === 'transfer');
     assert.equal(transfers.length, 60);
     assert.equal(new Set(transfers.map((t) => t.node)).size, 2, 'the 2 nodes asked for');
+    // A pipeline's jobs go to the same cluster and partition.
+    const pipeline = await writeScenario(dir, 'existing-pipeline', `name: p
+executor: slurm
+slurm: { nodes: 2, cluster: existing, partition: xb }
+hosts: { pfs: {} }
+dataset: { files: 4, size: 16KiB }
+pipeline: { ranks: 2, stage_in: { from: pfs }, compute: { run: transform }, stage_out: { to: pfs } }
+`);
+    const p = await runCli(['run', pipeline, '--out', join(dir, 'existing-pipeline'), '-q'], { ...env(), ...cluster.env });
+    assert.equal(p.exitCode, 0, String(p.stderr));
+    const steps = (await readJsonl(join(dir, 'existing-pipeline', 'results.jsonl'))).filter((x) => x.type === 'step');
+    assert.equal(steps.length, 6);
+    assert.ok(steps.every((s) => s.status === 'ok' && /^\d+$/.test(String(s.job_id))), 'each step a job of the existing cluster');
     const tooMany = await runCli(['run', await writeScenario(dir, 'too-many', FANOUT.replace('slurm: { nodes: 3, tasks_per_node: 2 }', 'slurm: { nodes: 5, cluster: existing, partition: xb }')), '--out', join(dir, 'too-many')], { ...env(), ...cluster.env });
     assert.equal(tooMany.exitCode, 2);
     assert.match(String(tooMany.stderr), /slurm\.nodes.*5 nodes asked for; the cluster's partition xb has 3/);
