@@ -1,18 +1,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { HostStartError } from '../../errors.js';
 import { runCommand } from '../../hosts/run-command.js';
 import { JsonlTail } from '../../records/jsonl-tail.js';
 import type { TransferRecord } from '../../records/transfer-record.js';
 import type { Executor } from '../executor.js';
+import { XFERBENCH_CLI } from './job-process.js';
 import type { StartedSlurmCluster } from './slurm-cluster.js';
 import { runRanksOnSlurm } from './slurm-ranks.js';
 import type { WorkerJobFile } from './worker.js';
 
-/** This package's command line, which each task runs as `xferbench worker JOBFILE`. */
-const CLI = fileURLToPath(new URL('../../cli.js', import.meta.url));
 /** How often the tasks' record files are read while a step runs. */
 const TAIL_MS = 250;
 
@@ -60,7 +58,7 @@ export function slurmExecutor(cluster: StartedSlurmCluster, settings: { nodes: n
       const step = runCommand(
         cluster.programs.srun,
         // cyclic: consecutive tasks on different nodes, so a cell using only some tasks still spans the nodes.
-        [...(cluster.partition ? ['-p', cluster.partition] : []), '-N', String(settings.nodes), `--ntasks-per-node=${settings.tasks_per_node}`, '--distribution=cyclic', '--kill-on-bad-exit=0', `--job-name=xb-${where.repeat}`, process.execPath, CLI, 'worker', file],
+        [...(cluster.partition ? ['-p', cluster.partition] : []), '-N', String(settings.nodes), `--ntasks-per-node=${settings.tasks_per_node}`, '--distribution=cyclic', '--kill-on-bad-exit=0', `--job-name=xb-${where.repeat}`, process.execPath, XFERBENCH_CLI, 'worker', file],
         { env: cluster.env, timeoutMs, ...(policy.signal ? { signal: policy.signal } : {}) },
       );
       // Each task's records as they are written (progress, live results.jsonl), then what came last.

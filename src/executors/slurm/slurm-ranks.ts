@@ -1,6 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { HostStartError, QueueLostError } from '../../errors.js';
@@ -13,10 +12,10 @@ import type { RankRun } from '../../pipeline/steps/step-kind.js';
 import type { StepName, TransferRecord } from '../../records/transfer-record.js';
 import type { PipelineSpec } from '../../scenario/pipeline-schema.js';
 import type { RanksRun } from '../executor.js';
+import { XFERBENCH_CLI } from './job-process.js';
 import type { StartedSlurmCluster } from './slurm-cluster.js';
 import { jobFiles, jobIdOf, type StepJobFile } from './step-job.js';
 
-const CLI = fileURLToPath(new URL('../../cli.js', import.meta.url));
 
 /** A job's dependency as rank.ts's chain has it: afterok on the step before, afternotok on any step (cleanup). */
 export type JobDependency = { kind: 'afterok'; step: StepName } | { kind: 'afternotok'; steps: StepName[] };
@@ -116,7 +115,7 @@ export async function runRanksOnSlurm(cluster: StartedSlurmCluster, input: Ranks
       // A stage's concurrency over all ranks: licenses of the private cluster (slurm-config.ts).
       ...(stage && options.licenses && stage.spec.concurrency !== undefined ? [`--licenses=xb_${step}:1`] : []),
       ...(dependency ? [`--dependency=${dependency}`, '--kill-on-invalid-dep=yes'] : []),
-      script, process.execPath, CLI, 'step', file, String(rank), step, ...(dependency ? [dependency] : []),
+      script, process.execPath, XFERBENCH_CLI, 'step', file, String(rank), step, ...(dependency ? [dependency] : []),
     ];
     const r = await runCommand(cluster.programs.sbatch, args, { env, timeoutMs: 30_000 });
     const id = /^(\d+)/.exec(r.stdout.trim())?.[1];

@@ -1,5 +1,4 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { JsonlWriter } from '../../records/jsonl-writer.js';
 import type { StepName } from '../../records/transfer-record.js';
@@ -8,6 +7,7 @@ import { firstFailure, runStep } from '../../pipeline/rank.js';
 import { readState, writeState } from '../../pipeline/state-file.js';
 import type { RankRun } from '../../pipeline/steps/step-kind.js';
 import { Launcher } from '../../transfers/launcher.js';
+import { nodeName, runClock } from './job-process.js';
 
 /** What a pipeline repeat's batch jobs read (written by slurm-ranks.ts, read by `xferbench step`). */
 export interface StepJobFile extends PipelineJobContext {
@@ -36,8 +36,8 @@ export async function runStepJob(file: string, rank: number, step: StepName, dep
   const job = JSON.parse(await readFile(file, 'utf8')) as StepJobFile;
   const abort = new AbortController();
   process.once('SIGTERM', () => abort.abort());
-  const node = process.env.SLURMD_NODENAME ?? hostname();
-  const clock = () => performance.timeOrigin + performance.now() - job.originEpochMs;
+  const node = nodeName();
+  const clock = runClock(job.originEpochMs);
   const jobId = process.env.SLURM_JOB_ID ?? String(process.pid);
   const out = jobFiles(job.outDir, rank, step, jobId);
   await using launcher = await Launcher.start();

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { findTools } from '../../hosts/openssh/openssh-tools.js';
 import { JsonlWriter } from '../../records/jsonl-writer.js';
@@ -8,6 +7,7 @@ import { Launcher } from '../../transfers/launcher.js';
 import { createTool } from '../../transfers/tool-registry.js';
 import { runTransferPool } from '../../transfers/transfer-pool.js';
 import type { TransferJob } from '../../transfers/transfer-tool.js';
+import { nodeName, runClock } from './job-process.js';
 
 /** What the run hands each Slurm task (written by slurm-executor.ts, read by `xferbench worker`). */
 export interface WorkerJobFile {
@@ -36,14 +36,14 @@ export async function runWorker(file: string): Promise<void> {
   const job = JSON.parse(await readFile(file, 'utf8')) as WorkerJobFile;
   const tasks = Number(process.env.SLURM_NTASKS ?? 1);
   const task = Number(process.env.SLURM_PROCID ?? 0);
-  const node = process.env.SLURMD_NODENAME ?? hostname();
+  const node = nodeName();
   const active = Math.min(tasks, job.concurrency.length);
   const mine = task < active ? job.jobs.filter((_, i) => i % active === task) : [];
   const tools = await findTools();
   const tool = await createTool(job.transfer, tools);
   await using launcher = await Launcher.start();
   using writer = new JsonlWriter(join(job.out_dir, `task-${task}.jsonl`));
-  const clock = () => performance.timeOrigin + performance.now() - job.origin_epoch_ms;
+  const clock = runClock(job.origin_epoch_ms);
   await runTransferPool(mine, job.concurrency[task] ?? 1, { tool, ...job.policy, clientVersion: tools.sshVersion, clock, launcher }, { cell: job.cell, repeat: job.repeat }, (r) =>
     writer.write({ ...r, node, task }),
   );
