@@ -13,7 +13,7 @@ import { checkInvariants } from './invariants.js';
 import { pipelineExpectations, stagingPaths, type PipelineExpectations, type StagingPaths } from './layout.js';
 import { pipelineRepeat, type PipelineJobContext } from './job-context.js';
 import { CHAIN } from './rank.js';
-import { readState, writeState, type RankState } from './state-file.js';
+import { rankRun, readState, type RankState } from './state-file.js';
 import { STEP_REGISTRY } from './steps/registry.js';
 import type { RankRun } from './steps/step-kind.js';
 
@@ -105,9 +105,7 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
   const ranks: RankRun[] = await Promise.all(
     byRank.map(async (_, rank) => {
       const state: RankState = saved[rank] ?? { version: 1, cell: cell.id, repeat, rank, steps: {}, files: [], temp_roots: [] };
-      // One save at a time per rank, in order: the file on disk is always the latest whole state.
-      let saving = Promise.resolve();
-      const run: RankRun = { rank, state, save: () => (saving = saving.then(() => writeState(paths.state, run.state))) };
+      const run = rankRun(paths.state, rank, state);
       await run.save();
       return run;
     }),

@@ -3,6 +3,7 @@ import { open, readFile, readdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { StepName, StepRecord } from '../records/transfer-record.js';
+import type { RankRun } from './steps/step-kind.js';
 
 /**
  * A committed file's life, as a checkpoint library records it: `pending` (planned), `inprog`
@@ -82,6 +83,16 @@ export async function syncFolder(dir: string): Promise<void> {
   } finally {
     await folder.close();
   }
+}
+
+/**
+ * A rank's state in `dir`, saved one write at a time in order, so the file on disk is always the
+ * latest whole state (steps/step-kind.ts RankRun).
+ */
+export function rankRun(dir: string, rank: number, state: RankState): RankRun {
+  let saving = Promise.resolve();
+  const run: RankRun = { rank, state, save: () => (saving = saving.then(() => writeState(dir, run.state))) };
+  return run;
 }
 
 export async function readState(dir: string, rank: number): Promise<RankState | undefined> {

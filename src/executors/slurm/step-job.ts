@@ -4,8 +4,7 @@ import { JsonlWriter } from '../../records/jsonl-writer.js';
 import type { StepName } from '../../records/transfer-record.js';
 import { pipelineRepeat, type PipelineJobContext } from '../../pipeline/job-context.js';
 import { firstFailure, runStep } from '../../pipeline/rank.js';
-import { readState, writeState } from '../../pipeline/state-file.js';
-import type { RankRun } from '../../pipeline/steps/step-kind.js';
+import { rankRun, readState } from '../../pipeline/state-file.js';
 import { Launcher } from '../../transfers/launcher.js';
 import { nodeName, runClock } from './job-process.js';
 
@@ -49,8 +48,7 @@ export async function runStepJob(file: string, rank: number, step: StepName, dep
   const before = state.steps[step];
   // Already ended (a job run twice): its outcome stands.
   if (before && before.status !== 'running') return before.status === 'ok' ? 0 : 1;
-  let saving = Promise.resolve();
-  const r: RankRun = { rank, state, save: () => (saving = saving.then(() => writeState(p.paths.state, r.state))) };
+  const r = rankRun(p.paths.state, rank, state);
   const failed = step === 'cleanup' ? firstFailure(r) : undefined;
   const body = await runStep(p, r, step, failed ? { failed } : {}, { job_id: jobId, node, ...(dependency ? { dependency } : {}) });
   if (p.silentDrops.length > 0) await writeFile(out.drops, JSON.stringify(p.silentDrops));
