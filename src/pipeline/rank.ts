@@ -24,9 +24,33 @@ export async function runStep(p: PipelineRepeat, r: RankRun, name: StepName, con
   }
   if (p.signal?.aborted) return undefined;
   const body: StepBody = { step: name, start_ms: t, end_ms: p.clock(), ...result, ...extra };
-  r.state.steps[name] = { status: body.status, record: body };
-  await r.save();
+  await saveEnd(r, body);
   return body;
+}
+
+/** A step's end in the rank's state file, with the record it gets. */
+async function saveEnd(r: RankRun, body: StepBody): Promise<void> {
+  r.state.steps[body.step] = { status: body.status, record: body };
+  await r.save();
+}
+
+/** Saved, then recorded: the state file is the truth, results.jsonl its log. */
+export async function endStep(r: RankRun, body: StepBody, record: (step: StepBody) => void): Promise<void> {
+  await saveEnd(r, body);
+  record(body);
+}
+
+/** A step that does not run: the one it waited on did not succeed (or, for cleanup, nothing failed). */
+export const skippedStep = (step: StepName, t: number, waitedOn: StepName | undefined, extra: Partial<StepBody> = {}): StepBody => ({
+  step, status: 'skipped', start_ms: t, end_ms: t, files: 0, bytes: 0, ...(waitedOn ? { waited_on: waitedOn } : {}), ...extra,
+});
+
+/** Records of the steps that ended before an interruption, unless results.jsonl has them (a kill lost them). */
+export function recordEnded(r: RankRun, record: (step: StepBody) => void, recorded: ReadonlySet<StepName>): void {
+  for (const step of [...CHAIN, 'cleanup'] as const) {
+    const s = r.state.steps[step];
+    if (s && s.status !== 'running' && !recorded.has(step)) record(s.record);
+  }
 }
 
 /** The first step of the chain that did not succeed (what cleanup follows), if any. */
@@ -45,6 +69,7 @@ export function firstFailure(r: RankRun): StepName | undefined {
  * finished step; a step found `running` was interrupted and runs again.
  */
 export async function runRank(p: PipelineRepeat, r: RankRun, record: (step: StepBody) => void, recorded: ReadonlySet<StepName> = new Set()): Promise<void> {
+  recordEnded(r, record, recorded);
   let failed: StepName | undefined;
   // What a skipped step waited on: the step before it, as its afterok dependency names it.
   let previous: StepName | undefined;
@@ -54,17 +79,12 @@ export async function runRank(p: PipelineRepeat, r: RankRun, record: (step: Step
     previous = name;
     const before = r.state.steps[name];
     if (before && before.status !== 'running') {
-      // Ended before an interruption: not run again; its record, if the kill lost it, written now.
-      if (!recorded.has(name)) record(before.record);
+      // Ended before an interruption: not run again.
       if (before.status === 'failed') failed = name;
       continue;
     }
     if (failed) {
-      const t = p.clock();
-      const body: StepBody = { step: name, status: 'skipped', start_ms: t, end_ms: t, files: 0, bytes: 0, waited_on: dependency! };
-      r.state.steps[name] = { status: 'skipped', record: body };
-      await r.save();
-      record(body);
+      await endStep(r, skippedStep(name, p.clock(), dependency), record);
       continue;
     }
     const body = await runStep(p, r, name);
@@ -74,11 +94,7 @@ export async function runRank(p: PipelineRepeat, r: RankRun, record: (step: Step
     if (body.status !== 'ok') failed = name;
   }
   const done = r.state.steps.cleanup;
-  if (done && done.status !== 'running') {
-    if (!recorded.has('cleanup')) record(done.record);
-    return;
-  }
-  if (!failed || !STEP_REGISTRY.cleanup.present(p.spec)) return;
+  if ((done && done.status !== 'running') || !failed || !STEP_REGISTRY.cleanup.present(p.spec)) return;
   const body = await runStep(p, r, 'cleanup', { failed });
   if (body) record(body);
 }

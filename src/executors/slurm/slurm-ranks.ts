@@ -5,7 +5,7 @@ import pLimit from 'p-limit';
 import { HostStartError, QueueLostError } from '../../errors.js';
 import { JsonlTail } from '../../records/jsonl-tail.js';
 import { runCommand } from '../../hosts/run-command.js';
-import { CHAIN } from '../../pipeline/rank.js';
+import { CHAIN, endStep, recordEnded, skippedStep } from '../../pipeline/rank.js';
 import { readState, type RankState, type StepBody } from '../../pipeline/state-file.js';
 import { STEP_REGISTRY } from '../../pipeline/steps/registry.js';
 import type { RankRun } from '../../pipeline/steps/step-kind.js';
@@ -130,9 +130,9 @@ export async function runRanksOnSlurm(cluster: StartedSlurmCluster, input: Ranks
   const states = new Map(input.ranks.map((r) => [r.rank, r]));
   // Steps known to be skipped (a failure recorded before an interruption) need no job.
   for (const r of input.ranks) {
-    const plan = planRankJobs(p.spec, r.state);
-    recordEnded(input, r);
-    for (const s of plan.skip) await endStep(input, r, { step: s.step, status: 'skipped', start_ms: p.clock(), end_ms: p.clock(), files: 0, bytes: 0, waited_on: s.waited_on });
+    const record = (step: StepBody) => input.record(r.rank, step);
+    recordEnded(r, record, input.recorded(r.rank));
+    for (const s of planRankJobs(p.spec, r.state).skip) await endStep(r, skippedStep(s.step, p.clock(), s.waited_on), record);
   }
   const submitting = pLimit(8);
   const held: string[] = [];
@@ -221,22 +221,6 @@ async function collectDrops(input: RanksRun, j: Job, outDir: string): Promise<vo
   if (drops) input.p.silentDrops.push(...(JSON.parse(drops) as string[]));
 }
 
-/** Saves a step's end in the rank's state and records it (no job of the rank is running). */
-async function endStep(input: RanksRun, r: RankRun, body: StepBody): Promise<void> {
-  r.state.steps[body.step] = { status: body.status, record: body };
-  await r.save();
-  input.record(r.rank, body);
-}
-
-/** Records of steps that ended before an interruption (a resumed repeat), unless results.jsonl has them. */
-function recordEnded(input: RanksRun, r: RankRun): void {
-  const recorded = input.recorded(r.rank);
-  for (const step of [...CHAIN, 'cleanup'] as const) {
-    const s = r.state.steps[step];
-    if (s && s.status !== 'running' && !recorded.has(step)) input.record(r.rank, s.record);
-  }
-}
-
 /**
  * Every job of the rank ended: its steps as the jobs saved them, in chain order; a job cancelled
  * because its dependency could never be met is `skipped` (waiting on what it named); a job that
@@ -245,21 +229,19 @@ function recordEnded(input: RanksRun, r: RankRun): void {
 async function finishRank(input: RanksRun, r: RankRun, jobs: readonly Job[], outDir: string): Promise<string[]> {
   r.state = (await readState(input.p.paths.state, r.rank)) ?? r.state;
   const t = input.p.clock();
+  const record = (step: StepBody) => input.record(r.rank, step);
   const lost: string[] = [];
   for (const j of jobs) {
     const saved = r.state.steps[j.step];
     const job = { job_id: j.id, ...(j.node ? { node: j.node } : {}), ...(j.dependency ? { dependency: j.dependency } : {}) };
     if (j.recorded) continue;
-    if (saved && saved.status !== 'running') input.record(r.rank, saved.record);
+    if (saved && saved.status !== 'running') record(saved.record);
     else if (j.state === 'CANCELLED' && j.reason === 'DependencyNeverSatisfied') {
       const waited = j.step === 'cleanup' ? [...CHAIN].reverse().find((s) => r.state.steps[s]) : dependencyStep(jobs, j);
-      await endStep(input, r, {
-        step: j.step, status: 'skipped', start_ms: t, end_ms: t, files: 0, bytes: 0, ...(waited ? { waited_on: waited } : {}), ...job,
-        ...(j.step === 'cleanup' ? { reason: 'afternotok never met: no step failed' } : {}),
-      });
+      await endStep(r, skippedStep(j.step, t, waited, { ...job, ...(j.step === 'cleanup' ? { reason: 'afternotok never met: no step failed' } : {}) }), record);
     } else if (j.state !== 'CANCELLED' && j.state !== 'GONE') {
       const tail = (await readFile(jobFiles(outDir, r.rank, j.step, j.id).output, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' | ');
-      await endStep(input, r, { step: j.step, status: 'failed', start_ms: t, end_ms: t, files: 0, bytes: 0, failure_class: 'job_failed', reason: `Slurm job ${j.id} ended ${j.state} (${j.reason}) without saving its step${tail ? `: ${tail.slice(0, 300)}` : ''}`, ...job });
+      await endStep(r, { step: j.step, status: 'failed', start_ms: t, end_ms: t, files: 0, bytes: 0, failure_class: 'job_failed', reason: `Slurm job ${j.id} ended ${j.state} (${j.reason}) without saving its step${tail ? `: ${tail.slice(0, 300)}` : ''}`, ...job }, record);
     } else lost.push(`rank ${r.rank} ${j.step} (job ${j.id})`);
   }
   return lost;
