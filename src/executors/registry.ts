@@ -29,11 +29,8 @@ export async function setUpExecutors(cells: readonly PlanCell[], stateDir: strin
   const settings = (c: PlanCell) => ({ nodes: c.scenario.slurm?.nodes ?? 3, tasks_per_node: c.scenario.slurm?.tasks_per_node ?? 1 });
   const nodes = Math.max(...slurmCells.map((c) => settings(c).nodes));
   const cpus = Math.max(...slurmCells.map((c) => settings(c).tasks_per_node));
-  // A scenario names one cluster: every slurm cell of it has the same cluster and partition.
+  // A scenario names one cluster (preflight refuses a cluster or partition that varies across the matrix).
   const { cluster: kind = 'private', partition } = slurmCells[0]!.scenario.slurm ?? {};
-  if (slurmCells.some((c) => (c.scenario.slurm?.cluster ?? 'private') !== kind || c.scenario.slurm?.partition !== partition)) {
-    throw new SetupError('slurm.cluster and slurm.partition name the run\'s one cluster: they cannot vary across the matrix');
-  }
   // A pipeline stage's concurrency over all ranks is a license count of the private cluster.
   const licenses = stageLicenses(slurmCells);
   const cluster: StartedSlurmCluster =

@@ -105,6 +105,10 @@ export async function preflight(loaded: LoadedScenario, tools: OpenSshTools, opt
     const { findSlurm, partitionNodes } = await import('../executors/slurm/slurm-cluster.js');
     const slurm = await findSlurm();
     const wanted = slurmCells[0]!.scenario.slurm;
+    // A run starts (or uses) one cluster.
+    if (slurmCells.some((c) => (c.scenario.slurm?.cluster ?? 'private') !== (wanted?.cluster ?? 'private') || c.scenario.slurm?.partition !== wanted?.partition)) {
+      issues.push(loaded.issueAt(['slurm'], 'slurm.cluster and slurm.partition name the run\'s one cluster: they cannot vary across the matrix'));
+    }
     if (typeof slurm === 'string') issues.push(loaded.issueAt(['executor'], `executor: slurm: ${slurm}`));
     else if (wanted?.cluster === 'existing') {
       // An existing cluster must have the nodes asked for, said before anything starts.

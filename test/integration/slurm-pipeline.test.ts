@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findSlurm } from '../../src/executors/slurm/slurm-cluster.js';
@@ -159,6 +160,11 @@ describe.skipIf(skip !== undefined)(`pipeline steps as Slurm batch jobs${skip ? 
     const varying = await runCli(['validate', await writeScenario(dir, 'varying', `${V1}matrix:\n  pipeline.stage_in.concurrency: [2, 4]\n`)], env());
     assert.equal(varying.exitCode, 2);
     assert.match(String(varying.stderr), /pipeline\.stage_in\.concurrency.*license count: it cannot vary across the matrix/);
+    const twoClusters = join(dir, 'two-clusters-out');
+    const clusters = await runCli(['run', await writeScenario(dir, 'two-clusters', `${V1}matrix:\n  slurm.cluster: [private, existing]\n`), '--out', twoClusters], env());
+    assert.equal(clusters.exitCode, 2);
+    assert.match(String(clusters.stderr), /slurm.*name the run's one cluster: they cannot vary across the matrix/);
+    assert.equal(existsSync(twoClusters), false, 'nothing written');
     await removeAll(empty);
   });
 });
