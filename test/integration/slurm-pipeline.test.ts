@@ -3,15 +3,10 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findSlurm } from '../../src/executors/slurm/slurm-cluster.js';
 import { endedBy, isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, tempDir, waitForRecords, writeScenario } from '../helpers/harness.js';
+import { slurmDaemons as daemons, slurmOrSkip } from '../helpers/slurm.js';
 
-/** Under CI as root the set-up installs Slurm, so a missing one is a failure there, not a skip. */
-const slurm = await findSlurm();
-const skip = typeof slurm === 'string' ? `no Slurm: ${slurm}` : undefined;
-if (skip && process.env.CI === 'true' && process.getuid?.() === 0) {
-  it('Slurm is installed under CI as root', () => assert.fail(skip));
-}
+const { skip } = await slurmOrSkip();
 
 const RANKS = 6;
 /** V1 as batch jobs; the user's host offers only aes128/256-ctr, so asking for chacha20 fails every stage-in. */
@@ -40,7 +35,6 @@ describe.skipIf(skip !== undefined)(`pipeline steps as Slurm batch jobs${skip ? 
   let base: string;
   let dir: string;
   const env = () => ({ XFERBENCH_STATE_DIR: base });
-  const daemons = () => processesMentioning(['slurmctld', 'slurmd', 'slurmstepd']);
   beforeAll(async () => {
     base = await isolatedStateBase('slurm-pipeline');
     dir = await tempDir('slurm-pipeline');

@@ -2,15 +2,11 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findSlurm, startSlurmCluster, type SlurmPrograms } from '../../src/executors/slurm/slurm-cluster.js';
+import { startSlurmCluster } from '../../src/executors/slurm/slurm-cluster.js';
 import { endedBy, isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, tempDir, waitForRecords, writeScenario } from '../helpers/harness.js';
+import { slurmDaemons as daemons, slurmOrSkip } from '../helpers/slurm.js';
 
-/** Under CI as root the set-up installs Slurm, so a missing one is a failure there, not a skip. */
-const slurm = await findSlurm();
-const skip = typeof slurm === 'string' ? `no Slurm: ${slurm}` : undefined;
-if (skip && process.env.CI === 'true' && process.getuid?.() === 0) {
-  it('Slurm is installed under CI as root', () => assert.fail(skip));
-}
+const { slurm, skip } = await slurmOrSkip();
 
 const FANOUT = `name: fanout
 executor: slurm
@@ -27,7 +23,6 @@ describe.skipIf(skip !== undefined)(`executor: slurm (private cluster)${skip ? `
   let base: string;
   let dir: string;
   const env = () => ({ XFERBENCH_STATE_DIR: base });
-  const daemons = () => processesMentioning(['slurmctld', 'slurmd', 'slurmstepd']);
   beforeAll(async () => {
     base = await isolatedStateBase('slurm');
     dir = await tempDir('slurm');
@@ -86,7 +81,7 @@ describe.skipIf(skip !== undefined)(`executor: slurm (private cluster)${skip ? `
 
   it('cluster: existing runs a fan-out and a pipeline on the cluster SLURM_CONF names (here a private one standing in for a site\'s), and refuses more nodes than its partition has', async () => {
     const site = join(dir, 'site-cluster');
-    await using cluster = await startSlurmCluster(site, { nodes: 3, cpus: 4, programs: slurm as SlurmPrograms });
+    await using cluster = await startSlurmCluster(site, { nodes: 3, cpus: 4, programs: slurm! });
     const scenario = await writeScenario(dir, 'existing', FANOUT.replace('slurm: { nodes: 3, tasks_per_node: 2 }', 'slurm: { nodes: 2, tasks_per_node: 2, cluster: existing, partition: xb }'));
     const out = join(dir, 'existing');
     const r = await runCli(['run', scenario, '--out', out, '-q'], { ...env(), ...cluster.env });
