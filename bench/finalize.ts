@@ -1,5 +1,5 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { sourceMetadata } from '../src/pipeline/commit.js';
 import { finalizeStates } from '../src/pipeline/finalize.js';
 import type { RankState } from '../src/pipeline/state-file.js';
@@ -30,18 +30,22 @@ export async function finalizeBench(dir: string, sizes: readonly number[], row: 
           const temp = join(tempRoot, 'timestep.0', `data.${rank}`);
           await writeFile(temp, 'x'.repeat(1024));
           const s: RankState = {
-            version: 1, cell: 'default', repeat: 1, rank, steps: { stage_out: { status: 'ok', record: { step: 'stage_out', status: 'ok', start_ms: 0, end_ms: 1, files: 1, bytes: 1024 } } }, temp_roots: [tempRoot],
+            version: 2, cell: 'default', repeat: 1, rank, steps: { stage_out: { status: 'ok', record: { step: 'stage_out', status: 'ok', start_ms: 0, end_ms: 1, files: 1, bytes: 1024 } } }, temp_roots: [tempRoot],
             files: [{ step: 'stage_out', source, temp, final: join(out, 'timestep.0', `data.${rank}`), ...(await sourceMetadata(source)), status: 'landed' }],
           };
+          // As writeState stores it: paths relative to the cell repeat's folder.
+          const rel = (p: string) => relative(root, p);
+          s.files = s.files.map((f) => ({ ...f, source: rel(f.source), temp: rel(f.temp), final: rel(f.final) }));
+          s.temp_roots = s.temp_roots.map(rel);
           await writeFile(join(state, `rank-${rank}.json`), JSON.stringify(s));
         }),
       );
     }
     const t0 = performance.now();
-    const done = await finalizeStates(state);
+    const done = await finalizeStates(root);
     const first = performance.now() - t0;
     const t1 = performance.now();
-    const again = await finalizeStates(state);
+    const again = await finalizeStates(root);
     const second = performance.now() - t1;
     const finalized = done.reduce((n, d) => n + d.finalized, 0);
     const redone = again.reduce((n, d) => n + d.finalized + d.removed, 0);

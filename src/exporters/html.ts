@@ -1,10 +1,13 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { allCharts } from '../report/chart-specs.js';
 import { renderHtmlReport } from '../report/html-report.js';
 import { failureSamples, logExcerpts } from '../report/report-evidence.js';
 import type { Exporter } from './exporter.js';
+import { confined, readCapped, REPORT_CAPS } from '../records/report-folder.js';
+import { writeReportFile } from '../records/report-dir.js';
+import { MAX_FILE_BYTES } from '../scenario/limits.js';
 
 const require = createRequire(import.meta.url);
 
@@ -20,18 +23,20 @@ export const html: Exporter = {
   async write({ dir, records, start, summary, thresholds }) {
     const logs = new Map<string, string>();
     for (const f of await readdir(join(dir, 'logs')).catch(() => [] as string[])) {
-      if (f.endsWith('.log')) logs.set(f.slice(0, -4), await readFile(join(dir, 'logs', f), 'utf8'));
+      if (!f.endsWith('.log')) continue;
+      const text = await readCapped(confined(dir, join('logs', f)), REPORT_CAPS.log);
+      if (text) logs.set(f.slice(0, -4), text.toString('utf8'));
     }
     const page = renderHtmlReport({
       summary,
       thresholds,
       start,
-      scenarioYaml: await readFile(join(dir, 'scenario.yaml'), 'utf8').catch(() => ''),
+      scenarioYaml: (await readCapped(confined(dir, 'scenario.yaml'), MAX_FILE_BYTES))?.toString('utf8') ?? '',
       charts: allCharts(summary, records),
       samples: failureSamples(records),
       excerpts: logExcerpts(records, logs),
       chartJs: await chartJsBundle(),
     });
-    await writeFile(join(dir, 'report.html'), page);
+    await writeReportFile(dir, 'report.html', page);
   },
 };

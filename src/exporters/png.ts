@@ -1,5 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeReportFile } from '../records/report-dir.js';
+import { realFolder } from '../records/report-folder.js';
 import { allCharts } from '../report/chart-specs.js';
 import type { Exporter } from './exporter.js';
 
@@ -10,9 +11,9 @@ import type { Exporter } from './exporter.js';
 export const png: Exporter = {
   name: 'png',
   async write({ dir, records, summary }) {
-    await mkdir(join(dir, 'charts'), { recursive: true });
+    await realFolder(dir, 'charts');
     // Loaded here, not with the module: the canvas and Chart.js cost ~80 ms to import.
     const { renderChartPng } = await import('../report/render-chart.js');
-    for (const chart of allCharts(summary, records)) await writeFile(join(dir, 'charts', `${chart.name}.png`), renderChartPng(chart.config));
+    for (const chart of allCharts(summary, records)) await writeReportFile(dir, join('charts', `${chart.name}.png`), renderChartPng(chart.config));
   },
 };

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RSYNC_TEMP } from './layout.js';
@@ -23,20 +23,34 @@ const seconds = (ns: string) => Number(BigInt(ns) / 1000n) / 1e6;
  * through libuv's four-thread pool (16,384 ranks finalized 2x faster so; bench/finalize.ts).
  */
 export function commitFile(f: FileState): FileState {
+  let fd: number | undefined;
   try {
-    const s = statSync(f.temp, { throwIfNoEntry: false });
-    // Renamed by a finalize that stopped before it saved the state: done already.
-    if (!s && statSync(f.final, { throwIfNoEntry: false })?.size === f.size) return { ...f, status: 'final' };
-    if (!s) return { ...f, status: 'error', error: 'the temporary is gone' };
+    // The metadata goes on through the descriptor of the file itself: a link planted at the
+    // temporary's name is not opened (O_NOFOLLOW), so nothing it points to is changed.
+    try {
+      fd = openSync(f.temp, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') return { ...f, status: 'error', error: 'the temporary is a symbolic link' };
+      if (code !== 'ENOENT') throw e;
+      // Renamed by a finalize that stopped before it saved the state: done already.
+      const final = lstatSync(f.final, { throwIfNoEntry: false });
+      if (final?.isFile() && final.size === f.size) return { ...f, status: 'final' };
+      return { ...f, status: 'error', error: 'the temporary is gone' };
+    }
+    const s = fstatSync(fd);
+    if (!s.isFile()) return { ...f, status: 'error', error: 'the temporary is not a regular file' };
     if (s.size !== f.size) return { ...f, status: 'error', error: `size ${s.size}, source had ${f.size}` };
-    chmodSync(f.temp, f.mode);
-    if (process.getuid?.() === 0) chownSync(f.temp, f.uid, f.gid);
-    utimesSync(f.temp, seconds(f.atime_ns), seconds(f.mtime_ns));
+    fchmodSync(fd, f.mode);
+    if (process.getuid?.() === 0) fchownSync(fd, f.uid, f.gid);
+    futimesSync(fd, seconds(f.atime_ns), seconds(f.mtime_ns));
     mkdirSync(dirname(f.final), { recursive: true });
     renameSync(f.temp, f.final);
     return { ...f, status: 'final' };
   } catch (e) {
     return { ...f, status: 'error', error: (e as NodeJS.ErrnoException).code ?? (e as Error).message };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -5,7 +5,7 @@ import { JsonlWriter } from '../records/jsonl-writer.js';
 import type { InvariantsRecord } from '../records/transfer-record.js';
 import { invariantsText, pipelineSummary } from '../report/pipeline-summary.js';
 import { writeDerivedReport } from '../run/write-report.js';
-import { loadScenario } from '../scenario/load-scenario.js';
+import { loadReportScenario } from '../records/report-dir.js';
 import { finalizeStates, type RankFinalize } from './finalize.js';
 import { checkInvariants } from './invariants.js';
 import { pipelineExpectations, STAGING_DIR, stagingPaths } from './layout.js';
@@ -30,7 +30,7 @@ export async function finalizeReport(dir: string): Promise<{ ranks: RankFinalize
   const invariants: InvariantsRecord[] = [];
   const isReport = (await exists(join(folder, 'results.jsonl'))) && (await exists(join(folder, 'scenario.yaml')));
   if (isReport) {
-    const { plan } = await loadScenario(join(folder, 'scenario.yaml'));
+    const { plan } = await loadReportScenario(folder);
     using writer = new JsonlWriter(join(folder, 'results.jsonl'));
     for (const cell of plan.cells) {
       if (!cell.scenario.pipeline) continue;

@@ -1,8 +1,9 @@
-import { readFileSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { rmSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import pLimit from 'p-limit';
+import { ReportFolderError } from '../records/report-folder.js';
 import { commitFile, discardFile } from './commit.js';
-import { stateFiles, syncFolder, writeState, type FileState, type RankState } from './state-file.js';
+import { readStateFile, stateFiles, syncFolder, writeState, type FileState, type RankState } from './state-file.js';
 
 export interface RankFinalize {
   file: string;
@@ -29,9 +30,20 @@ function finalizeFile(f: FileState): FileState {
   return f;
 }
 
-/** One rank: its files committed or deleted; the state to save when anything changed. */
-function finalizeRank(file: string): { out: RankFinalize; state: RankState; save?: RankState } {
-  const state = JSON.parse(readFileSync(file, 'utf8')) as RankState;
+/**
+ * One rank: its files committed or deleted; the state to save when anything changed. A state
+ * file that is malformed, or names a path outside `within` or through a link, is refused: its
+ * error is reported and nothing is done for its rank.
+ */
+async function finalizeRank(file: string, within: string): Promise<{ out: RankFinalize; state?: RankState; save?: RankState }> {
+  let state: RankState;
+  try {
+    state = (await readStateFile(file, within))!;
+  } catch (e) {
+    if (!(e instanceof ReportFolderError)) throw e;
+    const rank = Number(/^rank-(\d+)\.json$/.exec(basename(file))![1]);
+    return { out: { file, cell: '(refused)', repeat: 0, rank, finalized: 0, removed: 0, unchanged: 0, errors: [e.message] } };
+  }
   const out: RankFinalize = { file, cell: state.cell, repeat: state.repeat, rank: state.rank, finalized: 0, removed: 0, unchanged: 0, errors: [] };
   const next: FileState[] = [];
   for (const f of state.files) {
@@ -56,6 +68,7 @@ const BATCH = 1024;
  * again finds nothing to do. Per batch of ranks the files are committed first (cheap calls on this
  * thread), then the states are written with their fsyncs in flight together. A crash between the
  * two leaves files committed under a `landed` state, which the next finalize recognises (commit.ts).
+ * Nothing outside `dir` is touched: every path a state file names must resolve inside it.
  */
 export async function finalizeStates(dir: string, concurrency = 64): Promise<RankFinalize[]> {
   const limit = pLimit(concurrency);
@@ -63,11 +76,11 @@ export async function finalizeStates(dir: string, concurrency = 64): Promise<Ran
   const roots = new Set<string>();
   const done: RankFinalize[] = [];
   for (let i = 0; i < files.length; i += BATCH) {
-    const batch = files.slice(i, i + BATCH).map((file) => ({ file, ...finalizeRank(file) }));
+    const batch = await Promise.all(files.slice(i, i + BATCH).map(async (file) => ({ file, ...(await finalizeRank(file, dir)) })));
     await Promise.all(batch.flatMap(({ file, save }) => (save ? [limit(() => writeState(dirname(file), save, { syncDir: false }))] : [])));
     // The renames of the state files are made durable once per folder and batch.
     for (const folder of new Set(batch.filter((b) => b.save).map((b) => dirname(b.file)))) await syncFolder(folder);
-    for (const b of batch) for (const root of b.state.temp_roots) roots.add(root);
+    for (const b of batch) for (const root of b.state?.temp_roots ?? []) roots.add(root);
     done.push(...batch.map((b) => b.out));
   }
   for (const root of roots) rmSync(root, { recursive: true, force: true });

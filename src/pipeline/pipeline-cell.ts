@@ -1,5 +1,6 @@
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { realFolder, refuseLinks } from '../records/report-folder.js';
 import { requireTool } from '../hosts/openssh/openssh-tools.js';
 import { LocalHostFiles } from '../hosts/local/local-host-files.js';
 import { statusCounts, succeeded, type CellRecord, type StepRecord, type TransferRecord, type VerificationRecord } from '../records/transfer-record.js';
@@ -55,7 +56,9 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
   const { spec, plan, byRank, inputs, outputs } = expected;
   const paths = stagingPaths(ctx.reportDir, cell.index, repeat);
   const controlDir = join(ctx.controlBase, `c${cell.index}r${repeat}`);
-  await mkdir(paths.state, { recursive: true });
+  // A resumed repeat's folder came with the report: nothing in it may lead out (docs/security.md).
+  await refuseLinks(ctx.reportDir, relative(ctx.reportDir, paths.root));
+  await realFolder(ctx.reportDir, relative(ctx.reportDir, paths.state));
   await mkdir(controlDir, { recursive: true, mode: 0o700 });
 
   // Inputs live on the stage-in host; without stage-in they are born on the workers (a checkpoint).
@@ -104,7 +107,7 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
   const resumed = saved.some(Boolean);
   const ranks: RankRun[] = await Promise.all(
     byRank.map(async (_, rank) => {
-      const state: RankState = saved[rank] ?? { version: 1, cell: cell.id, repeat, rank, steps: {}, files: [], temp_roots: [] };
+      const state: RankState = saved[rank] ?? { version: 2, cell: cell.id, repeat, rank, steps: {}, files: [], temp_roots: [] };
       const run = rankRun(paths.state, rank, state);
       await run.save();
       return run;

@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import type { ResultRecord } from './transfer-record.js';
 
 /**
@@ -9,7 +9,8 @@ export class JsonlWriter implements Disposable {
   private fd: number | undefined;
 
   constructor(readonly path: string) {
-    this.fd = openSync(path, 'a', 0o644);
+    // A resumed run appends to a folder from elsewhere: a link planted at the name is not followed.
+    this.fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
   }
 
   write(record: ResultRecord): void {

@@ -1,4 +1,9 @@
-import { mkdir, readdir, writeFile, readFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
+import type { z } from 'zod';
+import { checkInside, confined, jsonlLines, readCapped, REPORT_CAPS, ReportFolderError, writeNoFollow } from './report-folder.js';
+import { resultRecordSchema } from './record-schema.js';
+import { parseScenario, type LoadedScenario, type LoadOptions } from '../scenario/load-scenario.js';
+import { MAX_FILE_BYTES } from '../scenario/limits.js';
 import { join, resolve } from 'node:path';
 import { XferbenchError } from '../errors.js';
 import type { ResultRecord } from './transfer-record.js';
@@ -17,19 +22,46 @@ export async function createReportDir(path: string): Promise<string> {
   return dir;
 }
 
-export async function writeReportFile(dir: string, name: string, content: string | object): Promise<void> {
-  await writeFile(join(dir, name), typeof content === 'string' ? content : `${JSON.stringify(content, null, 2)}\n`);
+/** A file of the report folder, written without following a link planted at its name. */
+export async function writeReportFile(dir: string, name: string, content: string | Uint8Array | object): Promise<void> {
+  await writeNoFollow(checkInside(dir, join(dir, name)), typeof content === 'string' || content instanceof Uint8Array ? content : `${JSON.stringify(content, null, 2)}\n`);
 }
 
-/** Reads results.jsonl back; a torn last line (a crash mid-write) is skipped, not fatal. */
+/**
+ * Reads results.jsonl back, a report folder being input from elsewhere: no link followed, its
+ * size and each line's capped, each record checked against its schema. A torn last line (a crash
+ * mid-write, no newline after it) is skipped; any other bad line is refused with its line number.
+ */
 export async function readResults(dir: string): Promise<ResultRecord[]> {
-  const text = await readFile(join(dir, 'results.jsonl'), 'utf8');
-  return text.split('\n').flatMap((line) => {
-    if (!line.trim()) return [];
+  const file = join(dir, 'results.jsonl');
+  const records: ResultRecord[] = [];
+  for await (const { line, text, last } of jsonlLines(confined(dir, 'results.jsonl'), REPORT_CAPS.results)) {
+    if (!text.trim()) continue;
+    let value: unknown;
     try {
-      return [JSON.parse(line) as ResultRecord];
-    } catch {
-      return [];
+      value = JSON.parse(text);
+    } catch (e) {
+      if (last) continue;
+      throw new ReportFolderError(`${file} line ${line}: not JSON (${(e as Error).message.slice(0, 120)})`);
     }
-  });
+    const parsed = resultRecordSchema.safeParse(value);
+    if (!parsed.success) throw new ReportFolderError(`${file} line ${line}: ${schemaProblem(parsed.error)}`);
+    records.push(parsed.data);
+  }
+  return records;
+}
+
+/** A schema library's first complaint as one line: where in the value, and what is wrong. */
+export function schemaProblem(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  return `${where ? `${where}: ` : ''}${issue.message}${error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : ''}`;
+}
+
+/** The scenario a report folder ran, read as any scenario file from elsewhere (no link followed). */
+export async function loadReportScenario(dir: string, options: LoadOptions = {}): Promise<LoadedScenario> {
+  const file = join(dir, 'scenario.yaml');
+  const text = await readCapped(confined(dir, 'scenario.yaml'), MAX_FILE_BYTES + 1);
+  if (!text) throw new ReportFolderError(`${file} is missing: not a report folder of xferbench run`);
+  return parseScenario(text.toString('utf8'), file, options);
 }

@@ -1,8 +1,9 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { XferbenchError } from '../errors.js';
-import { readResults } from '../records/report-dir.js';
+import { loadReportScenario, readResults } from '../records/report-dir.js';
+import { ReportFolderError } from '../records/report-folder.js';
 import type { ResultRecord } from '../records/transfer-record.js';
-import { loadScenario, type LoadedScenario } from '../scenario/load-scenario.js';
+import type { LoadedScenario } from '../scenario/load-scenario.js';
 import type { Limits } from '../scenario/limits.js';
 
 export interface ResumeState {
@@ -28,6 +29,7 @@ function lastTime(r: ResultRecord): number {
       return r.end_ms;
     case 'fault_start':
     case 'fault_end':
+    case 'fault_missed':
       return r.t_ms;
     default:
       return 0;
@@ -41,11 +43,12 @@ function lastTime(r: ResultRecord): number {
  */
 export async function planResume(dir: string, limits: Partial<Limits>): Promise<{ loaded: LoadedScenario; state: ResumeState } | undefined> {
   const folder = resolve(dir);
-  const records = await readResults(folder).catch(() => {
-    throw new XferbenchError(`${folder} holds no results.jsonl: not a report folder of xferbench run`);
+  const records = await readResults(folder).catch((e: unknown) => {
+    if (e instanceof ReportFolderError && /cannot read .*ENOENT/.test(e.message)) throw new XferbenchError(`${folder} holds no results.jsonl: not a report folder of xferbench run`);
+    throw e;
   });
   if (records.some((r) => r.type === 'run_end' && r.outcome === 'completed')) return undefined;
-  const loaded = await loadScenario(join(folder, 'scenario.yaml'), { limits });
+  const loaded = await loadReportScenario(folder, { limits });
   if (!loaded.scenario.pipeline) {
     throw new XferbenchError('resume continues pipeline runs (their state files say where each rank stopped); a transfer scenario measures each repeat whole: run it again');
   }

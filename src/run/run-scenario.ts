@@ -17,6 +17,7 @@ import type { Plan, PlanCell } from '../plan/plan.js';
 import type { LoadedScenario } from '../scenario/load-scenario.js';
 import { JsonlWriter } from '../records/jsonl-writer.js';
 import { createReportDir, defaultReportDir, writeReportFile } from '../records/report-dir.js';
+import { realFolder } from '../records/report-folder.js';
 import type { TransferRecord } from '../records/transfer-record.js';
 import type { RunEvent } from '../records/run-event.js';
 import type { Exporter, ReportInput } from '../exporters/exporter.js';
@@ -191,7 +192,8 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
       if (group.backend === 'container') await writeFile(join(state.path, CONTAINERS_FILE), '');
       // A pipeline's folders are in the report (to survive for resume and finalize); hosts see them there.
       const staging = group.cells.some((c) => c.scenario.pipeline) ? [join(resolve(reportDir), STAGING_DIR)] : [];
-      for (const dir of staging) await mkdir(dir, { recursive: true });
+      // A resumed report folder is from elsewhere: staging/ is a folder of its own, never a link out.
+      if (staging.length > 0) await realFolder(reportDir, STAGING_DIR);
       await using topology = await startTopology(backend, group.hosts, ctx, {
         dirName: `topology-${gi}`,
         hostDirs: staging,
@@ -238,8 +240,10 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
         for (const [name, host] of topology.hosts) {
           if (!host.log || host.sshdConfig === undefined) continue;
           const suffix = `${plan.groups.length > 1 ? `-topology${gi}` : ''}${resume ? `-resume${resume.resumes + 1}` : ''}`;
-          await writeFile(join(reportDir, 'logs', `${name}${suffix}.log`), host.log.lines.map((l) => `${l.t.toFixed(1)} ${l.line}`).join('\n') + '\n');
-          await writeFile(join(reportDir, 'logs', `${name}${suffix}.sshd_config`), host.sshdConfig);
+          // A resumed folder may lack logs/, or have a link planted there: made, or refused.
+          await realFolder(reportDir, 'logs');
+          await writeReportFile(reportDir, join('logs', `${name}${suffix}.log`), host.log.lines.map((l) => `${l.t.toFixed(1)} ${l.line}`).join('\n') + '\n');
+          await writeReportFile(reportDir, join('logs', `${name}${suffix}.sshd_config`), host.sshdConfig);
         }
       }
     }

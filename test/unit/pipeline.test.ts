@@ -101,7 +101,7 @@ describe('pipeline: state files, finalize, invariants', () => {
   }
 
   it('a state file is written whole and read back; no temporary is left beside it', async () => {
-    const state: RankState = { version: 1, cell: 'c', repeat: 1, rank: 7, steps: { stage_in: okStep('stage_in') }, files: [], temp_roots: [] };
+    const state: RankState = { version: 2, cell: 'c', repeat: 1, rank: 7, steps: { stage_in: okStep('stage_in') }, files: [], temp_roots: [] };
     await writeState(dir, state);
     assert.deepEqual(await readState(dir, 7), state);
     assert.deepEqual(await readdir(dir), ['rank-7.json']);
@@ -112,8 +112,8 @@ describe('pipeline: state files, finalize, invariants', () => {
     const root = join(dir, 'dest', '.xb-partial');
     await put(join(root, '.e.Ab12Cd'), 'a killed rsync\'s temporary');
     await mkdir(join(dir, 'state'));
-    await writeState(join(dir, 'state'), { version: 1, cell: 'c', repeat: 1, rank: 0, steps: {}, files, temp_roots: [root] });
-    const [first] = await finalizeStates(join(dir, 'state'));
+    await writeState(join(dir, 'state'), { version: 2, cell: 'c', repeat: 1, rank: 0, steps: {}, files, temp_roots: [root] });
+    const [first] = await finalizeStates(dir);
     assert.equal(first!.finalized, 1);
     assert.equal(first!.removed, 3, 'unfinished, failed and wrong-size temporaries');
     assert.match(first!.errors.join(), /size 3, source had 4/);
@@ -122,7 +122,7 @@ describe('pipeline: state files, finalize, invariants', () => {
     assert.equal(Math.round(s.mtimeMs), 1_600_000_000_654);
     assert.deepEqual(await readdir(join(dir, 'dest')), ['a'], 'only the committed file; the temporary folder is gone');
     const text = await readFile(join(dir, 'state', 'rank-0.json'), 'utf8');
-    const [second] = await finalizeStates(join(dir, 'state'));
+    const [second] = await finalizeStates(dir);
     assert.deepEqual([second!.finalized, second!.removed, second!.unchanged], [0, 0, 4]);
     assert.equal(await readFile(join(dir, 'state', 'rank-0.json'), 'utf8'), text, 'state untouched');
   });
@@ -146,8 +146,8 @@ describe('pipeline: state files, finalize, invariants', () => {
     await chmod(committed.final, 0o640);
     const ok: RankState['steps'] = { stage_in: okStep('stage_in'), compute: okStep('compute'), stage_out: okStep('stage_out') };
     const states: RankState[] = [
-      { version: 1, cell: 'c', repeat: 1, rank: 0, steps: ok, files: [committed], temp_roots: [] },
-      { version: 1, cell: 'c', repeat: 1, rank: 1, steps: { ...ok, stage_out: { status: 'running' } }, files: [], temp_roots: [] },
+      { version: 2, cell: 'c', repeat: 1, rank: 0, steps: ok, files: [committed], temp_roots: [] },
+      { version: 2, cell: 'c', repeat: 1, rank: 1, steps: { ...ok, stage_out: { status: 'running' } }, files: [], temp_roots: [] },
     ];
     const result = await checkInvariants({ spec: expected.spec, paths, inputs: expected.inputs, outputs: expected.outputs, states });
     const by = (n: number) => result.violations.filter((v) => v.invariant === n);

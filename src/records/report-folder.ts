@@ -1,0 +1,198 @@
+import { constants, lstatSync, mkdirSync } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { XferbenchError } from '../errors.js';
+
+/**
+ * A report folder is input from someone else (a CI artifact, a colleague's run): xferbench reads
+ * and writes in it only below the folder it was given, never through a link planted in it, and
+ * never reads a file whole without checking its size first (docs/security.md).
+ */
+export const REPORT_CAPS = {
+  /** results.jsonl: a million transfers at ~700 bytes a record. Read line by line, never whole. */
+  results: 1024 ** 3,
+  /** One JSONL record: the largest, a cell's sshd events, stays far below. */
+  line: 4 * 1024 ** 2,
+  /** One rank's state file: ~350 bytes a committed file, ~190,000 files. */
+  state: 64 * 1024 ** 2,
+  /** A job file of a Slurm task or step: the plan of one rank or task. */
+  job: 64 * 1024 ** 2,
+  /** A host's or a compute step's log, shown in report.html. */
+  log: 16 * 1024 ** 2,
+} as const;
+
+/** Something in a report folder is unsafe or malformed; the message names the file. Exit 2. */
+export class ReportFolderError extends XferbenchError {}
+
+const show = (p: string) => JSON.stringify(p);
+
+/**
+ * `rel` (relative, with no `..` leaving it) below `root`, where no existing component from `root`
+ * down is a symbolic link: the path a report folder's own data may name. Throws otherwise.
+ */
+export function confined(root: string, rel: string): string {
+  if (typeof rel !== 'string' || rel.length === 0 || isAbsolute(rel) || rel.includes('\0')) throw new ReportFolderError(`${show(rel)} is not a path relative to ${root}`);
+  const base = resolve(root);
+  const full = resolve(base, rel);
+  const inner = relative(base, full);
+  if (inner === '' || inner === '..' || inner.startsWith(`..${sep}`) || isAbsolute(inner)) throw new ReportFolderError(`${show(rel)} leaves ${base}`);
+  noLinkBelow(base, inner);
+  return full;
+}
+
+/** Refuses when a component of `inner` below `base` (that exists) is a symbolic link. */
+function noLinkBelow(base: string, inner: string): void {
+  let at = base;
+  for (const part of inner.split(sep)) {
+    at = join(at, part);
+    const s = lstatSync(at, { throwIfNoEntry: false });
+    if (!s) return; // nothing below a missing component exists either
+    if (s.isSymbolicLink()) throw new ReportFolderError(`${at} is a symbolic link; a report folder's paths are never followed out of it`);
+  }
+}
+
+/** `path` below `root`, checked as confined() does; for paths the harness built itself. */
+export function checkInside(root: string, path: string): string {
+  return confined(root, relative(resolve(root), resolve(path)));
+}
+
+/**
+ * The folder `rel` below `root`, made where missing; refused where a component is a link or not
+ * a folder (a planted `logs` file or link is never written through).
+ */
+export async function realFolder(root: string, rel: string): Promise<string> {
+  const full = confined(root, rel);
+  await mkdir(full, { recursive: true });
+  noLinkBelow(resolve(root), relative(resolve(root), full));
+  const s = await lstat(full);
+  if (!s.isDirectory()) throw new ReportFolderError(`${full} is not a folder`);
+  return full;
+}
+
+/** The same, synchronously, for code that runs before any await (a Slurm job's set-up). */
+export function realFolderSync(root: string, rel: string): string {
+  const full = confined(root, rel);
+  mkdirSync(full, { recursive: true });
+  noLinkBelow(resolve(root), relative(resolve(root), full));
+  if (!lstatSync(full).isDirectory()) throw new ReportFolderError(`${full} is not a folder`);
+  return full;
+}
+
+/**
+ * Reads a regular file of at most `cap` bytes without following a link at its name (O_NOFOLLOW)
+ * and without reading past the cap. Undefined when the file does not exist.
+ */
+export async function readCapped(path: string, cap: number): Promise<Buffer | undefined> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new ReportFolderError(`${path} is a symbolic link; it is not followed`);
+    throw new ReportFolderError(`cannot read ${path}: ${code ?? (e as Error).message}`);
+  }
+  try {
+    const s = await handle.stat();
+    if (!s.isFile()) throw new ReportFolderError(`${path} is not a regular file`);
+    if (s.size > cap) throw new ReportFolderError(`${path} is ${s.size} bytes; at most ${cap} are read (docs/security.md)`);
+    const buffer = Buffer.alloc(s.size);
+    let at = 0;
+    // Read no more than the size checked: a file that grows meanwhile is cut at the cap.
+    while (at < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, at, buffer.length - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    return buffer.subarray(0, at);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The complete lines of a JSONL file, read in chunks: at most `cap` bytes in all and `lineCap` a
+ * line. A last line without its newline (a crash mid-write) is given too; the caller decides.
+ */
+export async function* jsonlLines(path: string, cap: number, lineCap: number = REPORT_CAPS.line): AsyncGenerator<{ line: number; text: string; last: boolean }> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new ReportFolderError(`${path} is a symbolic link; it is not followed`);
+    throw new ReportFolderError(`cannot read ${path}: ${code ?? (e as Error).message}`);
+  }
+  try {
+    const s = await handle.stat();
+    if (!s.isFile()) throw new ReportFolderError(`${path} is not a regular file`);
+    if (s.size > cap) throw new ReportFolderError(`${path} is ${s.size} bytes; at most ${cap} are read (docs/security.md)`);
+    const chunk = Buffer.alloc(1 << 20);
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let line = 0;
+    let position = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, Math.max(0, s.size - position)), position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      let start = 0;
+      for (let nl = chunk.indexOf(10, 0); nl !== -1 && nl < bytesRead; nl = chunk.indexOf(10, start)) {
+        line++;
+        if (pendingBytes + nl - start > lineCap) throw new ReportFolderError(`${path} line ${line}: longer than ${lineCap} bytes`);
+        const text = Buffer.concat([...pending, chunk.subarray(start, nl)]).toString('utf8');
+        pending = [];
+        pendingBytes = 0;
+        start = nl + 1;
+        yield { line, text, last: false };
+      }
+      if (start < bytesRead) {
+        pendingBytes += bytesRead - start;
+        if (pendingBytes > lineCap) throw new ReportFolderError(`${path} line ${line + 1}: longer than ${lineCap} bytes`);
+        pending.push(Buffer.from(chunk.subarray(start, bytesRead)));
+      }
+    }
+    if (pendingBytes > 0) yield { line: line + 1, text: Buffer.concat(pending).toString('utf8'), last: true };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Writes `path` whole without following a link planted at its name: an exclusive create of a
+ * fresh temporary beside it, then a rename over the name (which replaces a link, never writes
+ * through it). A folder at the name is refused by the rename.
+ */
+export async function writeNoFollow(path: string, content: string | Uint8Array, mode = 0o644): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  try {
+    await handle.writeFile(content);
+  } catch (e) {
+    await handle.close();
+    await rm(tmp, { force: true });
+    throw e;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+  await rename(tmp, path).catch(async (e: unknown) => {
+    await rm(tmp, { force: true });
+    throw e;
+  });
+}
+
+/**
+ * Refuses a folder of a report that holds a symbolic link anywhere below it: the harness makes
+ * none there, so one is planted, and writing, moving or deleting below it could act outside.
+ */
+export async function refuseLinks(root: string, rel: string): Promise<string> {
+  const full = confined(root, rel);
+  const entries = await readdir(full, { recursive: true, withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [];
+    throw new ReportFolderError(`cannot read ${full}: ${e.code ?? e.message}`);
+  });
+  const link = entries.find((e) => e.isSymbolicLink());
+  if (link) throw new ReportFolderError(`${join(link.parentPath, link.name)} is a symbolic link; a report folder's data is never followed out of it`);
+  return full;
+}
