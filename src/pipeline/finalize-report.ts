@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { confined, refuseLinks, ReportFolderError } from '../records/report-folder.js';
 import { XferbenchError } from '../errors.js';
 import { JsonlWriter } from '../records/jsonl-writer.js';
 import type { InvariantsRecord } from '../records/transfer-record.js';
@@ -20,9 +21,10 @@ const RANK_LINES = 32;
  * pipeline invariants are then checked again on what is on disk, recorded in results.jsonl and
  * the report is rewritten, so report.html says whether the finalized outputs hold.
  */
-export async function finalizeReport(dir: string): Promise<{ ranks: RankFinalize[]; invariants: InvariantsRecord[]; text: string; exitCode: 0 | 1 }> {
+export async function finalizeReport(dir: string): Promise<{ ranks: RankFinalize[]; invariants: InvariantsRecord[]; text: string; exitCode: 0 | 1 | 2 }> {
   const folder = resolve(dir);
-  const staging = (await exists(join(folder, STAGING_DIR))) ? join(folder, STAGING_DIR) : folder;
+  // The folder may come from elsewhere: staging/ is its own folder, not a link out of it.
+  const staging = (await exists(join(folder, STAGING_DIR))) ? confined(folder, STAGING_DIR) : folder;
   const ranks = await finalizeStates(staging).catch((e: NodeJS.ErrnoException) => {
     throw new XferbenchError(e.code === 'ENOENT' ? `${folder} does not exist` : e.message);
   });
@@ -38,7 +40,12 @@ export async function finalizeReport(dir: string): Promise<{ ranks: RankFinalize
       for (let repeat = 1; repeat <= plan.repeat; repeat++) {
         const paths = stagingPaths(folder, cell.index, repeat);
         if (!(await exists(paths.state))) continue;
-        const states = await Promise.all(expected.byRank.map((_, rank) => readState(paths.state, rank)));
+        await refuseLinks(folder, relative(folder, paths.root));
+        // A refused state file was reported above; its rank counts as unaccounted for (invariant 4).
+        const states = await Promise.all(expected.byRank.map((_, rank) => readState(paths.state, rank).catch((e: unknown) => {
+          if (e instanceof ReportFolderError) return undefined;
+          throw e;
+        })));
         const record: InvariantsRecord = { type: 'invariants', cell: cell.id, repeat, ...(await checkInvariants({ ...expected, paths, states })) };
         writer.write(record);
         invariants.push(record);
@@ -57,5 +64,6 @@ export async function finalizeReport(dir: string): Promise<{ ranks: RankFinalize
   const summary = isReport ? pipelineSummary(invariants) : undefined;
   if (summary) lines.push(invariantsText(summary));
   const failed = errors.length > 0 || invariants.some((i) => i.violations.length > 0);
-  return { ranks, invariants, text: lines.join('\n'), exitCode: failed ? 1 : 0 };
+  // A refused state file is bad input (exit 2), after the other ranks were finalized.
+  return { ranks, invariants, text: lines.join('\n'), exitCode: ranks.some((r) => r.refused) ? 2 : failed ? 1 : 0 };
 }

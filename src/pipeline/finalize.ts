@@ -17,6 +17,8 @@ export interface RankFinalize {
   /** Already final or removed by an earlier run: finalize is idempotent. */
   unchanged: number;
   errors: string[];
+  /** The state file was refused (malformed, or naming a path outside or through a link): nothing was done for the rank. */
+  refused?: true;
 }
 
 /** Files whose state finalize acts on, and what it makes of them. */
@@ -42,7 +44,7 @@ async function finalizeRank(file: string, within: string): Promise<{ out: RankFi
   } catch (e) {
     if (!(e instanceof ReportFolderError)) throw e;
     const rank = Number(/^rank-(\d+)\.json$/.exec(basename(file))![1]);
-    return { out: { file, cell: '(refused)', repeat: 0, rank, finalized: 0, removed: 0, unchanged: 0, errors: [e.message] } };
+    return { out: { file, cell: '(refused)', repeat: 0, rank, finalized: 0, removed: 0, unchanged: 0, errors: [e.message], refused: true } };
   }
   const out: RankFinalize = { file, cell: state.cell, repeat: state.repeat, rank: state.rank, finalized: 0, removed: 0, unchanged: 0, errors: [] };
   const next: FileState[] = [];

@@ -4,7 +4,7 @@ import { checkInside, confined, jsonlLines, readCapped, REPORT_CAPS, ReportFolde
 import { resultRecordSchema } from './record-schema.js';
 import { parseScenario, type LoadedScenario, type LoadOptions } from '../scenario/load-scenario.js';
 import { MAX_FILE_BYTES } from '../scenario/limits.js';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { XferbenchError } from '../errors.js';
 import type { ResultRecord } from './transfer-record.js';
 
@@ -24,7 +24,9 @@ export async function createReportDir(path: string): Promise<string> {
 
 /** A file of the report folder, written without following a link planted at its name. */
 export async function writeReportFile(dir: string, name: string, content: string | Uint8Array | object): Promise<void> {
-  await writeNoFollow(checkInside(dir, join(dir, name)), typeof content === 'string' || content instanceof Uint8Array ? content : `${JSON.stringify(content, null, 2)}\n`);
+  // The folders on the way are checked; a link at the name itself is replaced by the rename.
+  if (dirname(name) !== '.') checkInside(dir, join(dir, dirname(name)));
+  await writeNoFollow(join(dir, name), typeof content === 'string' || content instanceof Uint8Array ? content : `${JSON.stringify(content, null, 2)}\n`);
 }
 
 /**
