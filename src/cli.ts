@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { XferbenchError } from './errors.js';
+import { showText } from './show-text.js';
+
+// What the CLI prints holds scenario values, report folders' records and programs' messages: every
+// line goes out with control characters escaped.
+const print = (text: string) => console.log(showText(text, true));
+const warn = (text: string) => console.error(showText(text, true));
 import type { ImageBase } from './hosts/container/sshd-image.js';
 import { SignalGuard } from './run/signal-guard.js';
 import { parseLimit, type Limits } from './scenario/limits.js';
@@ -21,7 +27,7 @@ let guard: SignalGuard | undefined;
 const guardSignals = () => (guard = new SignalGuard());
 
 const limitOption = () =>
-  new Option('--limit <name=n>', 'raise a size limit: cells, runs, transfers or bytes (defaults in docs/security.md); repeatable')
+  new Option('--limit <name=n>', 'raise a size limit: cells, runs, transfers, bytes, hosts or concurrency (defaults in docs/security.md); repeatable')
     .argParser((value: string, previous: Partial<Limits> = {}) => {
       const parsed = parseLimit(value);
       if (typeof parsed === 'string') throw new InvalidArgumentError(parsed);
@@ -99,7 +105,7 @@ runOutputs(program.command('resume').description('continue an interrupted pipeli
     tools.catch(() => undefined);
     const resume = await planResume(dir, opts.limit ?? {});
     if (!resume) {
-      console.log(`${dir}: the run completed; nothing to resume`);
+      print(`${dir}: the run completed; nothing to resume`);
       return;
     }
     await runAndReport(resume.loaded, tools, { ...opts, out: dir }, resume.state);
@@ -136,7 +142,7 @@ program
   .action(async (dir: string, opts: { json?: boolean }) => {
     const { finalizeReport } = await import('./pipeline/finalize-report.js');
     const result = await finalizeReport(dir);
-    console.log(opts.json ? JSON.stringify(result, null, 2) : result.text);
+    print(opts.json ? JSON.stringify(result, null, 2) : result.text);
     process.exitCode = result.exitCode;
   });
 
@@ -166,15 +172,15 @@ program
         exporters: [...(opts.png ? [exporter('png')] : []), ...(opts.junit ? [exporter('junit', { file: opts.junit })] : []), exporter('step-summary')],
         onScenario: (file, i, of) => {
           // A bar owns its terminal line; headers go to plain-line logs only.
-          if (mode === 'lines') console.error(`[${i + 1}/${of}] ${file}`);
+          if (mode === 'lines') warn(`[${i + 1}/${of}] ${file}`);
         },
         onEvent: (e) => progress.onEvent(e),
       });
     } finally {
       progress.stop();
     }
-    for (const e of result.entries) console.log(`${e.exitCode === 0 ? 'PASS ' : e.exitCode === 1 ? 'FAIL ' : 'ERROR'}  ${e.scenario}  ${e.error ?? `${e.thresholdsPassed} thresholds passed, ${e.thresholdsFailed} failed`}`);
-    console.log(`index: ${result.indexPath}`);
+    for (const e of result.entries) print(`${e.exitCode === 0 ? 'PASS ' : e.exitCode === 1 ? 'FAIL ' : 'ERROR'}  ${e.scenario}  ${e.error ?? `${e.thresholdsPassed} thresholds passed, ${e.thresholdsFailed} failed`}`);
+    print(`index: ${result.indexPath}`);
     process.exitCode = result.exitCode;
   });
 
@@ -185,7 +191,7 @@ program
   .action(async (dir: string) => {
     const [{ writeDerivedReport }, { exporter }] = await Promise.all([import('./run/write-report.js'), import('./exporters/index.js')]);
     await writeDerivedReport(dir, { exporters: [exporter('png'), exporter('table')] });
-    console.log(`wrote ${dir}/charts/*.png`);
+    print(`wrote ${dir}/charts/*.png`);
   });
 
 program
@@ -206,7 +212,7 @@ program
       }
     };
     const rows = compareSummaries(await load(base), await load(next), { failureRate: opts.failureTolerance, relative: opts.tolerance });
-    console.log(opts.json ? JSON.stringify(rows, null, 2) : renderComparison(rows));
+    print(opts.json ? JSON.stringify(rows, null, 2) : renderComparison(rows));
     process.exitCode = rows.some((r) => r.verdict === 'regression') ? 1 : 0;
   });
 
@@ -225,18 +231,18 @@ program
     const notes = await preflight(loaded, tools, { versionOf: async () => tools.sshdVersion ?? tools.sshVersion, signal });
     const { plan } = loaded;
     const first = plan.cells[0]!.scenario;
-    console.log(`${plan.name}: ${plan.cells.length} cell(s) x ${plan.repeat} repeat(s) = ${plan.totalTransfers} transfers, ${plan.groups.length} topology start(s), backend ${first.backend}, client ${first.client}`);
+    print(`${plan.name}: ${plan.cells.length} cell(s) x ${plan.repeat} repeat(s) = ${plan.totalTransfers} transfers, ${plan.groups.length} topology start(s), backend ${first.backend}, client ${first.client}`);
     for (const c of plan.cells) {
       const t = c.scenario.transfer;
       if (!t) {
-        console.log(`  ${c.id}: ${describePipeline(c.scenario.pipeline!, c.scenario.dataset.files, c.scenario.executor)}`);
+        print(`  ${c.id}: ${describePipeline(c.scenario.pipeline!, c.scenario.dataset.files, c.scenario.executor)}`);
         continue;
       }
       const tool = t.command ? `command ${JSON.stringify(t.command)}` : t.tool;
-      console.log(`  ${c.id}: ${c.scenario.dataset.files} x ${tool} ${t.direction} ${t.from ? `from ${t.from} ` : ''}${t.via.length ? `via ${t.via.join(',')} ` : ''}to ${t.to}, concurrency ${t.concurrency}, mux ${t.mux}`);
+      print(`  ${c.id}: ${c.scenario.dataset.files} x ${tool} ${t.direction} ${t.from ? `from ${t.from} ` : ''}${t.via.length ? `via ${t.via.join(',')} ` : ''}to ${t.to}, concurrency ${t.concurrency}, mux ${t.mux}`);
     }
-    for (const n of notes) console.log(`note: ${n}`);
-    if (tools.sshd && plan.groups.some((g) => g.backend === 'container')) console.log(`note: sshd -t used this machine's ${tools.sshdVersion?.text ?? 'sshd'}; container hosts check again with the image's sshd when they start`);
+    for (const n of notes) print(`note: ${n}`);
+    if (tools.sshd && plan.groups.some((g) => g.backend === 'container')) print(`note: sshd -t used this machine's ${tools.sshdVersion?.text ?? 'sshd'}; container hosts check again with the image's sshd when they start`);
   });
 
 program
@@ -246,17 +252,17 @@ program
   .action(async (opts: { all?: boolean }) => {
     const [{ cleanLeftovers, describeReaped }, { engineSocketPresent }] = await Promise.all([import('./hosts/leftovers.js'), import('./hosts/container/engine-sockets.js')]);
     const r = await cleanLeftovers(undefined, { containersHandled: true });
-    console.log(r.dirs > 0 ? describeReaped(r) : 'no dead run left processes or state folders');
+    print(r.dirs > 0 ? describeReaped(r) : 'no dead run left processes or state folders');
     // An engine is asked only where one listens or a dead run used one: a private Podman
     // service costs seconds to start, and nothing of ours can be in one nobody started.
     const startService = opts.all === true || r.usedContainers;
     if (!startService && !engineSocketPresent()) {
-      console.log('no container engine is running and no dead run used containers');
+      print('no container engine is running and no dead run used containers');
       return;
     }
     const { cleanContainers } = await import('./hosts/container/container-leftovers.js');
     const c = await cleanContainers({ all: opts.all === true }, { startService });
-    console.log(c ? `removed ${c.containers} container(s) and ${c.networks} network(s)` : 'no container engine found; no containers to look for');
+    print(c ? `removed ${c.containers} container(s) and ${c.networks} network(s)` : 'no container engine found; no containers to look for');
   });
 
 program
@@ -275,7 +281,7 @@ program
   .action(async (file: string, opts: { template: 'maxstartups' | 'mux' | 'jump' | 'container' }) => {
     const { writeTemplate, TEMPLATES } = await import('./scenario/init-template.js');
     await writeTemplate(file, opts.template);
-    console.log(`wrote ${file} from ${TEMPLATES[opts.template]}; next: xferbench validate ${file}`);
+    print(`wrote ${file} from ${TEMPLATES[opts.template]}; next: xferbench validate ${file}`);
   });
 
 program
@@ -291,13 +297,15 @@ program
   .option('--i-administer-this-host', 'allow --max above 30 and --rate above 50')
   .option('--json', 'print the result as JSON')
   .action(async (destination: string, opts: { jump?: string; identity: string; knownHosts: string; max: number; trials: number; rate: number; iAdministerThisHost?: boolean; json?: boolean }) => {
+    // Below 0.1 a second the pause between connections would pass what a timer honours and fire
+    // at once (no limit at all); checked, with the rest, before anything connects.
+    if (!(opts.rate >= 0.1 && opts.rate <= 10_000)) throw new XferbenchError('--rate must be a number of connections per second from 0.1 to 10000');
+    if (opts.rate > 50 && opts.iAdministerThisHost !== true) throw new XferbenchError(`--rate ${opts.rate} is above 50 per second: add --i-administer-this-host if the host is yours`);
     const [{ probeTarget }, { probeHost }, { renderProbe }] = await Promise.all([import('./probe/probe-target.js'), import('./probe/probe.js'), import('./probe/render-probe.js')]);
     if (!Number.isInteger(opts.trials) || opts.trials < 1 || opts.trials > 100) throw new XferbenchError('--trials must be a whole number from 1 to 100');
     const target = await probeTarget(destination, { ...(opts.jump ? { jump: opts.jump } : {}), identity: opts.identity, knownHosts: opts.knownHosts, max: opts.max, administer: opts.iAdministerThisHost === true });
-    if (!(opts.rate > 0)) throw new XferbenchError('--rate must be a number of connections per second above 0');
-    if (opts.rate > 50 && opts.iAdministerThisHost !== true) throw new XferbenchError(`--rate ${opts.rate} is above 50 per second: add --i-administer-this-host if the host is yours`);
     const result = await probeHost(target, { max: opts.max, trials: opts.trials, rate: opts.rate });
-    console.log(opts.json ? JSON.stringify(result, null, 2) : renderProbe(result));
+    print(opts.json ? JSON.stringify(result, null, 2) : renderProbe(result));
   });
 
 program
@@ -359,7 +367,7 @@ program
       text.push(renderVerify(verified, probe.target));
       process.exitCode = verified.kept ? 0 : 1;
     }
-    console.log(opts.json ? JSON.stringify(json, null, 2) : text.filter((t) => t !== undefined).join('\n'));
+    print(opts.json ? JSON.stringify(json, null, 2) : text.filter((t) => t !== undefined).join('\n'));
   });
 
 const image = program.command('image').description('the sshd host image of backend: container');
@@ -372,18 +380,18 @@ image
     const { containerEngine } = await import('./hosts/container/container-engine.js');
     const { ensureSshdImage } = await import('./hosts/container/sshd-image.js');
     const engine = await containerEngine();
-    const img = await ensureSshdImage(engine, { base: opts.base, force: opts.force === true, onProgress: (l) => console.error(l) });
-    console.log(img.built ? `built ${img.tag} from ${img.built.base} in ${(img.built.ms / 1000).toFixed(1)} s (${engine.version})` : `${img.tag} is up to date (${engine.version})`);
+    const img = await ensureSshdImage(engine, { base: opts.base, force: opts.force === true, onProgress: (l) => warn(l) });
+    print(img.built ? `built ${img.tag} from ${img.built.base} in ${(img.built.ms / 1000).toFixed(1)} s (${engine.version})` : `${img.tag} is up to date (${engine.version})`);
   });
 
 try {
   await program.parseAsync();
 } catch (e) {
   if (e instanceof XferbenchError) {
-    console.error(`xferbench: ${e.message}`);
+    warn(`xferbench: ${e.message}`);
     process.exitCode = e.exitCode;
   } else {
-    console.error(`xferbench: internal error: ${(e as Error).stack ?? String(e)}`);
+    warn(`xferbench: internal error: ${(e as Error).stack ?? String(e)}`);
     process.exitCode = 2;
   }
 }

@@ -63,8 +63,8 @@ export function faultIssues(raw: { backend?: unknown; executor?: unknown; hosts:
   raw.faults.forEach((f: unknown, i) => {
     if (!f || typeof f !== 'object') return;
     const { kind, host, at } = f as { kind?: unknown; host?: unknown; at?: unknown };
-    const acts = typeof kind === 'string' && kind in FAULT_REGISTRY ? FAULT_REGISTRY[kind as FaultKindName].acts : undefined;
-    const own = typeof kind === 'string' && kind in FAULT_REGISTRY ? (FAULT_REGISTRY[kind as FaultKindName] as FaultKind) : undefined;
+    const acts = typeof kind === 'string' && Object.hasOwn(FAULT_REGISTRY, kind) ? FAULT_REGISTRY[kind as FaultKindName].acts : undefined;
+    const own = typeof kind === 'string' && Object.hasOwn(FAULT_REGISTRY, kind) ? (FAULT_REGISTRY[kind as FaultKindName] as FaultKind) : undefined;
     if (own?.needsRoot && process.getuid?.() !== 0) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} needs root: ${own.needsRoot}` });
     // The job queue is a pipeline's on Slurm; hosts and masters are a transfer scenario's for now.
     if (acts === 'queue' && (raw.transfer || raw.executor !== 'slurm')) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} cancels a pipeline's Slurm jobs: it needs pipeline: and executor: slurm` });
@@ -77,7 +77,7 @@ export function faultIssues(raw: { backend?: unknown; executor?: unknown; hosts:
     // A container's processes are reached through its init's pid on this machine.
     else if (own && backend === 'container' && process.getuid?.() !== 0) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} on backend: container needs root: faults act on a container through its processes on this machine (nsenter)` });
     if (acts === 'host' && host === undefined) out.push({ path: ['faults', i, 'host'], message: `${String(kind)} acts on a host: name it (one of ${Object.keys(raw.hosts).join(', ')})` });
-    if (typeof host === 'string' && !(host in raw.hosts)) out.push({ path: ['faults', i, 'host'], message: `host "${host}" is not defined under hosts (defined: ${Object.keys(raw.hosts).join(', ')})` });
+    if (typeof host === 'string' && !Object.hasOwn(raw.hosts, host)) out.push({ path: ['faults', i, 'host'], message: `host "${host}" is not defined under hosts (defined: ${Object.keys(raw.hosts).join(', ')})` });
     // Raw ("2s") or already parsed ({ ms }): this runs on both.
     const ms = typeof at === 'string' ? parseDuration(at) : (at as { ms?: unknown } | undefined)?.ms;
     if (raw.transfer && typeof ms === 'number' && ms >= longestMs) out.push({ path: ['faults', i, 'at'], message: `${ms / 1000} s after the transfers start is beyond the run: a cell ends within ${longestMs / 1000} s (files / concurrency × attempts × timeout_s)` });

@@ -1,4 +1,4 @@
-import { holds, parseCondition, type Threshold } from '../scenario/thresholds.js';
+import { holds, matchesWhen, type Threshold } from '../scenario/thresholds.js';
 import type { Summary } from './summary.js';
 
 export interface ThresholdResult {
@@ -9,19 +9,6 @@ export interface ThresholdResult {
   /** The worst value over repeats (the one that decides). */
   actual: number | null;
   passed: boolean;
-}
-
-function matchesWhen(values: Record<string, unknown>, when: Threshold['when']): boolean {
-  if (!when) return true;
-  return Object.entries(when).every(([key, expected]) => {
-    const actual = values[key];
-    if (Array.isArray(expected)) return expected.some((e) => String(e) === String(actual));
-    if (typeof expected === 'string') {
-      const cond = parseCondition(expected);
-      if (typeof cond !== 'string' && typeof actual === 'number') return holds(cond, actual);
-    }
-    return String(expected) === String(actual);
-  });
 }
 
 /**

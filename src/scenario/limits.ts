@@ -14,9 +14,13 @@ export interface Limits {
   transfers: number;
   /** Bytes of one dataset (files × largest size), generated on disk. */
   bytes: number;
+  /** sshd hosts of one cell, replicas (`count`) included: each is a process (or a container) on this machine. */
+  hosts: number;
+  /** Transfers (or pipeline ranks) at once in a cell: each is a process tree of its own. */
+  concurrency: number;
 }
 
-export const DEFAULT_LIMITS: Limits = { cells: 1000, runs: 10_000, transfers: 1_000_000, bytes: 32 * 1024 ** 3 };
+export const DEFAULT_LIMITS: Limits = { cells: 1000, runs: 10_000, transfers: 1_000_000, bytes: 32 * 1024 ** 3, hosts: 64, concurrency: 1024 };
 
 /** Limits on the document itself, not raisable: they bound parsing, not the run. */
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -25,7 +29,7 @@ export const MAX_AXIS_VALUES = 1000;
 export const MAX_SETS = 100;
 
 export function parseLimit(text: string): [keyof Limits, number] | string {
-  const m = /^(cells|runs|transfers|bytes)=(\d{1,15})$/.exec(text);
+  const m = /^(cells|runs|transfers|bytes|hosts|concurrency)=(\d{1,15})$/.exec(text);
   if (!m) return `--limit takes NAME=N with NAME one of ${Object.keys(DEFAULT_LIMITS).join(', ')}, e.g. --limit cells=5000`;
   return [m[1] as keyof Limits, Number(m[2])];
 }
@@ -81,6 +85,27 @@ export function sizeIssues(raw: Record<string, unknown>, axisPath: (key: string)
   const bytes = Math.max(...fileCounts) * largest;
   if (bytes > limits.bytes) {
     issues.push({ path: ['dataset', 'size'], message: `a dataset of ${Math.max(...fileCounts)} files up to ${largest} bytes is ${bytes} bytes; the limit is ${limits.bytes} (${raise('bytes')})` });
+  }
+
+  // The largest value a field takes in any cell: its own, or the largest of its matrix axis.
+  const largestOf = (path: readonly string[], own: unknown, fallback: number): number => {
+    const axis = axes.find(([key]) => {
+      const p = axisPath(key);
+      return Array.isArray(p) && p.length === path.length && p.every((s, i) => s === path[i]);
+    });
+    const values = axis ? axis[1] : [own];
+    return Math.max(...values.map((v) => (typeof v === 'number' && v > 0 ? v : fallback)));
+  };
+  const hosts = isRecord(raw.hosts) ? raw.hosts : {};
+  const hostCount = Object.entries(hosts).reduce((n, [name, spec]) => n + largestOf(['hosts', name, 'count'], isRecord(spec) ? spec.count : undefined, 1), 0);
+  if (hostCount > limits.hosts) {
+    issues.push({ path: ['hosts'], message: `${hostCount} sshd hosts (replicas included) in a cell; the limit is ${limits.hosts} (${raise('hosts')})` });
+  }
+  const transfer = isRecord(raw.transfer) ? raw.transfer : undefined;
+  const pipeline = isRecord(raw.pipeline) ? raw.pipeline : undefined;
+  const atOnce = Math.max(transfer ? largestOf(['transfer', 'concurrency'], transfer.concurrency, 10) : 0, pipeline ? largestOf(['pipeline', 'ranks'], pipeline.ranks, 4) : 0);
+  if (atOnce > limits.concurrency) {
+    issues.push({ path: [transfer ? 'transfer' : 'pipeline', transfer ? 'concurrency' : 'ranks'], message: `${atOnce} ${transfer ? 'transfers' : 'ranks'} at once, each a process tree on this machine; the limit is ${limits.concurrency} (${raise('concurrency')})` });
   }
   return issues;
 }

@@ -7,7 +7,7 @@ import { crossFieldIssues, scenarioSchema, datasetSchema, transferSchema, type S
 import { DEFAULT_LIMITS, MAX_FILE_BYTES, MAX_SETS, sizeIssues, type Limits } from './limits.js';
 import { describe } from './option-values.js';
 import { formatPath, setIn, splitPath, startsWith, type PathKey } from './object-path.js';
-import { controlCharacterIssues } from './safe-text.js';
+import { controlCharacterIssues, PROTOTYPE_NAMES, prototypeKeyIssues } from './safe-text.js';
 import { sshdOptionsSchema } from './sshd-options.js';
 
 /** A matrix axis: the key as written and the scenario path it overrides. */
@@ -45,8 +45,8 @@ export function resolveMatrixKey(key: string): string[] | string {
     const path = splitPath(key);
     return NOT_AXES.has(path[0]!) ? `"${path[0]}" cannot vary across the matrix` : path;
   }
-  if (key in transferSchema.shape) return ['transfer', key];
-  if (key in datasetSchema.shape) return ['dataset', key];
+  if (Object.hasOwn(transferSchema.shape, key)) return ['transfer', key];
+  if (Object.hasOwn(datasetSchema.shape, key)) return ['dataset', key];
   if (key === 'backend' || key === 'faults') return [key];
   return `unknown matrix key ${JSON.stringify(key.slice(0, 60))}: use a transfer field (${Object.keys(transferSchema.shape).join(', ')}), a dataset field (${Object.keys(datasetSchema.shape).join(', ')}), faults, or a dotted path such as hosts.target.sshd.MaxStartups`;
 }
@@ -137,6 +137,10 @@ function applySets(raw: Record<string, unknown>, sets: readonly string[]): { raw
   for (const set of sets) {
     const eq = set.indexOf('=');
     const path = eq > 0 ? splitPath(set.slice(0, eq)) : [];
+    if (path.some((p) => PROTOTYPE_NAMES.has(p))) {
+      issues.push({ path: [], message: `--set ${describe(set.slice(0, eq))}: "${path.find((p) => PROTOTYPE_NAMES.has(p))}" is not a name xferbench accepts for a key` });
+      continue;
+    }
     if (eq <= 0 || path.length === 0 || path.length > 8 || set.length > 4096) {
       issues.push({ path: [], message: `--set takes key=value (at most 4096 characters), e.g. --set transfer.mux=warm; got ${describe(set)}` });
       continue;
@@ -215,7 +219,7 @@ export function parseScenario(text: string, file: string, options: LoadOptions |
   if (!parsed.raw) fail(new Locator(undefined, lines, []), parsed.issues);
   const { raw, paths, issues: setIssues } = applySets(parsed.raw!, sets);
   const locator = new Locator(parsed.doc, lines, paths);
-  const issues: Issue[] = [...setIssues, ...controlCharacterIssues(raw)];
+  const issues: Issue[] = [...setIssues, ...controlCharacterIssues(raw), ...prototypeKeyIssues(raw)];
   const sized = sizeIssues(raw, resolveMatrixKey, { ...DEFAULT_LIMITS, ...limits });
   issues.push(...sized);
 
@@ -227,6 +231,7 @@ export function parseScenario(text: string, file: string, options: LoadOptions |
   if (typeof matrix === 'object' && matrix !== null && !Array.isArray(matrix)) {
     for (const [key, values] of Object.entries(matrix)) {
       if (!Array.isArray(values)) continue; // the schema says so
+      if (key.split('.').some((p) => PROTOTYPE_NAMES.has(p))) continue; // said above
       const path = resolveMatrixKey(key);
       if (typeof path === 'string') {
         issues.push({ path: ['matrix', key], message: path });
@@ -236,11 +241,27 @@ export function parseScenario(text: string, file: string, options: LoadOptions |
       axes.push({ key, path, values });
     }
   }
+  issues.push(...thresholdIssues(raw.thresholds, axes));
   if (issues.length > 0 || !base.success) fail(locator, issues, raw);
   const loaded = { file, scenario: base.data!, raw, axes };
   const plan = buildPlan(loaded);
   if (plan.issues.length > 0) fail(locator, plan.issues, raw);
   return { ...loaded, plan: plan.plan, issueAt: (path, message) => locator.issue(path, message) };
+}
+
+/**
+ * A `when` key that is not a matrix axis (a typo) matches no cell: the threshold would be dropped
+ * from the report without a word, a CI gate disabled by one wrong letter.
+ */
+function thresholdIssues(thresholds: unknown, axes: readonly MatrixAxis[]): Issue[] {
+  const keys = axes.map((a) => a.key);
+  if (!Array.isArray(thresholds)) return [];
+  return thresholds.flatMap((t: unknown, i) => {
+    const when = (t as { when?: unknown } | null)?.when;
+    if (typeof when !== 'object' || when === null || Array.isArray(when)) return [];
+    const unknown = Object.keys(when).filter((k) => !keys.includes(k));
+    return unknown.map((k) => ({ path: ['thresholds', i, 'when', k], message: `${JSON.stringify(k.slice(0, 60))} is not a matrix axis of this scenario (${keys.length > 0 ? `axes: ${keys.join(', ')}` : 'it has no matrix'}); the threshold would judge no cell` }));
+  });
 }
 
 /** The sshd options of every host whose options are valid on their own (sshd -t can still check those). */

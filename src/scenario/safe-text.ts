@@ -30,3 +30,22 @@ export function controlCharacterIssues(value: unknown, path: (string | number)[]
   }
   return [];
 }
+
+/**
+ * Keys that name a JavaScript object's prototype machinery. No scenario field, host, matrix axis,
+ * placeholder or option has such a name, and any of them as a key could reach an object's
+ * prototype where a plain map was meant: refused wherever a key is written.
+ */
+export const PROTOTYPE_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Every key in the document (and every segment of a dotted matrix key) that is a prototype name. */
+export function prototypeKeyIssues(value: unknown, path: (string | number)[] = []): Issue[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => prototypeKeyIssues(v, [...path, i]));
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.keys(value).flatMap((k) => {
+    const segments = path.length === 1 && path[0] === 'matrix' ? k.split('.') : [k];
+    const bad = segments.find((s) => PROTOTYPE_NAMES.has(s));
+    if (bad) return [{ path: [...path, k], message: `"${bad}" is not a name xferbench accepts for a key: it names JavaScript's object machinery` }];
+    return prototypeKeyIssues((value as Record<string, unknown>)[k], [...path, k]);
+  });
+}

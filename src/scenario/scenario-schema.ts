@@ -137,18 +137,18 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
   };
   for (const h of Object.keys(hosts)) {
     const m = /^(.*)-(\d+)$/.exec(h);
-    if (m && m[1]! in hosts && Number(m[2]) <= countOf(m[1]!)) {
+    if (m && Object.hasOwn(hosts, m[1]!) && Number(m[2]) <= countOf(m[1]!)) {
       out.push({ path: ['hosts', h], message: `"${h}" is also the name of a replica of "${m[1]}" (count ${countOf(m[1]!)}); rename one` });
     }
   }
   /** The far end of a route (`to`, or a stage's `from`) and its jump hosts, at `path`. */
   const routeIssues = (path: (string | number)[], end: unknown, via: unknown, endKey = 'to') => {
     const found: { path: (string | number)[]; message: string }[] = [];
-    if (typeof end === 'string' && !(end in hosts)) found.push({ path: [...path, endKey], message: `host "${end}" is not defined under hosts (defined: ${list})` });
+    if (typeof end === 'string' && !Object.hasOwn(hosts, end)) found.push({ path: [...path, endKey], message: `host "${end}" is not defined under hosts (defined: ${list})` });
     if (!Array.isArray(via)) return found;
     via.forEach((v, i) => {
       if (typeof v !== 'string') return;
-      if (!(v in hosts)) found.push({ path: [...path, 'via', i], message: `jump host "${v}" is not defined under hosts (defined: ${list})` });
+      if (!Object.hasOwn(hosts, v)) found.push({ path: [...path, 'via', i], message: `jump host "${v}" is not defined under hosts (defined: ${list})` });
       else if (v === end) found.push({ path: [...path, 'via', i], message: `"${v}" is the ${endKey === 'to' ? 'destination' : 'source'} itself and cannot also be a jump host` });
       else if (countOf(v) > 1) found.push({ path: [...path, 'via', i], message: `jump host "${v}" has count ${countOf(v)}; a jump host must be a single host` });
     });
@@ -187,7 +187,7 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
   }
   if (typeof from === 'string') {
     if (s.client !== 'container') out.push({ path: ['transfer', 'from'], message: 'transfer.from applies only with client: container' });
-    if (!(from in hosts)) out.push({ path: ['transfer', 'from'], message: `host "${from}" is not defined under hosts (defined: ${list})` });
+    if (!Object.hasOwn(hosts, from)) out.push({ path: ['transfer', 'from'], message: `host "${from}" is not defined under hosts (defined: ${list})` });
     else if (from === to || (Array.isArray(via) && via.includes(from))) out.push({ path: ['transfer', 'from'], message: `"${from}" is already the destination or a jump host` });
   }
   if (typeof backoff_ms === 'number' && typeof backoff_max_ms === 'number' && backoff_max_ms < backoff_ms) {

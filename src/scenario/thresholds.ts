@@ -72,3 +72,18 @@ export const thresholdsSchema = z
           scope: 'cell' as const,
         })),
   );
+
+/** Whether a cell with these matrix values is one a threshold's `when` names (own keys only). */
+export function matchesWhen(values: Record<string, unknown>, when: Threshold['when']): boolean {
+  if (!when) return true;
+  return Object.entries(when).every(([key, expected]) => {
+    if (!Object.hasOwn(values, key)) return false;
+    const actual = values[key];
+    if (Array.isArray(expected)) return expected.some((e) => String(e) === String(actual));
+    if (typeof expected === 'string') {
+      const cond = parseCondition(expected);
+      if (typeof cond !== 'string' && typeof actual === 'number') return holds(cond, actual);
+    }
+    return String(expected) === String(actual);
+  });
+}

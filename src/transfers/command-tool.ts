@@ -50,7 +50,7 @@ export function templateIssues(template: readonly string[], unit: Unit = 'per-fi
   const known = PLACEHOLDERS[unit];
   template.forEach((arg, index) => {
     for (const m of arg.matchAll(PLACEHOLDER)) {
-      if (!(m[1]! in known)) out.push({ index, message: `unknown placeholder {${m[1]}} for unit: ${unit}; known: ${Object.keys(known).map((p) => `{${p}}`).join(', ')}` });
+      if (!Object.hasOwn(known, m[1]!)) out.push({ index, message: `unknown placeholder {${m[1]}} for unit: ${unit}; known: ${Object.keys(known).map((p) => `{${p}}`).join(', ')}` });
     }
   });
   const program = template[0];
@@ -104,7 +104,7 @@ export class CommandTool implements TransferTool {
         `GIT_SSH_COMMAND=${bin}/ssh`,
         `XFERBENCH_SSH_CONFIG=${configPath}`,
         this.program,
-        ...this.args.map((arg) => arg.replace(PLACEHOLDER, (_, name: string) => values[name] ?? '')),
+        ...this.args.map((arg) => arg.replace(PLACEHOLDER, (_, name: string) => (Object.hasOwn(values, name) ? values[name]! : ''))),
       ],
     };
   }

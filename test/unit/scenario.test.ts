@@ -219,9 +219,19 @@ describe('size limits, before expansion', () => {
   it('counts cells, cell runs, transfers (summed over a files axis) and the largest dataset', () => {
     const raw = { repeat: 2, dataset: { files: 10, size: '1MiB' }, matrix: { concurrency: [1, 2, 3], files: [10, 20] } };
     assert.deepEqual(sizeIssues(raw, axisPath, DEFAULT_LIMITS), []);
-    const tight = { cells: 5, runs: 11, transfers: 179, bytes: 20 * 1024 ** 2 - 1 };
+    const tight = { ...DEFAULT_LIMITS, cells: 5, runs: 11, transfers: 179, bytes: 20 * 1024 ** 2 - 1 };
     assert.deepEqual(sizeIssues(raw, axisPath, tight).map((i) => i.path.join('.')), ['matrix', 'repeat', 'dataset.files', 'dataset.size']);
     // (10 + 20) files x 3 concurrency cells x 2 repeats = 180 transfers; largest dataset 20 x 1 MiB.
     assert.deepEqual(sizeIssues(raw, axisPath, { ...tight, transfers: 180, bytes: 20 * 1024 ** 2, cells: 6, runs: 12 }), []);
+  });
+
+  it('counts hosts with their replicas, and the most transfers at once over a concurrency axis', () => {
+    const hostPath = (k: string) => (k.includes('.') ? k.split('.') : ['transfer', k]);
+    const raw = { hosts: { a: { count: 3 }, b: {}, c: { count: 2 } }, dataset: { files: 1, size: 1 }, transfer: { concurrency: 5 }, matrix: { 'hosts.c.count': [1, 40], concurrency: [10, 900] } };
+    assert.deepEqual(sizeIssues(raw, hostPath, DEFAULT_LIMITS), []);
+    assert.deepEqual(sizeIssues(raw, hostPath, { ...DEFAULT_LIMITS, hosts: 43, concurrency: 899 }).map((i) => `${i.path.join('.')}: ${i.message}`), [
+      'hosts: 44 sshd hosts (replicas included) in a cell; the limit is 43 (raise it with --limit hosts=N if you mean it)',
+      'transfer.concurrency: 900 transfers at once, each a process tree on this machine; the limit is 899 (raise it with --limit concurrency=N if you mean it)',
+    ]);
   });
 });

@@ -64,7 +64,7 @@ export async function checkSshdConfigs(
             const lines = text.split('\n');
             const lineNo = complaint ? Number(/ line (\d+): /.exec(complaint)![1]) : undefined;
             const keyword = lineNo ? lines[lineNo - 1]?.split(' ')[0] : undefined;
-            if (keyword && keyword in options) {
+            if (keyword && Object.hasOwn(options, keyword)) {
               problems.push({ target, keyword, message: `sshd -t: ${complaint!.replace(/^.* line \d+: /, '').trim()}` });
               delete options[keyword];
               continue;
