@@ -1,3 +1,5 @@
+import { showText } from './show-text.js';
+
 /** Base of every error xferbench raises on purpose: the message says what to do about it. */
 export class XferbenchError extends Error {
   /** Process exit code the CLI uses for this error (2: bad input or harness error). */
@@ -35,7 +37,7 @@ export class ScenarioError extends XferbenchError {
     super(
       `${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n` +
         issues
-          .map((i) => `  - ${i.path || '(root)'}${i.line ? ` (line ${i.line})` : ''}: ${i.message}`)
+          .map((i) => `  - ${showText(i.path) || '(root)'}${i.line ? ` (line ${i.line})` : ''}: ${showText(i.message)}`)
           .join('\n'),
     );
     this.issues = issues;

@@ -1,3 +1,4 @@
+import { showText } from '../show-text.js';
 import { renderSummaryTable, renderThresholds } from '../report/summary-table.js';
 import type { Exporter } from './exporter.js';
 
@@ -5,6 +6,6 @@ import type { Exporter } from './exporter.js';
 export function table(print: (text: string) => void = console.log): Exporter {
   return {
     name: 'table',
-    write: async ({ dir, summary, thresholds }) => print(`\n${renderSummaryTable(summary)}\n\n${renderThresholds(thresholds)}\nreport: ${dir}/report.html`),
+    write: async ({ dir, summary, thresholds }) => print(showText(`\n${renderSummaryTable(summary)}\n\n${renderThresholds(thresholds)}\nreport: ${dir}/report.html`, true)),
   };
 }

@@ -33,7 +33,8 @@ export interface FaultSchedule extends AsyncDisposable {
 /**
  * Starts the timers of a cell repeat's faults; call when its transfers start. Each fault is
  * applied to every replica of its host at its `at`, undone after its `for` or at stop(), whichever
- * comes first, with a fault_start and a fault_end record on the run clock.
+ * comes first, with a fault_start and a fault_end record on the run clock; a fault whose time
+ * never came gets a fault_missed record instead.
  */
 export function scheduleFaults(faults: readonly FaultSpec[], input: FaultScheduleInput): FaultSchedule {
   const cancel = new AbortController();
@@ -55,7 +56,10 @@ export function scheduleFaults(faults: readonly FaultSpec[], input: FaultSchedul
       if ('ms' in spec.at) await sleep(spec.at.ms, undefined, { signal: cancel.signal });
       else await reached(Math.ceil(spec.at.fraction * input.total));
     } catch {
-      return; // the transfers ended first: never applied, nothing to record
+      // The transfers ended first: never applied, and the record says so.
+      const when = 'ms' in spec.at ? `its time (${spec.at.ms / 1000} s after they began)` : `${Math.ceil(spec.at.fraction * input.total)} of ${input.total} had started (${spec.at.fraction * 100}%, ${started} did)`;
+      record('fault_missed', `not applied: the cell's transfers ended before ${when}`);
+      return;
     }
     // Its start is when applying began: what fails while it is being applied is its doing.
     const startedAt = input.clock();

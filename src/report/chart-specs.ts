@@ -247,5 +247,5 @@ export function timelineChart(records: readonly ResultRecord[], injected: readon
 
 export function allCharts(summary: Summary, records: readonly ResultRecord[]): ChartSpec[] {
   const transfers = records.filter((r): r is TransferRecord => r.type === 'transfer');
-  return [failureRateChart(summary), throughputChart(summary), failureClassesChart(summary), latencyChart(summary, transfers), timelineChart(records, summary.faults), ...nodesCharts(summary), ...ganttCharts(records)];
+  return [failureRateChart(summary), throughputChart(summary), failureClassesChart(summary), latencyChart(summary, transfers), timelineChart(records, summary.faults.filter((f) => f.outcome === 'applied')), ...nodesCharts(summary), ...ganttCharts(records)];
 }

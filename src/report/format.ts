@@ -1,7 +1,8 @@
+import { showText } from '../show-text.js';
 import type { Spread } from './statistics.js';
 
-/** Text for HTML and XML, attribute values included. */
-export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+/** Text for HTML and XML, attribute values included (control characters escaped: XML 1.0 has no place for them). */
+export const esc = (s: string): string => showText(s, true).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 
 /** A share as a percentage; tiny non-zero shares keep a second decimal so they do not read as 0. */
 export const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : `${(v * 100).toFixed(v > 0 && v < 0.001 ? 2 : 1)}%`);

@@ -1,3 +1,4 @@
+import { showText } from '../show-text.js';
 import { pipelineHtml } from './pipeline-summary.js';
 import type { RunStartRecord } from '../records/transfer-record.js';
 import { HIDDEN_LEGEND_SUFFIX, type ChartSpec } from './chart-specs.js';
@@ -21,7 +22,8 @@ export interface HtmlReportInput {
 }
 
 /** JSON inside <script>: a "</script>" in a string must not end the element. */
-const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
+// Strings from input (cell names, classes) are shown with their control characters escaped on the charts too.
+const scriptJson = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' ? showText(x) : x)).replace(/</g, '\\u003c');
 const range = (s: Spread | undefined, f: (v: number) => string) => spreadText(s, f, (min, max) => ` <span class="rng">(${min}–${max})</span>`);
 
 function summaryTable(summary: Summary): string {

@@ -1,3 +1,4 @@
+import { showText } from '../show-text.js';
 import cliProgress from 'cli-progress';
 import type { RunEvent } from '../records/run-event.js';
 
@@ -17,6 +18,8 @@ export interface ProgressDisplay {
 
 /** The total comes from the run's 'planned' event; a suite reuses one display, which restarts per scenario. */
 export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream = process.stderr, intervalMs = 10_000): ProgressDisplay {
+  // Notices and cell names come from input: shown with control characters escaped.
+  const write = (text: string) => out.write(showText(text, true));
   let total = 0;
   let done = 0;
   let failed = 0;
@@ -38,8 +41,8 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream = 
       done = failed = bytes = 0;
       started = performance.now();
     }
-    if (e.type === 'cell_start') cell = `${e.cell.id} #${e.repeat}`;
-    if (e.type === 'notice') cell = e.message.slice(0, 60);
+    if (e.type === 'cell_start') cell = showText(`${e.cell.id} #${e.repeat}`);
+    if (e.type === 'notice') cell = showText(e.message.slice(0, 60));
     if (e.type !== 'transfer') return;
     done++;
     if (e.record.status === 'failed') failed++;
@@ -48,17 +51,17 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream = 
   if (mode === 'quiet') return { onEvent: () => undefined, stop: () => undefined };
 
   if (mode === 'lines') {
-    const timer = setInterval(() => out.write(`${line()}\n`), intervalMs);
+    const timer = setInterval(() => write(`${line()}\n`), intervalMs);
     timer.unref();
     return {
       onEvent(e) {
-        if (e.type === 'topology_started') out.write(`hosts up: ${e.hosts.join(', ')} (${e.ms.toFixed(0)} ms)\n`);
-        if (e.type === 'notice') out.write(`${e.message}\n`);
+        if (e.type === 'topology_started') write(`hosts up: ${e.hosts.join(', ')} (${e.ms.toFixed(0)} ms)\n`);
+        if (e.type === 'notice') write(`${e.message}\n`);
         count(e);
         if (e.type === 'cell_end') {
           const r = e.record;
           const drops = Object.values(r.sshd).reduce((n, h) => n + h.maxstartups_drops, 0);
-          out.write(`cell ${r.cell} #${r.repeat}: ${r.ok}/${r.files} ok, ${r.failed} failed, ${r.silent_drops} silent drops, ${((r.end_ms - r.start_ms) / 1000).toFixed(2)} s, sshd drops ${drops}\n`);
+          write(`cell ${r.cell} #${r.repeat}: ${r.ok}/${r.files} ok, ${r.failed} failed, ${r.silent_drops} silent drops, ${((r.end_ms - r.start_ms) / 1000).toFixed(2)} s, sshd drops ${drops}\n`);
         }
       },
       stop: () => clearInterval(timer),

@@ -198,5 +198,7 @@ export function buildSummary(records: readonly ResultRecord[]): Summary {
   );
   const pipeline = pipelineSummary(records);
   const nodes = nodeSummaries(records);
-  return { name: start?.name ?? 'unknown', cells: list, warnings, overall, faults: faultSummaries(records), ...(nodes ? { nodes } : {}), ...(pipeline ? { pipeline } : {}) };
+  const faults = faultSummaries(records);
+  for (const f of faults) if (f.outcome === 'not_reached') warnings.push(`fault ${f.kind} on ${f.host} in ${f.cell} #${f.repeat} was not applied: ${f.detail.replace(/^not applied: /, '')}`);
+  return { name: start?.name ?? 'unknown', cells: list, warnings, overall, faults, ...(nodes ? { nodes } : {}), ...(pipeline ? { pipeline } : {}) };
 }

@@ -22,9 +22,21 @@ const SERVED_PATH = /^(?:[\w.-]+\/)*[\w.-]+$/;
  * stand-in for a notebook or dashboard on a compute node. Local backend: this process serves the
  * host's own folder on the host's loopback address.
  */
-async function startService(address: string, root: string): Promise<{ server: Server; port: number }> {
+export async function startService(address: string, root: string): Promise<{ server: Server; port: number }> {
+  // Any local process can reach the port: a malformed request gets 400 and the service goes on;
+  // no error of one request may end the run.
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname.slice(1));
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname.slice(1));
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405).end();
+      return;
+    }
     if (!SERVED_PATH.test(path) || path.split('/').includes('..')) {
       res.writeHead(404).end();
       return;
@@ -36,6 +48,7 @@ async function startService(address: string, root: string): Promise<{ server: Se
       file.pipe(res);
     });
   });
+  server.on('clientError', (_e, socket) => (socket.writable ? socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n') : socket.destroy()));
   server.listen(0, address);
   await once(server, 'listening');
   return { server, port: (server.address() as AddressInfo).port };

@@ -10,7 +10,8 @@ type Transfer = { type: string; cell: string; status: string; attempts: Attempt[
 type Cell = { type: string; cell: string; ok: number; failed: number; silent_drops: number; sshd: Record<string, { maxstartups_drops: number }> };
 type Fault = { type: string; cell: string; kind: string; host: string; t_ms: number; detail: string };
 type Summary = {
-  faults: { cell: string; kind: string; hit: number; recovered: number; failed: number; silent_drops: number }[];
+  faults: { outcome: string; cell: string; kind: string; detail: string; hit: number; recovered: number; failed: number; silent_drops: number }[];
+  warnings: string[];
   cells: { cell: string; failed: number; stats: { throughput_mbps?: { mean: number } }; classes: Record<string, number> }[];
 };
 
@@ -40,7 +41,7 @@ describe('fault injection (local backend)', () => {
     const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as Summary;
     // Every applied fault is a band on the report's timeline and a line of the summary.
     const applied = records.filter((x) => x.type === 'fault_start').length;
-    assert.equal(summary.faults.length, applied);
+    assert.equal(summary.faults.filter((f) => f.outcome === 'applied').length, applied);
     if (applied > 0) assert.match(await readFile(join(out, 'report.html'), 'utf8'), /injected fault/);
     return { r, records, cell, failedClasses, faults, summary };
   }
@@ -51,6 +52,31 @@ describe('fault injection (local backend)', () => {
     await waitForRecords(join(out, 'results.jsonl'), 'fault_start', faults);
     return { child };
   }
+
+  it('a fault whose time never came is said: a fault_missed record, its outcome in summary.json, a line in the table, a warning', async () => {
+    // Two 1 KiB files end long before 200 s (the most a cell may run is 300 s, so validate takes
+    // it): the revoke never happens, while the kill at 0 s does.
+    const file = await writeScenario(dir, 'missed', `name: missed
+hosts:
+  target: { sshd: { MaxStartups: "100" } }
+dataset: { files: 2, size: 1KiB }
+transfer: { to: target, retries: 3 }
+faults:
+  - { kind: pause_sshd, host: target, at: 0s, for: 100ms }
+  - { kind: revoke_key, host: target, at: 200s }
+`);
+    const { r, records, summary } = await run('missed', file);
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.deepEqual(records.filter((x) => String(x.type).startsWith('fault_')).map((x) => `${String(x.type)} ${String(x.kind)}`).sort(), ['fault_end pause_sshd', 'fault_missed revoke_key', 'fault_start pause_sshd']);
+    const missed = summary.faults.find((f) => f.kind === 'revoke_key')!;
+    assert.equal(missed.outcome, 'not_reached');
+    assert.match(missed.detail, /^not applied: the cell's transfers ended before its time \(200 s after they began\)$/);
+    assert.equal(summary.faults.find((f) => f.kind === 'pause_sshd')!.outcome, 'applied');
+    assert.deepEqual(summary.warnings, ["fault revoke_key on target in default #1 was not applied: the cell's transfers ended before its time (200 s after they began)"]);
+    const table = await readFile(join(dir, 'missed', 'summary.txt'), 'utf8');
+    assert.match(table, /^fault revoke_key on target \[default #1\]: not applied: /m);
+    assert.match(table, /^warning: fault revoke_key on target in default #1 was not applied/m);
+  });
 
   it('kill_sshd on the jump host: without retries the transfers fail as refused or reset (sshd logged no MaxStartups drop); with retries every one recovers; sshd is back for the next cell', async () => {
     const { r, records, cell, failedClasses, faults, summary } = await run('restart', scenarioPath('fault-sshd-restart'), ['dataset.files=30']);

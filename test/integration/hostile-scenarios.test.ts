@@ -79,6 +79,16 @@ describe('hostile and malformed scenarios', () => {
     }
   });
 
+  it('terminal escape sequences in keys reach no terminal: every message shows them escaped', async () => {
+    const file = join(dir, 'escapes.yaml');
+    // A title change and a screen clear in a key, a colour in a matrix key, a C1 CSI in a value.
+    await writeFile(file, `name: x\nhosts:\n  target: {}\ndataset: { files: 1, size: 1 }\ntransfer: { to: target }\n"\u001b]0;pwned\u0007\u001b[2J": 1\nmatrix:\n  "a\u001b[31m.b": [1]\ndescription: "\u009b2J all thresholds passed"\n`);
+    const r = await runCli(['validate', file], {});
+    assertRefused({ file: 'escapes.yaml', expect: '\\u001b]0;pwned\\u0007\\u001b[2J' }, r);
+    assert.doesNotMatch(`${String(r.stdout)}${String(r.stderr)}`, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, 'no raw control character reaches the terminal');
+    assert.match(String(r.stderr), /description \(line \d+\): holds the control character U\+009B/);
+  });
+
   it('a file over 1 MiB is refused without being read whole', async () => {
     const file = join(dir, 'huge.yaml');
     await writeFile(file, `name: x\ndescription: "${'a'.repeat(2 * 1024 * 1024)}"\n`);

@@ -178,6 +178,18 @@ describe('a report folder from elsewhere never touches anything outside it', () 
     refused(await runCli(['report', out2], env()), `${results} is 1073741825 bytes`);
   });
 
+  it("report: a cell name with terminal escapes in results.jsonl is shown escaped in the table, summary.txt and report.html", async () => {
+    const out = await copy();
+    const results = join(out, 'results.jsonl');
+    const evil = 'default\u001b]0;pwned\u0007\u001b[2J\u009b31m';
+    await writeFile(results, (await readFile(results, 'utf8')).replaceAll('"cell":"default"', `"cell":${JSON.stringify(evil)}`));
+    const r = await runCli(['report', out], env());
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+    assert.match(String(r.stdout), /default\\u001b\]0;pwned\\u0007/);
+    for (const text of [String(r.stdout), String(r.stderr), await readFile(join(out, 'summary.txt'), 'utf8'), await readFile(join(out, 'report.html'), 'utf8')]) assert.doesNotMatch(text, raw);
+  });
+
   /** The copy as a run killed before its repeat ended leaves it: no cell record, no run_end. */
   async function unfinished(out: string): Promise<void> {
     const results = join(out, 'results.jsonl');
