@@ -59,7 +59,10 @@ export {
   type StepName, type StepRecord, type InvariantsRecord, type InvariantViolation, type RunResumeRecord,
 } from './records/transfer-record.js';
 export { JsonlWriter } from './records/jsonl-writer.js';
-export { readResults, createReportDir } from './records/report-dir.js';
+export { readResults, createReportDir, loadReportScenario } from './records/report-dir.js';
+export { ReportFolderError, REPORT_CAPS } from './records/report-folder.js';
+export { resultRecordSchema } from './records/record-schema.js';
+export { showText } from './show-text.js';
 
 export { verifyDestination, silentDrops } from './verification/verify.js';
 
@@ -71,7 +74,7 @@ export type { StepKind, StepResult } from './pipeline/steps/step-kind.js';
 export { finalizeStates, type RankFinalize } from './pipeline/finalize.js';
 export { finalizeReport } from './pipeline/finalize-report.js';
 export { checkInvariants } from './pipeline/invariants.js';
-export { readState, writeState, type RankState, type FileState } from './pipeline/state-file.js';
+export { readState, readStateFile, writeState, type RankState, type FileState } from './pipeline/state-file.js';
 export { CELL_KINDS } from './run/cell-kinds.js';
 export type { CellKind, CellContext } from './run/cell-kind.js';
 export { planResume, type ResumeState } from './run/resume.js';

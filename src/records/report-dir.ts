@@ -1,6 +1,5 @@
 import { mkdir, readdir } from 'node:fs/promises';
-import type { z } from 'zod';
-import { checkInside, confined, jsonlLines, readCapped, REPORT_CAPS, ReportFolderError, writeNoFollow } from './report-folder.js';
+import { checkInside, confined, jsonlLines, readCapped, REPORT_CAPS, ReportFolderError, schemaProblem, writeNoFollow } from './report-folder.js';
 import { resultRecordSchema } from './record-schema.js';
 import { parseScenario, type LoadedScenario, type LoadOptions } from '../scenario/load-scenario.js';
 import { MAX_FILE_BYTES } from '../scenario/limits.js';
@@ -51,13 +50,6 @@ export async function readResults(dir: string): Promise<ResultRecord[]> {
     records.push(parsed.data);
   }
   return records;
-}
-
-/** A schema library's first complaint as one line: where in the value, and what is wrong. */
-export function schemaProblem(error: z.ZodError): string {
-  const issue = error.issues[0]!;
-  const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-  return `${where ? `${where}: ` : ''}${issue.message}${error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : ''}`;
 }
 
 /** The scenario a report folder ran, read as any scenario file from elsewhere (no link followed). */

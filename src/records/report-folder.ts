@@ -1,7 +1,8 @@
 import { constants, lstatSync, mkdirSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { z } from 'zod';
 import { XferbenchError } from '../errors.js';
 
 /**
@@ -80,16 +81,17 @@ export function realFolderSync(root: string, rel: string): string {
 }
 
 /**
- * Reads a regular file of at most `cap` bytes without following a link at its name (O_NOFOLLOW)
- * and without reading past the cap. Undefined when the file does not exist.
+ * A regular file of at most `cap` bytes, opened without following a link at its name; undefined
+ * when it does not exist and `missingOk`. The caller closes the handle.
  */
-export async function readCapped(path: string, cap: number): Promise<Buffer | undefined> {
-  let handle;
+async function openCapped(path: string, cap: number, missingOk: boolean): Promise<{ handle: FileHandle; size: number } | undefined> {
+  let handle: FileHandle;
   try {
+    // O_NONBLOCK: a FIFO planted at the name must not hang the open; it is refused below.
     handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
+    if (code === 'ENOENT' && missingOk) return undefined;
     if (code === 'ELOOP') throw new ReportFolderError(`${path} is a symbolic link; it is not followed`);
     throw new ReportFolderError(`cannot read ${path}: ${code ?? (e as Error).message}`);
   }
@@ -97,7 +99,23 @@ export async function readCapped(path: string, cap: number): Promise<Buffer | un
     const s = await handle.stat();
     if (!s.isFile()) throw new ReportFolderError(`${path} is not a regular file`);
     if (s.size > cap) throw new ReportFolderError(`${path} is ${s.size} bytes; at most ${cap} are read (docs/security.md)`);
-    const buffer = Buffer.alloc(s.size);
+    return { handle, size: s.size };
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+
+/**
+ * Reads a regular file of at most `cap` bytes without following a link at its name (O_NOFOLLOW)
+ * and without reading past the cap. Undefined when the file does not exist.
+ */
+export async function readCapped(path: string, cap: number): Promise<Buffer | undefined> {
+  const opened = await openCapped(path, cap, true);
+  if (!opened) return undefined;
+  const { handle, size } = opened;
+  try {
+    const buffer = Buffer.alloc(size);
     let at = 0;
     // Read no more than the size checked: a file that grows meanwhile is cut at the cap.
     while (at < buffer.length) {
@@ -116,25 +134,15 @@ export async function readCapped(path: string, cap: number): Promise<Buffer | un
  * line. A last line without its newline (a crash mid-write) is given too; the caller decides.
  */
 export async function* jsonlLines(path: string, cap: number, lineCap: number = REPORT_CAPS.line): AsyncGenerator<{ line: number; text: string; last: boolean }> {
-  let handle;
+  const { handle, size } = (await openCapped(path, cap, false))!;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new ReportFolderError(`${path} is a symbolic link; it is not followed`);
-    throw new ReportFolderError(`cannot read ${path}: ${code ?? (e as Error).message}`);
-  }
-  try {
-    const s = await handle.stat();
-    if (!s.isFile()) throw new ReportFolderError(`${path} is not a regular file`);
-    if (s.size > cap) throw new ReportFolderError(`${path} is ${s.size} bytes; at most ${cap} are read (docs/security.md)`);
     const chunk = Buffer.alloc(1 << 20);
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     let line = 0;
     let position = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, Math.max(0, s.size - position)), position);
+      const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, Math.max(0, size - position)), position);
       if (bytesRead === 0) break;
       position += bytesRead;
       let start = 0;
@@ -195,4 +203,11 @@ export async function refuseLinks(root: string, rel: string): Promise<string> {
   const link = entries.find((e) => e.isSymbolicLink());
   if (link) throw new ReportFolderError(`${join(link.parentPath, link.name)} is a symbolic link; a report folder's data is never followed out of it`);
   return full;
+}
+
+/** A schema library's first complaint as one line: where in the value, and what is wrong. */
+export function schemaProblem(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  return `${where ? `${where}: ` : ''}${issue.message}${error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : ''}`;
 }

@@ -89,6 +89,14 @@ describe('hostile and malformed scenarios', () => {
     assert.match(String(r.stderr), /description \(line \d+\): holds the control character U\+009B/);
   });
 
+  it('probe --rate outside 0.1..10000 a second is refused before anything connects (a tiny rate would have meant no limit)', async () => {
+    for (const rate of ['0.0000001', '0', '1e9', 'fast']) {
+      const r = await runCli(['probe', '127.0.0.1', '-i', '/nonexistent', '--known-hosts', '/nonexistent', '--rate', rate], {});
+      assert.equal(r.exitCode, 2, `${rate}: ${String(r.stderr)}`);
+      assert.match(String(r.stderr), /--rate must be a number of connections per second from 0\.1 to 10000/, rate);
+    }
+  });
+
   it('a file over 1 MiB is refused without being read whole', async () => {
     const file = join(dir, 'huge.yaml');
     await writeFile(file, `name: x\ndescription: "${'a'.repeat(2 * 1024 * 1024)}"\n`);

@@ -51,9 +51,9 @@ describe('seed scenarios', () => {
 
   it('mux: cold races, warm above MaxSessions is refused, warm at MaxSessions-1 is clean', async () => {
     // Sessions over a master overlap less than the rsync processes do: unthrottled, a warm cell at
-    // 30 saw 0 or 1 refusals. --bwlimit=4 holds each 16 KiB session open for about 4 s, so the
-    // first 10 sessions are certainly still open when the other 20 of the same launch ask for theirs.
-    const { result, transfers } = await run('mux', ['dataset.files=30', 'transfer.rsync_args=[--bwlimit=4]']);
+    // 30 saw 0 or 1 refusals. --bwlimit=8 holds each 16 KiB session open for about 2 s, so the
+    // first 10 sessions are certainly still open when the other 10 of the same launch ask for theirs.
+    const { result, transfers } = await run('mux', ['dataset.files=20', 'transfer.rsync_args=[--bwlimit=8]']);
     const classesIn = (id: string) => transfers.filter((t) => t.cell === id).flatMap((t) => t.classes);
     assert.ok(classesIn('mux=cold,concurrency=30').includes('mux_race'), 'cold start-up race seen');
     assert.ok(classesIn('mux=warm,concurrency=30').includes('maxsessions_refused'), 'MaxSessions refusals over a warm master');
