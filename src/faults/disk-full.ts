@@ -6,8 +6,10 @@ import { applied, controlOf } from './fault-kind.js';
 
 const bytesSchema = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const n = parseBytes(String(v));
-  if (typeof n === 'string' || n < 4096) {
-    ctx.addIssue({ code: 'custom', message: typeof n === 'string' ? n : 'at least 4KiB (one page)' });
+  // tmpfs takes size= in whole bytes; past 1 TiB a number would be written as 1e+21 and mount
+  // would fail once hosts had started.
+  if (typeof n === 'string' || n < 4096 || n > 2 ** 40) {
+    ctx.addIssue({ code: 'custom', message: typeof n === 'string' ? n : n < 4096 ? 'at least 4KiB (one page)' : 'at most 1TiB (what a tmpfs size= is written as)' });
     return z.NEVER;
   }
   return n;
