@@ -199,7 +199,7 @@ program
   .description('compare two runs of a scenario cell by cell; exit 1 on a regression beyond the tolerances')
   .argument('<base>', 'report folder of the baseline run')
   .argument('<new>', 'report folder of the run to judge')
-  .option('--failure-tolerance <pp>', 'failure-rate change (absolute, 0.02 = 2 points) that still counts as noise', fraction, 0.02)
+  .option('--failure-tolerance <pp>', 'loss- and failure-rate change (absolute, 0.02 = 2 points) that still counts as noise', fraction, 0.02)
   .option('--tolerance <fraction>', 'relative throughput / p95 change that still counts as noise', fraction, 0.1)
   .option('--json', 'print the comparison as JSON')
   .action(async (base: string, next: string, opts: { failureTolerance: number; tolerance: number; json?: boolean }) => {

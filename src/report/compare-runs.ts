@@ -5,10 +5,10 @@ import type { CellSummary, Summary } from './summary.js';
 export type Verdict = 'regression' | 'improvement' | 'unchanged' | 'new' | 'gone';
 
 export interface MetricChange {
-  metric: 'failure_rate' | 'throughput_mbps' | 'p95_ms';
+  metric: 'loss_rate' | 'failure_rate' | 'throughput_mbps' | 'p95_ms';
   base: Spread | null;
   next: Spread | null;
-  /** Change of the means: absolute for failure rate, relative (fraction) for the others. */
+  /** Change of the means: absolute for the loss and failure rates, relative (fraction) for the others. */
   delta: number | null;
   verdict: Verdict;
 }
@@ -20,7 +20,7 @@ export interface CellComparison {
 }
 
 export interface Tolerances {
-  /** Absolute failure-rate change still counted as noise (0.02 = 2 percentage points). */
+  /** Absolute loss- and failure-rate change still counted as noise (0.02 = 2 percentage points). */
   failureRate: number;
   /** Relative throughput / latency change still counted as noise (0.1 = 10 %). */
   relative: number;
@@ -46,7 +46,9 @@ function judge(base: Spread | null | undefined, next: Spread | null | undefined,
 }
 
 function compareCell(base: CellSummary, next: CellSummary, tol: Tolerances): CellComparison {
+  // Files lost first: a run that loses more is a regression even when its tools said less.
   const changes: MetricChange[] = [
+    { metric: 'loss_rate', base: base.stats.loss_rate ?? null, next: next.stats.loss_rate ?? null, ...judge(base.stats.loss_rate, next.stats.loss_rate, true, true, tol.failureRate) },
     { metric: 'failure_rate', base: base.stats.failure_rate ?? null, next: next.stats.failure_rate ?? null, ...judge(base.stats.failure_rate, next.stats.failure_rate, true, true, tol.failureRate) },
     { metric: 'throughput_mbps', base: base.stats.throughput_mbps ?? null, next: next.stats.throughput_mbps ?? null, ...judge(base.stats.throughput_mbps, next.stats.throughput_mbps, false, false, tol.relative) },
     { metric: 'p95_ms', base: base.stats.p95_ms ?? null, next: next.stats.p95_ms ?? null, ...judge(base.stats.p95_ms, next.stats.p95_ms, true, false, tol.relative) },
@@ -70,8 +72,9 @@ export function renderComparison(rows: readonly CellComparison[]): string {
   const lines = rows.map((r) => {
     if (r.changes.length === 0) return `${r.cell}: ${r.verdict}`;
     const parts = r.changes.map((c) => {
-      const f = c.metric === 'failure_rate' ? (v: number) => `${(v * 100).toFixed(1)}%` : (v: number) => (c.metric === 'p95_ms' ? v.toFixed(0) : v.toPrecision(3));
-      const d = c.delta === null ? '' : c.metric === 'failure_rate' ? ` (${c.delta >= 0 ? '+' : ''}${(c.delta * 100).toFixed(1)} pp)` : ` (${c.delta >= 0 ? '+' : ''}${(c.delta * 100).toFixed(1)}%)`;
+      const rate = c.metric === 'loss_rate' || c.metric === 'failure_rate';
+      const f = rate ? (v: number) => `${(v * 100).toFixed(1)}%` : (v: number) => (c.metric === 'p95_ms' ? v.toFixed(0) : v.toPrecision(3));
+      const d = c.delta === null ? '' : rate ? ` (${c.delta >= 0 ? '+' : ''}${(c.delta * 100).toFixed(1)} pp)` : ` (${c.delta >= 0 ? '+' : ''}${(c.delta * 100).toFixed(1)}%)`;
       return `  ${c.metric}: ${spreadText(c.base, f)} -> ${spreadText(c.next, f)}${d} ${c.verdict === 'unchanged' ? '' : c.verdict.toUpperCase()}`.trimEnd();
     });
     return `${r.cell}: ${r.verdict.toUpperCase()}\n${parts.join('\n')}`;

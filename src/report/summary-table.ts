@@ -13,9 +13,13 @@ function renderTable(head: string[], rows: string[][]): string {
 export function renderSummaryTable(summary: Summary): string {
   // Only tools that set something up per file (tool: forward) have a setup time.
   const setup = summary.cells.some((c) => c.stats.setup_p95_ms !== undefined);
+  // Files lost lead: what the people chasing dropped files look for first (failures and silent
+  // drops alike); what the tools reported follows.
   const rows = summary.cells.map((c) => [
     c.cell,
     String(c.files),
+    String(c.lost),
+    spreadText(c.stats.loss_rate, pct),
     String(c.ok),
     String(c.failed),
     String(c.recovered_by_retry),
@@ -32,13 +36,13 @@ export function renderSummaryTable(summary: Summary): string {
   ]);
   const o = summary.overall;
   const table = renderTable(
-    ['cell', 'files', 'ok', 'failed', 'retried-ok', 'silent', 'failure rate', 'MB/s', 'files/s', 'p50 ms', 'p95 ms', ...(setup ? ['setup p95 ms'] : []), 'in flight', 'sshd drops', 'classes'],
+    ['cell', 'files', 'lost', 'loss rate', 'ok', 'failed', 'retried-ok', 'silent', 'failure rate', 'MB/s', 'files/s', 'p50 ms', 'p95 ms', ...(setup ? ['setup p95 ms'] : []), 'in flight', 'sshd drops', 'classes'],
     rows,
   );
   const nodes = summary.nodes ? `\n\nper node: ${summary.nodes.map((n) => `${n.node} ${n.transfers} transfers, ${n.failed} failed${Object.keys(n.classes).length ? ` (${Object.entries(n.classes).map(([k, v]) => `${k}:${v}`).join(' ')})` : ''}`).join('; ')}` : '';
   const pipeline = summary.pipeline ? `\n\n${renderTable(pipelineRows(summary.pipeline).head, pipelineRows(summary.pipeline).rows)}\n${invariantsText(summary.pipeline)}` : '';
   const warnings = summary.warnings.map((w) => `\nwarning: ${w}`).join('') + (summary.faults.length > 0 ? `\n\n${renderFaults(summary.faults)}` : '');
-  return `${table}${nodes}${pipeline}${warnings}\n\noverall: ${o.files} transfers, ${o.ok} ok, ${o.failed} failed (${pct(o.failure_rate)}), ${o.recovered_by_retry} recovered by retry, ${o.silent_drops} silent drops`;
+  return `${table}${nodes}${pipeline}${warnings}\n\noverall: ${o.files} transfers, ${o.lost} lost (${pct(o.loss_rate)}): ${o.failed} failed (${pct(o.failure_rate)}), ${o.silent_drops} silent drops; ${o.ok} ok, ${o.recovered_by_retry} recovered by retry`;
 }
 
 export function renderThresholds(results: readonly ThresholdResult[]): string {

@@ -7,14 +7,16 @@ import { inFlight, inFlightWarning } from './in-flight.js';
 /** Transfer outcomes, counted the same way for a repeat, a cell and the whole run. */
 export interface TransferCounts {
   files: number;
+  /** Files not intact at the destination after the run: failed ones and silent drops alike. */
+  lost: number;
   ok: number;
   failed: number;
   recovered_by_retry: number;
   silent_drops: number;
 }
 
-const COUNT_KEYS = ['files', 'ok', 'failed', 'recovered_by_retry', 'silent_drops'] as const;
-const zeroCounts = (): TransferCounts => ({ files: 0, ok: 0, failed: 0, recovered_by_retry: 0, silent_drops: 0 });
+const COUNT_KEYS = ['files', 'lost', 'ok', 'failed', 'recovered_by_retry', 'silent_drops'] as const;
+const zeroCounts = (): TransferCounts => ({ files: 0, lost: 0, ok: 0, failed: 0, recovered_by_retry: 0, silent_drops: 0 });
 function addCounts(into: TransferCounts, add: TransferCounts): void {
   for (const k of COUNT_KEYS) into[k] += add[k];
 }
@@ -47,7 +49,7 @@ export interface RepeatMetrics extends TransferCounts {
 }
 
 export const SPREAD_METRICS = [
-  'failure_rate', 'loss_rate', 'silent_drops', 'failed', 'recovered_by_retry', 'throughput_mbps', 'files_per_s', 'p50_ms', 'p95_ms', 'p99_ms',
+  'loss_rate', 'lost', 'failure_rate', 'silent_drops', 'failed', 'recovered_by_retry', 'throughput_mbps', 'files_per_s', 'p50_ms', 'p95_ms', 'p99_ms',
   'sshd_maxstartups_drops', 'sshd_sessions_refused', 'peak_in_flight', 'median_in_flight', 'ramp_ms', 'setup_p50_ms', 'setup_p95_ms',
 ] as const;
 export type SpreadMetric = (typeof SPREAD_METRICS)[number];
@@ -67,7 +69,7 @@ export interface Summary {
   cells: CellSummary[];
   /** Repeats that did not reach their concurrency, said in words. */
   warnings: string[];
-  overall: TransferCounts & { failure_rate: number; classes: Partial<Record<FailureClass, number>> };
+  overall: TransferCounts & { loss_rate: number; failure_rate: number; classes: Partial<Record<FailureClass, number>> };
   /** Every fault applied (faults/), with the transfers it hit. */
   faults: FaultSummary[];
   /** executor: slurm — transfers per node that launched them. */
@@ -99,6 +101,7 @@ export function repeatMetrics(cell: CellRecord, transfers: readonly TransferReco
   return {
     repeat: cell.repeat,
     files,
+    lost: files - intact,
     ok: cell.ok,
     failed,
     recovered_by_retry: cell.recovered,
@@ -187,12 +190,13 @@ export function buildSummary(records: readonly ResultRecord[]): Summary {
       if (s) c.stats[m] = s;
     }
   }
-  const overall: Summary['overall'] = { ...zeroCounts(), failure_rate: 0, classes: {} };
+  const overall: Summary['overall'] = { ...zeroCounts(), loss_rate: 0, failure_rate: 0, classes: {} };
   for (const c of list) {
     addCounts(overall, c);
     addClasses(overall.classes, c.classes);
   }
   overall.failure_rate = overall.files > 0 ? overall.failed / overall.files : 0;
+  overall.loss_rate = overall.files > 0 ? overall.lost / overall.files : 0;
   const warnings = list.flatMap((c) =>
     c.repeats.flatMap((r) => inFlightWarning(c.cell, r.repeat, { peak: r.peak_in_flight, median: r.median_in_flight, target: r.in_flight_target, ramp_ms: r.ramp_ms }) ?? []),
   );

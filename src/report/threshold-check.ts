@@ -21,6 +21,8 @@ export function checkThresholds(thresholds: readonly Threshold[], summary: Summa
       const o = summary.overall;
       const perRepeat = summary.cells.flatMap((c) => c.repeats.map((r) => r[t.metric]));
       const totals: Record<string, number | null> = {
+        loss_rate: o.loss_rate,
+        lost: o.lost,
         failure_rate: o.failure_rate,
         silent_drops: o.silent_drops,
         failed: o.failed,

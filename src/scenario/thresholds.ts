@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /** Metrics a threshold can name; each is computed per matrix cell by report/summary.ts. */
 export const THRESHOLD_METRICS = [
-  'failure_rate', 'silent_drops', 'failed', 'throughput_mbps', 'files_per_s', 'p50_ms', 'p95_ms', 'p99_ms',
+  'loss_rate', 'lost', 'failure_rate', 'silent_drops', 'failed', 'throughput_mbps', 'files_per_s', 'p50_ms', 'p95_ms', 'p99_ms',
 ] as const;
 export type ThresholdMetric = (typeof THRESHOLD_METRICS)[number];
 

@@ -99,8 +99,8 @@ describe('charts from a fixed results file', () => {
   });
 
   it('uses a log axis when concurrency spans decades', () => {
-    const cell = (n: number, i: number) => ({ cell: `c=${n}`, index: i, values: { concurrency: n }, repeats: [], stats: { failure_rate: { mean: 0, min: 0, max: 0 } }, classes: {}, files: 1, ok: 1, failed: 0, silent_drops: 0, recovered_by_retry: 0 });
-    const spec = failureRateChart({ name: 'x', cells: [cell(1, 0), cell(10, 1), cell(100, 2)], warnings: [], faults: [], overall: { files: 3, ok: 3, failed: 0, recovered_by_retry: 0, silent_drops: 0, failure_rate: 0, classes: {} } });
+    const cell = (n: number, i: number) => ({ cell: `c=${n}`, index: i, values: { concurrency: n }, repeats: [], stats: { failure_rate: { mean: 0, min: 0, max: 0 } }, classes: {}, files: 1, lost: 0, ok: 1, failed: 0, silent_drops: 0, recovered_by_retry: 0 });
+    const spec = failureRateChart({ name: 'x', cells: [cell(1, 0), cell(10, 1), cell(100, 2)], warnings: [], faults: [], overall: { files: 3, lost: 0, ok: 3, failed: 0, recovered_by_retry: 0, silent_drops: 0, loss_rate: 0, failure_rate: 0, classes: {} } });
     assert.equal((spec.config.options as { scales: { x: { type: string } } }).scales.x.type, 'logarithmic');
   });
 });
@@ -119,7 +119,7 @@ describe('compare', () => {
     assert.equal(rows.find((r) => r.cell === 'concurrency=10')!.changes.find((c) => c.metric === 'failure_rate')!.verdict, 'unchanged');
   });
   it('treats overlapping repeat ranges as noise even when the means differ', () => {
-    const s = (mean: number, min: number, max: number) => ({ name: 'x', cells: [{ cell: 'a', index: 0, values: {}, repeats: [], stats: { failure_rate: { mean, min, max } }, classes: {}, files: 1, ok: 1, failed: 0, silent_drops: 0, recovered_by_retry: 0 }], warnings: [], faults: [], overall: { files: 1, ok: 1, failed: 0, recovered_by_retry: 0, silent_drops: 0, failure_rate: 0, classes: {} } });
+    const s = (mean: number, min: number, max: number) => ({ name: 'x', cells: [{ cell: 'a', index: 0, values: {}, repeats: [], stats: { failure_rate: { mean, min, max } }, classes: {}, files: 1, lost: 0, ok: 1, failed: 0, silent_drops: 0, recovered_by_retry: 0 }], warnings: [], faults: [], overall: { files: 1, lost: 0, ok: 1, failed: 0, recovered_by_retry: 0, silent_drops: 0, loss_rate: 0, failure_rate: 0, classes: {} } });
     assert.equal(compareSummaries(s(0.1, 0.05, 0.2), s(0.18, 0.12, 0.24), tol)[0]!.verdict, 'unchanged');
     assert.equal(compareSummaries(s(0.1, 0.05, 0.2), s(0.3, 0.25, 0.35), tol)[0]!.verdict, 'regression');
   });

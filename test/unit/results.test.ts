@@ -5,6 +5,7 @@ import { percentile, spread } from '../../src/report/statistics.js';
 import { buildSummary } from '../../src/report/summary.js';
 import { inFlight, inFlightWarning } from '../../src/report/in-flight.js';
 import { checkThresholds } from '../../src/report/threshold-check.js';
+import { renderSummaryTable } from '../../src/report/summary-table.js';
 import { parseCondition } from '../../src/scenario/thresholds.js';
 import type { CellRecord, ResultRecord, TransferRecord } from '../../src/records/transfer-record.js';
 import { emptyCounters } from '../../src/hosts/openssh/sshd-log.js';
@@ -101,6 +102,34 @@ describe('summary and thresholds', () => {
       ['n=50', false, 0.5],
       ['overall', false, 1],
     ]);
+  });
+});
+
+describe('loss first', () => {
+  // A user's script skipped one file and said nothing: every transfer ok, one file never arrived.
+  const records: ResultRecord[] = [
+    transfer('a', 'ok', 'skip', 1), transfer('b', 'ok', 'skip', 1), transfer('c', 'ok', 'skip', 1), transfer('d', 'ok', 'skip', 1),
+    { type: 'verification', cell: 'skip', repeat: 1, counts: { ok: 3, missing: 1, corrupt: 0, extra: 0 }, problems: [{ path: 'd', verdict: 'missing', expected_size: 3 }], silent_drops: ['d'] },
+    cell('skip', 1, {}, { silent_drops: 1 }),
+  ];
+  const summary = buildSummary(records);
+
+  it('counts files not intact at the destination as lost, whatever the tools said', () => {
+    assert.deepEqual([summary.cells[0]!.lost, summary.cells[0]!.stats.loss_rate!.mean, summary.cells[0]!.stats.failure_rate!.mean], [1, 0.25, 0]);
+    assert.deepEqual([summary.overall.lost, summary.overall.loss_rate, summary.overall.failure_rate], [1, 0.25, 0]);
+  });
+
+  it('leads the table with files lost and the loss rate, and says it first overall', () => {
+    const table = renderSummaryTable(summary).split('\n');
+    assert.match(table[0]!, /^cell +files +lost +loss rate +ok +failed +retried-ok +silent +failure rate /);
+    assert.match(table[2]!, /^skip +4 +1 +25\.0% +4 +0 +0 +1 +0\.0% /);
+    assert.match(table.at(-1)!, /^overall: 4 transfers, 1 lost \(25\.0%\): 0 failed \(0\.0%\), 1 silent drops; 4 ok, 0 recovered by retry$/);
+  });
+
+  it('judges loss_rate and lost thresholds, per cell and overall', () => {
+    const cond = (t: string) => parseCondition(t) as Exclude<ReturnType<typeof parseCondition>, string>;
+    const results = checkThresholds([{ metric: 'loss_rate', condition: cond('<= 0'), scope: 'cell' }, { metric: 'lost', condition: cond('== 0'), scope: 'overall' }, { metric: 'failure_rate', condition: cond('<= 0'), scope: 'cell' }], summary);
+    assert.deepEqual(results.map((r) => [r.metric, r.where, r.passed, r.actual]), [['loss_rate', 'skip', false, 0.25], ['lost', 'overall', false, 1], ['failure_rate', 'skip', true, 0]]);
   });
 });
 
