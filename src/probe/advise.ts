@@ -61,6 +61,9 @@ export function advise(probe: ProbeResult, work: Workload): Advice {
   const muxCap = sessions === null ? held : sessions - 1;
   if (sessions === null) caveats.push(`no MaxSessions refusal up to ${held} channels: the limit is above that`);
 
+  // Sessions were counted on plain channels: a host without sftp still carries a master's sessions.
+  if (probe.sftp === false) caveats.push('the host has no sftp subsystem: use rsync (or scp -O); tool: sftp, ssh2-sftp and OpenSSH 9\'s scp, which speaks SFTP, cannot run there');
+
   // A master the probe could not use (a jump host refusing forwarding, say) is no option.
   const muxWorks = probe.mux?.ok !== false;
   if (!muxWorks) caveats.push(`multiplexing did not work${probe.via ? ` through ${probe.via}` : ''}: ${probe.mux!.detail}`);

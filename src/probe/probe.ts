@@ -49,6 +49,8 @@ export interface ProbeResult {
   /** Session channels one connection could hold open at once; null when --max was reached first. */
   max_sessions: number | null;
   max_sessions_refusal: string | null;
+  /** Whether the sftp subsystem started on a session (a hardened host may have none). */
+  sftp: boolean;
   max_startups: MaxStartupsEstimate;
   /** Whether a ControlMaster works (through the jump host, if any): a second client used it. */
   mux: MuxCheck;
@@ -148,24 +150,30 @@ async function login(target: Ssh2Target, privateKey: Buffer, reach?: Reach, what
   return { client, ms: performance.now() - t0, ...negotiated };
 }
 
+/** What ssh2 says when the channel opened but sshd has no such subsystem (no `Subsystem sftp` line). */
+const NO_SUBSYSTEM = /^Unable to start subsystem/;
+
 /**
- * MaxSessions: SFTP session channels opened one by one over one connection until sshd refuses
- * one (`Channel open failure`), at most `max`. All are closed before returning.
+ * MaxSessions: session channels opened one by one over one connection until sshd refuses one
+ * (`Channel open failure`), at most `max`. sshd counts a session when its channel opens, before
+ * any request, as it does for a multiplexed ssh's sessions; each asks for the sftp subsystem,
+ * which a hardened host may not have: then the channel stays open (sshd refuses only the request)
+ * and still counts. Whether sftp started is said on its own. The channels close with the
+ * connection (the caller ends it).
  */
-async function probeMaxSessions(client: Client, max: number): Promise<{ count: number | null; refusal: string | null }> {
-  const open: { end(): void }[] = [];
-  try {
-    for (let i = 0; i < max; i++) {
-      try {
-        open.push(await new Promise<{ end(): void }>((resolve, reject) => client.sftp((err, s) => (err ? reject(err) : resolve(s)))));
-      } catch (e) {
-        return { count: open.length, refusal: (e as Error).message };
-      }
+async function probeMaxSessions(client: Client, max: number): Promise<{ count: number | null; refusal: string | null; sftp: boolean }> {
+  let opened = 0;
+  let sftp = true;
+  for (let i = 0; i < max; i++) {
+    try {
+      await new Promise<void>((resolve, reject) => client.sftp((err) => (err ? reject(err) : resolve())));
+    } catch (e) {
+      if (!NO_SUBSYSTEM.test((e as Error).message)) return { count: opened, refusal: (e as Error).message, sftp: sftp && opened > 0 };
+      sftp = false;
     }
-    return { count: null, refusal: null };
-  } finally {
-    for (const s of open) s.end();
+    opened++;
   }
+  return { count: null, refusal: null, sftp };
 }
 
 /** One connection attempt: accepted when sshd sent its banner; `close` ends it (see release). */
@@ -322,7 +330,7 @@ export async function probeHost(target: ProbeTarget, options: ProbeOptions): Pro
 
     opened++;
     const session = await login(target, privateKey, target.via ? reach : undefined);
-    let sessions: { count: number | null; refusal: string | null };
+    let sessions: { count: number | null; refusal: string | null; sftp: boolean };
     try {
       sessions = await probeMaxSessions(session.client, options.max);
     } finally {
@@ -355,6 +363,7 @@ export async function probeHost(target: ProbeTarget, options: ProbeOptions): Pro
       handshake_ms: { p50: round(percentile(samples, 50)!), p95: round(percentile(samples, 95)!), samples: samples.length },
       max_sessions: sessions.count,
       max_sessions_refusal: sessions.refusal,
+      sftp: sessions.sftp,
       max_startups: startups,
       mux,
       load: { max_held: options.max, max_rate: options.rate ?? DEFAULT_RATE, connections_opened: opened, ms: Math.round(performance.now() - t0) },

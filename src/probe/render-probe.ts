@@ -13,6 +13,7 @@ export function renderProbe(r: ProbeResult): string {
     `${r.target}${r.via ? ` (through ${r.via})` : ''}: ${r.banner}`,
     `  key exchange ${r.kex}, cipher ${r.cipher}; handshake + login p50 ${r.handshake_ms.p50} ms, p95 ${r.handshake_ms.p95} ms (${r.handshake_ms.samples} logins)`,
     `  MaxSessions: ${r.max_sessions ?? `at least ${r.load.max_held}`}${r.max_sessions_refusal ? ` (the next channel: "${r.max_sessions_refusal}")` : ''}`,
+    `  sftp subsystem: ${r.sftp ? 'yes' : 'none (sessions open, the subsystem request is refused: sftp, ssh2-sftp and OpenSSH 9\'s scp cannot run there)'}`,
     `  MaxStartups: ${startups}`,
     `  ControlMaster${r.via ? ' through the jump host' : ''}: ${r.mux.ok ? `works, master ready in ${r.mux.setup_ms} ms` : 'does NOT work'} (${r.mux.detail})`,
     `  drops per level (held: dropped/tried): ${s.levels.map((l) => `${l.held}:${l.dropped}/${l.trials}`).join(' ')}`,

@@ -183,7 +183,8 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
     cell_index: cell.index,
     values: cell.values,
     repeat,
-    concurrency: t.concurrency,
+    // What the in-flight figures are judged against: a tool's own cap counts, not only the scenario's.
+    concurrency: Math.min(t.concurrency, tool.maxInFlight ?? Infinity),
     start_ms: start,
     end_ms: end,
     bytes_ok: [...verdicts].filter(([, v]) => v === 'ok').reduce((n, [p]) => n + (byPath.get(p) ?? 0), 0),

@@ -37,6 +37,10 @@ export class Ssh2SftpTool implements TransferTool {
     private readonly channelsPerConnection: number,
   ) {}
 
+  get maxInFlight(): number {
+    return this.connections * this.channelsPerConnection;
+  }
+
   command(): TransferCommand {
     throw new Error('internal: ssh2-sftp runs in process (run), not as a command');
   }
@@ -80,7 +84,9 @@ export class Ssh2SftpTool implements TransferTool {
         } catch (e) {
           return failed('transfer', e, 1);
         } finally {
-          sftp.end();
+          // The slot is free once sshd has closed the channel too: freed at end(), the next
+          // channel could open while sshd still counted this one, past MaxSessions.
+          await channelClosed(sftp);
         }
       } finally {
         clearTimeout(timer);
@@ -123,6 +129,16 @@ export class Ssh2SftpTool implements TransferTool {
     );
   }
 }
+
+/** Ends an SFTP channel and waits for sshd's close of it (bounded: a dead connection closes its channels anyway). */
+async function channelClosed(sftp: SFTPWrapper): Promise<void> {
+  const closed = new Promise<void>((resolve) => sftp.once('close', () => resolve()));
+  sftp.end();
+  await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref())]);
+}
+
+/** How long a slot waits for sshd to confirm a channel's close before it is given to another. */
+const CLOSE_WAIT_MS = 10_000;
 
 function aborted(done: (stderr: string, exitCode: number, extra?: Partial<LaunchResult>) => LaunchResult, outer?: AbortSignal): LaunchResult {
   return outer?.aborted ? done('', 130, { canceled: true }) : done('ssh2: timeout: the transfer did not finish in time\n', 124, { timedOut: true });

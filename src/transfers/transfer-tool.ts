@@ -54,6 +54,8 @@ export interface TransferTool {
   run?(job: TransferJob, options: { timeoutMs: number; signal?: AbortSignal }): Promise<LaunchResult>;
   /** Ends what the tool opened for one cell repeat (an in-process client's connections). */
   close?(): Promise<void>;
+  /** The most transfers the tool itself can run at once, when it caps them below any concurrency (ssh2-sftp: connections × channels). */
+  readonly maxInFlight?: number;
 }
 
 export const remoteSpec = (e: Endpoint): string => (e.host ? `${e.host}:${e.path}` : e.path);

@@ -103,5 +103,25 @@ matrix: { channels_per_connection: [1, 6] }
     // Every channel and connection was closed: sshd logged each session's end.
     const log = await readFile(join(out, 'logs', 'target.log'), 'utf8');
     assert.equal((log.match(/Disconnected from user/g) ?? []).length, 2, 'one connection per cell, each closed');
+    // What the clients were refused is what sshd says it refused ("no more sessions").
+    assert.equal((six as unknown as { sshd: { target: { sessions_refused: number } } }).sshd.target.sessions_refused, refused.length);
+  });
+
+  it('tool: ssh2-sftp: a slot is free only once sshd closed the channel, so channels equal to MaxSessions are never refused; in flight is judged against connections × channels', async () => {
+    const file = await writeScenario(dir, 'ssh2-cap', `name: ssh2-cap
+hosts: { target: { sshd: { MaxStartups: "100", MaxSessions: 4 } } }
+dataset: { files: 60, size: 8KiB }
+transfer: { tool: ssh2-sftp, to: target, concurrency: 10, connections: 2, channels_per_connection: 4 }
+repeat: 3
+`);
+    const out = join(dir, 'out-ssh2-cap');
+    const r = await runCli(['run', file, '--out', out, '-q'], env);
+    assert.equal(r.exitCode, 0, String(r.stderr) + String(r.stdout));
+    const records = await readJsonl(join(out, 'results.jsonl'));
+    const cells = records.filter((x) => x.type === 'cell') as { failed: number; concurrency: number; sshd: { target: { sessions_refused: number } } }[];
+    assert.deepEqual(cells.map((c) => [c.failed, c.sshd.target.sessions_refused, c.concurrency]), [[0, 0, 8], [0, 0, 8], [0, 0, 8]], 'three repeats, 180 files, no session refused');
+    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as { warnings: string[]; cells: { repeats: { in_flight_target: number }[] }[] };
+    assert.deepEqual(summary.cells[0]!.repeats.map((x) => x.in_flight_target), [8, 8, 8], '2 connections × 4 channels, not the concurrency of 10');
+    assert.ok(summary.warnings.every((w) => !/of 10 transfers were in flight/.test(w)), summary.warnings.join('; '));
   });
 });

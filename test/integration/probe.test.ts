@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { freePort } from '../../src/hosts/loopback-address.js';
+import { advise } from '../../src/probe/advise.js';
+import { renderProbe } from '../../src/probe/render-probe.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findTools, type OpenSshTools } from '../../src/hosts/openssh/openssh-tools.js';
@@ -131,6 +136,39 @@ describe('probe: a live sshd\'s limits from the outside', () => {
       assert.deepEqual(await descendantPids(pid), [], `${name}: no connection left open`);
     }
     assert.deepEqual(await processesMentioning(['xb-probe-']), []);
+  });
+
+  it('a hardened host without an sftp subsystem: MaxSessions counted on plain session channels, sftp said on its own line, a master still advised', async () => {
+    await using state = await createStateDir(base);
+    const key = await generateKeyPair(tools.sshKeygen, join(state.path, 'k'), 'probe-test');
+    await using topo = await startTopology(new LocalBackend(tools), { t: { sshd: { MaxSessions: '7', MaxStartups: '3:30:10' } } }, { stateDir: state.path, clientKey: key, clock: () => 0 });
+    const t = topo.host('t');
+    // The same host's configuration without its Subsystem line, on a port of its own: a real sshd.
+    const config = await readFile(join(state.path, 'topology', 'hosts', 't', 'sshd_config'), 'utf8');
+    const port = await freePort(t.endpoint.address);
+    const hardened = join(state.path, 'hardened_sshd_config');
+    await writeFile(hardened, config.replace(/^Subsystem .*\n/m, '').replace(/^ListenAddress .*$/m, `ListenAddress ${t.endpoint.address}:${port}`), { mode: 0o600 });
+    assert.doesNotMatch(await readFile(hardened, 'utf8'), /Subsystem/);
+    const sshd = spawn(tools.sshd!, ['-D', '-e', '-f', hardened], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await using _stop = { [Symbol.asyncDispose]: async () => { sshd.kill('SIGTERM'); if (sshd.exitCode === null) await once(sshd, 'exit'); } };
+    let log = '';
+    sshd.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    const deadline = Date.now() + 10_000;
+    while (!/Server listening/.test(log) && Date.now() < deadline) await sleep(50);
+    assert.match(log, /Server listening/);
+
+    const r = await probeHost({ address: t.endpoint.address, port, user: t.user, privateKeyPath: key.privatePath, hostKeys: t.hostKeys }, { max: 10, trials: 2 });
+    assert.equal(r.max_sessions, 7, JSON.stringify(r));
+    assert.match(r.max_sessions_refusal!, /Channel open failure/);
+    assert.equal(r.sftp, false);
+    assert.match(renderProbe(r), /^ {2}MaxSessions: 7 /m);
+    assert.match(renderProbe(r), /^ {2}sftp subsystem: none/m);
+    const a = advise(r, { files: 100, size: 1 << 20 });
+    assert.match(a.client[0]!.setting, /^transfer\.mux: warm/, 'a master carries 6 sessions at once');
+    assert.ok(a.caveats.some((c) => /no sftp subsystem/.test(c)), a.caveats.join('; '));
+    // The probed host itself, with its Subsystem line: sftp is there.
+    const full = await probeHost({ address: t.endpoint.address, port: t.endpoint.port, user: t.user, privateKeyPath: key.privatePath, hostKeys: t.hostKeys }, { max: 10, trials: 2 });
+    assert.deepEqual([full.max_sessions, full.sftp], [7, true]);
   });
 
   it('refuses bad requests before opening anything: --max 0, above 30 without the flag, no known host key, an unreachable host, a refused key', async () => {

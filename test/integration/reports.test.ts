@@ -73,7 +73,7 @@ describe('reports', () => {
     assert.match(String(same.stdout), /0 regression\(s\) in 2 cell\(s\)/);
     const worse = await runCli(['compare', join(runs, 'base'), join(runs, 'regressed')], {});
     assert.equal(worse.exitCode, 1);
-    assert.match(String(worse.stdout), /concurrency=40: REGRESSION\n {2}failure_rate: 0\.0% -> \d+\.\d% .*REGRESSION/);
+    assert.match(String(worse.stdout), /concurrency=40: REGRESSION\n {2}loss_rate: 0\.0% -> \d+\.\d% .*REGRESSION\n {2}failure_rate: 0\.0% -> \d+\.\d% .*REGRESSION/);
     const bad = await runCli(['compare', join(runs, 'base'), join(dir, 'nowhere')], {});
     assert.equal(bad.exitCode, 2);
   });

@@ -11,6 +11,7 @@ const probe = (over: Partial<ProbeResult> = {}): ProbeResult => ({
   handshake_ms: { p50: 200, p95: 250, samples: 5 },
   max_sessions: 10,
   max_sessions_refusal: '(SSH) Channel open failure: open failed',
+  sftp: true,
   max_startups: { start: 10, rate: 30, full: null, full_extrapolated: 60, levels: [] },
   mux: { ok: true, setup_ms: 250, detail: 'a second client ran a session over the master' },
   load: { max_held: 30, max_rate: 50, connections_opened: 400, ms: 6000 },
