@@ -37,10 +37,10 @@ function finalizeFile(f: FileState): FileState {
  * file that is malformed, or names a path outside `within` or through a link, is refused: its
  * error is reported and nothing is done for its rank.
  */
-async function finalizeRank(file: string, within: string): Promise<{ out: RankFinalize; state?: RankState; save?: RankState }> {
+async function finalizeRank(file: string, within: string, known: Set<string>): Promise<{ out: RankFinalize; state?: RankState; save?: RankState }> {
   let state: RankState;
   try {
-    state = (await readStateFile(file, within))!;
+    state = (await readStateFile(file, within, known))!;
   } catch (e) {
     if (!(e instanceof ReportFolderError)) throw e;
     const rank = Number(/^rank-(\d+)\.json$/.exec(basename(file))![1]);
@@ -77,8 +77,10 @@ export async function finalizeStates(dir: string, concurrency = 64): Promise<Ran
   const files = await stateFiles(dir);
   const roots = new Set<string>();
   const done: RankFinalize[] = [];
+  // Folders found to be real ones (not links), checked once for all ranks.
+  const known = new Set<string>();
   for (let i = 0; i < files.length; i += BATCH) {
-    const batch = await Promise.all(files.slice(i, i + BATCH).map(async (file) => ({ file, ...(await finalizeRank(file, dir)) })));
+    const batch = await Promise.all(files.slice(i, i + BATCH).map(async (file) => ({ file, ...(await finalizeRank(file, dir, known)) })));
     await Promise.all(batch.flatMap(({ file, save }) => (save ? [limit(() => writeState(dirname(file), save, { syncDir: false }))] : [])));
     // The renames of the state files are made durable once per folder and batch.
     for (const folder of new Set(batch.filter((b) => b.save).map((b) => dirname(b.file)))) await syncFolder(folder);

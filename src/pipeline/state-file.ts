@@ -3,7 +3,7 @@ import { open, readdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import { confined, readCapped, REPORT_CAPS, ReportFolderError, schemaProblem } from '../records/report-folder.js';
+import { confined, readCappedSync, REPORT_CAPS, ReportFolderError, schemaProblem } from '../records/report-folder.js';
 import { stepFields } from '../records/record-schema.js';
 import { STEP_NAMES, type StepName, type StepRecord } from '../records/transfer-record.js';
 import type { RankRun } from './steps/step-kind.js';
@@ -162,10 +162,12 @@ function storedState(root: string, state: RankState): RankState {
  * A state file, read as input from elsewhere: at most REPORT_CAPS.state bytes, no link followed,
  * checked against its schema, and every path resolved in its cell repeat's folder (the state
  * folder's parent) and inside `within`, through no link. Anything else is refused with the file
- * named (ReportFolderError); undefined when the file does not exist.
+ * named (ReportFolderError); undefined when the file does not exist. `known`: folders already
+ * checked (confined()), for many state files in a row.
  */
-export async function readStateFile(file: string, within: string): Promise<RankState | undefined> {
-  const buffer = await readCapped(file, REPORT_CAPS.state);
+export async function readStateFile(file: string, within: string, known?: Set<string>): Promise<RankState | undefined> {
+  // On this thread: a finalize reads thousands in a row, and each is small.
+  const buffer = readCappedSync(file, REPORT_CAPS.state);
   if (!buffer) return undefined;
   let value: unknown;
   try {
@@ -182,7 +184,7 @@ export async function readStateFile(file: string, within: string): Promise<RankS
     const inRoot = relative(root, full);
     if (isAbsolute(rel) || inRoot === '' || inRoot === '..' || inRoot.startsWith(`..${sep}`)) throw new ReportFolderError(`${file}: the path ${JSON.stringify(rel.slice(0, 200))} leaves its cell repeat folder ${root}; nothing was done for this rank`);
     try {
-      return confined(base, relative(base, full));
+      return confined(base, relative(base, full), known);
     } catch (e) {
       throw new ReportFolderError(`${file}: ${(e as Error).message}; nothing was done for this rank`);
     }

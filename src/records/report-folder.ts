@@ -1,4 +1,4 @@
-import { constants, lstatSync, mkdirSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -32,24 +32,32 @@ const show = (p: string) => JSON.stringify(p);
  * `rel` (relative, with no `..` leaving it) below `root`, where no existing component from `root`
  * down is a symbolic link: the path a report folder's own data may name. Throws otherwise.
  */
-export function confined(root: string, rel: string): string {
+export function confined(root: string, rel: string, known?: Set<string>): string {
   if (typeof rel !== 'string' || rel.length === 0 || isAbsolute(rel) || rel.includes('\0')) throw new ReportFolderError(`${show(rel)} is not a path relative to ${root}`);
   const base = resolve(root);
   const full = resolve(base, rel);
   const inner = relative(base, full);
   if (inner === '' || inner === '..' || inner.startsWith(`..${sep}`) || isAbsolute(inner)) throw new ReportFolderError(`${show(rel)} leaves ${base}`);
-  noLinkBelow(base, inner);
+  noLinkBelow(base, inner, known);
   return full;
 }
 
-/** Refuses when a component of `inner` below `base` (that exists) is a symbolic link. */
-function noLinkBelow(base: string, inner: string): void {
+/**
+ * Refuses when a component of `inner` below `base` (that exists) is a symbolic link. `known`
+ * holds folders already found to be real ones, so many paths through the same folders (a
+ * finalize of 16,384 ranks) look at each once.
+ */
+function noLinkBelow(base: string, inner: string, known?: Set<string>): void {
   let at = base;
-  for (const part of inner.split(sep)) {
+  const parts = inner.split(sep);
+  for (const [i, part] of parts.entries()) {
     at = join(at, part);
+    const leaf = i === parts.length - 1;
+    if (!leaf && known?.has(at)) continue;
     const s = lstatSync(at, { throwIfNoEntry: false });
     if (!s) return; // nothing below a missing component exists either
     if (s.isSymbolicLink()) throw new ReportFolderError(`${at} is a symbolic link; a report folder's paths are never followed out of it`);
+    if (!leaf && s.isDirectory()) known?.add(at);
   }
 }
 
@@ -126,6 +134,37 @@ export async function readCapped(path: string, cap: number): Promise<Buffer | un
     return buffer.subarray(0, at);
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * readCapped's rules on this thread: for many small files in a row (a finalize's state files),
+ * where a round trip each through libuv's thread pool costs more than the read.
+ */
+export function readCappedSync(path: string, cap: number): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new ReportFolderError(`${path} is a symbolic link; it is not followed`);
+    throw new ReportFolderError(`cannot read ${path}: ${code ?? (e as Error).message}`);
+  }
+  try {
+    const s = fstatSync(fd);
+    if (!s.isFile()) throw new ReportFolderError(`${path} is not a regular file`);
+    if (s.size > cap) throw new ReportFolderError(`${path} is ${s.size} bytes; at most ${cap} are read (docs/security.md)`);
+    const buffer = Buffer.alloc(s.size);
+    let at = 0;
+    while (at < buffer.length) {
+      const n = readSync(fd, buffer, at, buffer.length - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    return buffer.subarray(0, at);
+  } finally {
+    closeSync(fd);
   }
 }
 
