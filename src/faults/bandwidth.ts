@@ -9,7 +9,7 @@ const BITS = { kbit: 1e3, mbit: 1e6, gbit: 1e9 } as const;
  * What nftables' `limit rate` takes, in bytes per second: 0 is refused ("Invalid argument") and
  * above about 2^34 "Value too large" (nft 1.0.6); 1 kbit to 100 gbit lie well inside.
  */
-export const RATE_RANGE = { min: 1e3 / 8, max: 100e9 / 8 } as const;
+const RATE_RANGE = { min: 1e3 / 8, max: 100e9 / 8 } as const;
 
 const rateSchema = z.string({ error: 'expected a rate such as 20mbit' }).transform((v, ctx) => {
   const m = RATE.exec(v);

@@ -8,7 +8,7 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000 } as const;
  * 24 hours, far below the 2^31 − 1 ms (24.8 days) a Node timer honours; a longer one would fire
  * at once (docs/security.md).
  */
-export const MAX_DURATION_MS = 24 * 3_600_000;
+const MAX_DURATION_MS = 24 * 3_600_000;
 
 /** "500ms", "2s", "1.5m" in milliseconds, or an error message. */
 export function parseDuration(text: string): number | string {

@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -17,8 +17,6 @@ export const REPORT_CAPS = {
   line: 4 * 1024 ** 2,
   /** One rank's state file: ~350 bytes a committed file, ~190,000 files. */
   state: 64 * 1024 ** 2,
-  /** A job file of a Slurm task or step: the plan of one rank or task. */
-  job: 64 * 1024 ** 2,
   /** A host's or a compute step's log, shown in report.html. */
   log: 16 * 1024 ** 2,
 } as const;
@@ -76,15 +74,6 @@ export async function realFolder(root: string, rel: string): Promise<string> {
   noLinkBelow(resolve(root), relative(resolve(root), full));
   const s = await lstat(full);
   if (!s.isDirectory()) throw new ReportFolderError(`${full} is not a folder`);
-  return full;
-}
-
-/** The same, synchronously, for code that runs before any await (a Slurm job's set-up). */
-export function realFolderSync(root: string, rel: string): string {
-  const full = confined(root, rel);
-  mkdirSync(full, { recursive: true });
-  noLinkBelow(resolve(root), relative(resolve(root), full));
-  if (!lstatSync(full).isDirectory()) throw new ReportFolderError(`${full} is not a folder`);
   return full;
 }
 
