@@ -24,14 +24,14 @@ export const html: Exporter = {
     const logs = new Map<string, string>();
     for (const f of await readdir(join(dir, 'logs')).catch(() => [] as string[])) {
       if (!f.endsWith('.log')) continue;
-      const text = await readCapped(confined(dir, join('logs', f)), REPORT_CAPS.log);
+      const text = readCapped(confined(dir, join('logs', f)), REPORT_CAPS.log);
       if (text) logs.set(f.slice(0, -4), text.toString('utf8'));
     }
     const page = renderHtmlReport({
       summary,
       thresholds,
       start,
-      scenarioYaml: (await readCapped(confined(dir, 'scenario.yaml'), MAX_FILE_BYTES))?.toString('utf8') ?? '',
+      scenarioYaml: readCapped(confined(dir, 'scenario.yaml'), MAX_FILE_BYTES)?.toString('utf8') ?? '',
       charts: allCharts(summary, records),
       samples: failureSamples(records),
       excerpts: logExcerpts(records, logs),

@@ -3,7 +3,7 @@ import { open, readdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import { confined, readCappedSync, REPORT_CAPS, ReportFolderError, schemaProblem } from '../records/report-folder.js';
+import { confined, readCapped, REPORT_CAPS, ReportFolderError, schemaProblem } from '../records/report-folder.js';
 import { stepFields } from '../records/record-schema.js';
 import { STEP_NAMES, type StepName, type StepRecord } from '../records/transfer-record.js';
 import type { RankRun } from './steps/step-kind.js';
@@ -166,8 +166,7 @@ function storedState(root: string, state: RankState): RankState {
  * checked (confined()), for many state files in a row.
  */
 export async function readStateFile(file: string, within: string, known?: Set<string>): Promise<RankState | undefined> {
-  // On this thread: a finalize reads thousands in a row, and each is small.
-  const buffer = readCappedSync(file, REPORT_CAPS.state);
+  const buffer = readCapped(file, REPORT_CAPS.state);
   if (!buffer) return undefined;
   let value: unknown;
   try {

@@ -55,7 +55,7 @@ export async function readResults(dir: string): Promise<ResultRecord[]> {
 /** The scenario a report folder ran, read as any scenario file from elsewhere (no link followed). */
 export async function loadReportScenario(dir: string, options: LoadOptions = {}): Promise<LoadedScenario> {
   const file = join(dir, 'scenario.yaml');
-  const text = await readCapped(confined(dir, 'scenario.yaml'), MAX_FILE_BYTES + 1);
+  const text = readCapped(confined(dir, 'scenario.yaml'), MAX_FILE_BYTES + 1);
   if (!text) throw new ReportFolderError(`${file} is missing: not a report folder of xferbench run`);
   return parseScenario(text.toString('utf8'), file, options);
 }

@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { z } from 'zod';
@@ -69,23 +69,23 @@ export function checkInside(root: string, path: string): string {
  * a folder (a planted `logs` file or link is never written through).
  */
 export async function realFolder(root: string, rel: string): Promise<string> {
+  // confined() found no link among what exists; what mkdir adds is new.
   const full = confined(root, rel);
   await mkdir(full, { recursive: true });
-  noLinkBelow(resolve(root), relative(resolve(root), full));
   const s = await lstat(full);
   if (!s.isDirectory()) throw new ReportFolderError(`${full} is not a folder`);
   return full;
 }
 
 /**
- * A regular file of at most `cap` bytes, opened without following a link at its name; undefined
- * when it does not exist and `missingOk`. The caller closes the handle.
+ * A regular file of at most `cap` bytes, opened without following a link at its name (and
+ * O_NONBLOCK: a FIFO planted there must not hang the open; it is refused by its type); undefined
+ * when it does not exist and `missingOk`. The caller closes the descriptor.
  */
-async function openCapped(path: string, cap: number, missingOk: boolean): Promise<{ handle: FileHandle; size: number } | undefined> {
-  let handle: FileHandle;
+function openCapped(path: string, cap: number, missingOk: boolean): { fd: number; size: number } | undefined {
+  let fd: number;
   try {
-    // O_NONBLOCK: a FIFO planted at the name must not hang the open; it is refused below.
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && missingOk) return undefined;
@@ -93,67 +93,36 @@ async function openCapped(path: string, cap: number, missingOk: boolean): Promis
     throw new ReportFolderError(`cannot read ${path}: ${code ?? (e as Error).message}`);
   }
   try {
-    const s = await handle.stat();
+    const s = fstatSync(fd);
     if (!s.isFile()) throw new ReportFolderError(`${path} is not a regular file`);
     if (s.size > cap) throw new ReportFolderError(`${path} is ${s.size} bytes; at most ${cap} are read (docs/security.md)`);
-    return { handle, size: s.size };
+    return { fd, size: s.size };
   } catch (e) {
-    await handle.close();
+    closeSync(fd);
     throw e;
   }
 }
 
 /**
- * Reads a regular file of at most `cap` bytes without following a link at its name (O_NOFOLLOW)
- * and without reading past the cap. Undefined when the file does not exist.
- */
-export async function readCapped(path: string, cap: number): Promise<Buffer | undefined> {
-  const opened = await openCapped(path, cap, true);
-  if (!opened) return undefined;
-  const { handle, size } = opened;
-  try {
-    const buffer = Buffer.alloc(size);
-    let at = 0;
-    // Read no more than the size checked: a file that grows meanwhile is cut at the cap.
-    while (at < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, at, buffer.length - at, at);
-      if (bytesRead === 0) break;
-      at += bytesRead;
-    }
-    return buffer.subarray(0, at);
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * readCapped's rules on this thread: for many small files in a row (a finalize's state files),
+ * Reads a regular file of at most `cap` bytes without following a link at its name and without
+ * reading past the size checked (a file that grows meanwhile is cut there). Undefined when it
+ * does not exist. On this thread: the files are small, and a finalize reads thousands in a row,
  * where a round trip each through libuv's thread pool costs more than the read.
  */
-export function readCappedSync(path: string, cap: number): Buffer | undefined {
-  let fd: number;
+export function readCapped(path: string, cap: number): Buffer | undefined {
+  const opened = openCapped(path, cap, true);
+  if (!opened) return undefined;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP') throw new ReportFolderError(`${path} is a symbolic link; it is not followed`);
-    throw new ReportFolderError(`cannot read ${path}: ${code ?? (e as Error).message}`);
-  }
-  try {
-    const s = fstatSync(fd);
-    if (!s.isFile()) throw new ReportFolderError(`${path} is not a regular file`);
-    if (s.size > cap) throw new ReportFolderError(`${path} is ${s.size} bytes; at most ${cap} are read (docs/security.md)`);
-    const buffer = Buffer.alloc(s.size);
+    const buffer = Buffer.alloc(opened.size);
     let at = 0;
     while (at < buffer.length) {
-      const n = readSync(fd, buffer, at, buffer.length - at, at);
+      const n = readSync(opened.fd, buffer, at, buffer.length - at, at);
       if (n === 0) break;
       at += n;
     }
     return buffer.subarray(0, at);
   } finally {
-    closeSync(fd);
+    closeSync(opened.fd);
   }
 }
 
@@ -162,7 +131,7 @@ export function readCappedSync(path: string, cap: number): Buffer | undefined {
  * line. A last line without its newline (a crash mid-write) is given too; the caller decides.
  */
 export async function* jsonlLines(path: string, cap: number, lineCap: number = REPORT_CAPS.line): AsyncGenerator<{ line: number; text: string; last: boolean }> {
-  const { handle, size } = (await openCapped(path, cap, false))!;
+  const { fd, size } = openCapped(path, cap, false)!;
   try {
     const chunk = Buffer.alloc(1 << 20);
     let pending: Buffer[] = [];
@@ -170,7 +139,7 @@ export async function* jsonlLines(path: string, cap: number, lineCap: number = R
     let line = 0;
     let position = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, Math.max(0, size - position)), position);
+      const bytesRead = readSync(fd, chunk, 0, Math.min(chunk.length, Math.max(0, size - position)), position);
       if (bytesRead === 0) break;
       position += bytesRead;
       let start = 0;
@@ -191,7 +160,7 @@ export async function* jsonlLines(path: string, cap: number, lineCap: number = R
     }
     if (pendingBytes > 0) yield { line: line + 1, text: Buffer.concat(pending).toString('utf8'), last: true };
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -204,18 +173,16 @@ export async function writeNoFollow(path: string, content: string | Uint8Array, 
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
-    await handle.writeFile(content);
+    try {
+      await handle.writeFile(content);
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
   } catch (e) {
-    await handle.close();
     await rm(tmp, { force: true });
     throw e;
-  } finally {
-    await handle.close().catch(() => undefined);
   }
-  await rename(tmp, path).catch(async (e: unknown) => {
-    await rm(tmp, { force: true });
-    throw e;
-  });
 }
 
 /**
