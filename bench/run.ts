@@ -20,6 +20,7 @@ import { Ssh2SftpTool } from '../src/transfers/ssh2-sftp-tool.js';
 import { makeLane, writeLanes, type Lane } from '../src/transfers/lane.js';
 import { runTransferPool } from '../src/transfers/transfer-pool.js';
 import { Launcher } from '../src/transfers/launcher.js';
+import { findConnector } from '../src/transfers/connector.js';
 import { endToEnd, type Case, type Targets } from './end-to-end.js';
 import { finalizeBench } from './finalize.js';
 import type { TransferTool } from '../src/transfers/transfer-tool.js';
@@ -46,8 +47,13 @@ await using launcher = await Launcher.start();
 const RAISED = { MaxStartups: '2000', MaxSessions: '2000' };
 
 /** The lane a cell would use to reach `target` (transfers/lane.ts), its ssh_config written. */
-async function targetLane(topo: StartedTopology, mux: MuxMode, name: string, direct = false): Promise<Lane> {
-  const lane = makeLane({ client: topo.client, remote: topo.host('target'), via: [], mux, sshOptions: {}, controlDir: join(state.path, name), ssh: tools.ssh, usesSsh: true, runsSsh: false, direct });
+function targetLane(topo: StartedTopology, mux: MuxMode, name: string, direct = false): Promise<Lane> {
+  return laneTo(topo, 'target', name, { mux, direct });
+}
+
+/** The lane to `host`; through the connector only when `clientPorts` (the harness's launch path otherwise). */
+async function laneTo(topo: StartedTopology, host: string, name: string, o: { mux?: MuxMode; direct?: boolean; clientPorts?: boolean }): Promise<Lane> {
+  const lane = makeLane({ client: topo.client, remote: topo.host(host), via: [], mux: o.mux ?? 'off', sshOptions: {}, controlDir: join(state.path, name), ssh: tools.ssh, usesSsh: true, runsSsh: false, direct: o.direct ?? false, clientPorts: o.clientPorts ?? false });
   await writeLanes([lane]);
   return lane;
 }
@@ -154,6 +160,40 @@ async function launchPath(): Promise<void> {
       `wall ${med('pool', 'wall').toFixed(0)} vs ${med('xargs', 'wall').toFixed(0)} ms (ratio ${ratio.toFixed(2)}); machine CPU ${med('pool', 'cpu').toFixed(0)} vs ${med('xargs', 'cpu').toFixed(0)} ms`,
       n <= 30 ? 'ratio <= 1.05' : '',
       n <= 30 ? ratio <= 1.05 : undefined,
+    );
+  }
+}
+
+/**
+ * What the connector (transfers/connect-fd.pl: one short process per ssh connection, to learn its
+ * client port) costs: the same rsyncs with and without it, alternating A B B A. With MaxStartups
+ * raised, wall time and the machine's CPU; at sshd's default 10:30:100, the share dropped.
+ */
+async function connectorCost(): Promise<void> {
+  await using topo = await startTopology(backend, { target: { sshd: RAISED }, strict: { sshd: { MaxStartups: '10:30:100' } } }, ctx, { dirName: 'connector', connector: await findConnector() });
+  const rsync = new RsyncTool(tools.rsync!);
+  const { plan, dir } = await writeSource(topo, 100, '64KiB');
+  for (const [host, n, rounds] of [['target', 30, 6], ['strict', 60, 10]] as const) {
+    console.error(`bench: connector cost, ${host} at ${n}, ${rounds / 2} pairs...`);
+    const lanes = { with: await laneTo(topo, host, `conn-${host}-on`, { clientPorts: true }), without: await laneTo(topo, host, `conn-${host}-off`, {}) };
+    const dest = join(topo.host(host).dataRoot, 'dest');
+    const m: Record<'with' | 'without', { wall: number; cpu: number; lost: number }[]> = { with: [], without: [] };
+    for (let round = 0; round < rounds; round++) {
+      const side = (round % 2 === 0) === (Math.floor(round / 2) % 2 === 0) ? 'with' : 'without';
+      await topo.host(host).files.prepare(dest, []);
+      const jobs = plan.entries.map((entry) => ({ entry, source: { path: join(dir, entry.path) }, dest: { host, path: join(dest, entry.path) }, ssh: lanes[side].ssh }));
+      const [b, t] = [machineBusyMs(), performance.now()];
+      const records = await runTransferPool(jobs, n, { tool: rsync, retries: 0, backoffMs: 0, backoffMaxMs: 0, timeoutMs: 300_000, clock: () => performance.now(), launcher }, { cell: 'connector', repeat: round });
+      m[side].push({ wall: performance.now() - t, cpu: machineBusyMs() - b, lost: records.filter((r) => r.status !== 'ok').length });
+    }
+    const med = (side: 'with' | 'without', k: 'wall' | 'cpu' | 'lost') => median(m[side].map((x) => x[k]));
+    const range = (side: 'with' | 'without') => `${Math.min(...m[side].map((x) => x.lost))}–${Math.max(...m[side].map((x) => x.lost))}`;
+    row(
+      host === 'target' ? `connector: 100 x 64 KiB rsync at ${n}, limits raised, with vs without (${rounds / 2} each, medians)` : `connector: 100 x 64 KiB rsync at ${n}, MaxStartups 10:30:100, with vs without (${rounds / 2} each, medians)`,
+      `wall ${med('with', 'wall').toFixed(0)} vs ${med('without', 'wall').toFixed(0)} ms (ratio ${(med('with', 'wall') / med('without', 'wall')).toFixed(2)}); machine CPU ${med('with', 'cpu').toFixed(0)} vs ${med('without', 'cpu').toFixed(0)} ms` +
+        (host === 'strict' ? `; dropped ${med('with', 'lost')} (${range('with')}) vs ${med('without', 'lost')} (${range('without')}) of 100` : ''),
+      '',
+      undefined,
     );
   }
 }
@@ -296,6 +336,7 @@ async function micro(): Promise<void> {
 
 if (wanted('start')) await topologyStart();
 if (wanted('launch')) await launchPath();
+if (wanted('connector')) await connectorCost();
 if (wanted('e2e')) {
   const cases: (Case & Targets)[] = [
     { files: 10, size: 1024, concurrency: 10, tool: 'rsync', rounds: 7, ratio: 1.3 },

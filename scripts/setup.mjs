@@ -36,7 +36,7 @@ if (major < 20 || (major === 20 && minor < 11)) {
   process.exit(1);
 }
 
-// 1. System programs: OpenSSH server and client, rsync, perl (the launcher); with --browser (the test suite), the
+// 1. System programs: OpenSSH server and client, rsync, perl (the launcher and the connector); with --browser (the test suite), the
 //    Chromium that opens report.html in the browser test; with --clients, fpsync, lftp and rclone.
 const needed = { sshd: 'openssh-server', ssh: 'openssh-client', 'ssh-keygen': 'openssh-client', scp: 'openssh-client', sftp: 'openssh-client', rsync: 'rsync' };
 if (process.argv.includes('--browser') && !process.env.CHROMIUM_PATH) needed.chromium = 'chromium';
@@ -47,6 +47,8 @@ if (process.argv.includes('--slurm')) Object.assign(needed, { slurmctld: 'slurmc
 const missing = [...new Set(Object.entries(needed).filter(([p]) => !which(p)).map(([, pkg]) => pkg))];
 // The transfer launcher is a Perl script; Time::HiRes is in Debian's perl, not the essential perl-base.
 if (spawnSync('perl', ['-MTime::HiRes', '-MPOSIX', '-e', '1']).status !== 0) missing.push('perl');
+// Every ssh connects through a Perl connector that hands ssh its socket (docs/drop-agreement.md).
+if (spawnSync('perl', ['-MSocket::MsgHdr', '-e', '1']).status !== 0) missing.push('libsocket-msghdr-perl');
 if (missing.length > 0) {
   const command = `apt-get update && apt-get install -y ${missing.join(' ')}`;
   const isRoot = process.getuid?.() === 0;

@@ -19,6 +19,16 @@ export interface CommandOptions {
 }
 
 /**
+ * The environment of every program xferbench starts. ssh runs its ProxyCommand (the connector,
+ * on every connection) with $SHELL and a socket on its stdin, and bash then reads ~/.bashrc as if
+ * started by sshd: a user's shell set-up (a pyenv rehash took 60 s under load) would be timed with
+ * each connection. /bin/sh reads no start-up file there, whether it is dash or bash.
+ */
+export function childEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, SHELL: '/bin/sh', ...extra };
+}
+
+/**
  * One short command (version probe, ssh-keygen, sshd -t, ssh -O check) with its output; never
  * rejects. Plain child_process: execa's import alone cost ~100 ms of every run's start-up.
  */
@@ -27,7 +37,7 @@ export function runCommand(file: string, args: readonly string[], options: Comma
     const child = execFile(
       file,
       args,
-      { encoding: 'utf8', maxBuffer: 16 * 2 ** 20, ...(options.env ? { env: { ...process.env, ...options.env } } : {}), ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}), ...(options.signal ? { signal: options.signal } : {}) },
+      { encoding: 'utf8', maxBuffer: 16 * 2 ** 20, env: childEnv(options.env), ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}), ...(options.signal ? { signal: options.signal } : {}) },
       (error, stdout, stderr) => {
         const e = error as (Error & { code?: number | string; signal?: NodeJS.Signals | null; killed?: boolean }) | null;
         const started = typeof e?.code !== 'string';

@@ -23,6 +23,8 @@ export interface ClientSide {
   identityFile: string;
   /** Runs client commands inside a container; absent on the machine. */
   exec?: CommandWrapper;
+  /** The ProxyCommand prefix its ssh connects through, which says each connection's local port (transfers/connector.ts). */
+  connector?: string;
   /** The ssh program to name in commands (a client container uses its own). */
   ssh?: string;
   /** Config aliases for a route: hops past the first are reached from inside the topology's network. */
@@ -52,6 +54,8 @@ export interface TopologyOptions {
   sharedDirs?: readonly string[];
   /** Folders every host must see at the same path (a pipeline's staging folders). */
   hostDirs?: readonly string[];
+  /** The machine client's connector (transfers/connector.ts); client containers have none. */
+  connector?: string;
 }
 
 /** Host names after `count` is expanded. */
@@ -115,6 +119,7 @@ export async function startTopology(
       files: new LocalHostFiles(),
       dataRoot,
       ...machine,
+      ...(options.connector ? { connector: options.connector } : {}),
       route: (to, via) => {
         const inner = (n: string) => (hosts.get(n)?.innerEndpoint ? innerAlias(n) : n);
         const hops = via.map((v, i) => (i === 0 ? v : inner(v)));

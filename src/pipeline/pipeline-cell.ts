@@ -77,7 +77,7 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
     const host = which === 'stage_in' ? spec.stage_in!.from : spec.stage_out!.to;
     lanes[which] = makeLane({
       client: topology.client, remote: topology.host(host), via: s.via, mux: s.mux, sshOptions: s.ssh_options,
-      controlDir: join(controlDir, which), ssh: ctx.tools.ssh, usesSsh: true, runsSsh: false, direct: false,
+      controlDir: join(controlDir, which), ssh: ctx.tools.ssh, usesSsh: true, runsSsh: false, direct: false, clientPorts: s.client_ports,
     });
   }
   const opened = Object.values(lanes);

@@ -13,6 +13,8 @@ const int = z.number().int();
 const text = z.string().max(1 << 20);
 const failureClass = z.enum(FAILURE_CLASSES);
 
+const endpoint = z.object({ address: text, port: int });
+
 const attempt = z.object({
   attempt: int,
   start_ms: num,
@@ -24,6 +26,8 @@ const attempt = z.object({
   failure_class: failureClass.nullable(),
   stderr_tail: text,
   setup_ms: num.optional(),
+  connections: z.array(z.object({ local: endpoint, remote: endpoint })).optional(),
+  reclassified: z.object({ from: failureClass, reason: text }).optional(),
 });
 
 const transfer = z.object({
@@ -74,8 +78,15 @@ const cell = z.object({
   canceled: int,
   silent_drops: int,
   sshd: z.record(z.string(), counters),
-  sshd_events: z.array(z.object({ t: num, kind: z.enum(['throttle_begin', 'throttle_end', 'drop', 'penalty_drop', 'session_refused']), line: text, host: text })),
+  sshd_events: z.array(z.object({ t: num, kind: z.enum(['throttle_begin', 'throttle_end', 'drop', 'penalty_drop', 'session_refused']), line: text, peer: endpoint.optional(), host: text })),
   mux: z.object({ mode: text, master_ok: z.boolean().optional(), master_error: text.optional() }),
+  drops: z
+    .object({
+      hosts: z.record(z.string(), z.object({ sshd: int, client: int, by_port: int, by_count: int, classed_otherwise: int, not_transfers: int })),
+      reclassified: int,
+      unchecked: int,
+    })
+    .optional(),
 });
 
 const runStart = z.object({

@@ -33,6 +33,42 @@ export interface AttemptRecord {
   stderr_tail: string;
   /** tool: forward: ms from the attempt's start until its port forward accepted connections. */
   setup_ms?: number;
+  /** The TCP connections it opened, as the connector saw them: what a drop sshd logs is matched by. */
+  connections?: Connection[];
+  /** The client's class that sshd's own log contradicted, and why it was replaced (verification/drop-agreement.ts). */
+  reclassified?: { from: FailureClass; reason: string };
+}
+
+export interface Connection {
+  local: { address: string; port: number };
+  remote: { address: string; port: number };
+}
+
+/**
+ * Per host whose sshd log is read: MaxStartups drops as sshd counted them and as the clients saw
+ * them. `client` = `by_port` + `by_count`; a difference is broken down so a reader sees why.
+ */
+export interface DropAgreement {
+  /** Drops sshd logged (rate-limited ones included). */
+  sshd: number;
+  /** Attempts classed maxstartups_drop that sshd's log backs. */
+  client: number;
+  /** Matched to a logged drop by the client's own port. */
+  by_port: number;
+  /** Matched by host and count: the port was not the client's to know (a hop behind a jump host, a client container, a rate-limited log line). */
+  by_count: number;
+  /** Logged drops of connections whose attempt the client classed otherwise (an earlier cause took precedence). */
+  classed_otherwise: number;
+  /** Logged drops of connections no transfer attempt opened (the harness's own, a mux master's). */
+  not_transfers: number;
+}
+
+export interface CellDrops {
+  hosts: Record<string, DropAgreement>;
+  /** Attempts whose maxstartups_drop sshd's log did not back, now classed as what they are. */
+  reclassified: number;
+  /** Attempts classed maxstartups_drop on hosts whose sshd log is not ours to read (external). */
+  unchecked: number;
 }
 
 /**
@@ -79,6 +115,17 @@ export const statusCounts = (records: readonly TransferRecord[]): Pick<CellRecor
   canceled: records.filter((r) => r.status === 'canceled').length,
 });
 
+/** A record's attempts and the classes drawn from them (also after an attempt was reclassified). */
+export function recordClasses(attempts: AttemptRecord[], status: TransferStatus): Pick<TransferRecord, 'attempts' | 'failure_class' | 'classes' | 'first_failure_class'> {
+  const last = attempts.at(-1);
+  return {
+    attempts,
+    failure_class: status === 'failed' && last ? last.failure_class : null,
+    classes: [...new Set(attempts.flatMap((a) => a.classes))] as FailureClass[],
+    first_failure_class: attempts.find((a) => a.failure_class !== null)?.failure_class ?? null,
+  };
+}
+
 /** Wall time of a transfer, retries and backoff included: what latency figures are made of. */
 export const latencyMs = (t: TransferRecord): number => t.end_ms - t.start_ms;
 
@@ -118,6 +165,8 @@ export interface CellRecord {
   /** Throttling periods, drops and refusals as sshd logged them, for timelines. */
   sshd_events: (SshdEvent & { host: string })[];
   mux: { mode: string; master_ok?: boolean; master_error?: string };
+  /** Client-seen MaxStartups drops against sshd's own (absent in records written before it was recorded). */
+  drops?: CellDrops;
 }
 
 export interface RunStartRecord {

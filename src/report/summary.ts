@@ -36,6 +36,8 @@ export interface RepeatMetrics extends TransferCounts {
   wall_ms: number;
   classes: Partial<Record<FailureClass, number>>;
   sshd_maxstartups_drops: number;
+  /** MaxStartups drops the clients saw and sshd's log backs (drop-agreement.ts), plus any on hosts whose log is not read. */
+  client_maxstartups_drops: number;
   sshd_sessions_refused: number;
   /** Transfers really running at once (attempt times): most, time-weighted median, of what target. */
   peak_in_flight: number;
@@ -88,6 +90,28 @@ function addClasses(into: Partial<Record<FailureClass, number>>, add: Partial<Re
   for (const [k, v] of Object.entries(add) as [FailureClass, number][]) into[k] = (into[k] ?? 0) + v;
 }
 
+/** Attempts classed maxstartups_drop, a batch's shared attempts once (records from before drops were recorded). */
+function droppedAttempts(transfers: readonly TransferRecord[]): number {
+  return new Set(transfers.flatMap((t) => t.attempts.filter((a) => a.classes.includes('maxstartups_drop')).map((a) => `${t.batch ?? t.file}\u0000${a.attempt}`))).size;
+}
+
+/** Where the clients' MaxStartups drops and sshd's differ in a repeat, by how much and why. */
+function dropWarning(cell: CellRecord): string | undefined {
+  const d = cell.drops;
+  if (!d) return undefined;
+  const hosts = Object.values(d.hosts);
+  const sum = (k: 'sshd' | 'client' | 'classed_otherwise' | 'not_transfers') => hosts.reduce((n, h) => n + h[k], 0);
+  const client = sum('client') + d.unchecked;
+  if (client === sum('sshd') && d.reclassified === 0) return undefined;
+  const why = [
+    d.reclassified > 0 ? `${d.reclassified} more attempts closed before the banner with no drop logged, classed connection_reset (each attempt says why)` : '',
+    sum('classed_otherwise') > 0 ? `${sum('classed_otherwise')} dropped connections' attempts were classed by an earlier cause` : '',
+    sum('not_transfers') > 0 ? `${sum('not_transfers')} dropped connections were no transfer's (the harness's own, or a mux master's)` : '',
+    d.unchecked > 0 ? `${d.unchecked} on hosts whose sshd log is not read` : '',
+  ].filter(Boolean);
+  return `MaxStartups drops in ${cell.cell} (repeat ${cell.repeat}): clients ${client}, sshd ${sum('sshd')}: ${why.join('; ')}`;
+}
+
 export function repeatMetrics(cell: CellRecord, transfers: readonly TransferRecord[], verification: VerificationRecord | undefined): RepeatMetrics {
   const files = cell.files;
   const failed = cell.failed;
@@ -116,6 +140,7 @@ export function repeatMetrics(cell: CellRecord, transfers: readonly TransferReco
     wall_ms: cell.end_ms - cell.start_ms,
     classes: countClasses(transfers),
     sshd_maxstartups_drops: hosts.reduce((n, h) => n + h.maxstartups_drops, 0),
+    client_maxstartups_drops: cell.drops ? Object.values(cell.drops.hosts).reduce((n, h) => n + h.client, cell.drops.unchecked) : droppedAttempts(transfers),
     sshd_sessions_refused: hosts.reduce((n, h) => n + h.sessions_refused, 0),
     peak_in_flight: flight.peak,
     median_in_flight: flight.median,
@@ -200,6 +225,7 @@ export function buildSummary(records: readonly ResultRecord[]): Summary {
   const warnings = list.flatMap((c) =>
     c.repeats.flatMap((r) => inFlightWarning(c.cell, r.repeat, { peak: r.peak_in_flight, median: r.median_in_flight, target: r.in_flight_target, ramp_ms: r.ramp_ms }) ?? []),
   );
+  for (const r of records) if (r.type === 'cell') warnings.push(...(dropWarning(r) ?? []));
   const pipeline = pipelineSummary(records);
   const nodes = nodeSummaries(records);
   const faults = faultSummaries(records);

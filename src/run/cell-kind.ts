@@ -44,6 +44,8 @@ export interface CellContext {
   write(record: ResultRecord): void;
   /** A transfer's record, as it completes (written and shown as progress). */
   onTransfer(record: TransferRecord): void;
+  /** A transfer's record shown as progress only: the cell writes it later, once sshd's log is read. */
+  showTransfer(record: TransferRecord): void;
 }
 
 export interface CellRepeatResult {

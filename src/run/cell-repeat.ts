@@ -18,6 +18,7 @@ import { makeLane, muxSummary, writeLanes, type Lane } from '../transfers/lane.j
 import type { Launcher } from '../transfers/launcher.js';
 import type { Endpoint, SshInvocation, TransferJob, TransferTool } from '../transfers/transfer-tool.js';
 import { silentDrops, verifyDestination } from '../verification/verify.js';
+import { agreeDrops } from '../verification/drop-agreement.js';
 import type { VerificationRecord } from '../records/transfer-record.js';
 
 interface CellRepeatInput extends CellContext {
@@ -73,6 +74,13 @@ async function batchJobs(
   return jobs;
 }
 
+/** The started host a client reaches at an address and port (its published or its network endpoint). */
+function hostAt(topology: StartedTopology): (address: string, port: number) => string | undefined {
+  const at = new Map<string, string>();
+  for (const [name, h] of topology.hosts) for (const e of [h.endpoint, h.innerEndpoint]) if (e) at.set(`${e.address}\u0000${e.port}`, name);
+  return (address, port) => at.get(`${address}\u0000${port}`);
+}
+
 /**
  * Runs one repeat of one cell: fresh destination, mux set-up, N transfers, verification. Files
  * are dealt round-robin over the client sides (client containers with `count`) and over the
@@ -103,7 +111,7 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
       const laneDir = join(controlDir, `l${lanes.size}`);
       lane = makeLane({
         client, remote: remote ? topology.host(remote) : undefined, via: t.via, mux: t.mux, sshOptions: t.ssh_options, controlDir: laneDir, ssh: input.tools.ssh,
-        usesSsh: tool.usesSsh, runsSsh: tool.runsSsh === true, direct: tool.run !== undefined || tool.runsSsh === true, ...laneSettings(cell.scenario.faults),
+        usesSsh: tool.usesSsh, runsSsh: tool.runsSsh === true, clientPorts: t.client_ports, direct: tool.run !== undefined || tool.runsSsh === true, ...laneSettings(cell.scenario.faults),
       });
       lanes.set(key, lane);
     }
@@ -122,8 +130,9 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
       ...(lane.client.exec ? { exec: lane.client.exec } : {}),
       ...(lane.direct ? { direct: lane.direct } : {}),
     };
-    return { job, lane, dest, remote };
+    return { job, lane, dest, remote, route: [...t.via.flatMap((v) => topology.replicas(v)), ...(remotes[i % remotes.length] ? [remotes[i % remotes.length]!] : [])] };
   });
+  const routes = new Map(perFile.map((p) => [p.job.entry.path, p.route]));
   // The control base is shared with client containers, so they read the same lane configs.
   await mkdir(controlDir, { recursive: true, mode: 0o700 });
   const jobs = t.unit === 'batch' ? await batchJobs(perFile, dataset, controlDir) : perFile.map((p) => p.job);
@@ -136,9 +145,14 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
   const start = clock();
   const sshdWindow = openSshdWindow(topology, start);
   const batch = t.unit === 'batch';
+  const faultRecords: FaultRecord[] = [];
   // Faults start with the transfers and are undone when they end (or on any exit from here).
   await using faults = scheduleFaults(cell.scenario.faults, {
-    cell: cellName, repeat, total: jobs.length, clock, write: input.write,
+    cell: cellName, repeat, total: jobs.length, clock,
+    write: (r) => {
+      faultRecords.push(r);
+      input.write(r);
+    },
     hosts: (n) => topology.replicas(n).map((r) => topology.host(r)),
     masters: (n) => [...lanes.values()].filter((l) => n === undefined || topology.replicas(n).some((r) => l.remote === r || l.remote === innerAlias(r))).map((l) => l.mux),
   });
@@ -161,8 +175,8 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
       ...(signal ? { signal } : {}),
     },
     where: { cell: cellName, repeat },
-    // A batch's files are recorded after verification, which says which of them arrived.
-    ...(batch ? {} : { onRecord: input.onTransfer }),
+    // Shown as they complete; recorded once sshd's log has been read (and a batch's files verified).
+    ...(batch ? {} : { onRecord: input.showTransfer }),
   });
   await faults.stop();
   await toolSession[Symbol.asyncDispose]();
@@ -173,8 +187,15 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
   const found = (await Promise.all(destinations.map((d) => d.files.scan(d.dir)))).flat();
   const { counts, problems, verdicts } = verifyDestination(dataset.manifest, found);
   const drops = silentDrops(ran, verdicts);
-  const transfers = batch ? ran.map((r) => batchFileOutcome(r, verdicts.get(r.file))) : ran;
-  if (batch) for (const r of transfers) input.onTransfer(r);
+  const agreed = agreeDrops({
+    transfers: batch ? ran.map((r) => batchFileOutcome(r, verdicts.get(r.file))) : ran,
+    routeOf: (r) => routes.get(r.file) ?? [],
+    hostAt: hostAt(topology),
+    sshd: Object.fromEntries(Object.entries(sshd).map(([h, c]) => [h, { count: c.maxstartups_drops, ports: events.flatMap((e) => (e.host === h && e.kind === 'drop' && e.peer ? [e.peer.port] : [])) }])),
+    faults: faultRecords,
+  });
+  const transfers = agreed.transfers;
+  for (const r of transfers) (batch ? input.onTransfer : input.write)(r);
   const verification: VerificationRecord = { type: 'verification', cell: cellName, repeat, counts, problems, silent_drops: drops };
   const byPath = new Map(dataset.manifest.map((m) => [m.path, m.size]));
   const cellRecord: CellRecord = {
@@ -193,6 +214,7 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
     sshd,
     sshd_events: events,
     mux: muxStatus,
+    drops: agreed.drops,
   };
   return { transfers, verification, cell: cellRecord };
 }

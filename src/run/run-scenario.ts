@@ -25,6 +25,7 @@ import type { Summary } from '../report/summary.js';
 import type { ThresholdResult } from '../report/threshold-check.js';
 import { writeDerivedReport } from './write-report.js';
 import { Launcher } from '../transfers/launcher.js';
+import { findConnector } from '../transfers/connector.js';
 import type { PlacedDataset } from './cell-kind.js';
 import { CELL_KINDS, cellKindOf } from './cell-kinds.js';
 import { repeatKey, type ResumeState } from './resume.js';
@@ -179,6 +180,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
     await writeFile(join(state.path, EXTRA_DIRS_FILE), `${controlBase}\n`);
     await using _controlCleanup = { [Symbol.asyncDispose]: () => rm(controlBase, { recursive: true, force: true }) };
     await using launcher = await Launcher.start();
+    const connector = await findConnector();
     const clientKey = await generateKeyPair(tools.sshKeygen, join(state.path, 'client_ed25519'), 'xferbench-run');
     const ctx = { stateDir: state.path, clientKey, clock, ...(signal ? { signal } : {}) };
     await using executors = await setUpExecutors(plan.cells, state.path, { originEpochMs: performance.timeOrigin + t0, ...(resume ? { firstJobId: resume.firstJobId } : {}), ...(signal ? { signal } : {}) });
@@ -199,6 +201,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
         hostDirs: staging,
         ...(group.clientHost ? { clientHost: group.clientHost } : {}),
         sharedDirs: [controlBase],
+        connector,
       });
       // A client container runs the image's ssh, the same release as its sshd.
       const clientVersion = group.clientHost ? await backend.sshdVersion() : tools.sshVersion;
@@ -220,6 +223,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
               writer.write(record);
               options.onEvent?.({ type: 'transfer', record });
             },
+            showTransfer: (record) => options.onEvent?.({ type: 'transfer', record }),
           });
           for (let repeat = 1; repeat <= plan.repeat; repeat++) {
             checkAborted(signal);

@@ -21,5 +21,11 @@ export const attemptFields = {
   /** Per attempt; the transfer's process tree is killed after this long. */
   timeout_s: int(1, 86_400).default(300),
   ssh_options: sshOptionsSchema.default({}),
+  /**
+   * Every ssh connects through xferbench's connector, which records its client port, so that each
+   * MaxStartups drop is matched to the drop sshd logged for that port (docs/drop-agreement.md).
+   * false: ssh connects on its own (no extra process per connection); drops are matched by count.
+   */
+  client_ports: z.boolean().default(true),
   rsync_args: rsyncArgsSchema.default([]),
 };

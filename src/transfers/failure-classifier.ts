@@ -80,10 +80,16 @@ export function classify({ stderr, exitCode, timedOut, clientVersion }: Classify
   }
   // rsync's own timeout exits (30: I/O timeout, 35: connect timeout) carry no ssh message.
   if (exitCode === 30 || exitCode === 35) found.add('timeout');
-  const failed = exitCode !== 0 || timedOut === true;
-  // A mux race or a lost master falls back to a direct connection: on its own never the cause.
-  const fallback = (c: FailureClass) => c === 'mux_race' || c === 'mux_master_lost';
-  if (failed && ![...found].some((c) => !fallback(c))) found.add('unknown');
-  const classes = PRIORITY.filter((c) => found.has(c));
+  return ordered(found, exitCode !== 0 || timedOut === true);
+}
+
+// A mux race or a lost master falls back to a direct connection: on its own never the cause.
+const fallback = (c: FailureClass) => c === 'mux_race' || c === 'mux_master_lost';
+
+/** Classes in precedence order and the primary one, for a failed attempt or not. */
+export function ordered(found: ReadonlySet<FailureClass>, failed: boolean): Classification {
+  const all = new Set(found);
+  if (failed && ![...all].some((c) => !fallback(c))) all.add('unknown');
+  const classes = PRIORITY.filter((c) => all.has(c));
   return { classes, primary: failed ? classes.find((c) => !fallback(c))! : null };
 }

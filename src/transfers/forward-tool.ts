@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { childEnv } from '../hosts/run-command.js';
 import { FieldError } from '../errors.js';
 import { freePort } from '../hosts/loopback-address.js';
 import { runCommand } from '../hosts/run-command.js';
@@ -124,7 +125,7 @@ export class ForwardTool implements TransferTool {
         }
       }
       // mux: off — an ssh of its own, ended when the file is in.
-      const child = spawn(ssh, [...sshOptions, '-N', '-o', 'ExitOnForwardFailure=yes', '-L', spec, host], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(ssh, [...sshOptions, '-N', '-o', 'ExitOnForwardFailure=yes', '-L', spec, host], { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv() });
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       // 'close': its stderr is all read by then.
       const exited = once(child, 'close').then(([code]) => (code as number | null) ?? 255, () => 255);

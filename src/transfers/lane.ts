@@ -39,6 +39,8 @@ export interface LaneInput {
   /** The tool reaches the host without ssh (an in-process client): where to. */
   direct: boolean;
   controlPersistS?: number;
+  /** transfer.client_ports: connect through the client's connector, when it has one. */
+  clientPorts: boolean;
 }
 
 /**
@@ -59,7 +61,7 @@ export function makeLane(input: LaneInput): Lane {
   const config = remote
     ? {
         path: `${controlDir}.ssh_config`,
-        text: renderLaneConfig({ base: client.sshConfig, host: route.to, via: route.via, mux: input.mux, controlDir, options: input.sshOptions, ...(input.controlPersistS !== undefined ? { controlPersistS: input.controlPersistS } : {}) }),
+        text: renderLaneConfig({ base: client.sshConfig, host: route.to, via: route.via, mux: input.mux, controlDir, options: input.sshOptions, ...(client.connector && input.clientPorts ? { connector: client.connector } : {}), ...(input.controlPersistS !== undefined ? { controlPersistS: input.controlPersistS } : {}) }),
       }
     : undefined;
   const options = config ? laneSshOptions(config.path) : [];

@@ -2,6 +2,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
+import { childEnv } from '../hosts/run-command.js';
 import { SetupError } from '../errors.js';
 
 /** One command for the launcher: argv, optional stdin text, a time limit and a cancel signal. */
@@ -72,7 +73,7 @@ export class Launcher implements AsyncDisposable {
 
   /** Starts the launcher; fails with what to install when perl or Time::HiRes is missing. */
   static async start(perl = 'perl'): Promise<Launcher> {
-    const child = spawn(perl, [SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(perl, [SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'], env: childEnv() });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (e) => reject(new SetupError(`cannot start perl for the launcher (${e.message}). Install it with: apt-get install -y perl`)));

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OpenSshVersion } from '../hosts/openssh/openssh-version.js';
-import type { AttemptRecord, FailureClass, TransferRecord, TransferStatus } from '../records/transfer-record.js';
+import { recordClasses, type AttemptRecord, type TransferRecord, type TransferStatus } from '../records/transfer-record.js';
 import { backoffDelay } from './backoff.js';
 import { classify } from './failure-classifier.js';
+import { connectionsIn } from './connector.js';
 import type { Launcher } from './launcher.js';
 import type { TransferJob, TransferTool } from './transfer-tool.js';
 
@@ -51,6 +52,7 @@ export async function runTransfer(job: TransferJob, cell: string, repeat: number
     const timedOut = result.timedOut;
     const exitCode = result.exitCode;
     const { classes, primary } = classify({ stderr, exitCode, timedOut, clientVersion: policy.clientVersion });
+    const connections = connectionsIn(stderr);
     attempts.push({
       attempt,
       start_ms: round(start),
@@ -62,6 +64,8 @@ export async function runTransfer(job: TransferJob, cell: string, repeat: number
       failure_class: primary,
       stderr_tail: stderr.length > STDERR_TAIL ? stderr.slice(-STDERR_TAIL) : stderr,
       ...(result.setupMs !== undefined ? { setup_ms: round(result.setupMs) } : {}),
+      // Read from the whole stderr: the connector's line comes first and the tail may not keep it.
+      ...(connections.length > 0 ? { connections } : {}),
     });
     if (result.canceled) break;
     if (exitCode === 0 && !timedOut) break;
@@ -76,8 +80,6 @@ function toRecord(job: TransferJob, cell: string, repeat: number, attempts: Atte
   const succeeded = last !== undefined && last.exit_code === 0 && !last.timed_out;
   const canceled = !succeeded && policy.signal?.aborted === true;
   const status: TransferStatus = succeeded ? (attempts.length > 1 ? 'recovered' : 'ok') : canceled ? 'canceled' : 'failed';
-  const firstFailure = attempts.find((a) => a.failure_class !== null);
-  const classes = [...new Set(attempts.flatMap((a) => a.classes))] as FailureClass[];
   return {
     type: 'transfer',
     cell,
@@ -87,9 +89,7 @@ function toRecord(job: TransferJob, cell: string, repeat: number, attempts: Atte
     status,
     start_ms: attempts[0]?.start_ms ?? round(policy.clock()),
     end_ms: last?.end_ms ?? round(policy.clock()),
-    attempts,
-    failure_class: status === 'failed' && last ? last.failure_class : null,
-    classes,
-    first_failure_class: firstFailure?.failure_class ?? null,
+    ...recordClasses(attempts, status),
   };
 }
+

@@ -1,4 +1,6 @@
+import { connect, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Connection } from '../records/transfer-record.js';
 import type { Client } from 'ssh2';
 
 /** Where a client connects without the ssh binary: the host's address, a key it accepts, the host keys to trust. */
@@ -18,7 +20,7 @@ const keyBlob = (line: string) => line.trim().split(/\s+/)[1] ?? '';
  * (pinned, as the generated known_hosts does). `ready` settles when it is logged in or failed.
  * `sock` is a stream already connected to the host (a channel through a jump host).
  */
-export async function ssh2Connect(target: Ssh2Target, privateKey: Buffer, readyTimeoutMs: number, sock?: Duplex): Promise<{ client: Client; ready: Promise<void> }> {
+export async function ssh2Connect(target: Ssh2Target, privateKey: Buffer, readyTimeoutMs: number, through?: Duplex): Promise<{ client: Client; ready: Promise<void>; connection(): Connection | undefined }> {
   // Loaded when first used: ssh2 costs ~45 ms to import, which no other tool or command needs.
   const { Client } = await import('ssh2');
   const allowed = new Set(target.hostKeys.map(keyBlob));
@@ -27,6 +29,14 @@ export async function ssh2Connect(target: Ssh2Target, privateKey: Buffer, readyT
     client.once('ready', () => resolve());
     client.once('error', reject);
   });
+  // Our own socket, so that its local port is known, as the connector makes ssh's known.
+  const sock = through ?? connect({ host: target.address, port: target.port });
+  let connection: Connection | undefined;
+  if (sock instanceof Socket) {
+    sock.once('connect', () => {
+      connection = { local: { address: sock.localAddress ?? '', port: sock.localPort ?? 0 }, remote: { address: sock.remoteAddress ?? target.address, port: sock.remotePort ?? target.port } };
+    });
+  }
   client.connect({
     host: target.address,
     port: target.port,
@@ -34,9 +44,9 @@ export async function ssh2Connect(target: Ssh2Target, privateKey: Buffer, readyT
     privateKey,
     hostVerifier: (key: Buffer) => allowed.has(key.toString('base64')),
     readyTimeout: readyTimeoutMs,
-    ...(sock ? { sock } : {}),
+    sock,
   });
-  return { client, ready };
+  return { client, ready, connection: () => connection };
 }
 
 /** A stream to `address:port` as seen from `through` (a logged-in jump host), like `ssh -J`'s hop. */

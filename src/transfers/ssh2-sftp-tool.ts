@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Client, SFTPWrapper } from 'ssh2';
 import { ssh2Connect, type Ssh2Target } from './ssh2-connect.js';
+import { connectedLine } from './connector.js';
+import type { Connection as TcpConnection } from '../records/transfer-record.js';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { ToolFactory } from './tool-registry.js';
 import type { LaunchResult } from './launcher.js';
@@ -14,6 +16,8 @@ export interface DirectEndpoint extends Ssh2Target {
 interface Connection {
   client: Client;
   ready: Promise<void>;
+  /** Its TCP connection's ends, once connected. */
+  connection(): TcpConnection | undefined;
   /** At most channels_per_connection SFTP channels open at once on it. */
   channels: LimitFunction;
 }
@@ -53,7 +57,12 @@ export class Ssh2SftpTool implements TransferTool {
     // The attempt starts when it gets a channel slot: "in flight" is then channels really open.
     return conn.channels(async () => {
       const startMs = performance.now();
-      const done = (stderr: string, exitCode: number, extra: Partial<LaunchResult> = {}): LaunchResult => ({ startMs, endMs: performance.now(), exitCode, signal: null, stderr, timedOut: false, canceled: false, ...extra });
+      // Its connection's line first, as the connector writes it for ssh: a drop sshd logs is matched by it.
+      const said = (stderr: string) => {
+        const c = conn.connection();
+        return c ? connectedLine(c.local, c.remote) + stderr : stderr;
+      };
+      const done = (stderr: string, exitCode: number, extra: Partial<LaunchResult> = {}): LaunchResult => ({ startMs, endMs: performance.now(), exitCode, signal: null, stderr: said(stderr), timedOut: false, canceled: false, ...extra });
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(new Error('timeout')), options.timeoutMs);
       const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
@@ -102,9 +111,9 @@ export class Ssh2SftpTool implements TransferTool {
       pool = readFile(target.privateKeyPath).then((privateKey) =>
         Promise.all(
           Array.from({ length: this.connections }, async () => {
-            const { client, ready } = await ssh2Connect(target, privateKey, 30_000);
+            const { client, ready, connection } = await ssh2Connect(target, privateKey, 30_000);
             ready.catch(() => undefined);
-            return { client, ready, channels: pLimit(this.channelsPerConnection) };
+            return { client, ready, connection, channels: pLimit(this.channelsPerConnection) };
           }),
         ),
       );

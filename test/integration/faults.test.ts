@@ -7,7 +7,8 @@ import { endedBy, isolatedStateBase, waitForRecords, leftovers, readJsonl, remov
 
 type Attempt = { failure_class: string | null };
 type Transfer = { type: string; cell: string; status: string; attempts: Attempt[] };
-type Cell = { type: string; cell: string; ok: number; failed: number; silent_drops: number; sshd: Record<string, { maxstartups_drops: number }> };
+import type { CellDrops } from '../../src/records/transfer-record.js';
+type Cell = { type: string; cell: string; ok: number; failed: number; silent_drops: number; sshd: Record<string, { maxstartups_drops: number }>; drops?: CellDrops };
 type Fault = { type: string; cell: string; kind: string; host: string; t_ms: number; detail: string };
 type Summary = {
   faults: { outcome: string; cell: string; kind: string; detail: string; hit: number; recovered: number; failed: number; silent_drops: number }[];
@@ -90,8 +91,14 @@ faults:
     for (const c of classes) {
       // A session cut with no word from ssh leaves only rsync's own lines: nothing to classify.
       const silent = c === 'unknown' && stderrOf(c).split('\n').every((l) => l === '' || l.startsWith('rsync'));
-      assert.ok(silent || ['connection_refused', 'connection_reset', 'maxstartups_drop'].includes(c!), `unexpected class ${c}: ${JSON.stringify(stderrOf(c))}`);
+      assert.ok(silent || ['connection_refused', 'connection_reset'].includes(c!), `unexpected class ${c}: ${JSON.stringify(stderrOf(c))}`);
     }
+    // sshd logged no drop, so no attempt keeps the class: a close before the banner in the
+    // window is connection_reset, and says which fault it fell in (docs/drop-agreement.md).
+    const attempts = records.filter((x) => x.type === 'transfer').flatMap((x) => (x as { attempts: { classes: string[]; reclassified?: { reason: string } }[] }).attempts);
+    assert.ok(attempts.every((a) => !a.classes.includes('maxstartups_drop')), 'no maxstartups_drop without a drop sshd logged');
+    for (const a of attempts.filter((x) => x.reclassified)) assert.match(a.reclassified!.reason, /logged no MaxStartups drop of this connection \(client port \d+\); inside fault kill_sshd on head/);
+    for (const id of ['transfer.retries=0', 'transfer.retries=5']) assert.deepEqual(cell(id).drops!.hosts.head!.client, 0, id);
     const five = cell('transfer.retries=5');
     assert.deepEqual([five.ok, five.failed, five.silent_drops], [30, 0, 0]);
     for (const id of ['transfer.retries=0', 'transfer.retries=5']) assert.deepEqual(faults(id), ['fault_start kill_sshd head', 'fault_end kill_sshd head'], id);

@@ -45,6 +45,10 @@ describe('seed scenarios', () => {
     const failed = transfers.filter((t) => t.cell === 'concurrency=60' && t.status === 'failed');
     assert.deepEqual([...new Set(failed.map((t) => t.failure_class))], ['maxstartups_drop']);
     assert.equal(high.repeats[0]!.sshd_maxstartups_drops, failed.length, "sshd's own drop count equals the client-side count");
+    // Not only the counts: each drop sshd logged is the one a client saw, by the client's port.
+    const cells = (await readResults(result.reportDir)).filter((x): x is CellRecord => x.type === 'cell' && x.cell === 'concurrency=60');
+    assert.deepEqual(cells.map((c) => c.drops!.hosts.target), [{ sshd: failed.length, client: failed.length, by_port: failed.length, by_count: 0, classed_otherwise: 0, not_transfers: 0 }]);
+    assert.ok(failed.every((t) => t.attempts[0]!.connections?.length === 1), 'every attempt reports its connection');
     assert.equal(result.summary.overall.silent_drops, 0);
     assert.equal(result.exitCode, 0, JSON.stringify(result.thresholds));
   });
@@ -76,6 +80,8 @@ describe('seed scenarios', () => {
     const cells = (await readResults(result.reportDir)).filter((x): x is CellRecord => x.type === 'cell');
     for (const c of cells) assert.equal(c.sshd.target!.maxstartups_drops, 0, `${c.cell}: the target itself dropped nothing`);
     assert.equal(cells.find((c) => c.cell === limited.cell)!.sshd.head!.maxstartups_drops, limited.failed, 'the head dropped them all');
+    // The first hop's connection is the client's own: matched by port, through the connector.
+    assert.equal(cells.find((c) => c.cell === limited.cell)!.drops!.hosts.head!.by_port, limited.failed);
     assert.equal(cell(result, 'hosts.head.sshd.MaxStartups=1000').failed, 0);
     assert.equal(result.exitCode, 0);
   });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SetupError } from '../../errors.js';
 import { isAlive, processesUsing, signal } from '../../hosts/process-tree.js';
-import { runCommand } from '../../hosts/run-command.js';
+import { childEnv, runCommand } from '../../hosts/run-command.js';
 import { renderSlurmConf } from './slurm-config.js';
 
 /** The Slurm programs, where they are (Debian: slurmctld, slurmd, slurm-client). */
@@ -87,7 +87,7 @@ export async function startSlurmCluster(dir: string, options: { nodes: number; c
   const children: ChildProcess[] = [];
   const daemon = (file: string, args: string[]) => {
     // A group of their own: a terminal's Ctrl-C reaches the run, which stops jobs before daemons.
-    const child = spawn(file, args, { stdio: 'ignore', env: { ...process.env, ...env }, detached: true });
+    const child = spawn(file, args, { stdio: 'ignore', env: childEnv(env), detached: true });
     child.on('error', () => undefined);
     children.push(child);
   };

@@ -23,6 +23,8 @@ export interface SshdEvent {
   t: number;
   kind: SshdEventKind;
   line: string;
+  /** A drop's client address and port, as sshd logged them. */
+  peer?: { address: string; port: number };
 }
 
 export const emptyCounters = (): SshdCounters => ({
@@ -34,7 +36,7 @@ export const emptyCounters = (): SshdCounters => ({
   connections: 0,
 });
 
-const DROP = /drop connection #\d+ from \S+ on \S+ (?:past )?maxstartups/i;
+const DROP = /drop connection #\d+ from \[([^\]]+)\]:(\d+) on \S+ (?:past )?maxstartups/i;
 const PENALTY_DROP = /drop connection #\d+ from \S+ on \S+ penalty: /i;
 const RATE_LIMITED = /logging rate-limited: additional (\d+) connections dropped/i;
 const BEGIN = /beginning MaxStartups throttling/i;
@@ -43,10 +45,12 @@ const EXITED = /exited MaxStartups throttling after [\d:]+, (\d+) connections dr
 export interface ParsedSshdLine {
   counters: Partial<SshdCounters>;
   event?: SshdEventKind;
+  peer?: { address: string; port: number };
 }
 
 export function parseSshdLine(line: string): ParsedSshdLine {
-  if (DROP.test(line)) return { counters: { maxstartups_drops: 1 }, event: 'drop' };
+  const drop = DROP.exec(line);
+  if (drop) return { counters: { maxstartups_drops: 1 }, event: 'drop', peer: { address: drop[1]!, port: Number(drop[2]) } };
   if (PENALTY_DROP.test(line)) return { counters: { penalty_drops: 1 }, event: 'penalty_drop' };
   const limited = RATE_LIMITED.exec(line);
   if (limited) return { counters: { maxstartups_drops: Number(limited[1]) } };
@@ -83,7 +87,7 @@ export class SshdLog {
     this.lines.push({ t, line });
     const parsed = parseSshdLine(line);
     addCounters(this.counters, parsed.counters);
-    if (parsed.event) this.events.push({ t, kind: parsed.event, line });
+    if (parsed.event) this.events.push({ t, kind: parsed.event, line, ...(parsed.peer ? { peer: parsed.peer } : {}) });
   }
 
   snapshot(): SshdCounters {

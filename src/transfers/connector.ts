@@ -1,0 +1,50 @@
+import { fileURLToPath } from 'node:url';
+import { SetupError } from '../errors.js';
+import type { Connection } from '../records/transfer-record.js';
+import { which } from '../hosts/openssh/openssh-tools.js';
+import { runCommand } from '../hosts/run-command.js';
+
+// Resolved from src/transfers/ and dist/transfers/ alike: the script is shipped in src/.
+const SCRIPT = fileURLToPath(new URL('../../src/transfers/connect-fd.pl', import.meta.url));
+
+// ssh hands ProxyCommand to a shell and expands %-tokens in it: only plain path characters.
+const SHELL_WORD = /^[\w+=:,./-]+$/;
+
+/**
+ * The ProxyCommand prefix every ssh of a run's machine client connects through (connect-fd.pl):
+ * `PERL SCRIPT`, to which ssh_config adds `%h %p TIMEOUT ATTEMPTS`. Fails with what to install
+ * when perl cannot compile the script (it needs Socket::MsgHdr).
+ */
+export async function findConnector(): Promise<string> {
+  const perl = await which('perl');
+  if (!perl) throw new SetupError('perl was not found on PATH. Install it with: apt-get install -y --no-install-recommends perl libsocket-msghdr-perl');
+  for (const path of [perl, SCRIPT]) {
+    if (!SHELL_WORD.test(path)) throw new SetupError(`${JSON.stringify(path)}: ssh's ProxyCommand takes no spaces or shell characters in a path; install xferbench (and perl) under a plain path`);
+  }
+  const check = await runCommand(perl, ['-c', SCRIPT], { timeoutMs: 10_000 });
+  if (check.exitCode !== 0) {
+    throw new SetupError(`perl cannot run xferbench's connector (${SCRIPT}): ${check.stderr.trim().split('\n')[0]}. Install its module with: apt-get install -y --no-install-recommends libsocket-msghdr-perl`);
+  }
+  return `${perl} ${SCRIPT}`;
+}
+
+/**
+ * ssh_config lines that make ssh connect through the connector. ssh applies neither ConnectTimeout
+ * to a ProxyCommand's connect nor ConnectionAttempts to a ProxyCommand: the connector is given both.
+ */
+export function connectorLines(connector: string, options: Readonly<Record<string, string>> = {}): string[] {
+  const timeout = options.ConnectTimeout ?? '0';
+  const attempts = options.ConnectionAttempts ?? '1';
+  return [`  ProxyCommand ${connector} %h %p ${timeout} ${attempts}`, '  ProxyUseFdpass yes'];
+}
+
+/** `xferbench: connected from [A]:P to [B]:Q`, as the connector prints it (and the ssh2 tool). */
+export const connectedLine = (local: { address: string; port: number }, remote: { address: string; port: number }): string =>
+  `xferbench: connected from [${local.address}]:${local.port} to [${remote.address}]:${remote.port}\n`;
+
+const CONNECTED = /^xferbench: connected from \[([^\]\n]+)\]:(\d+) to \[([^\]\n]+)\]:(\d+)$/gm;
+
+/** Every connection an attempt's stderr says it opened, in order. */
+export function connectionsIn(stderr: string): Connection[] {
+  return [...stderr.matchAll(CONNECTED)].map((m) => ({ local: { address: m[1]!, port: Number(m[2]) }, remote: { address: m[3]!, port: Number(m[4]) } }));
+}
