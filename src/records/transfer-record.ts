@@ -65,7 +65,7 @@ export interface DropAgreement {
 
 export interface CellDrops {
   hosts: Record<string, DropAgreement>;
-  /** Attempts whose maxstartups_drop sshd's log did not back, now classed as what they are. */
+  /** Attempts whose maxstartups_drop sshd's log did not back: the class is gone, each says why. */
   reclassified: number;
   /** Attempts classed maxstartups_drop on hosts whose sshd log is not ours to read (external). */
   unchecked: number;

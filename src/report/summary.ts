@@ -104,12 +104,12 @@ function dropWarning(cell: CellRecord): string | undefined {
   const client = sum('client') + d.unchecked;
   if (client === sum('sshd') && d.reclassified === 0) return undefined;
   const why = [
-    d.reclassified > 0 ? `${d.reclassified} more attempts closed before the banner with no drop logged, classed connection_reset (each attempt says why)` : '',
+    d.reclassified > 0 ? `${d.reclassified} more attempts looked dropped but sshd logged no drop of them (each attempt's reclassified says why)` : '',
     sum('classed_otherwise') > 0 ? `${sum('classed_otherwise')} dropped connections' attempts were classed by an earlier cause` : '',
     sum('not_transfers') > 0 ? `${sum('not_transfers')} dropped connections were no transfer's (the harness's own, or a mux master's)` : '',
     d.unchecked > 0 ? `${d.unchecked} on hosts whose sshd log is not read` : '',
   ].filter(Boolean);
-  return `MaxStartups drops in ${cell.cell} (repeat ${cell.repeat}): clients ${client}, sshd ${sum('sshd')}: ${why.join('; ')}`;
+  return `MaxStartups drops in ${cell.cell} (repeat ${cell.repeat}): sshd logged ${sum('sshd')}, the clients saw ${client} that it backs; ${why.join('; ')}`;
 }
 
 export function repeatMetrics(cell: CellRecord, transfers: readonly TransferRecord[], verification: VerificationRecord | undefined): RepeatMetrics {

@@ -38,8 +38,9 @@ const zero = (sshd: number): DropAgreement => ({ sshd, client: 0, by_port: 0, by
  * `maxstartups_drop` keeps that class only if the sshd it connected to logged a drop of it: by the
  * client port the connector recorded, or, where that port cannot be known (a hop behind a jump host,
  * NAT, a rate-limited log line), by host and count. Any other is a connection closed before the
- * banner with no drop logged (sshd killed, restarting): classed `connection_reset`, with the reason
- * and the fault whose window it fell in. Pure; docs/drop-agreement.md has the rules and figures.
+ * banner with no drop logged (sshd killed, restarting): classed `connection_reset` (or, behind an
+ * earlier cause such as a refused jump host, only loses the class), with the reason and the fault
+ * whose window it fell in. Pure; docs/drop-agreement.md has the rules and figures.
  */
 export function agreeDrops(input: DropAgreementInput): { transfers: TransferRecord[]; drops: CellDrops } {
   // A batch's files share one invocation's attempts: each is judged once.
@@ -110,7 +111,9 @@ export function agreeDrops(input: DropAgreementInput): { transfers: TransferReco
       `sshd on ${checked.join(', ')} logged no MaxStartups drop of this connection (${ports.length > 0 ? `client port ${ports.join(', ')}` : 'its client port unknown, and no logged drop left to match by count'})` +
       (fault ? `; inside fault ${fault.kind} on ${fault.host} (${(fault.t_ms / 1000).toFixed(1)}–${end ? (end.t_ms / 1000).toFixed(1) : 'end'} s)` : '');
     const found = new Set(u.attempt.classes.filter((c) => c !== 'maxstartups_drop'));
-    found.add('connection_reset');
+    // The close explained the failure: it is what it was, a connection closed with no drop.
+    // Behind an earlier cause (a jump host that refused), the class only goes.
+    if (u.attempt.failure_class === 'maxstartups_drop' || u.attempt.failure_class === null) found.add('connection_reset');
     const { classes, primary } = ordered(found, u.attempt.failure_class !== null);
     replaced.set(u.key, { ...u.attempt, classes, failure_class: primary, reclassified: { from: 'maxstartups_drop', reason } });
   }

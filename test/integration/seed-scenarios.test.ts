@@ -87,7 +87,9 @@ describe('seed scenarios', () => {
   });
 
   it('limits-raised: MaxStartups and MaxSessions at 1000 let 100 concurrent rsyncs through, 100 really at once', async () => {
-    const { result, transfers } = await run('limits-raised', []);
+    // --bwlimit=4 holds each 16 KiB transfer open about 4 s once its data flows: far longer than
+    // the launcher takes to start 100, so the first are certainly still running when the last start.
+    const { result, transfers } = await run('limits-raised', ['transfer.rsync_args=[--bwlimit=4]']);
     const c = cell(result, 'default');
     assert.equal(c.files, 100);
     assert.equal(c.failed, 0);
@@ -104,7 +106,7 @@ describe('seed scenarios', () => {
   });
 
   it('a small concurrency is reached as well: 20 files at 20', async () => {
-    const { result } = await run('limits-raised', ['dataset.files=20', 'transfer.concurrency=20']);
+    const { result } = await run('limits-raised', ['dataset.files=20', 'transfer.concurrency=20', 'transfer.rsync_args=[--bwlimit=4]']);
     assert.equal(cell(result, 'default').repeats[0]!.in_flight_target, 20);
     assert.ok(cell(result, 'default').repeats[0]!.peak_in_flight >= 18, `peak ${cell(result, 'default').repeats[0]!.peak_in_flight} of 20`);
   });

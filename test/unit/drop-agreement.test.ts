@@ -62,6 +62,13 @@ describe('MaxStartups drops as sshd agrees (drop-agreement)', () => {
     assert.deepEqual([transfers[0]!.status, transfers[0]!.first_failure_class, transfers[0]!.classes], ['recovered', 'connection_reset', ['connection_reset']]);
   });
 
+  it('behind an earlier cause (a refused jump host) the class only goes', () => {
+    const t = [transfer('a', [attempt(1, ['connection_refused', 'maxstartups_drop'])])];
+    const { transfers, drops } = agreeDrops(input(t, { head: { count: 0, ports: [] }, target: { count: 0, ports: [] } }, { routeOf: () => ['head', 'target'] }));
+    assert.deepEqual([transfers[0]!.attempts[0]!.classes, transfers[0]!.failure_class, drops.reclassified], [['connection_refused'], 'connection_refused', 1]);
+    assert.match(transfers[0]!.attempts[0]!.reclassified!.reason, /\(its client port unknown, and no logged drop left to match by count\)$/);
+  });
+
   it('a hop behind a jump host, whose port the client cannot know, is matched by host and count', () => {
     const t = [transfer('a', [attempt(1, DROP, { port: 40001, to: '127.0.0.2:2222' })])];
     // target logged the jump host's own connection (its port, not the client's).
