@@ -26,6 +26,7 @@ const attempt = z.object({
   failure_class: failureClass.nullable(),
   stderr_tail: text,
   setup_ms: num.optional(),
+  launch_lag_ms: num.optional(),
   connections: z.array(z.object({ local: endpoint, remote: endpoint })).optional(),
   reclassified: z.object({ from: failureClass, reason: text }).optional(),
 });

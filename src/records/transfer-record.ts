@@ -33,6 +33,8 @@ export interface AttemptRecord {
   stderr_tail: string;
   /** tool: forward: ms from the attempt's start until its port forward accepted connections. */
   setup_ms?: number;
+  /** ms from asking the launcher to its fork (start_ms): how far the launcher itself lagged. */
+  launch_lag_ms?: number;
   /** The TCP connections it opened, as the connector saw them: what a drop sshd logs is matched by. */
   connections?: Connection[];
   /** The client's class that sshd's own log contradicted, and why it was replaced (verification/drop-agreement.ts). */

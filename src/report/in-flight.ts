@@ -10,6 +10,10 @@ export interface InFlight {
   target: number;
   /** ms from the first launch to the target-th (null when fewer attempts were launched). */
   ramp_ms: number | null;
+  /** ms from the first launch to the first exit: past it, a later launch no longer adds to the peak. */
+  first_end_ms: number | null;
+  /** Longest wait from asking the launcher to its fork (null: no launcher, an in-process tool). */
+  launch_lag_ms: number | null;
 }
 
 /** A cell whose peak stays under this share of its target is flagged: it measured less than it says. */
@@ -52,12 +56,25 @@ export function inFlight(transfers: readonly TransferRecord[], concurrency: numb
   }
   const starts = invocations(transfers).flatMap((t) => t.attempts.map((a) => a.start_ms)).sort((a, b) => a - b);
   const ramp = starts.length >= target ? starts[target - 1]! - starts[0]! : null;
-  return { peak, median, target, ramp_ms: ramp === null ? null : Math.round(ramp * 1000) / 1000 };
+  const attempts = invocations(transfers).flatMap((t) => t.attempts);
+  const firstEnd = attempts.length > 0 ? Math.min(...attempts.map((a) => a.end_ms)) - starts[0]! : null;
+  const lags = attempts.flatMap((a) => (a.launch_lag_ms !== undefined ? [a.launch_lag_ms] : []));
+  const ms = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);
+  return { peak, median, target, ramp_ms: ms(ramp), first_end_ms: ms(firstEnd), launch_lag_ms: lags.length > 0 ? ms(Math.max(...lags)) : null };
 }
 
 /** The visible warning for a repeat that did not reach its concurrency, or undefined. */
 export function inFlightWarning(cell: string, repeat: number, f: InFlight): string | undefined {
   if (f.peak >= IN_FLIGHT_WARN_SHARE * f.target) return undefined;
-  const ramp = f.ramp_ms === null ? `fewer than ${f.target} launches` : `launch ${f.target} came ${(f.ramp_ms / 1000).toFixed(2)} s after the first`;
-  return `${cell} (repeat ${repeat}): at most ${f.peak} of ${f.target} transfers were in flight (median ${f.median}; ${ramp}); its figures are for that concurrency, not ${f.target}`;
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const ramp = f.ramp_ms === null ? `fewer than ${f.target} launches` : `launch ${f.target} came ${s(f.ramp_ms)} after the first`;
+  // What stopped it: the first ones ended before the last started, and who was slow to start them.
+  const ended = f.ramp_ms !== null && f.first_end_ms !== null && f.first_end_ms < f.ramp_ms ? `, and the first had ended ${s(f.first_end_ms)} after it` : '';
+  const by =
+    f.ramp_ms === null || f.launch_lag_ms === null
+      ? ''
+      : f.launch_lag_ms >= f.ramp_ms / 2
+        ? `; the launcher forked them up to ${s(f.launch_lag_ms)} after it was asked: this machine started them no faster`
+        : `; the launcher forked each within ${s(f.launch_lag_ms)} of being asked: they were asked for over that time`;
+  return `${cell} (repeat ${repeat}): at most ${f.peak} of ${f.target} transfers were in flight (median ${f.median}; ${ramp}${ended}${by}); its figures are for that concurrency, not ${f.target}`;
 }

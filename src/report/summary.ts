@@ -45,6 +45,10 @@ export interface RepeatMetrics extends TransferCounts {
   in_flight_target: number;
   /** ms from the first launch to the in_flight_target-th. */
   ramp_ms: number | null;
+  /** ms from the first launch to the first exit. */
+  first_end_ms: number | null;
+  /** Longest wait from asking the launcher to the fork (null for an in-process tool). */
+  launch_lag_ms: number | null;
   /** tool: forward: ms until a port forward accepted connections, over every attempt that got one. */
   setup_p50_ms: number | null;
   setup_p95_ms: number | null;
@@ -146,6 +150,8 @@ export function repeatMetrics(cell: CellRecord, transfers: readonly TransferReco
     median_in_flight: flight.median,
     in_flight_target: flight.target,
     ramp_ms: flight.ramp_ms,
+    first_end_ms: flight.first_end_ms,
+    launch_lag_ms: flight.launch_lag_ms,
     setup_p50_ms: percentile(setups, 50),
     setup_p95_ms: percentile(setups, 95),
   };
@@ -223,7 +229,7 @@ export function buildSummary(records: readonly ResultRecord[]): Summary {
   overall.failure_rate = overall.files > 0 ? overall.failed / overall.files : 0;
   overall.loss_rate = overall.files > 0 ? overall.lost / overall.files : 0;
   const warnings = list.flatMap((c) =>
-    c.repeats.flatMap((r) => inFlightWarning(c.cell, r.repeat, { peak: r.peak_in_flight, median: r.median_in_flight, target: r.in_flight_target, ramp_ms: r.ramp_ms }) ?? []),
+    c.repeats.flatMap((r) => inFlightWarning(c.cell, r.repeat, { peak: r.peak_in_flight, median: r.median_in_flight, target: r.in_flight_target, ramp_ms: r.ramp_ms, first_end_ms: r.first_end_ms, launch_lag_ms: r.launch_lag_ms }) ?? []),
   );
   for (const r of records) if (r.type === 'cell') warnings.push(...(dropWarning(r) ?? []));
   const pipeline = pipelineSummary(records);

@@ -18,6 +18,8 @@ export interface LaunchRequest {
 }
 
 export interface LaunchResult {
+  /** performance.now() when the launcher was asked; absent for a tool that runs in process. */
+  requestedMs?: number;
   /** performance.now() just before the fork and when the exit was reaped. */
   startMs: number;
   endMs: number;
@@ -40,6 +42,7 @@ const MAX_INPUT = 64 * 1024;
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
 interface Pending {
+  requestedMs: number;
   resolve: (r: LaunchResult) => void;
   reject: (e: Error) => void;
   cleanup: () => void;
@@ -95,7 +98,7 @@ export class Launcher implements AsyncDisposable {
     return new Promise<LaunchResult>((resolve, reject) => {
       const onAbort = () => this.send(['kill', String(id), String(KILL_AFTER_MS)]);
       const cleanup = () => signal?.removeEventListener('abort', onAbort);
-      this.pending.set(id, { resolve, reject, cleanup });
+      this.pending.set(id, { requestedMs: performance.now(), resolve, reject, cleanup });
       this.send(['run', String(id), String(Math.max(0, Math.round(request.timeoutMs ?? 0))), String(KILL_AFTER_MS), request.input ?? '', request.file, ...request.args]);
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });
@@ -124,6 +127,7 @@ export class Launcher implements AsyncDisposable {
       this.pending.delete(Number(id));
       p.cleanup();
       p.resolve({
+        requestedMs: p.requestedMs,
         startMs: Number(start) * 1000 + this.offsetMs,
         endMs: Number(end) * 1000 + this.offsetMs,
         exitCode: kind === 'exit' ? Number(value) : null,

@@ -64,6 +64,7 @@ export async function runTransfer(job: TransferJob, cell: string, repeat: number
       failure_class: primary,
       stderr_tail: stderr.length > STDERR_TAIL ? stderr.slice(-STDERR_TAIL) : stderr,
       ...(result.setupMs !== undefined ? { setup_ms: round(result.setupMs) } : {}),
+      ...(result.requestedMs !== undefined ? { launch_lag_ms: round(result.startMs - result.requestedMs) } : {}),
       // Read from the whole stderr: the connector's line comes first and the tail may not keep it.
       ...(connections.length > 0 ? { connections } : {}),
     });

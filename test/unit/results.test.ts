@@ -140,7 +140,7 @@ describe('transfers in flight', () => {
   it('takes the peak, the time-weighted median and the ramp to the N-th launch from attempt times', () => {
     // 0-10 one, 10-20 three, 20-100 two (the first ended at 20; back-to-back ends do not overlap).
     const f = inFlight(ran([0, 20], [10, 100], [10, 100], [20, 30]), 3);
-    assert.deepEqual(f, { peak: 3, median: 2, target: 3, ramp_ms: 10 });
+    assert.deepEqual(f, { peak: 3, median: 2, target: 3, ramp_ms: 10, first_end_ms: 20, launch_lag_ms: null });
   });
 
   it('counts every attempt of a retried transfer and caps the target at the number of files', () => {
@@ -156,8 +156,14 @@ describe('transfers in flight', () => {
     const f = inFlight(serial, 10);
     assert.equal(f.peak, 1);
     assert.equal(f.ramp_ms, 90);
-    assert.match(inFlightWarning('c', 1, f)!, /at most 1 of 10 transfers were in flight .*launch 10 came 0\.09 s after the first/);
+    assert.match(inFlightWarning('c', 1, f)!, /at most 1 of 10 transfers were in flight .*launch 10 came 0\.09 s after the first, and the first had ended 0\.01 s after it\)/);
     assert.equal(inFlightWarning('c', 1, inFlight(ran(...Array.from({ length: 10 }, () => [0, 10] as [number, number])), 10)), undefined);
+  });
+
+  it('says what stopped the ramp: a launcher that forked late, or launches asked for late', () => {
+    const lagged = (lag: number) => ran(...Array.from({ length: 10 }, (_, i) => [i * 10, i * 10 + 10] as [number, number])).map((t, i) => ({ ...t, attempts: [{ ...t.attempts[0]!, launch_lag_ms: i * lag }] }));
+    assert.match(inFlightWarning('c', 1, inFlight(lagged(9), 10))!, /; the launcher forked them up to 0\.08 s after it was asked: this machine started them no faster\)/);
+    assert.match(inFlightWarning('c', 1, inFlight(lagged(0.1), 10))!, /; the launcher forked each within 0\.00 s of being asked: they were asked for over that time\)/);
   });
 
   it('appear in the summary per repeat, with the warning, from the recorded concurrency', () => {
