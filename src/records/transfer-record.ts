@@ -13,6 +13,7 @@ export const FAILURE_CLASSES = [
   'connection_reset',
   'no_space',
   'remote_error',
+  'io_error',
   'unknown',
 ] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];

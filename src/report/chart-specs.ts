@@ -28,7 +28,7 @@ const color = (i: number, alpha = 1) => {
 
 const CLASS_COLORS: Record<FailureClass, string> = {
   maxstartups_drop: '#d62728', maxsessions_refused: '#ff7f0e', mux_race: '#bcbd22', timeout: '#9467bd', auth: '#8c564b',
-  host_key: '#e377c2', negotiation: '#aec7e8', connection_refused: '#7f7f7f', connection_reset: '#bcbd22', mux_master_lost: '#8c564b', no_space: '#17becf', remote_error: '#1f77b4', unknown: '#333333',
+  host_key: '#e377c2', negotiation: '#aec7e8', connection_refused: '#7f7f7f', connection_reset: '#bcbd22', mux_master_lost: '#8c564b', no_space: '#17becf', remote_error: '#1f77b4', io_error: '#98df8a', unknown: '#333333',
 };
 
 /** The matrix axis plotted along x: concurrency when it varies, else the first numeric axis. */

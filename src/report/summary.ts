@@ -231,7 +231,10 @@ export function buildSummary(records: readonly ResultRecord[]): Summary {
   const warnings = list.flatMap((c) =>
     c.repeats.flatMap((r) => inFlightWarning(c.cell, r.repeat, { peak: r.peak_in_flight, median: r.median_in_flight, target: r.in_flight_target, ramp_ms: r.ramp_ms, first_end_ms: r.first_end_ms, launch_lag_ms: r.launch_lag_ms }) ?? []),
   );
-  for (const r of records) if (r.type === 'cell') warnings.push(...(dropWarning(r) ?? []));
+  for (const r of records) {
+    const w = r.type === 'cell' ? dropWarning(r) : undefined;
+    if (w) warnings.push(w);
+  }
   const pipeline = pipelineSummary(records);
   const nodes = nodeSummaries(records);
   const faults = faultSummaries(records);

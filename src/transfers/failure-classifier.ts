@@ -47,10 +47,19 @@ export const RULES: readonly ClassifierRule[] = [
   { class: 'remote_error', pattern: /^(?:remote open\(|dest open |Couldn't (?:stat|open|create|write)|File "[^"]*" not found)/m },
 ];
 
+/**
+ * rsync's own words for a connection that ended under it when ssh said nothing (a session cut
+ * with no line from ssh, a session whose ssh master was killed): the stream closed, a write to it
+ * failed, or ssh exited 255 unexplained. Read only where no rule above explains the failure, as
+ * rsync prints the same lines after ssh's own for every other cause.
+ */
+const CUT_BY_RSYNC =
+  /^rsync: connection unexpectedly closed \(\d+ bytes received so far\)|^rsync: \[\w+\] safe_write failed to write \d+ bytes to socket: Broken pipe|^rsync error: unexplained error \(code 255\)/m;
+
 /** Order of precedence when one attempt shows several classes (causes before consequences). */
 // A jump host that refused or cut the connection explains the outer hop's kex line after it.
 const PRIORITY: readonly FailureClass[] = [
-  'host_key', 'auth', 'negotiation', 'connection_refused', 'connection_reset', 'maxstartups_drop', 'maxsessions_refused', 'no_space', 'timeout', 'remote_error', 'mux_race', 'mux_master_lost', 'unknown',
+  'host_key', 'auth', 'negotiation', 'connection_refused', 'connection_reset', 'maxstartups_drop', 'maxsessions_refused', 'no_space', 'timeout', 'remote_error', 'io_error', 'mux_race', 'mux_master_lost', 'unknown',
 ];
 
 // From 9.5 the kex line is logged at VERBOSE; a default client then prints only this.
@@ -69,22 +78,28 @@ export interface ClassifyInput {
   timedOut?: boolean;
   /** The ssh client version, which decides what a MaxStartups drop looks like. */
   clientVersion?: OpenSshVersion;
+  /** The tool's exit codes that carry a class of their own (TransferTool.exitClasses). */
+  exitClasses?: Readonly<Partial<Record<number, FailureClass>>>;
 }
 
-export function classify({ stderr, exitCode, timedOut, clientVersion }: ClassifyInput): Classification {
+// A mux race or a lost master falls back to a direct connection: on its own never the cause.
+const fallback = (c: FailureClass) => c === 'mux_race' || c === 'mux_master_lost';
+
+export function classify({ stderr, exitCode, timedOut, clientVersion, exitClasses }: ClassifyInput): Classification {
   const found = new Set<FailureClass>();
   for (const rule of RULES) if (rule.pattern.test(stderr)) found.add(rule.class);
   if (timedOut) found.add('timeout');
   if (!found.has('maxstartups_drop') && clientVersion && atLeast(clientVersion, 9, 5) && BARE_CLOSE.test(stderr) && !/Authenticated to|Permission denied/.test(stderr)) {
     found.add('maxstartups_drop');
   }
-  // rsync's own timeout exits (30: I/O timeout, 35: connect timeout) carry no ssh message.
-  if (exitCode === 30 || exitCode === 35) found.add('timeout');
+  // Where no message explains the exit, its code may: rsync's timeouts (30, 35) carry no ssh
+  // message, and its 11 (file I/O) sometimes comes with no line at all.
+  const byExit = exitCode === null ? undefined : exitClasses?.[exitCode];
+  if (byExit && ![...found].some((c) => !fallback(c))) found.add(byExit);
+  if (CUT_BY_RSYNC.test(stderr) && ![...found].some((c) => !fallback(c))) found.add('connection_reset');
   return ordered(found, exitCode !== 0 || timedOut === true);
 }
 
-// A mux race or a lost master falls back to a direct connection: on its own never the cause.
-const fallback = (c: FailureClass) => c === 'mux_race' || c === 'mux_master_lost';
 
 /** Classes in precedence order and the primary one, for a failed attempt or not. */
 export function ordered(found: ReadonlySet<FailureClass>, failed: boolean): Classification {

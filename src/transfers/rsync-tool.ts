@@ -7,9 +7,16 @@ export function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * rsync's exit codes (rsync(1), EXIT VALUES) where its messages may say nothing: 11 comes without
+ * a line when the far receiver exits before its error reaches the client (seen under disk_full).
+ */
+export const RSYNC_EXIT_CLASSES = { 11: 'io_error', 30: 'timeout', 35: 'timeout' } as const;
+
 export class RsyncTool implements TransferTool {
   readonly name = 'rsync' as const;
   readonly usesSsh = true;
+  readonly exitClasses = RSYNC_EXIT_CLASSES;
   constructor(
     private readonly rsync: string,
     /** transfer.rsync_args, allow-listed and canonical (scenario/rsync-args.ts). */

@@ -51,7 +51,7 @@ export async function runTransfer(job: TransferJob, cell: string, repeat: number
     const stderr = result.error ? `${result.stderr}cannot run ${command?.file}: ${result.error}\n` : result.stderr;
     const timedOut = result.timedOut;
     const exitCode = result.exitCode;
-    const { classes, primary } = classify({ stderr, exitCode, timedOut, clientVersion: policy.clientVersion });
+    const { classes, primary } = classify({ stderr, exitCode, timedOut, clientVersion: policy.clientVersion, ...(tool.exitClasses ? { exitClasses: tool.exitClasses } : {}) });
     const connections = connectionsIn(stderr);
     attempts.push({
       attempt,

@@ -1,3 +1,4 @@
+import type { FailureClass } from '../records/transfer-record.js';
 import type { DatasetEntry } from '../dataset/dataset.js';
 import type { CommandWrapper } from '../hosts/host.js';
 import type { ToolName } from './tool-registry.js';
@@ -56,6 +57,8 @@ export interface TransferTool {
   close?(): Promise<void>;
   /** The most transfers the tool itself can run at once, when it caps them below any concurrency (ssh2-sftp: connections × channels). */
   readonly maxInFlight?: number;
+  /** What the tool's exit code says when none of its messages does (rsync's documented codes). */
+  readonly exitClasses?: Readonly<Partial<Record<number, FailureClass>>>;
 }
 
 export const remoteSpec = (e: Endpoint): string => (e.host ? `${e.host}:${e.path}` : e.path);

@@ -1,5 +1,6 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
+import { RSYNC_EXIT_CLASSES } from '../../src/transfers/rsync-tool.js';
 import { classify } from '../../src/transfers/failure-classifier.js';
 import { parseOpenSshVersion } from '../../src/hosts/openssh/openssh-version.js';
 
@@ -42,7 +43,7 @@ const CASES: [string, string, number, string | null, string[]?][] = [
 describe('failure classifier', () => {
   for (const [name, stderr, exitCode, primary, classes] of CASES) {
     it(name, () => {
-      const r = classify({ stderr, exitCode, timedOut: name === 'harness timeout', clientVersion: v92 });
+      const r = classify({ stderr, exitCode, timedOut: name === 'harness timeout', clientVersion: v92, exitClasses: RSYNC_EXIT_CLASSES });
       assert.equal(r.primary, primary);
       if (classes) assert.deepEqual(r.classes, classes);
     });
@@ -52,6 +53,27 @@ describe('failure classifier', () => {
     const stderr = 'Connection closed by 127.0.0.2 port 2222\r\n';
     assert.equal(classify({ stderr, exitCode: 255, clientVersion: v99 }).primary, 'maxstartups_drop');
     assert.equal(classify({ stderr, exitCode: 255, clientVersion: v92 }).primary, 'unknown');
+  });
+
+  it("takes a class from rsync's exit code only where no message explains it", () => {
+    // Under disk_full the far receiver can exit before its error line reaches the client.
+    const connected = 'xferbench: connected from [127.0.0.1]:49590 to [127.0.0.2]:35747\n';
+    assert.deepEqual(classify({ stderr: connected, exitCode: 11, exitClasses: RSYNC_EXIT_CLASSES }), { classes: ['io_error'], primary: 'io_error' });
+    assert.equal(classify({ stderr: '', exitCode: 35, exitClasses: RSYNC_EXIT_CLASSES }).primary, 'timeout');
+    const full = 'rsync: [receiver] write failed on "/d/f": No space left on device (28)\nrsync error: error in file IO (code 11) at receiver.c(657) [receiver=3.5.0]\n';
+    assert.deepEqual(classify({ stderr: full, exitCode: 11, exitClasses: RSYNC_EXIT_CLASSES }).classes, ['no_space']);
+    // Another tool's 11 means whatever that tool means by it.
+    assert.equal(classify({ stderr: '', exitCode: 11 }).primary, 'unknown');
+  });
+
+  it("reads rsync's 'connection unexpectedly closed' as a cut connection only where ssh said nothing", () => {
+    const cut = 'rsync: connection unexpectedly closed (32768 bytes received so far) [sender]\nrsync error: error in rsync protocol data stream (code 12) at io.c(232) [sender=3.5.0]\n';
+    assert.deepEqual(classify({ stderr: cut, exitCode: 12, exitClasses: RSYNC_EXIT_CLASSES }), { classes: ['connection_reset'], primary: 'connection_reset' });
+    assert.deepEqual(classify({ stderr: `kex_exchange_identification: Connection closed by remote host\r\n${cut}`, exitCode: 12 }).classes, ['maxstartups_drop']);
+    // Under kill_master: the session's master was killed, and its ssh exited 255 saying nothing.
+    for (const lost of ['rsync error: unexplained error (code 255) at main.c(1394) [sender=3.5.0]\n', 'rsync: [sender] safe_write failed to write 30 bytes to socket: Broken pipe (32)\nrsync error: unexplained error (code 255) at io.c(387) [sender=3.5.0]\n']) {
+      assert.equal(classify({ stderr: lost, exitCode: 255 }).primary, 'connection_reset', lost);
+    }
   });
 
   it('gives no primary class on success', () => {

@@ -178,3 +178,22 @@ describe('transfers in flight', () => {
     assert.match(s.warnings[0]!, /^slow \(repeat 1\): at most 1 of 2/);
   });
 });
+
+describe('MaxStartups drops, client against sshd', () => {
+  // The records here have no transfers: only the drop warnings are this test's.
+  const dropWarnings = (w: string[]) => w.filter((x) => x.startsWith('MaxStartups drops'));
+  const agree = { sshd: 3, client: 3, by_port: 3, by_count: 0, classed_otherwise: 0, not_transfers: 0 };
+  it('say nothing when sshd backs every drop the clients saw', () => {
+    const s = buildSummary([cell('c', 1, {}, { files: 0, drops: { hosts: { t: agree }, reclassified: 0, unchecked: 0 } })]);
+    assert.deepEqual(dropWarnings(s.warnings), []);
+  });
+
+  it('warn by how much and why when they differ', () => {
+    const drops = { hosts: { t: { ...agree, sshd: 5, classed_otherwise: 1, not_transfers: 1 } }, reclassified: 2, unchecked: 0 };
+    const s = buildSummary([cell('c', 1, {}, { files: 0, drops })]);
+    assert.deepEqual(dropWarnings(s.warnings), [
+      "MaxStartups drops in c (repeat 1): sshd logged 5, the clients saw 3 that it backs; 2 more attempts looked dropped but sshd logged no drop of them (each attempt's reclassified says why); 1 dropped connections' attempts were classed by an earlier cause; 1 dropped connections were no transfer's (the harness's own, or a mux master's)",
+    ]);
+    assert.equal(s.cells[0]!.repeats[0]!.client_maxstartups_drops, 3);
+  });
+});
