@@ -44,7 +44,7 @@ export interface CellContext {
   write(record: ResultRecord): void;
   /** A transfer's record, as it completes (written and shown as progress). */
   onTransfer(record: TransferRecord): void;
-  /** A transfer's record shown as progress only: the cell writes it later, once sshd's log is read. */
+  /** A transfer's record shown as progress only: the cell writes it later (once sshd's log confirms its class). */
   showTransfer(record: TransferRecord): void;
 }
 

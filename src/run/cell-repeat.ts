@@ -74,6 +74,9 @@ async function batchJobs(
   return jobs;
 }
 
+/** A record whose class sshd's log must confirm before it is written (verification/drop-agreement.ts). */
+const awaitsSshd = (r: TransferRecord) => r.classes.includes('maxstartups_drop');
+
 /** The started host a client reaches at an address and port (its published or its network endpoint). */
 function hostAt(topology: StartedTopology): (address: string, port: number) => string | undefined {
   const at = new Map<string, string>();
@@ -175,8 +178,9 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
       ...(signal ? { signal } : {}),
     },
     where: { cell: cellName, repeat },
-    // Shown as they complete; recorded once sshd's log has been read (and a batch's files verified).
-    ...(batch ? {} : { onRecord: input.showTransfer }),
+    // Recorded as they complete, except what sshd's log must confirm first (a MaxStartups drop),
+    // shown now and recorded once the log is read; a batch's files once verified.
+    ...(batch ? {} : { onRecord: (r: TransferRecord) => (awaitsSshd(r) ? input.showTransfer(r) : input.onTransfer(r)) }),
   });
   await faults.stop();
   await toolSession[Symbol.asyncDispose]();
@@ -195,7 +199,7 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
     faults: faultRecords,
   });
   const transfers = agreed.transfers;
-  for (const r of transfers) (batch ? input.onTransfer : input.write)(r);
+  transfers.forEach((r, i) => (batch ? input.onTransfer(r) : awaitsSshd(ran[i]!) && input.write(r)));
   const verification: VerificationRecord = { type: 'verification', cell: cellName, repeat, counts, problems, silent_drops: drops };
   const byPath = new Map(dataset.manifest.map((m) => [m.path, m.size]));
   const cellRecord: CellRecord = {
