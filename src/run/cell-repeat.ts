@@ -114,7 +114,10 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
       const laneDir = join(controlDir, `l${lanes.size}`);
       lane = makeLane({
         client, remote: remote ? topology.host(remote) : undefined, via: t.via, mux: t.mux, sshOptions: t.ssh_options, controlDir: laneDir, ssh: input.tools.ssh,
-        usesSsh: tool.usesSsh, runsSsh: tool.runsSsh === true, clientPorts: t.client_ports, direct: tool.run !== undefined || tool.runsSsh === true, ...laneSettings(cell.scenario.faults),
+        usesSsh: tool.usesSsh, runsSsh: tool.runsSsh === true,
+        // A user's own command owns its stderr, where the connector writes (fpsync fails a run
+        // whose rsyncs printed anything): it connects on its own, and its drops match by count.
+        clientPorts: t.client_ports && tool.runsSsh !== true, direct: tool.run !== undefined || tool.runsSsh === true, ...laneSettings(cell.scenario.faults),
       });
       lanes.set(key, lane);
     }

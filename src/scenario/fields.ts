@@ -25,6 +25,7 @@ export const attemptFields = {
    * Every ssh connects through xferbench's connector, which records its client port, so that each
    * MaxStartups drop is matched to the drop sshd logged for that port (docs/drop-agreement.md).
    * false: ssh connects on its own (no extra process per connection); drops are matched by count.
+   * A user's own command (tool: command) always connects on its own: its stderr is its own.
    */
   client_ports: z.boolean().default(true),
   rsync_args: rsyncArgsSchema.default([]),
