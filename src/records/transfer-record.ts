@@ -118,6 +118,9 @@ export const statusCounts = (records: readonly TransferRecord[]): Pick<CellRecor
   canceled: records.filter((r) => r.status === 'canceled').length,
 });
 
+/** One attempt of one invocation: a batch's files share their invocation's attempts. */
+export const attemptKey = (t: TransferRecord, a: AttemptRecord): string => `${t.batch ?? t.file}\u0000${a.attempt}`;
+
 /** A record's attempts and the classes drawn from them (also after an attempt was reclassified). */
 export function recordClasses(attempts: AttemptRecord[], status: TransferStatus): Pick<TransferRecord, 'attempts' | 'failure_class' | 'classes' | 'first_failure_class'> {
   const last = attempts.at(-1);

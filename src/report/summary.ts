@@ -1,6 +1,6 @@
 import { pipelineSummary, type PipelineSummary } from './pipeline-summary.js';
 import { faultSummaries, type FaultSummary } from './fault-summary.js';
-import { latencyMs, succeeded, type CellRecord, type FailureClass, type ResultRecord, type TransferRecord, type VerificationRecord } from '../records/transfer-record.js';
+import { attemptKey, latencyMs, succeeded, type CellRecord, type FailureClass, type ResultRecord, type TransferRecord, type VerificationRecord } from '../records/transfer-record.js';
 import { percentile, spread, type Spread } from './statistics.js';
 import { inFlight, inFlightWarning } from './in-flight.js';
 
@@ -96,7 +96,7 @@ function addClasses(into: Partial<Record<FailureClass, number>>, add: Partial<Re
 
 /** Attempts classed maxstartups_drop, a batch's shared attempts once (records from before drops were recorded). */
 function droppedAttempts(transfers: readonly TransferRecord[]): number {
-  return new Set(transfers.flatMap((t) => t.attempts.filter((a) => a.classes.includes('maxstartups_drop')).map((a) => `${t.batch ?? t.file}\u0000${a.attempt}`))).size;
+  return new Set(transfers.flatMap((t) => t.attempts.filter((a) => a.classes.includes('maxstartups_drop')).map((a) => attemptKey(t, a)))).size;
 }
 
 /** Where the clients' MaxStartups drops and sshd's differ in a repeat, by how much and why. */

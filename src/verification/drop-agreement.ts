@@ -1,5 +1,5 @@
 import { ordered } from '../transfers/failure-classifier.js';
-import { recordClasses, type AttemptRecord, type CellDrops, type DropAgreement, type FaultRecord, type TransferRecord } from '../records/transfer-record.js';
+import { attemptKey, recordClasses, type AttemptRecord, type CellDrops, type DropAgreement, type FaultRecord, type TransferRecord } from '../records/transfer-record.js';
 
 /** What sshd logged of its MaxStartups drops during one cell repeat, on one host. */
 export interface HostDrops {
@@ -29,8 +29,6 @@ interface Unit {
   ports: Map<string, number[]>;
 }
 
-const keyOf = (t: TransferRecord, a: AttemptRecord) => `${t.batch ?? t.file}\u0000${a.attempt}`;
-
 const zero = (sshd: number): DropAgreement => ({ sshd, client: 0, by_port: 0, by_count: 0, classed_otherwise: 0, not_transfers: 0 });
 
 /**
@@ -55,7 +53,7 @@ export function agreeDrops(input: DropAgreementInput): { transfers: TransferReco
         ports.set(host, [...(ports.get(host) ?? []), c.local.port]);
         allPorts.set(host, (allPorts.get(host) ?? new Set()).add(c.local.port));
       }
-      const key = keyOf(t, a);
+      const key = attemptKey(t, a);
       if (!units.has(key)) units.set(key, { key, attempt: a, route: [...new Set([...ports.keys(), ...input.routeOf(t)])], ports });
     }
   }
@@ -80,12 +78,12 @@ export function agreeDrops(input: DropAgreementInput): { transfers: TransferReco
     // Lines logged for ports no attempt reported, and drops logged without a line (rate limit).
     pool.set(h, left.size - ofOthers + Math.max(0, d.count - d.ports.length));
   }
+  // Each applied fault's window, on the hosts it acted on.
+  const windows = input.faults.flatMap((f) =>
+    f.type !== 'fault_start' ? [] : [{ fault: f, end: input.faults.find((e) => e.type === 'fault_end' && e.fault === f.fault && e.host === f.host)?.t_ms }],
+  );
   const windowOf = (u: Unit) =>
-    input.faults.find((f) => {
-      if (f.type !== 'fault_start' || !u.route.includes(f.host)) return false;
-      const end = input.faults.find((e) => e.type === 'fault_end' && e.fault === f.fault && e.host === f.host)?.t_ms ?? Infinity;
-      return u.attempt.start_ms <= end && u.attempt.end_ms >= f.t_ms;
-    });
+    windows.find((w) => u.route.includes(w.fault.host) && u.attempt.start_ms <= (w.end ?? Infinity) && u.attempt.end_ms >= w.fault.t_ms);
   // Attempts inside a fault's window are the last to be granted a drop by count.
   unmatched.sort((a, b) => Number(windowOf(a) !== undefined) - Number(windowOf(b) !== undefined) || a.attempt.start_ms - b.attempt.start_ms);
   let reclassified = 0;
@@ -105,11 +103,10 @@ export function agreeDrops(input: DropAgreementInput): { transfers: TransferReco
     }
     reclassified++;
     const ports = checked.flatMap((h) => u.ports.get(h) ?? []);
-    const fault = windowOf(u);
-    const end = fault && input.faults.find((e) => e.type === 'fault_end' && e.fault === fault.fault && e.host === fault.host);
+    const w = windowOf(u);
     const reason =
       `sshd on ${checked.join(', ')} logged no MaxStartups drop of this connection (${ports.length > 0 ? `client port ${ports.join(', ')}` : 'its client port unknown, and no logged drop left to match by count'})` +
-      (fault ? `; inside fault ${fault.kind} on ${fault.host} (${(fault.t_ms / 1000).toFixed(1)}–${end ? (end.t_ms / 1000).toFixed(1) : 'end'} s)` : '');
+      (w ? `; inside fault ${w.fault.kind} on ${w.fault.host} (${(w.fault.t_ms / 1000).toFixed(1)}–${w.end !== undefined ? (w.end / 1000).toFixed(1) : 'end'} s)` : '');
     const found = new Set(u.attempt.classes.filter((c) => c !== 'maxstartups_drop'));
     // The close explained the failure: it is what it was, a connection closed with no drop.
     // Behind an earlier cause (a jump host that refused), the class only goes.
@@ -122,8 +119,8 @@ export function agreeDrops(input: DropAgreementInput): { transfers: TransferReco
     d.not_transfers = Math.max(0, d.sshd - d.client - d.classed_otherwise);
   }
   const transfers = input.transfers.map((t) => {
-    if (!t.attempts.some((a) => replaced.has(keyOf(t, a)))) return t;
-    return { ...t, ...recordClasses(t.attempts.map((a) => replaced.get(keyOf(t, a)) ?? a), t.status) };
+    if (!t.attempts.some((a) => replaced.has(attemptKey(t, a)))) return t;
+    return { ...t, ...recordClasses(t.attempts.map((a) => replaced.get(attemptKey(t, a)) ?? a), t.status) };
   });
   return { transfers, drops: { hosts, reclassified, unchecked } };
 }
