@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { loadScenario, parseScenario, type LoadedScenario } from './scenario/load-scenario.js';
-import type { Limits } from './scenario/limits.js';
+import type { Limits } from './spec/limits.js';
 import { runScenario as runLoaded, type RunOptions, type RunResult } from './run/run-scenario.js';
 
 export interface ScenarioRunOptions extends Omit<RunOptions, 'outDir'> {

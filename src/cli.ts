@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { XferbenchError } from './errors.js';
-import { showText } from './show-text.js';
+import { XferbenchError } from './util/errors.js';
+import { showText } from './util/show-text.js';
 
 // What the CLI prints holds scenario values, report folders' records and programs' messages: every
 // line goes out with control characters escaped.
@@ -9,7 +9,7 @@ const print = (text: string) => console.log(showText(text, true));
 const warn = (text: string) => console.error(showText(text, true));
 import type { ImageBase } from './hosts/container/sshd-image.js';
 import { SignalGuard } from './run/signal-guard.js';
-import { parseLimit, type Limits } from './scenario/limits.js';
+import { parseLimit, type Limits } from './spec/limits.js';
 import type { StepName } from './records/transfer-record.js';
 
 // Each command imports what it uses when it runs: `validate` needs no transfer or chart code,
@@ -323,7 +323,7 @@ program
   .option('--remote-dir <dir>', 'with --verify: folder below the login\'s home for the run\'s own (made and removed)', 'xferbench')
   .option('-o, --out <dir>', 'with --verify: report folder')
   .action(async (opts: { probe?: string; host?: string; jump?: string; files: number; size: string; json?: boolean; verify?: boolean; identity?: string; knownHosts?: string; remoteDir: string; out?: string }) => {
-    const [{ readFile }, { advise, renderAdvice }, { parseBytes }] = await Promise.all([import('node:fs/promises'), import('./probe/advise.js'), import('./scenario/size.js')]);
+    const [{ readFile }, { advise, renderAdvice }, { parseBytes }] = await Promise.all([import('node:fs/promises'), import('./probe/advise.js'), import('./spec/size.js')]);
     const size = parseBytes(opts.size);
     if (typeof size === 'string') throw new XferbenchError(`--size: ${size}`);
     if (!Number.isInteger(opts.files) || opts.files < 1) throw new XferbenchError('--files must be a whole number of at least 1');

@@ -1,16 +1,20 @@
 // Public API of xferbench, in pipeline order: scenario → plan → hosts → dataset → transfers →
 // records → verification → report.
 
-export { XferbenchError, ScenarioError, SetupError, HostStartError, RunAbortedError, type ScenarioIssue } from './errors.js';
+export { XferbenchError, ScenarioError, SetupError, HostStartError, RunAbortedError, type ScenarioIssue } from './util/errors.js';
 
 export { loadScenario, parseScenario, resolveMatrixKey, type LoadedScenario, type LoadOptions, type MatrixAxis } from './scenario/load-scenario.js';
-export { DEFAULT_LIMITS, type Limits } from './scenario/limits.js';
-export { scenarioSchema, type Scenario, type TransferSpec, type DatasetSpec, type HostSpec, type Tool, type MuxMode, type ClientPlace } from './scenario/scenario-schema.js';
-export { parseSize, parseBytes, type SizeSpec } from './scenario/size.js';
-export { parseMaxStartups, SETTABLE_SSHD, REFUSED_SSHD, type MaxStartups, type SshdOptions } from './scenario/sshd-options.js';
-export { SETTABLE_SSH, REFUSED_SSH } from './scenario/ssh-options.js';
-export { SETTABLE_RSYNC, REFUSED_RSYNC } from './scenario/rsync-args.js';
-export { parseCondition, THRESHOLD_METRICS, type Threshold, type ThresholdMetric, type Condition } from './scenario/thresholds.js';
+export { DEFAULT_LIMITS, type Limits } from './spec/limits.js';
+export { scenarioSchema, type Scenario } from './scenario/scenario-schema.js';
+export type { TransferSpec } from './transfers/transfer-spec.js';
+export type { DatasetSpec } from './spec/dataset.js';
+export type { HostSpec, ClientPlace } from './spec/host.js';
+export type { MuxMode } from './spec/fields.js';
+export { parseSize, parseBytes, type SizeSpec } from './spec/size.js';
+export { parseMaxStartups, SETTABLE_SSHD, REFUSED_SSHD, type MaxStartups, type SshdOptions } from './spec/sshd-options.js';
+export { SETTABLE_SSH, REFUSED_SSH } from './spec/ssh-options.js';
+export { SETTABLE_RSYNC, REFUSED_RSYNC } from './spec/rsync-args.js';
+export { parseCondition, THRESHOLD_METRICS, type Threshold, type ThresholdMetric, type Condition } from './spec/thresholds.js';
 
 export { buildPlan, type Plan, type PlanCell, type TopologyGroup } from './plan/plan.js';
 
@@ -38,7 +42,8 @@ export { cleanLeftovers } from './hosts/leftovers.js';
 export { planDataset, fileContent, sha256Of, type DatasetPlan, type DatasetEntry, type Manifest, type ManifestEntry } from './dataset/dataset.js';
 
 export type { TransferTool, TransferJob, TransferCommand, Endpoint, SshInvocation } from './transfers/transfer-tool.js';
-export { TOOL_REGISTRY, TOOL_NAMES, createTool, type ToolFactory, type ToolName } from './transfers/tool-registry.js';
+export { TOOL_REGISTRY, TOOL_NAMES, createTool, type ToolName } from './transfers/tool-registry.js';
+export { defineTool, type ToolFactory } from './transfers/tool-factory.js';
 export { CommandTool, PLACEHOLDERS, templateIssues } from './transfers/command-tool.js';
 export { Ssh2SftpTool, type DirectEndpoint } from './transfers/ssh2-sftp-tool.js';
 export { RsyncTool } from './transfers/rsync-tool.js';
@@ -62,11 +67,11 @@ export { JsonlWriter } from './records/jsonl-writer.js';
 export { readResults, createReportDir, loadReportScenario } from './records/report-dir.js';
 export { ReportFolderError, REPORT_CAPS } from './records/report-folder.js';
 export { resultRecordSchema } from './records/record-schema.js';
-export { showText } from './show-text.js';
+export { showText } from './util/show-text.js';
 
 export { verifyDestination, silentDrops } from './verification/verify.js';
 
-export { pipelineSchema, parseStrategy, type PipelineSpec, type StageSpec, type Strategy } from './scenario/pipeline-schema.js';
+export { pipelineSchema, parseStrategy, type PipelineSpec, type StageSpec, type Strategy } from './pipeline/pipeline-spec.js';
 export { COMPUTE_REGISTRY, parseCompute, type ComputeSpec } from './pipeline/compute/registry.js';
 export type { ComputeKind } from './pipeline/compute/compute-kind.js';
 export { STEP_REGISTRY } from './pipeline/steps/registry.js';

@@ -1,5 +1,6 @@
 import { createCipheriv, createHash } from 'node:crypto';
-import type { DatasetSpec } from '../scenario/scenario-schema.js';
+import type { DatasetSpec } from '../spec/dataset.js';
+import { prng } from '../util/prng.js';
 
 /** One file of a dataset: where it goes and how its bytes are made. */
 export interface DatasetEntry {
@@ -15,18 +16,6 @@ export interface DatasetPlan {
   /** Directories (relative) that must exist before the files, parents first. */
   dirs: string[];
   totalBytes: number;
-}
-
-/** mulberry32: a tiny seeded PRNG, enough for choosing sizes (and for replayable simulations in tests). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function entryPath(spec: DatasetSpec, i: number, width: number): string {

@@ -3,7 +3,7 @@ import type { PipelineJobContext } from '../pipeline/job-context.js';
 import type { StepBody } from '../pipeline/state-file.js';
 import type { PipelineRepeat, RankRun } from '../pipeline/steps/step-kind.js';
 import type { StepName, TransferRecord } from '../records/transfer-record.js';
-import type { TransferSpec } from '../scenario/scenario-schema.js';
+import type { TransferSpec } from '../transfers/transfer-spec.js';
 import type { TransferPolicy } from '../transfers/run-transfer.js';
 import type { TransferJob } from '../transfers/transfer-tool.js';
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { SetupError } from '../errors.js';
+import { SetupError } from '../util/errors.js';
 import type { PlanCell } from '../plan/plan.js';
 import type { Executor } from './executor.js';
 import { localExecutor } from './local.js';

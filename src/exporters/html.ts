@@ -7,7 +7,7 @@ import { failureSamples, logExcerpts } from '../report/report-evidence.js';
 import type { Exporter } from './exporter.js';
 import { confined, readCapped, REPORT_CAPS } from '../records/report-folder.js';
 import { writeReportFile } from '../records/report-dir.js';
-import { MAX_FILE_BYTES } from '../scenario/limits.js';
+import { MAX_FILE_BYTES } from '../spec/limits.js';
 
 const require = createRequire(import.meta.url);
 

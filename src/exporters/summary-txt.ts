@@ -1,4 +1,4 @@
-import { showText } from '../show-text.js';
+import { showText } from '../util/show-text.js';
 import { writeReportFile } from '../records/report-dir.js';
 import { renderSummaryTable, renderThresholds } from '../report/summary-table.js';
 import type { Exporter } from './exporter.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { explained, refuse } from '../util/explained.js';
 import type { FaultKind } from './fault-kind.js';
 import { applied, controlOf } from './fault-kind.js';
 
@@ -11,18 +12,11 @@ const BITS = { kbit: 1e3, mbit: 1e6, gbit: 1e9 } as const;
  */
 const RATE_RANGE = { min: 1e3 / 8, max: 100e9 / 8 } as const;
 
-const rateSchema = z.string({ error: 'expected a rate such as 20mbit' }).transform((v, ctx) => {
+const rateSchema = explained(z.string({ error: 'expected a rate such as 20mbit' }), (v) => {
   const m = RATE.exec(v);
-  if (!m) {
-    ctx.addIssue({ code: 'custom', message: `"${v.slice(0, 40)}" is not a rate such as 500kbit, 20mbit or 1gbit` });
-    return z.NEVER;
-  }
+  if (!m) return refuse(`"${v.slice(0, 40)}" is not a rate such as 500kbit, 20mbit or 1gbit`);
   const bytes = (Number(m[1]) * BITS[m[2] as keyof typeof BITS]) / 8;
-  if (bytes < RATE_RANGE.min || bytes > RATE_RANGE.max) {
-    ctx.addIssue({ code: 'custom', message: `${v} is outside what nftables can police: from 1kbit to 100gbit` });
-    return z.NEVER;
-  }
-  return bytes;
+  return bytes < RATE_RANGE.min || bytes > RATE_RANGE.max ? refuse(`${v} is outside what nftables can police: from 1kbit to 100gbit`) : bytes;
 });
 
 /**

@@ -1,18 +1,16 @@
 import { z } from 'zod';
+import { explained, refuse } from '../util/explained.js';
 import { destinationDir } from '../hosts/host.js';
-import { parseBytes } from '../scenario/size.js';
+import { parseBytes } from '../spec/size.js';
 import type { FaultKind } from './fault-kind.js';
 import { applied, controlOf } from './fault-kind.js';
 
-const bytesSchema = z.union([z.string(), z.number()]).transform((v, ctx) => {
+const bytesSchema = explained(z.union([z.string(), z.number()]), (v) => {
   const n = parseBytes(String(v));
   // tmpfs takes size= in whole bytes; past 1 TiB a number would be written as 1e+21 and mount
   // would fail once hosts had started.
-  if (typeof n === 'string' || n < 4096 || n > 2 ** 40) {
-    ctx.addIssue({ code: 'custom', message: typeof n === 'string' ? n : n < 4096 ? 'at least 4KiB (one page)' : 'at most 1TiB (what a tmpfs size= is written as)' });
-    return z.NEVER;
-  }
-  return n;
+  if (typeof n === 'string') return refuse(n);
+  return n < 4096 ? refuse('at least 4KiB (one page)') : n > 2 ** 40 ? refuse('at most 1TiB (what a tmpfs size= is written as)') : n;
 });
 
 /**

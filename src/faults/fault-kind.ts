@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { StartedHost } from '../hosts/host.js';
-import type { FaultAt } from './timing.js';
+import type { FaultAt } from '../spec/timing.js';
 
 /** The fields every fault has: which host, when it starts, and how long it lasts (else until the cell ends). */
 export interface FaultBase {

@@ -1,4 +1,4 @@
-import { durationSchema } from './timing.js';
+import { durationSchema } from '../spec/timing.js';
 import type { FaultKind } from './fault-kind.js';
 import { applied } from './fault-kind.js';
 

@@ -9,7 +9,9 @@ import { pauseSshd } from './pause-sshd.js';
 import { queueLoss } from './queue-loss.js';
 import { reset } from './reset.js';
 import { revokeKey } from './revoke-key.js';
-import { atSchema, durationSchema, parseDuration } from './timing.js';
+import { atSchema, durationSchema } from '../spec/timing.js';
+import { parseDuration } from '../util/duration.js';
+import { NAME_PATTERN } from '../spec/fields.js';
 
 /** Every fault kind by name: a new kind is a file of its own and a line here. */
 export const FAULT_REGISTRY = {
@@ -27,7 +29,7 @@ export const FAULT_REGISTRY = {
 export type FaultKindName = keyof typeof FAULT_REGISTRY;
 export const FAULT_KINDS = Object.keys(FAULT_REGISTRY) as [FaultKindName, ...FaultKindName[]];
 
-const hostName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'a host name of this scenario');
+const hostName = z.string().regex(NAME_PATTERN, 'a host name of this scenario');
 
 /** One fault as a scenario writes it: the common fields and its kind's own. */
 export const faultSchema: z.ZodType<FaultSpec> = z.discriminatedUnion(

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { TrafficRules } from './nft-table.js';
-import type { HostSpec } from '../scenario/scenario-schema.js';
+import type { HostSpec } from '../spec/host.js';
 import type { OpenSshVersion } from './openssh/openssh-version.js';
 import type { HostFiles } from './host-files.js';
 import type { KeyPair } from './openssh/ssh-keys.js';

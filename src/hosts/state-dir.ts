@@ -1,7 +1,7 @@
 import { lstat, mkdir, mkdtemp, rm, chmod, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { SetupError } from '../errors.js';
+import { SetupError } from '../util/errors.js';
 import { ownerRecord } from './process-tree.js';
 
 /**

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HostStartError } from '../errors.js';
-import type { HostSpec } from '../scenario/scenario-schema.js';
+import { HostStartError } from '../util/errors.js';
+import type { HostSpec } from '../spec/host.js';
 import type { CommandWrapper, HostBackend, HostStartContext, StartedHost } from './host.js';
 import type { HostFiles } from './host-files.js';
 import { LocalHostFiles } from './local/local-host-files.js';

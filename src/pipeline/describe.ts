@@ -1,4 +1,4 @@
-import { stageStrategy, type PipelineSpec, type StageSpec } from '../scenario/pipeline-schema.js';
+import { stageStrategy, type PipelineSpec, type StageSpec } from './pipeline-spec.js';
 
 const route = (p: PipelineSpec, s: StageSpec) => `${s.via.length ? ` via ${s.via.join(',')}` : ''}, ${stageStrategy(p, s)}, commit ${s.commit}${s.finalize === 'defer' ? ' (finalize deferred)' : ''}, mux ${s.mux}`;
 

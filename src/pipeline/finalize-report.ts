@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { confined, refuseLinks, ReportFolderError } from '../records/report-folder.js';
-import { XferbenchError } from '../errors.js';
+import { XferbenchError } from '../util/errors.js';
 import { JsonlWriter } from '../records/jsonl-writer.js';
 import type { InvariantsRecord } from '../records/transfer-record.js';
 import { invariantsText, pipelineSummary } from '../report/pipeline-summary.js';

@@ -2,7 +2,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { sizeAndHash } from '../hosts/local/local-host-files.js';
 import type { InvariantsRecord, InvariantViolation, StepName } from '../records/transfer-record.js';
-import type { PipelineSpec } from '../scenario/pipeline-schema.js';
+import type { PipelineSpec } from './pipeline-spec.js';
 import { sameTimes } from './commit.js';
 import { PARTIAL_DIR, RSYNC_TEMP, type ExpectedFile, type StagingPaths } from './layout.js';
 import type { RankState } from './state-file.js';

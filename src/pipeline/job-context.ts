@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import type { OpenSshVersion } from '../hosts/openssh/openssh-version.js';
 import type { TransferRecord } from '../records/transfer-record.js';
-import type { Scenario } from '../scenario/scenario-schema.js';
+import type { PipelineScenario } from './pipeline-spec.js';
 import type { Launcher } from '../transfers/launcher.js';
 import type { Lane } from '../transfers/lane.js';
 import { RsyncTool } from '../transfers/rsync-tool.js';
@@ -16,7 +16,7 @@ type Which = 'stage_in' | 'stage_out';
  * description (pipelineRepeat below), so a step does the same wherever it runs.
  */
 export interface PipelineJobContext {
-  cell: { id: string; index: number; scenario: Scenario };
+  cell: { id: string; index: number; scenario: PipelineScenario };
   repeat: number;
   reportDir: string;
   /** The repeat's private folder: invocation file lists, lanes' ssh_config and master sockets. */

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fileContent, planDataset, sha256Of, type DatasetEntry, type DatasetPlan, type ManifestEntry } from '../dataset/dataset.js';
-import type { Scenario } from '../scenario/scenario-schema.js';
 import { parseCompute } from './compute/registry.js';
-import type { DatasetSpec } from '../scenario/scenario-schema.js';
+import type { DatasetSpec } from '../spec/dataset.js';
 import type { ComputeSpec } from './compute/registry.js';
+import type { PipelineScenario } from './pipeline-spec.js';
 
 /** Where a report keeps its pipelines' data, state files and temporaries (docs/pipeline.md). */
 export const STAGING_DIR = 'staging';
@@ -73,7 +73,7 @@ export function expectedOutputs(inputs: readonly DatasetEntry[], manifest: Reado
 export const RSYNC_TEMP = /^\.(.+)\.[A-Za-z0-9]{6}$/;
 
 /** What every rank of a pipeline cell stages in and must deliver, from the scenario alone. */
-export function pipelineExpectations(scenario: Scenario) {
+export function pipelineExpectations(scenario: PipelineScenario) {
   const spec = scenario.pipeline!;
   const plan = planDataset(scenario.dataset);
   const compute = spec.compute ? (parseCompute(spec.compute.run) as ComputeSpec) : undefined;

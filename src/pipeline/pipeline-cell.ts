@@ -4,7 +4,7 @@ import { realFolder, refuseLinks } from '../records/report-folder.js';
 import { requireTool } from '../hosts/openssh/openssh-tools.js';
 import { LocalHostFiles } from '../hosts/local/local-host-files.js';
 import { statusCounts, succeeded, type CellRecord, type StepRecord, type TransferRecord, type VerificationRecord } from '../records/transfer-record.js';
-import { RunAbortedError } from '../errors.js';
+import { RunAbortedError } from '../util/errors.js';
 import type { CellContext, CellKind, CellRepeatResult } from '../run/cell-kind.js';
 import { openSshdWindow } from '../run/sshd-window.js';
 import { scheduleFaults } from '../faults/fault-schedule.js';

@@ -1,6 +1,6 @@
 import type { MatrixAxis } from '../scenario/load-scenario.js';
 import { scenarioSchema, type Scenario } from '../scenario/scenario-schema.js';
-import { setIn, startsWith, type PathKey } from '../scenario/object-path.js';
+import { setIn, startsWith, type PathKey } from '../spec/object-path.js';
 
 /** One combination of matrix values, with the scenario as it applies to that combination. */
 export interface PlanCell {

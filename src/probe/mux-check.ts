@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { XferbenchError } from '../errors.js';
+import { XferbenchError } from '../util/errors.js';
 import { runCommand } from '../hosts/run-command.js';
 import { renderKnownHosts, renderSshClientConfig, type ClientHostEntry } from '../hosts/openssh/ssh-client-config.js';
 import { CONFIG_WORD, controlPath } from '../transfers/ssh-invocation.js';

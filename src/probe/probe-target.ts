@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { XferbenchError } from '../errors.js';
+import { XferbenchError } from '../util/errors.js';
 import { CONFIG_WORD } from '../transfers/ssh-invocation.js';
 import type { Ssh2Target } from '../transfers/ssh2-connect.js';
 import type { ProbeTarget } from './probe.js';

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'ssh2';
 import { ssh2Connect, ssh2Tunnel, type Ssh2Target } from '../transfers/ssh2-connect.js';
-import { XferbenchError } from '../errors.js';
+import { XferbenchError } from '../util/errors.js';
 import { percentile } from '../report/statistics.js';
 
 /** A live sshd to probe from the outside, with a key it accepts and the host keys to trust; `via` a jump host (same key). */

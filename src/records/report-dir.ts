@@ -2,9 +2,9 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { checkInside, confined, jsonlLines, readCapped, REPORT_CAPS, ReportFolderError, schemaProblem, writeNoFollow } from './report-folder.js';
 import { resultRecordSchema } from './record-schema.js';
 import { parseScenario, type LoadedScenario, type LoadOptions } from '../scenario/load-scenario.js';
-import { MAX_FILE_BYTES } from '../scenario/limits.js';
+import { MAX_FILE_BYTES } from '../spec/limits.js';
 import { dirname, join, resolve } from 'node:path';
-import { XferbenchError } from '../errors.js';
+import { XferbenchError } from '../util/errors.js';
 import type { ResultRecord } from './transfer-record.js';
 
 export function defaultReportDir(name: string, now = new Date()): string {

@@ -3,7 +3,7 @@ import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { z } from 'zod';
-import { XferbenchError } from '../errors.js';
+import { XferbenchError } from '../util/errors.js';
 
 /**
  * A report folder is input from someone else (a CI artifact, a colleague's run): xferbench reads

@@ -1,4 +1,4 @@
-import { showText } from '../show-text.js';
+import { showText } from '../util/show-text.js';
 import type { Spread } from './statistics.js';
 
 /** Text for HTML and XML, attribute values included (control characters escaped: XML 1.0 has no place for them). */

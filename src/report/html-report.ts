@@ -1,4 +1,4 @@
-import { showText } from '../show-text.js';
+import { showText } from '../util/show-text.js';
 import { pipelineHtml } from './pipeline-summary.js';
 import type { RunStartRecord } from '../records/transfer-record.js';
 import { HIDDEN_LEGEND_SUFFIX, type ChartSpec } from './chart-specs.js';

@@ -1,4 +1,4 @@
-import { showText } from '../show-text.js';
+import { showText } from '../util/show-text.js';
 import cliProgress from 'cli-progress';
 import type { RunEvent } from '../records/run-event.js';
 

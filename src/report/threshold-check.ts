@@ -1,4 +1,4 @@
-import { holds, matchesWhen, type Threshold } from '../scenario/thresholds.js';
+import { holds, matchesWhen, type Threshold } from '../spec/thresholds.js';
 import type { Summary } from './summary.js';
 
 export interface ThresholdResult {

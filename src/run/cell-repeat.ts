@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { planDataset } from '../dataset/dataset.js';
-import type { TransferSpec } from '../scenario/scenario-schema.js';
+import type { TransferSpec } from '../transfers/transfer-spec.js';
 import { createTool } from '../transfers/tool-registry.js';
 import type { CellContext, CellKind, CellRepeatResult, PlacedDataset } from './cell-kind.js';
 import type { HostFiles } from '../hosts/host-files.js';

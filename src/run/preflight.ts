@@ -1,10 +1,10 @@
-import { FieldError, ScenarioError, type ScenarioIssue } from '../errors.js';
+import { FieldError, ScenarioError, type ScenarioIssue } from '../util/errors.js';
 import { findTools, requireTool, type OpenSshTools } from '../hosts/openssh/openssh-tools.js';
 import { unsupportedKeywords, type OpenSshVersion } from '../hosts/openssh/openssh-version.js';
 import { checkSshdConfigs, type SshdCheckTarget } from '../hosts/openssh/sshd-config-check.js';
 import { stableJson, type PlanCell, type TopologyGroup } from '../plan/plan.js';
 import { loadScenario, type LoadedScenario, type LoadOptions } from '../scenario/load-scenario.js';
-import { startsWith, type PathKey } from '../scenario/object-path.js';
+import { startsWith, type PathKey } from '../spec/object-path.js';
 import { createTool } from '../transfers/tool-registry.js';
 
 /** Where a cell's sshd keyword came from: the matrix value that set it, or the host's own sshd block. */

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import { XferbenchError } from '../errors.js';
+import { XferbenchError } from '../util/errors.js';
 import { loadReportScenario, readResults } from '../records/report-dir.js';
 import { ReportFolderError } from '../records/report-folder.js';
 import type { ResultRecord } from '../records/transfer-record.js';
 import type { LoadedScenario } from '../scenario/load-scenario.js';
-import type { Limits } from '../scenario/limits.js';
+import type { Limits } from '../spec/limits.js';
 
 export interface ResumeState {
   /** `cell\0repeat` of every repeat that finished (its cell record is in results.jsonl). */

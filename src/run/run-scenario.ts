@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { STAGING_DIR } from '../pipeline/layout.js';
 import { setMaxListeners } from 'node:events';
 import { stringify } from 'yaml';
-import { HostStartError, RunAbortedError, XferbenchError } from '../errors.js';
+import { HostStartError, RunAbortedError, XferbenchError } from '../util/errors.js';
 import type { HostBackend } from '../hosts/host.js';
 import { LocalBackend } from '../hosts/local/local-backend.js';
 import { findTools, type OpenSshTools } from '../hosts/openssh/openssh-tools.js';

@@ -7,7 +7,7 @@ import { ReportFolderError, schemaProblem } from '../records/report-folder.js';
 import type { RunStartRecord } from '../records/transfer-record.js';
 import { buildSummary } from '../report/summary.js';
 import { checkThresholds } from '../report/threshold-check.js';
-import { THRESHOLD_METRICS, type Threshold } from '../scenario/thresholds.js';
+import { THRESHOLD_METRICS, type Threshold } from '../spec/thresholds.js';
 
 export interface DerivedReportOptions {
   /** Thresholds to judge (default: the scenario's, from run_start). */

@@ -1,7 +1,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { XferbenchError } from '../errors.js';
+import { XferbenchError } from '../util/errors.js';
 import { SCHEMA_FILE } from './json-schema.js';
 
 // The package root, from src/scenario/ and dist/scenario/ alike.

@@ -1,14 +1,17 @@
 import { open } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, parse as parseYaml, type Document } from 'yaml';
 import { z } from 'zod';
-import { ScenarioError, type ScenarioIssue } from '../errors.js';
+import { ScenarioError, type ScenarioIssue } from '../util/errors.js';
 import { buildPlan, type Plan } from '../plan/plan.js';
-import { crossFieldIssues, scenarioSchema, datasetSchema, transferSchema, type Scenario } from './scenario-schema.js';
-import { DEFAULT_LIMITS, MAX_FILE_BYTES, MAX_SETS, sizeIssues, type Limits } from './limits.js';
-import { describe } from './option-values.js';
-import { formatPath, setIn, splitPath, startsWith, type PathKey } from './object-path.js';
-import { controlCharacterIssues, PROTOTYPE_NAMES, prototypeKeyIssues } from './safe-text.js';
-import { sshdOptionsSchema } from './sshd-options.js';
+import { crossFieldIssues, scenarioSchema, type Scenario } from './scenario-schema.js';
+import { datasetSchema } from '../spec/dataset.js';
+import { transferSchema } from '../transfers/transfer-spec.js';
+import { DEFAULT_LIMITS, MAX_FILE_BYTES, MAX_SETS, sizeIssues, type Limits } from '../spec/limits.js';
+import { describe } from '../spec/option-values.js';
+import { NAME_PATTERN } from '../spec/fields.js';
+import { formatPath, setIn, splitPath, startsWith, type PathKey } from '../spec/object-path.js';
+import { controlCharacterIssues, PROTOTYPE_NAMES, prototypeKeyIssues } from '../spec/safe-text.js';
+import { sshdOptionsSchema } from '../spec/sshd-options.js';
 
 /** A matrix axis: the key as written and the scenario path it overrides. */
 export interface MatrixAxis {
@@ -270,7 +273,7 @@ function checkableSshd(hosts: unknown): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
   for (const [name, spec] of Object.entries(hosts)) {
     const r = sshdOptionsSchema.safeParse((spec as { sshd?: unknown } | null)?.sshd ?? {});
-    if (r.success && /^[a-z0-9][a-z0-9._-]*$/i.test(name)) out[name] = r.data;
+    if (r.success && NAME_PATTERN.test(name)) out[name] = r.data;
   }
   return out;
 }

@@ -1,77 +1,18 @@
 import { z } from 'zod';
-import { parseSize, type SizeSpec } from './size.js';
-import { TOOL_NAMES, toolFieldIssues, type ToolName } from '../transfers/tool-registry.js';
-import { UNITS } from '../transfers/command-tool.js';
-import { describe } from './option-values.js';
-import { sshdOptionsSchema } from './sshd-options.js';
-import { thresholdsSchema } from './thresholds.js';
 import { faultIssues, faultSchema } from '../faults/registry.js';
-import { attemptFields, int, MUX_MODES, nameSchema } from './fields.js';
-import { pipelineIssues, pipelineSchema } from './pipeline-schema.js';
+import { pipelineIssues, pipelineSchema } from '../pipeline/pipeline-spec.js';
+import { datasetSchema } from '../spec/dataset.js';
+import { int, nameSchema } from '../spec/fields.js';
+import { BACKENDS, CLIENTS, hostSchema } from '../spec/host.js';
+import { thresholdsSchema } from '../spec/thresholds.js';
+import { toolFieldIssues } from '../transfers/tool-registry.js';
+import { transferSchema } from '../transfers/transfer-spec.js';
 
-export { MUX_MODES } from './fields.js';
-export const LAYOUTS = ['flat', 'tree', 'timestep'] as const;
-export const BACKENDS = ['local', 'container'] as const;
-export const CLIENTS = ['machine', 'container'] as const;
 export const EXECUTORS = ['local', 'slurm'] as const;
 /** Tools a Slurm task can run: command-line tools, one file per invocation. */
 const SLURM_TOOLS: readonly string[] = ['rsync', 'scp', 'sftp', 'cp'];
 
 const name = nameSchema;
-
-const sizeSchema = z.union([z.string(), z.number()]).transform((v, ctx): SizeSpec => {
-  const parsed = parseSize(v);
-  if (typeof parsed === 'string') {
-    ctx.addIssue({ code: 'custom', message: parsed });
-    return z.NEVER;
-  }
-  return parsed;
-});
-
-
-export const hostSchema = z.strictObject({
-  sshd: sshdOptionsSchema.default({}),
-  /** K identical hosts named NAME-1..NAME-K; a transfer to or from NAME spreads its files over them. */
-  count: int(1, 64).optional(),
-});
-
-export const datasetSchema = z.strictObject({
-  files: int(1, 1_000_000),
-  size: sizeSchema,
-  layout: z.enum(LAYOUTS).default('flat'),
-  /** Same seed, same bytes: a dataset is reproducible file for file. */
-  seed: int(0, 2 ** 31 - 1).default(1),
-  /** `timestep` layout: data files per timestep (one per rank). */
-  ranks: int(1, 100_000).default(4),
-  /** `tree` layout: subdirectories per level (two levels). */
-  fanout: int(1, 1000).default(4),
-});
-
-export const transferSchema = z.strictObject({
-  tool: z.enum(TOOL_NAMES).default('rsync'),
-  direction: z.enum(['push', 'pull']).default('push'),
-  to: name,
-  via: z.array(name).default([]),
-  /** With `client: container`: the host (a worker container) transfers are launched in. */
-  from: name.optional(),
-  mux: z.enum(MUX_MODES).default('off'),
-  concurrency: int(1, 10_000).default(10),
-  ...attemptFields,
-  /**
-   * tool: command — the program and its arguments, one file per invocation. Placeholders such as
-   * {src} and {dest} are replaced inside each argument (command-tool.ts lists them).
-   */
-  command: z
-    .array(z.string().min(1, 'an empty argument'), { error: (i) => `expected a list of arguments, found ${describe(i.input)}` })
-    .min(1, 'name at least the program')
-    .max(64, 'at most 64 arguments')
-    .optional(),
-  /** tool: ssh2-sftp — SSH connections per destination (default 1), and SFTP channels open at once on each (default 10). */
-  connections: int(1, 1000).optional(),
-  channels_per_connection: int(1, 1000).optional(),
-  /** tool: command — one invocation per file (pooled at concurrency, the default), or one for the cell's files (batch). */
-  unit: z.enum(UNITS).optional(),
-});
 
 export const scenarioSchema = z
   .strictObject({
@@ -199,9 +140,3 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
 
 /** A validated scenario, defaults filled in. */
 export type Scenario = z.infer<typeof scenarioSchema>;
-export type TransferSpec = NonNullable<Scenario['transfer']>;
-export type DatasetSpec = Scenario['dataset'];
-export type HostSpec = Scenario['hosts'][string];
-export type Tool = ToolName;
-export type MuxMode = (typeof MUX_MODES)[number];
-export type ClientPlace = (typeof CLIENTS)[number];

@@ -1,7 +1,9 @@
 import { access, constants } from 'node:fs/promises';
-import { FieldError } from '../errors.js';
+import { FieldError } from '../util/errors.js';
 import { which } from '../hosts/openssh/openssh-tools.js';
-import type { ToolFactory } from './tool-registry.js';
+import { z } from 'zod';
+import { describe } from '../spec/option-values.js';
+import { defineTool } from './tool-factory.js';
 import { remoteSpec, type TransferCommand, type TransferJob, type TransferTool } from './transfer-tool.js';
 
 export const UNITS = ['per-file', 'batch'] as const;
@@ -110,8 +112,20 @@ export class CommandTool implements TransferTool {
   }
 }
 
-export const commandTool: ToolFactory = {
-  fields: ['command', 'unit'],
+export const commandTool = defineTool({
+  fields: {
+    /**
+     * The program and its arguments, one file per invocation. Placeholders such as {src} and
+     * {dest} are replaced inside each argument (PLACEHOLDERS above lists them).
+     */
+    command: z
+      .array(z.string().min(1, 'an empty argument'), { error: (i) => `expected a list of arguments, found ${describe(i.input)}` })
+      .min(1, 'name at least the program')
+      .max(64, 'at most 64 arguments')
+      .optional(),
+    /** One invocation per file (pooled at concurrency, the default), or one for the cell's files (batch). */
+    unit: z.enum(UNITS).optional(),
+  },
   check({ transfer: { command, unit } }) {
     if (command === undefined) return [{ path: ['transfer', 'command'], message: 'tool: command needs transfer.command: the program and its arguments, e.g. [my-stage, "{src}", "{dest}"]' }];
     if (!Array.isArray(command) || !command.every((c) => typeof c === 'string')) return [];
@@ -127,4 +141,4 @@ export const commandTool: ToolFactory = {
     if (!found) throw new FieldError(['transfer', 'command', 0], `${JSON.stringify(program)} is not an executable program${program.includes('/') ? '' : ` on PATH (${process.env.PATH ?? ''})`}`);
     return new CommandTool(env, found, args, transfer.concurrency);
   },
-};
+});

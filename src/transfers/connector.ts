@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { SetupError } from '../errors.js';
+import { SetupError } from '../util/errors.js';
 import type { Connection } from '../records/transfer-record.js';
 import { which } from '../hosts/openssh/openssh-tools.js';
 import { runCommand } from '../hosts/run-command.js';

@@ -1,4 +1,4 @@
-import type { ToolFactory } from './tool-registry.js';
+import { defineTool } from './tool-factory.js';
 import type { TransferJob, TransferTool, TransferCommand } from './transfer-tool.js';
 
 /** The no-network baseline: the same files copied on this machine, to separate disk from ssh. */
@@ -12,4 +12,4 @@ export class CpTool implements TransferTool {
   }
 }
 
-export const cpTool: ToolFactory = { create: async () => new CpTool() };
+export const cpTool = defineTool({ create: async () => new CpTool() });

@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { childEnv } from '../hosts/run-command.js';
-import { FieldError } from '../errors.js';
+import { FieldError } from '../util/errors.js';
 import { freePort } from '../hosts/loopback-address.js';
 import { runCommand } from '../hosts/run-command.js';
-import type { MuxMode } from '../scenario/scenario-schema.js';
+import type { MuxMode } from '../spec/fields.js';
 import type { LaunchResult } from './launcher.js';
-import type { ToolFactory } from './tool-registry.js';
+import { defineTool } from './tool-factory.js';
 import type { TransferCommand, TransferJob, TransferTool } from './transfer-tool.js';
 
 /** Paths the service hands out: the dataset's own names, nothing that climbs out of its folder. */
@@ -175,7 +175,7 @@ export class ForwardTool implements TransferTool {
   }
 }
 
-export const forwardTool: ToolFactory = {
+export const forwardTool = defineTool({
   async create(_programs, transfer) {
     if (transfer.mux === 'cold') throw new FieldError(['transfer', 'mux'], 'tool: forward adds forwards to a running master (mux: warm) or runs an ssh per forward (mux: off); cold has no master to add them to');
     return new ForwardTool(transfer.mux);
@@ -187,4 +187,4 @@ export const forwardTool: ToolFactory = {
     if (backend === 'container') out.push({ path: ['backend'], message: 'tool: forward serves the files from this process on the host\'s address: backend: local only' });
     return out;
   },
-};
+});

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StartedHost } from '../hosts/host.js';
 import type { ClientSide } from '../hosts/topology.js';
-import type { MuxMode } from '../scenario/scenario-schema.js';
+import type { MuxMode } from '../spec/fields.js';
 import { MuxSession, type MuxStatus } from './mux-session.js';
 import { laneSshOptions, renderLaneConfig, renderSshWrapper } from './ssh-invocation.js';
 import type { DirectEndpoint } from './ssh2-sftp-tool.js';

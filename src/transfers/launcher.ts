@@ -3,7 +3,7 @@ import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { childEnv } from '../hosts/run-command.js';
-import { SetupError } from '../errors.js';
+import { SetupError } from '../util/errors.js';
 
 /** One command for the launcher: argv, optional stdin text, a time limit and a cancel signal. */
 export interface LaunchRequest {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCommand, type CommandResult } from '../hosts/run-command.js';
 import type { CommandWrapper } from '../hosts/host.js';
-import type { MuxMode } from '../scenario/scenario-schema.js';
+import type { MuxMode } from '../spec/fields.js';
 import type { MasterControl } from '../faults/fault-kind.js';
 
 export interface MuxSessionInput {

@@ -1,5 +1,5 @@
 import { requireTool } from '../hosts/openssh/openssh-tools.js';
-import type { ToolFactory } from './tool-registry.js';
+import { defineTool } from './tool-factory.js';
 import { remoteSpec, type TransferJob, type TransferTool, type TransferCommand } from './transfer-tool.js';
 
 /** rsync splits -e on white space and honours quotes; quote only what needs it. */
@@ -31,7 +31,7 @@ export class RsyncTool implements TransferTool {
   }
 }
 
-export const rsyncTool: ToolFactory = {
+export const rsyncTool = defineTool({
   create: async (programs, transfer) => new RsyncTool(requireTool(programs, 'rsync'), transfer.rsync_args),
-  fields: ['rsync_args'],
-};
+  reads: ['rsync_args'],
+});

@@ -1,5 +1,5 @@
 import { requireTool } from '../hosts/openssh/openssh-tools.js';
-import type { ToolFactory } from './tool-registry.js';
+import { defineTool } from './tool-factory.js';
 import { remoteSpec, type TransferJob, type TransferTool, type TransferCommand } from './transfer-tool.js';
 
 /** scp takes ssh's -F, -J and -o itself; -B never asks for a password. */
@@ -13,4 +13,4 @@ export class ScpTool implements TransferTool {
   }
 }
 
-export const scpTool: ToolFactory = { create: async (programs) => new ScpTool(requireTool(programs, 'scp')) };
+export const scpTool = defineTool({ create: async (programs) => new ScpTool(requireTool(programs, 'scp')) });

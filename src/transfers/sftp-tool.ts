@@ -1,5 +1,5 @@
 import { requireTool } from '../hosts/openssh/openssh-tools.js';
-import type { ToolFactory } from './tool-registry.js';
+import { defineTool } from './tool-factory.js';
 import type { TransferJob, TransferTool, TransferCommand } from './transfer-tool.js';
 
 const quoted = (path: string) => `"${path.replace(/(["\\])/g, '\\$1')}"`;
@@ -22,4 +22,4 @@ export class SftpTool implements TransferTool {
   }
 }
 
-export const sftpTool: ToolFactory = { create: async (programs) => new SftpTool(requireTool(programs, 'sftp')) };
+export const sftpTool = defineTool({ create: async (programs) => new SftpTool(requireTool(programs, 'sftp')) });

@@ -1,5 +1,5 @@
 import { connectorLines } from './connector.js';
-import type { MuxMode } from '../scenario/scenario-schema.js';
+import type { MuxMode } from '../spec/fields.js';
 
 export interface LaneConfigInput {
   /** The client's ssh_config (host aliases, run key, known_hosts), appended after the lane's block. */

@@ -4,7 +4,8 @@ import { ssh2Connect, type Ssh2Target } from './ssh2-connect.js';
 import { connectedLine } from './connector.js';
 import type { Connection as TcpConnection } from '../records/transfer-record.js';
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { ToolFactory } from './tool-registry.js';
+import { int } from '../spec/fields.js';
+import { defineTool } from './tool-factory.js';
 import type { LaunchResult } from './launcher.js';
 import type { TransferCommand, TransferJob, TransferTool } from './transfer-tool.js';
 
@@ -171,13 +172,17 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-export const ssh2SftpTool: ToolFactory = {
+export const ssh2SftpTool = defineTool({
+  fields: {
+    /** SSH connections per destination (default 1), and SFTP channels open at once on each (default 10). */
+    connections: int(1, 1000).optional(),
+    channels_per_connection: int(1, 1000).optional(),
+  },
   create: async (_programs, transfer) => new Ssh2SftpTool(transfer.connections ?? 1, transfer.channels_per_connection ?? 10),
-  fields: ['connections', 'channels_per_connection'],
   check({ client, transfer }) {
     const out = [];
     if (Array.isArray(transfer.via) && transfer.via.length > 0) out.push({ path: ['transfer', 'via'], message: 'tool: ssh2-sftp connects to the destination directly; jump hosts are not supported for it yet' });
     if (client === 'container') out.push({ path: ['client'], message: 'tool: ssh2-sftp runs in this process: client: machine only' });
     return out;
   },
-};
+});

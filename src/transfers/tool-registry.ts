@@ -1,5 +1,6 @@
 import type { OpenSshTools } from '../hosts/openssh/openssh-tools.js';
-import type { TransferSpec } from '../scenario/scenario-schema.js';
+import type { TransferBase } from '../spec/transfer.js';
+import type { FieldIssue, RawScenario } from './tool-factory.js';
 import { commandTool } from './command-tool.js';
 import { cpTool } from './cp-tool.js';
 import { forwardTool } from './forward-tool.js';
@@ -7,26 +8,8 @@ import { rsyncTool } from './rsync-tool.js';
 import { scpTool } from './scp-tool.js';
 import { sftpTool } from './sftp-tool.js';
 import { ssh2SftpTool } from './ssh2-sftp-tool.js';
+import type { ToolFactory } from './tool-factory.js';
 import type { TransferTool } from './transfer-tool.js';
-
-/** A scenario as written (before validation completes), for a tool's own checks. */
-export interface RawScenario {
-  client?: unknown;
-  backend?: unknown;
-  transfer: Record<string, unknown>;
-}
-
-export type FieldIssue = { path: (string | number)[]; message: string };
-
-/** How a tool is made for a cell: from the programs found on this machine and the cell's transfer. */
-export interface ToolFactory {
-  /** Throws a SetupError, or a FieldError naming the field, when what the tool needs is missing. */
-  create(programs: OpenSshTools, transfer: TransferSpec): Promise<TransferTool>;
-  /** transfer fields only this tool reads: given with another tool they are refused. */
-  readonly fields?: readonly string[];
-  /** The tool's own rules between fields, on the raw scenario. */
-  check?(scenario: RawScenario): FieldIssue[];
-}
 
 /** Every transfer tool by name: a new tool is a file of its own and a line here. */
 export const TOOL_REGISTRY = {
@@ -37,28 +20,35 @@ export const TOOL_REGISTRY = {
   command: commandTool,
   'ssh2-sftp': ssh2SftpTool,
   forward: forwardTool,
-} satisfies Record<string, ToolFactory>;
+};
 
 export type ToolName = keyof typeof TOOL_REGISTRY;
 export const TOOL_NAMES = Object.keys(TOOL_REGISTRY) as [ToolName, ...ToolName[]];
+
+const factoryOf = (name: string): ToolFactory | undefined => (Object.hasOwn(TOOL_REGISTRY, name) ? (TOOL_REGISTRY[name as ToolName] as ToolFactory) : undefined);
+
+/** Fields only the tool reads: its own and the shared ones it names. */
+const readBy = (factory: ToolFactory): string[] => [...Object.keys(factory.fields ?? {}), ...(factory.reads ?? [])];
 
 /**
  * Each tool's own fields set with another tool, and the chosen tool's own checks: a field must
  * mean what it says, so one that the running tool would ignore is an error.
  */
 export function toolFieldIssues(scenario: RawScenario): FieldIssue[] {
-  const tool = typeof scenario.transfer.tool === 'string' && scenario.transfer.tool in TOOL_REGISTRY ? (scenario.transfer.tool as ToolName) : 'rsync';
+  const tool = typeof scenario.transfer.tool === 'string' && factoryOf(scenario.transfer.tool) ? scenario.transfer.tool : 'rsync';
   const isSet = (v: unknown) => v !== undefined && !(Array.isArray(v) && v.length === 0);
   const out: FieldIssue[] = [];
-  for (const [owner, factory] of Object.entries(TOOL_REGISTRY) as [ToolName, ToolFactory][]) {
+  for (const owner of TOOL_NAMES) {
     if (owner === tool) continue;
-    for (const field of factory.fields ?? []) {
+    for (const field of readBy(factoryOf(owner)!)) {
       if (isSet(scenario.transfer[field])) out.push({ path: ['transfer', field], message: `${field} applies to tool: ${owner}, not ${tool}` });
     }
   }
-  return [...out, ...((TOOL_REGISTRY[tool] as ToolFactory).check?.(scenario) ?? [])];
+  return [...out, ...(factoryOf(tool)!.check?.(scenario) ?? [])];
 }
 
-export function createTool(transfer: TransferSpec, programs: OpenSshTools): Promise<TransferTool> {
-  return TOOL_REGISTRY[transfer.tool].create(programs, transfer);
+export function createTool(transfer: TransferBase, programs: OpenSshTools): Promise<TransferTool> {
+  const factory = factoryOf(transfer.tool);
+  if (!factory) throw new Error(`internal: no tool named ${transfer.tool}`);
+  return factory.create(programs, transfer);
 }

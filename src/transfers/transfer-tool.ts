@@ -1,7 +1,6 @@
 import type { FailureClass } from '../records/transfer-record.js';
 import type { DatasetEntry } from '../dataset/dataset.js';
 import type { CommandWrapper } from '../hosts/host.js';
-import type { ToolName } from './tool-registry.js';
 import type { DirectEndpoint } from './ssh2-sftp-tool.js';
 import type { LaunchResult } from './launcher.js';
 
@@ -45,7 +44,8 @@ export interface TransferCommand {
 
 /** Turns a job into the command line of one tool; pure, so every tool's command is unit-tested. */
 export interface TransferTool {
-  readonly name: ToolName;
+  /** Its name in TOOL_REGISTRY. */
+  readonly name: string;
   /** True for tools that go over ssh (all but the cp baseline). */
   readonly usesSsh: boolean;
   /** The tool runs `ssh` itself: each lane gets an `ssh` that reads its config (SshInvocation.bin). */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SetupError } from '../../src/errors.js';
+import { SetupError } from '../../src/util/errors.js';
 import { ContainerBackend } from '../../src/hosts/container/container-backend.js';
 import { containerEngine, stopPrivateEngine, type ContainerEngine } from '../../src/hosts/container/container-engine.js';
 import { LABEL } from '../../src/hosts/container/container-labels.js';

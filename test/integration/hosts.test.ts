@@ -8,7 +8,7 @@ import { LocalBackend } from '../../src/hosts/local/local-backend.js';
 import { createStateDir } from '../../src/hosts/state-dir.js';
 import { generateKeyPair } from '../../src/hosts/openssh/ssh-keys.js';
 import { startTopology } from '../../src/hosts/topology.js';
-import { HostStartError } from '../../src/errors.js';
+import { HostStartError } from '../../src/util/errors.js';
 import { isolatedStateBase, leftovers, removeAll } from '../helpers/harness.js';
 
 describe('local sshd hosts', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseScenario } from '../../src/scenario/load-scenario.js';
 import { laneSettings } from '../../src/faults/registry.js';
 import { renderLaneConfig } from '../../src/transfers/ssh-invocation.js';
-import { parseDuration } from '../../src/faults/timing.js';
+import { parseDuration } from '../../src/util/duration.js';
 
 const scenario = (faults: string, mux = 'cold') => `name: f
 hosts: { target: {} }

@@ -11,7 +11,7 @@ import { checkInvariants } from '../../src/pipeline/invariants.js';
 import { assignRanks, pipelineExpectations, stagingPaths } from '../../src/pipeline/layout.js';
 import { readState, writeState, type FileState, type RankState, type StepState } from '../../src/pipeline/state-file.js';
 import type { StepName } from '../../src/records/transfer-record.js';
-import { parseStrategy } from '../../src/scenario/pipeline-schema.js';
+import { parseStrategy } from '../../src/pipeline/pipeline-spec.js';
 import { parseScenario } from '../../src/scenario/load-scenario.js';
 
 const SCENARIO = `name: p

@@ -2,7 +2,7 @@ import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { parseScenario } from '../../src/scenario/load-scenario.js';
 import { fileContent, planDataset, sha256Of } from '../../src/dataset/dataset.js';
-import { datasetSchema } from '../../src/scenario/scenario-schema.js';
+import { datasetSchema } from '../../src/spec/dataset.js';
 
 const BASE = `name: t
 hosts: { target: {}, head: {} }

@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import { prng } from '../../src/dataset/dataset.js';
+import { prng } from '../../src/util/prng.js';
 import { probeMaxStartups, type StartupAttempt } from '../../src/probe/probe.js';
 
 /**

@@ -19,7 +19,7 @@ import { renderMarkdownSummary } from '../../src/report/markdown-summary.js';
 import { renderSuiteIndex } from '../../src/report/suite-index.js';
 import { renderHtmlReport } from '../../src/report/html-report.js';
 import { createProgress, progressMode } from '../../src/report/progress-display.js';
-import { parseCondition } from '../../src/scenario/thresholds.js';
+import { parseCondition } from '../../src/spec/thresholds.js';
 import { REPO } from '../helpers/harness.js';
 
 const fixture = (name: string) => join(REPO, 'test', 'fixtures', 'runs', name);

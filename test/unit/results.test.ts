@@ -6,7 +6,7 @@ import { buildSummary } from '../../src/report/summary.js';
 import { inFlight, inFlightWarning } from '../../src/report/in-flight.js';
 import { checkThresholds } from '../../src/report/threshold-check.js';
 import { renderSummaryTable } from '../../src/report/summary-table.js';
-import { parseCondition } from '../../src/scenario/thresholds.js';
+import { parseCondition } from '../../src/spec/thresholds.js';
 import type { CellRecord, ResultRecord, TransferRecord } from '../../src/records/transfer-record.js';
 import { emptyCounters } from '../../src/hosts/openssh/sshd-log.js';
 

@@ -1,12 +1,12 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { parseScenario } from '../../src/scenario/load-scenario.js';
-import { ScenarioError } from '../../src/errors.js';
-import { parseSize } from '../../src/scenario/size.js';
-import { parseMaxStartups, REFUSED_SSHD, SETTABLE_SSHD } from '../../src/scenario/sshd-options.js';
-import { REFUSED_SSH, SETTABLE_SSH } from '../../src/scenario/ssh-options.js';
-import { REFUSED_RSYNC, SETTABLE_RSYNC } from '../../src/scenario/rsync-args.js';
-import { DEFAULT_LIMITS, sizeIssues } from '../../src/scenario/limits.js';
+import { ScenarioError } from '../../src/util/errors.js';
+import { parseSize } from '../../src/spec/size.js';
+import { parseMaxStartups, REFUSED_SSHD, SETTABLE_SSHD } from '../../src/spec/sshd-options.js';
+import { REFUSED_SSH, SETTABLE_SSH } from '../../src/spec/ssh-options.js';
+import { REFUSED_RSYNC, SETTABLE_RSYNC } from '../../src/spec/rsync-args.js';
+import { DEFAULT_LIMITS, sizeIssues } from '../../src/spec/limits.js';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SCHEMA_FILE, scenarioJsonSchema, scenarioJsonSchemaText } from '../../src/scenario/json-schema.js';

@@ -2,7 +2,7 @@ import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { planRankJobs } from '../../src/executors/slurm/slurm-ranks.js';
 import type { RankState, StepState } from '../../src/pipeline/state-file.js';
-import { pipelineSchema } from '../../src/scenario/pipeline-schema.js';
+import { pipelineSchema } from '../../src/pipeline/pipeline-spec.js';
 
 const spec = pipelineSchema.parse({ ranks: 2, stage_in: { from: 'u' }, compute: { run: 'transform' }, stage_out: { to: 'u' }, on_failure: 'cleanup' });
 const ended = (step: string, status: 'ok' | 'failed' | 'skipped'): StepState => ({ status, record: { step: step as never, status, start_ms: 0, end_ms: 1, files: 0, bytes: 0 } });

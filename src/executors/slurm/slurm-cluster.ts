@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SetupError } from '../../errors.js';
+import { SetupError } from '../../util/errors.js';
 import { isAlive, processesUsing, signal } from '../../hosts/process-tree.js';
 import { childEnv, runCommand } from '../../hosts/run-command.js';
 import { renderSlurmConf } from './slurm-config.js';

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
-import { HostStartError, QueueLostError } from '../../errors.js';
+import { HostStartError, QueueLostError } from '../../util/errors.js';
 import { JsonlTail } from '../../records/jsonl-tail.js';
 import { runCommand } from '../../hosts/run-command.js';
 import { CHAIN, endStep, recordEnded, skippedStep } from '../../pipeline/rank.js';
@@ -10,7 +10,7 @@ import { readState, type RankState, type StepBody } from '../../pipeline/state-f
 import { STEP_REGISTRY } from '../../pipeline/steps/registry.js';
 import type { RankRun } from '../../pipeline/steps/step-kind.js';
 import type { StepName, TransferRecord } from '../../records/transfer-record.js';
-import type { PipelineSpec } from '../../scenario/pipeline-schema.js';
+import type { PipelineSpec } from '../../pipeline/pipeline-spec.js';
 import type { RanksRun } from '../executor.js';
 import { XFERBENCH_CLI } from './job-process.js';
 import type { StartedSlurmCluster } from './slurm-cluster.js';

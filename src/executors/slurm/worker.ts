@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findTools } from '../../hosts/openssh/openssh-tools.js';
 import { JsonlWriter } from '../../records/jsonl-writer.js';
-import type { TransferSpec } from '../../scenario/scenario-schema.js';
+import type { TransferSpec } from '../../transfers/transfer-spec.js';
 import { Launcher } from '../../transfers/launcher.js';
 import { createTool } from '../../transfers/tool-registry.js';
 import { runTransferPool } from '../../transfers/transfer-pool.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SetupError } from '../../errors.js';
+import { SetupError } from '../../util/errors.js';
 import { containerEngine, type ContainerEngine } from './container-engine.js';
 import { containerLabels } from './container-labels.js';
 import { removeContainerLeftovers } from './container-leftovers.js';

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { execa, type ResultPromise } from 'execa';
-import { SetupError } from '../../errors.js';
+import { SetupError } from '../../util/errors.js';
 import { candidateHosts } from './engine-sockets.js';
 import { which } from '../openssh/openssh-tools.js';
 import { ownerRecord, signal } from '../process-tree.js';

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { SetupError } from '../../errors.js';
+import { SetupError } from '../../util/errors.js';
 import { containerEngine, type ContainerEngine } from './container-engine.js';
 import { LABEL, LABEL_GROUP, LABEL_OWNER_MACHINE, LABEL_OWNER_PID } from './container-labels.js';
 import { isAlive } from '../process-tree.js';

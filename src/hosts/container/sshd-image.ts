@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
-import { SetupError } from '../../errors.js';
+import { SetupError } from '../../util/errors.js';
 import type { ContainerEngine } from './container-engine.js';
 import { which } from '../openssh/openssh-tools.js';
 

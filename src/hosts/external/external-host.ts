@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Client, SFTPWrapper } from 'ssh2';
-import { HostStartError } from '../../errors.js';
+import { HostStartError } from '../../util/errors.js';
 import { CONFIG_WORD } from '../../transfers/ssh-invocation.js';
 import { ssh2Connect, ssh2Tunnel, type Ssh2Target } from '../../transfers/ssh2-connect.js';
 import type { HostBackend, HostEndpoint, HostGroup, HostStartContext, StartedHost } from '../host.js';

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
-import { HostStartError } from '../../errors.js';
-import type { HostSpec } from '../../scenario/scenario-schema.js';
+import { HostStartError } from '../../util/errors.js';
+import type { HostSpec } from '../../spec/host.js';
 import type { HostBackend, HostGroup, HostStartContext, StartedHost } from '../host.js';
 import { LocalSshdHost } from './local-sshd-host.js';
 import type { OpenSshVersion } from '../openssh/openssh-version.js';

@@ -1,4 +1,4 @@
-import { prng } from '../../dataset/dataset.js';
+import { prng } from '../../util/prng.js';
 import { xorBytes, type ComputeKind } from './compute-kind.js';
 
 /**

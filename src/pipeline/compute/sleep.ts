@@ -1,4 +1,4 @@
-import { parseDuration } from '../../faults/timing.js';
+import { parseDuration } from '../../util/duration.js';
 import { xorBytes, type ComputeKind } from './compute-kind.js';
 
 const MAX_MS = 3_600_000;

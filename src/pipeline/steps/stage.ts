@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sizeAndHash } from '../../hosts/local/local-host-files.js';
 import { succeeded, type TransferRecord } from '../../records/transfer-record.js';
-import { filesPerInvocation, parseStrategy, stageStrategy, type Strategy } from '../../scenario/pipeline-schema.js';
+import { filesPerInvocation, parseStrategy, stageStrategy, type Strategy } from '../pipeline-spec.js';
 import { runTransfer } from '../../transfers/run-transfer.js';
 import { perFile } from '../../transfers/transfer-pool.js';
 import type { TransferJob } from '../../transfers/transfer-tool.js';

@@ -4,10 +4,12 @@ import { sshOptionsSchema } from './ssh-options.js';
 
 /** Field types every section of a scenario shares. */
 export const MUX_MODES = ['off', 'cold', 'warm'] as const;
+export type MuxMode = (typeof MUX_MODES)[number];
 
-export const nameSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]*$/i, 'use letters, digits, ".", "_" or "-" (it names folders and hosts)');
+/** A name that becomes a folder, a host alias and a container name: no path, no option, no space. */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/i;
+
+export const nameSchema = z.string().regex(NAME_PATTERN, 'use letters, digits, ".", "_" or "-" (it names folders and hosts)');
 
 export const int = (min: number, max: number) =>
   z.number({ error: 'must be a number' }).int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { parseCompute } from '../pipeline/compute/registry.js';
-import { attemptFields, int, MUX_MODES, nameSchema } from './fields.js';
+import { parseCompute } from './compute/registry.js';
+import type { DatasetSpec } from '../spec/dataset.js';
+import { attemptFields, int, MUX_MODES, nameSchema } from '../spec/fields.js';
 
 /**
  * How a rank's files are grouped into invocations: `per-file` (one connection per file),
@@ -63,6 +64,11 @@ export const pipelineSchema = z.strictObject({
 });
 
 export type PipelineSpec = z.infer<typeof pipelineSchema>;
+/** What of a scenario a pipeline reads: its pipeline and its dataset. */
+export interface PipelineScenario {
+  pipeline?: PipelineSpec;
+  dataset: DatasetSpec;
+}
 export type StageSpec = NonNullable<PipelineSpec['stage_in']> | NonNullable<PipelineSpec['stage_out']>;
 
 /** A stage's strategy: its own, or the pipeline's. */

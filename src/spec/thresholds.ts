@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { explained, refusedIfText } from '../util/explained.js';
 
 /** Metrics a threshold can name; each is computed per matrix cell by report/summary.ts. */
 export const THRESHOLD_METRICS = [
@@ -33,14 +34,7 @@ export function holds(condition: Condition, actual: number): boolean {
   }
 }
 
-const conditionSchema = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  const parsed = parseCondition(v);
-  if (typeof parsed === 'string') {
-    ctx.addIssue({ code: 'custom', message: parsed });
-    return z.NEVER;
-  }
-  return parsed;
-});
+const conditionSchema = explained(z.union([z.string(), z.number()]), (v) => refusedIfText(parseCondition(v)));
 
 const metricSchema = z.enum(THRESHOLD_METRICS, { error: `must be one of ${THRESHOLD_METRICS.join(', ')}` });
 const scalar = z.union([z.string(), z.number(), z.boolean()]);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { explained, refuse } from '../util/explained.js';
 
 /**
  * Typed values of the sshd_config and ssh_config keywords a scenario may set. Each kind accepts
@@ -12,28 +13,22 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : ty
 
 /** A value matching `pattern` (anchored); `shape` says what was expected. */
 export function pattern(re: RegExp, shape: string): OptionValue {
-  return z.unknown().transform((v, ctx) => {
+  return explained(z.unknown(), (v) => {
     const t = text(v);
-    if (t !== undefined && re.test(t)) return t;
-    ctx.addIssue({ code: 'custom', message: `expected ${shape}, found ${describe(v)}` });
-    return z.NEVER;
+    return t !== undefined && re.test(t) ? t : refuse(`expected ${shape}, found ${describe(v)}`);
   });
 }
 
 export const count = (min: number, max: number): OptionValue =>
-  z.unknown().transform((v, ctx) => {
+  explained(z.unknown(), (v) => {
     const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
-    if (Number.isInteger(n) && n >= min && n <= max) return String(n);
-    ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}, found ${describe(v)}` });
-    return z.NEVER;
+    return Number.isInteger(n) && n >= min && n <= max ? String(n) : refuse(`expected a whole number from ${min} to ${max}, found ${describe(v)}`);
   });
 
 export const oneOf = (words: readonly string[]): OptionValue =>
-  z.unknown().transform((v, ctx) => {
+  explained(z.unknown(), (v) => {
     const word = typeof v === 'boolean' && words.includes('yes') ? (v ? 'yes' : 'no') : v;
-    if (typeof word === 'string' && words.includes(word)) return word;
-    ctx.addIssue({ code: 'custom', message: `expected one of ${words.join(', ')}, found ${describe(v)}` });
-    return z.NEVER;
+    return typeof word === 'string' && words.includes(word) ? word : refuse(`expected one of ${words.join(', ')}, found ${describe(v)}`);
   });
 
 export const yesNo = oneOf(['yes', 'no']);
@@ -45,11 +40,9 @@ const ALGORITHM = '[A-Za-z0-9][A-Za-z0-9@._-]{0,63}';
 const ALGORITHMS = new RegExp(`^[+^-]?${ALGORITHM}(,${ALGORITHM}){0,63}$`);
 
 /** Cipher, MAC, KEX or key algorithm list: `a,b`, `+a` (append), `-a` (remove), `^a` (prefer); or a YAML list. */
-export const algorithms: OptionValue = z.unknown().transform((v, ctx) => {
+export const algorithms: OptionValue = explained(z.unknown(), (v) => {
   const joined = Array.isArray(v) && v.every((x) => typeof x === 'string') ? v.join(',') : v;
-  if (typeof joined === 'string' && ALGORITHMS.test(joined)) return joined;
-  ctx.addIssue({ code: 'custom', message: `expected algorithm names separated by commas (optionally starting with +, - or ^), found ${describe(v)}` });
-  return z.NEVER;
+  return typeof joined === 'string' && ALGORITHMS.test(joined) ? joined : refuse(`expected algorithm names separated by commas (optionally starting with +, - or ^), found ${describe(v)}`);
 });
 
 /** `RekeyLimit`: bytes (`default`, `none`, `1G`, `512M`) and optionally a time. */

@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import { explained, refusedIfText } from '../util/explained.js';
+
 /** Byte sizes as people write them: `1MiB`, `100KB`, `512`, and log-uniform ranges `1KiB..10MiB`. */
 
 const UNITS: Record<string, number> = {
@@ -36,3 +39,6 @@ export function parseSize(text: string | number): SizeSpec | string {
   const bytes = parseBytes(text);
   return typeof bytes === 'string' ? bytes : { kind: 'fixed', bytes };
 }
+
+/** A dataset's `size`: one size, or a range. */
+export const sizeSchema = explained(z.union([z.string(), z.number()]), (v) => refusedIfText(parseSize(v)));
