@@ -5,29 +5,29 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { Bench } from 'tinybench';
-import { findTools } from '../src/hosts/openssh/openssh-tools.js';
+import { findTools } from '../src/ssh/openssh-tools.js';
 import { LocalBackend } from '../src/hosts/local/local-backend.js';
 import { createStateDir } from '../src/hosts/state-dir.js';
-import { generateKeyPair } from '../src/hosts/openssh/ssh-keys.js';
+import { generateKeyPair } from '../src/ssh/ssh-keys.js';
 import { startTopology, type StartedTopology } from '../src/hosts/topology.js';
 import { planDataset, sha256Of } from '../src/dataset/dataset.js';
 import { datasetSchema } from '../src/spec/dataset.js';
 import { type MuxMode } from '../src/spec/fields.js';
-import { parseScenario } from '../src/scenario/load-scenario.js';
+import { parseScenario } from '../src/plan/load-plan.js';
 import { RsyncTool } from '../src/transfers/rsync-tool.js';
 import { CpTool } from '../src/transfers/cp-tool.js';
 import { SftpTool } from '../src/transfers/sftp-tool.js';
 import { Ssh2SftpTool } from '../src/transfers/ssh2-sftp-tool.js';
 import { makeLane, writeLanes, type Lane } from '../src/transfers/lane.js';
 import { runTransferPool } from '../src/transfers/transfer-pool.js';
-import { Launcher } from '../src/transfers/launcher.js';
-import { findConnector } from '../src/transfers/connector.js';
+import { Launcher } from '../src/process/launcher.js';
+import { findConnector } from '../src/ssh/connector.js';
 import { endToEnd, type Case, type Targets } from './end-to-end.js';
 import { finalizeBench } from './finalize.js';
 import type { TransferTool } from '../src/transfers/transfer-tool.js';
 import { classify } from '../src/transfers/failure-classifier.js';
-import { parseSshdLine } from '../src/hosts/openssh/sshd-log.js';
-import { renderSshdConfig } from '../src/hosts/openssh/sshd-config.js';
+import { parseSshdLine } from '../src/ssh/sshd-log.js';
+import { renderSshdConfig } from '../src/ssh/sshd-config.js';
 import { percentile } from '../src/report/statistics.js';
 
 type Row = { benchmark: string; result: string; target: string; verdict: string };
@@ -166,7 +166,7 @@ async function launchPath(): Promise<void> {
 }
 
 /**
- * What the connector (transfers/connect-fd.pl: one short process per ssh connection, to learn its
+ * What the connector (ssh/connect-fd.pl: one short process per ssh connection, to learn its
  * client port) costs: the same rsyncs with and without it, alternating A B B A. With MaxStartups
  * raised, wall time and the machine's CPU; at sshd's default 10:30:100, the share dropped.
  */

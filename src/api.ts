@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { loadScenario, parseScenario, type LoadedScenario } from './scenario/load-scenario.js';
+import { loadScenario, parseScenario, type LoadedScenario } from './plan/load-plan.js';
 import type { Limits } from './spec/limits.js';
 import { runScenario as runLoaded, type RunOptions, type RunResult } from './run/run-scenario.js';
 

@@ -71,7 +71,7 @@ runOutputs(program.command('run').description('start the hosts of a scenario, ru
   });
 
 /** `run` and `resume`: the run with progress on stderr, then the table (or JSON), JUnit and the step summary. */
-async function runAndReport(loaded: import('./scenario/load-scenario.js').LoadedScenario, tools: Promise<import('./hosts/openssh/openssh-tools.js').OpenSshTools>, opts: Omit<RunFlags, 'set'>, resume?: import('./run/run-scenario.js').RunOptions['resume']): Promise<void> {
+async function runAndReport(loaded: import('./plan/load-plan.js').LoadedScenario, tools: Promise<import('./ssh/openssh-tools.js').OpenSshTools>, opts: Omit<RunFlags, 'set'>, resume?: import('./run/run-scenario.js').RunOptions['resume']): Promise<void> {
   const [{ runScenario }, { createProgress, progressMode }, { exporter }] = await Promise.all([import('./run/run-scenario.js'), import('./report/progress-display.js'), import('./exporters/index.js')]);
   const { signal } = guardSignals();
   const progress = createProgress(progressMode({ quiet: opts.quiet === true || opts.json === true, isTTY: process.stderr.isTTY }));
@@ -100,7 +100,7 @@ runOutputs(program.command('resume').description('continue an interrupted pipeli
   .addOption(limitOption())
   .action(async (dir: string, opts: Omit<RunFlags, 'set' | 'out'>) => {
     const { planResume } = await import('./run/resume.js');
-    const { findTools } = await import('./hosts/openssh/openssh-tools.js');
+    const { findTools } = await import('./ssh/openssh-tools.js');
     const tools = findTools();
     tools.catch(() => undefined);
     const resume = await planResume(dir, opts.limit ?? {});
@@ -140,7 +140,7 @@ program
   .argument('<dir>', 'a report folder, or any folder holding rank state files')
   .option('--json', 'print what was done per rank as JSON')
   .action(async (dir: string, opts: { json?: boolean }) => {
-    const { finalizeReport } = await import('./pipeline/finalize-report.js');
+    const { finalizeReport } = await import('./run/finalize-report.js');
     const result = await finalizeReport(dir);
     print(opts.json ? JSON.stringify(result, null, 2) : result.text);
     process.exitCode = result.exitCode;
@@ -189,7 +189,7 @@ program
   .description('write summary, report.html and the charts as PNG (charts/*.png) from an existing report folder')
   .argument('<dir>', 'report folder (holds results.jsonl)')
   .action(async (dir: string) => {
-    const [{ writeDerivedReport }, { exporter }] = await Promise.all([import('./run/write-report.js'), import('./exporters/index.js')]);
+    const [{ writeDerivedReport }, { exporter }] = await Promise.all([import('./exporters/write-report.js'), import('./exporters/index.js')]);
     await writeDerivedReport(dir, { exporters: [exporter('png'), exporter('table')] });
     print(`wrote ${dir}/charts/*.png`);
   });
@@ -203,7 +203,7 @@ program
   .option('--tolerance <fraction>', 'relative throughput / p95 change that still counts as noise', fraction, 0.1)
   .option('--json', 'print the comparison as JSON')
   .action(async (base: string, next: string, opts: { failureTolerance: number; tolerance: number; json?: boolean }) => {
-    const [{ buildSummary }, { readResults }, { compareSummaries, renderComparison }] = await Promise.all([import('./report/summary.js'), import('./records/report-dir.js'), import('./report/compare-runs.js')]);
+    const [{ buildSummary }, { readResults }, { compareSummaries, renderComparison }] = await Promise.all([import('./report/summary.js'), import('./report/report-dir.js'), import('./report/compare-runs.js')]);
     const load = async (dir: string) => {
       try {
         return buildSummary(await readResults(dir));
@@ -223,7 +223,7 @@ program
   .option('-s, --set <key=value>', 'override a scenario field (repeatable)', collect, [])
   .addOption(limitOption())
   .action(async (file: string, opts: { set: string[]; limit?: Partial<Limits> }) => {
-    const [{ loadChecked, preflight }, { describePipeline }] = await Promise.all([import('./run/preflight.js'), import('./pipeline/describe.js')]);
+    const [{ loadChecked, preflight }, { describePipeline }, { stepsNote }, { backendKind }] = await Promise.all([import('./run/preflight.js'), import('./pipeline/describe.js'), import('./executors/registry.js'), import('./hosts/backends.js')]);
     const { loaded, tools: probing } = await loadChecked(file, { sets: opts.set, limits: opts.limit ?? {} });
     const { signal } = guardSignals();
     const tools = await probing;
@@ -235,14 +235,14 @@ program
     for (const c of plan.cells) {
       const t = c.scenario.transfer;
       if (!t) {
-        print(`  ${c.id}: ${describePipeline(c.scenario.pipeline!, c.scenario.dataset.files, c.scenario.executor)}`);
+        print(`  ${c.id}: ${describePipeline(c.scenario.pipeline!, c.scenario.dataset.files, stepsNote(c.scenario.executor))}`);
         continue;
       }
       const tool = t.command ? `command ${JSON.stringify(t.command)}` : t.tool;
       print(`  ${c.id}: ${c.scenario.dataset.files} x ${tool} ${t.direction} ${t.from ? `from ${t.from} ` : ''}${t.via.length ? `via ${t.via.join(',')} ` : ''}to ${t.to}, concurrency ${t.concurrency}, mux ${t.mux}`);
     }
     for (const n of notes) print(`note: ${n}`);
-    if (tools.sshd && plan.groups.some((g) => g.backend === 'container')) print(`note: sshd -t used this machine's ${tools.sshdVersion?.text ?? 'sshd'}; container hosts check again with the image's sshd when they start`);
+    if (tools.sshd && plan.groups.some((g) => backendKind(g.backend).ownSshd)) print(`note: sshd -t used this machine's ${tools.sshdVersion?.text ?? 'sshd'}; container hosts check again with the image's sshd when they start`);
   });
 
 program
@@ -349,7 +349,7 @@ program
     const json: Record<string, unknown> = { ...advice, ...(opts.host ? { probe } : {}) };
     if (opts.verify) {
       const [{ verifyAdvice, renderVerify }, { findTools }, { createProgress, progressMode }] = await Promise.all([
-        import('./probe/verify-advice.js'), import('./hosts/openssh/openssh-tools.js'), import('./report/progress-display.js'),
+        import('./probe/verify-advice.js'), import('./ssh/openssh-tools.js'), import('./report/progress-display.js'),
       ]);
       const { signal } = guardSignals();
       const progress = createProgress(progressMode({ quiet: opts.json === true, isTTY: process.stderr.isTTY }));

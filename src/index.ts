@@ -3,7 +3,8 @@
 
 export { XferbenchError, ScenarioError, SetupError, HostStartError, RunAbortedError, type ScenarioIssue } from './util/errors.js';
 
-export { loadScenario, parseScenario, resolveMatrixKey, type LoadedScenario, type LoadOptions, type MatrixAxis } from './scenario/load-scenario.js';
+export { resolveMatrixKey, type LoadOptions, type MatrixAxis } from './scenario/load-scenario.js';
+export { loadScenario, parseScenario, type LoadedScenario } from './plan/load-plan.js';
 export { DEFAULT_LIMITS, type Limits } from './spec/limits.js';
 export { scenarioSchema, type Scenario } from './scenario/scenario-schema.js';
 export type { TransferSpec } from './transfers/transfer-spec.js';
@@ -30,22 +31,23 @@ export { containerCommandWrapper } from './hosts/container/container-exec.js';
 export { removeContainerLeftovers, cleanContainers, type ContainerSelection } from './hosts/container/container-leftovers.js';
 export { ensureSshdImage, contextHash, parseAptSources, SSHD_CONTEXT, type ImageBase, type SshdImage } from './hosts/container/sshd-image.js';
 export { startTopology, replicaNames, type StartedTopology, type ClientSide, type TopologyOptions } from './hosts/topology.js';
-export { findTools, type OpenSshTools } from './hosts/openssh/openssh-tools.js';
-export { parseOpenSshVersion, unsupportedKeywords, type OpenSshVersion } from './hosts/openssh/openssh-version.js';
-export { renderSshdConfig, type SshdConfigInput } from './hosts/openssh/sshd-config.js';
-export { renderSshClientConfig, renderKnownHosts } from './hosts/openssh/ssh-client-config.js';
-export { SshdLog, parseSshdLine, type SshdCounters, type SshdEvent } from './hosts/openssh/sshd-log.js';
+export { findTools, type OpenSshTools } from './ssh/openssh-tools.js';
+export { parseOpenSshVersion, unsupportedKeywords, type OpenSshVersion } from './ssh/openssh-version.js';
+export { renderSshdConfig, type SshdConfigInput } from './ssh/sshd-config.js';
+export { renderSshClientConfig, renderKnownHosts } from './ssh/ssh-client-config.js';
+export { SshdLog, parseSshdLine } from './ssh/sshd-log.js';
+export { type SshdCounters, type SshdEvent } from './records/sshd-events.js';
 export { createStateDir, stateBase, type StateDir } from './hosts/state-dir.js';
-export { generateKeyPair, type KeyPair } from './hosts/openssh/ssh-keys.js';
+export { generateKeyPair, type KeyPair } from './ssh/ssh-keys.js';
 export { cleanLeftovers } from './hosts/leftovers.js';
 
 export { planDataset, fileContent, sha256Of, type DatasetPlan, type DatasetEntry, type Manifest, type ManifestEntry } from './dataset/dataset.js';
 
-export type { TransferTool, TransferJob, TransferCommand, Endpoint, SshInvocation } from './transfers/transfer-tool.js';
+export type { TransferTool, TransferJob, TransferCommand, Endpoint, SshInvocation, DirectEndpoint } from './transfers/transfer-tool.js';
 export { TOOL_REGISTRY, TOOL_NAMES, createTool, type ToolName } from './transfers/tool-registry.js';
 export { defineTool, type ToolFactory } from './transfers/tool-factory.js';
 export { CommandTool, PLACEHOLDERS, templateIssues } from './transfers/command-tool.js';
-export { Ssh2SftpTool, type DirectEndpoint } from './transfers/ssh2-sftp-tool.js';
+export { Ssh2SftpTool } from './transfers/ssh2-sftp-tool.js';
 export { RsyncTool } from './transfers/rsync-tool.js';
 export { ScpTool } from './transfers/scp-tool.js';
 export { SftpTool } from './transfers/sftp-tool.js';
@@ -54,7 +56,7 @@ export { renderLaneConfig, laneSshOptions } from './transfers/ssh-invocation.js'
 export { MuxSession, type MuxStatus } from './transfers/mux-session.js';
 export { runTransfer, type TransferPolicy } from './transfers/run-transfer.js';
 export { runTransferPool } from './transfers/transfer-pool.js';
-export { Launcher, type LaunchRequest, type LaunchResult } from './transfers/launcher.js';
+export { Launcher, type LaunchRequest, type LaunchResult } from './process/launcher.js';
 export { classify, RULES as FAILURE_RULES, type Classification } from './transfers/failure-classifier.js';
 export { backoffDelay } from './transfers/backoff.js';
 
@@ -64,7 +66,7 @@ export {
   type StepName, type StepRecord, type InvariantsRecord, type InvariantViolation, type RunResumeRecord,
 } from './records/transfer-record.js';
 export { JsonlWriter } from './records/jsonl-writer.js';
-export { readResults, createReportDir, loadReportScenario } from './records/report-dir.js';
+export { readResults, createReportDir, loadReportScenario } from './report/report-dir.js';
 export { ReportFolderError, REPORT_CAPS } from './records/report-folder.js';
 export { resultRecordSchema } from './records/record-schema.js';
 export { showText } from './util/show-text.js';
@@ -77,15 +79,16 @@ export type { ComputeKind } from './pipeline/compute/compute-kind.js';
 export { STEP_REGISTRY } from './pipeline/steps/registry.js';
 export type { StepKind, StepResult } from './pipeline/steps/step-kind.js';
 export { finalizeStates, type RankFinalize } from './pipeline/finalize.js';
-export { finalizeReport } from './pipeline/finalize-report.js';
+export { finalizeReport } from './run/finalize-report.js';
 export { checkInvariants } from './pipeline/invariants.js';
 export { readState, readStateFile, writeState, type RankState, type FileState } from './pipeline/state-file.js';
-export { CELL_KINDS } from './run/cell-kinds.js';
-export type { CellKind, CellContext } from './run/cell-kind.js';
+export { CELL_KINDS } from './cells/registry.js';
+export type { CellKind, CellContext } from './cells/cell-kind.js';
 export { planResume, type ResumeState } from './run/resume.js';
 export type { Executor, ExecutorRun } from './executors/executor.js';
 
-export { probeHost, estimateRate, type ProbeTarget, type ProbeOptions, type ProbeResult, type MaxStartupsEstimate } from './probe/probe.js';
+export { probeHost, estimateRate, type ProbeOptions, type ProbeResult, type MaxStartupsEstimate } from './probe/probe.js';
+export { type ProbeTarget } from './probe/probe-target.js';
 
 export { buildSummary, type Summary, type CellSummary, type RepeatMetrics } from './report/summary.js';
 export { inFlight, type InFlight } from './report/in-flight.js';

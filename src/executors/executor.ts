@@ -1,7 +1,8 @@
 import type { QueueControl } from '../faults/fault-kind.js';
 import type { PipelineJobContext } from '../pipeline/job-context.js';
 import type { StepBody } from '../pipeline/state-file.js';
-import type { PipelineRepeat, RankRun } from '../pipeline/steps/step-kind.js';
+import type { PipelineRepeat } from '../pipeline/steps/step-kind.js';
+import type { RankRun } from '../pipeline/state-file.js';
 import type { StepName, TransferRecord } from '../records/transfer-record.js';
 import type { TransferSpec } from '../transfers/transfer-spec.js';
 import type { TransferPolicy } from '../transfers/run-transfer.js';

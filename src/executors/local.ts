@@ -1,6 +1,7 @@
 import { runRank } from '../pipeline/rank.js';
 import { runTransferPool } from '../transfers/transfer-pool.js';
 import type { Executor } from './executor.js';
+import type { ExecutorKind } from './executor-kind.js';
 
 /** Transfers launched from this process, `concurrency` at a time (transfers/transfer-pool.ts); ranks run here too. */
 export const localExecutor: Executor = {
@@ -8,4 +9,9 @@ export const localExecutor: Executor = {
   async ranks({ p, ranks, record, recorded }) {
     await Promise.all(ranks.map((r) => runRank(p, r, (step) => record(r.rank, step), recorded(r.rank))));
   },
+};
+
+/** `executor: local` (the default): nothing to set up, nothing to check. */
+export const localKind: ExecutorKind = {
+  setUp: async () => ({ forCell: () => localExecutor, [Symbol.asyncDispose]: async () => undefined }),
 };

@@ -1,60 +1,72 @@
-import { join } from 'node:path';
-import { SetupError } from '../util/errors.js';
-import type { PlanCell } from '../plan/plan.js';
+import type { PathKey } from '../spec/object-path.js';
+import type { ScenarioIssue } from '../util/errors.js';
 import type { Executor } from './executor.js';
-import { localExecutor } from './local.js';
-import type { StartedSlurmCluster } from './slurm/slurm-cluster.js';
+import type { ExecutorCell, ExecutorKind, ExecutorSetup, ExecutorSetupOptions, FieldIssue, RawScenario } from './executor-kind.js';
+import { localKind } from './local.js';
+import { slurmKind } from './slurm/slurm-kind.js';
 
-/** What a run starts once for the executors its cells use (a Slurm cluster), disposed with the run. */
-export interface ExecutorSetup extends AsyncDisposable {
-  /** The executor of one cell. */
-  forCell(cell: PlanCell): Executor;
-  /** For the progress display. */
-  notice?: string;
-}
+/** Every executor by name: a new one is a folder of its own and a line here. */
+export const EXECUTOR_REGISTRY = {
+  local: localKind,
+  slurm: slurmKind,
+} satisfies Record<string, ExecutorKind>;
 
-/**
- * The executors of a run's cells, by the scenario's `executor`: `local` needs nothing; `slurm`
- * starts one private cluster, as many nodes as the largest cell asks for, in the run's state
- * folder. Loaded on demand: a local run never imports the Slurm code.
- */
-export async function setUpExecutors(cells: readonly PlanCell[], stateDir: string, options: { originEpochMs: number; firstJobId?: number; signal?: AbortSignal }): Promise<ExecutorSetup> {
-  const { originEpochMs, signal } = options;
-  const slurmCells = cells.filter((c) => c.scenario.executor === 'slurm');
-  if (slurmCells.length === 0) return { forCell: () => localExecutor, [Symbol.asyncDispose]: async () => undefined };
-  const { existingSlurmCluster, findSlurm, startSlurmCluster } = await import('./slurm/slurm-cluster.js');
-  const { slurmExecutor } = await import('./slurm/slurm-executor.js');
-  const programs = await findSlurm();
-  if (typeof programs === 'string') throw new SetupError(`executor: slurm: ${programs}`);
-  const settings = (c: PlanCell) => ({ nodes: c.scenario.slurm?.nodes ?? 3, tasks_per_node: c.scenario.slurm?.tasks_per_node ?? 1 });
-  const nodes = Math.max(...slurmCells.map((c) => settings(c).nodes));
-  const cpus = Math.max(...slurmCells.map((c) => settings(c).tasks_per_node));
-  // A scenario names one cluster (preflight refuses a cluster or partition that varies across the matrix).
-  const { cluster: kind = 'private', partition } = slurmCells[0]!.scenario.slurm ?? {};
-  // A pipeline stage's concurrency over all ranks is a license count of the private cluster.
-  const licenses = stageLicenses(slurmCells);
-  const cluster: StartedSlurmCluster =
-    kind === 'existing'
-      ? await existingSlurmCluster(programs, partition)
-      : await startSlurmCluster(join(stateDir, 'slurm'), { nodes, cpus, licenses, programs, ...(options.firstJobId ? { firstJobId: options.firstJobId } : {}), ...(signal ? { signal } : {}) });
-  return {
-    forCell: (c) => (c.scenario.executor === 'slurm' ? slurmExecutor(cluster, settings(c), originEpochMs, { licenses: kind === 'private' }) : localExecutor),
-    notice: kind === 'existing' ? `Slurm cluster of SLURM_CONF: ${cluster.nodes.length} node(s)${partition ? ` in ${partition}` : ''}` : `Slurm cluster up: ${cluster.nodes.join(', ')} (${cluster.startMs.toFixed(0)} ms)`,
-    [Symbol.asyncDispose]: () => cluster.stop(),
-  };
-}
+export type ExecutorName = keyof typeof EXECUTOR_REGISTRY;
+export const EXECUTOR_NAMES = Object.keys(EXECUTOR_REGISTRY) as [ExecutorName, ...ExecutorName[]];
 
-/**
- * `xb_stage_in` / `xb_stage_out` licenses: a stage's `concurrency`, which preflight requires to be
- * the same in every cell (a cluster has one count).
- */
-export function stageLicenses(cells: readonly PlanCell[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const c of cells) {
-    for (const which of ['stage_in', 'stage_out'] as const) {
-      const n = c.scenario.pipeline?.[which]?.concurrency;
-      if (n !== undefined) out[`xb_${which}`] = n;
-    }
+const kindOf = (name: unknown): ExecutorKind | undefined => (typeof name === 'string' && Object.hasOwn(EXECUTOR_REGISTRY, name) ? EXECUTOR_REGISTRY[name as ExecutorName] : undefined);
+
+/** Each executor's own section of the scenario, under its name (optional: a section applies with its executor only). */
+export const executorSections = (): Record<string, ExecutorKind['section']> =>
+  Object.fromEntries(Object.entries(EXECUTOR_REGISTRY).flatMap(([name, kind]: [string, ExecutorKind]) => (kind.section ? [[name, kind.section.optional()]] : [])));
+
+/** The named executor's rules, and any other executor's section given without it. */
+export function executorIssues(raw: RawScenario): FieldIssue[] {
+  const out: FieldIssue[] = [...(kindOf(raw.executor ?? 'local')?.check?.(raw) ?? [])];
+  for (const [name, kind] of Object.entries(EXECUTOR_REGISTRY) as [string, ExecutorKind][]) {
+    if (kind.section && name !== (raw.executor ?? 'local') && raw[name] !== undefined) out.push({ path: [name], message: `${name} settings apply with executor: ${name}` });
   }
   return out;
+}
+
+/** Executors with a job queue (what queue faults need). */
+export const QUEUE_EXECUTORS = (Object.entries(EXECUTOR_REGISTRY) as [ExecutorName, ExecutorKind][]).filter(([, k]) => k.queue).map(([name]) => name);
+
+/** How a pipeline's steps run under the executor, for `validate`. */
+export const stepsNote = (executor: string): string | undefined => kindOf(executor)?.stepsNote;
+
+/** The run's cells by executor, in registry order. */
+function byExecutor<C extends ExecutorCell>(cells: readonly C[]): [ExecutorKind, C[]][] {
+  return (Object.entries(EXECUTOR_REGISTRY) as [string, ExecutorKind][]).map(([name, kind]) => [kind, cells.filter((c) => c.scenario.executor === name)] as [ExecutorKind, C[]]).filter(([, list]) => list.length > 0);
+}
+
+/** Every executor's checks on this machine, for the cells that use it. */
+export async function executorPreflight(cells: readonly ExecutorCell[], issueAt: (path: readonly PathKey[], message: string) => ScenarioIssue): Promise<ScenarioIssue[]> {
+  const out: ScenarioIssue[] = [];
+  for (const [kind, list] of byExecutor(cells)) out.push(...((await kind.preflight?.(list, issueAt)) ?? []));
+  return out;
+}
+
+/** What the run's executors need, started once per run (a Slurm cluster) and stopped with it. */
+export async function setUpExecutors(cells: readonly ExecutorCell[], stateDir: string, options: ExecutorSetupOptions): Promise<ExecutorSetup> {
+  const started = new Map<string, ExecutorSetup>();
+  const stopAll = async () => {
+    for (const s of started.values()) await s[Symbol.asyncDispose]();
+  };
+  try {
+    for (const [kind, list] of byExecutor(cells)) started.set(list[0]!.scenario.executor, await kind.setUp(list, stateDir, options));
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+  const notices = [...started.values()].flatMap((s) => (s.notice ? [s.notice] : []));
+  return {
+    forCell: (c): Executor => {
+      const setup = started.get(c.scenario.executor);
+      if (!setup) throw new Error(`internal: executor ${c.scenario.executor} was not set up for this run`);
+      return setup.forCell(c);
+    },
+    ...(notices.length > 0 ? { notice: notices.join('; ') } : {}),
+    [Symbol.asyncDispose]: stopAll,
+  };
 }

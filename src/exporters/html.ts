@@ -6,7 +6,7 @@ import { renderHtmlReport } from '../report/html-report.js';
 import { failureSamples, logExcerpts } from '../report/report-evidence.js';
 import type { Exporter } from './exporter.js';
 import { confined, readCapped, REPORT_CAPS } from '../records/report-folder.js';
-import { writeReportFile } from '../records/report-dir.js';
+import { writeReportFile } from '../report/report-dir.js';
 import { MAX_FILE_BYTES } from '../spec/limits.js';
 
 const require = createRequire(import.meta.url);

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeReportFile } from '../records/report-dir.js';
+import { writeReportFile } from '../report/report-dir.js';
 import { realFolder } from '../records/report-folder.js';
 import { allCharts } from '../report/chart-specs.js';
 import type { Exporter } from './exporter.js';

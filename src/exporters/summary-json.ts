@@ -1,4 +1,4 @@
-import { writeReportFile } from '../records/report-dir.js';
+import { writeReportFile } from '../report/report-dir.js';
 import type { Exporter } from './exporter.js';
 
 /** summary.json: the summary and the judged thresholds, for tools. */

@@ -1,5 +1,5 @@
 import { showText } from '../util/show-text.js';
-import { writeReportFile } from '../records/report-dir.js';
+import { writeReportFile } from '../report/report-dir.js';
 import { renderSummaryTable, renderThresholds } from '../report/summary-table.js';
 import type { Exporter } from './exporter.js';
 

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import type { StartedHost } from '../hosts/host.js';
+import type { BackendName } from '../hosts/backends.js';
+import type { MasterControl } from '../transfers/mux-session.js';
 import type { FaultAt } from '../spec/timing.js';
 
 /** The fields every fault has: which host, when it starts, and how long it lasts (else until the cell ends). */
@@ -9,14 +11,6 @@ export interface FaultBase {
   host?: string;
   at: FaultAt;
   for?: number;
-}
-
-/** A client's ssh ControlMaster for one destination (transfers/mux-session.ts). */
-export interface MasterControl {
-  /** SIGKILLs the master process(es); resolves with how many there were. */
-  kill(): Promise<number>;
-  /** A fresh master where the mode keeps one (warm); stale sockets removed. */
-  restart(): Promise<void>;
 }
 
 /** The batch queue of a run's jobs (executor: slurm). */
@@ -48,7 +42,7 @@ export interface FaultKind {
   /** Why it needs root, if it does: refused before anything starts otherwise. */
   readonly needsRoot?: string;
   /** The backends whose hosts it can act on (default: both). */
-  readonly backends?: readonly ('local' | 'container')[];
+  readonly backends?: readonly BackendName[];
   /** Fields of this kind beyond kind, host, at and for. */
   readonly fields: z.ZodRawShape;
   /** What it does, for the docs and `validate`. */

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StartedHost } from '../hosts/host.js';
 import type { FaultRecord } from '../records/transfer-record.js';
-import type { MasterControl, QueueControl } from './fault-kind.js';
+import type { QueueControl } from './fault-kind.js';
+import type { MasterControl } from '../transfers/mux-session.js';
 import { FAULT_REGISTRY, type FaultSpec } from './registry.js';
 
 /** The longest a timer can wait (about 24.8 days): "until the transfers end". */

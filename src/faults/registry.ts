@@ -12,6 +12,7 @@ import { revokeKey } from './revoke-key.js';
 import { atSchema, durationSchema } from '../spec/timing.js';
 import { parseDuration } from '../util/duration.js';
 import { NAME_PATTERN } from '../spec/fields.js';
+import { BACKEND_NAMES, backendKind, type BackendName } from '../hosts/backends.js';
 
 /** Every fault kind by name: a new kind is a file of its own and a line here. */
 export const FAULT_REGISTRY = {
@@ -55,7 +56,7 @@ export type FaultSpec = FaultBase & { kind: FaultKindName } & Record<string, unk
  * Faults against the rest of a raw scenario: the host must be one of its hosts, and `at` must
  * fall within the longest a cell could run (every file at the transfer timeout, every retry).
  */
-export function faultIssues(raw: { backend?: unknown; executor?: unknown; hosts: Record<string, unknown>; transfer?: Record<string, unknown>; dataset?: unknown; faults?: unknown }): { path: (string | number)[]; message: string }[] {
+export function faultIssues(raw: { backend?: unknown; executor?: unknown; queueExecutors: readonly string[]; hosts: Record<string, unknown>; transfer?: Record<string, unknown>; dataset?: unknown; faults?: unknown }): { path: (string | number)[]; message: string }[] {
   if (!Array.isArray(raw.faults)) return [];
   const num = (v: unknown, fallback: number) => (typeof v === 'number' && v > 0 ? v : fallback);
   const files = num((raw.dataset as { files?: unknown } | undefined)?.files, 1);
@@ -69,15 +70,15 @@ export function faultIssues(raw: { backend?: unknown; executor?: unknown; hosts:
     const own = typeof kind === 'string' && Object.hasOwn(FAULT_REGISTRY, kind) ? (FAULT_REGISTRY[kind as FaultKindName] as FaultKind) : undefined;
     if (own?.needsRoot && process.getuid?.() !== 0) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} needs root: ${own.needsRoot}` });
     // The job queue is a pipeline's on Slurm; hosts and masters are a transfer scenario's for now.
-    if (acts === 'queue' && (raw.transfer || raw.executor !== 'slurm')) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} cancels a pipeline's Slurm jobs: it needs pipeline: and executor: slurm` });
+    if (acts === 'queue' && (raw.transfer || !raw.queueExecutors.includes(String(raw.executor)))) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} cancels a pipeline's Slurm jobs: it needs pipeline: and executor: ${raw.queueExecutors.join(' or ')}` });
     else if (acts && acts !== 'queue' && !raw.transfer) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)}: a pipeline takes queue faults (queue_loss) only, not yet faults on its steps' hosts` });
     if (acts === 'queue' && host !== undefined) out.push({ path: ['faults', i, 'host'], message: `${String(kind)} acts on the job queue, not on a host` });
     const broken = raw.transfer ? own?.check?.(raw.transfer) : undefined;
     if (broken) out.push({ path: ['faults', i, 'kind'], message: broken });
-    const backend = raw.backend === 'container' ? 'container' : 'local';
-    if (own && !(own.backends ?? ['local', 'container']).includes(backend)) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} acts on backend: ${(own.backends ?? []).join(', ')} hosts only for now` });
-    // A container's processes are reached through its init's pid on this machine.
-    else if (own && backend === 'container' && process.getuid?.() !== 0) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} on backend: container needs root: faults act on a container through its processes on this machine (nsenter)` });
+    const backend = typeof raw.backend === 'string' && (BACKEND_NAMES as string[]).includes(raw.backend) ? (raw.backend as BackendName) : 'local';
+    const needsRoot = backendKind(backend).faultsNeedRoot;
+    if (own && !(own.backends ?? BACKEND_NAMES).includes(backend)) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} acts on backend: ${(own.backends ?? []).join(', ')} hosts only for now` });
+    else if (own && needsRoot && process.getuid?.() !== 0) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} on backend: ${backend} needs root: ${needsRoot}` });
     if (acts === 'host' && host === undefined) out.push({ path: ['faults', i, 'host'], message: `${String(kind)} acts on a host: name it (one of ${Object.keys(raw.hosts).join(', ')})` });
     if (typeof host === 'string' && !Object.hasOwn(raw.hosts, host)) out.push({ path: ['faults', i, 'host'], message: `host "${host}" is not defined under hosts (defined: ${Object.keys(raw.hosts).join(', ')})` });
     // Raw ("2s") or already parsed ({ ms }): this runs on both.

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import type { TrafficRules } from './nft-table.js';
 import type { HostSpec } from '../spec/host.js';
-import type { OpenSshVersion } from './openssh/openssh-version.js';
+import type { OpenSshVersion } from '../ssh/openssh-version.js';
 import type { HostFiles } from './host-files.js';
-import type { KeyPair } from './openssh/ssh-keys.js';
-import type { SshdLog } from './openssh/sshd-log.js';
+import type { KeyPair } from '../ssh/ssh-keys.js';
+import type { SshdLog } from '../ssh/sshd-log.js';
 
 export interface HostEndpoint {
   /** Where the client connects (a loopback address, or 127.0.0.1 for published container ports). */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mountsBelow, unmount } from './mounts.js';
 import { deleteTablesBelow } from './nft-table.js';
-import { isAlive, ownerAlive, processesUsing, signal } from './process-tree.js';
+import { isAlive, ownerAlive, processesUsing, signal } from '../process/process-tree.js';
 import { CONTAINERS_FILE, ENGINE_DIR_PREFIX, EXTRA_DIRS_FILE, OWNER_FILE, stateBase } from './state-dir.js';
 
 /** Left in the state base when a reaped run had used containers that nobody asked an engine about yet. */

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { runCommand } from './run-command.js';
+import { runCommand } from '../process/run-command.js';
 
 /** Mount points at or below `dir` (from /proc/mounts), deepest first. */
 export async function mountsBelow(dir: string): Promise<string[]> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { runCommand } from './run-command.js';
+import { runCommand } from '../process/run-command.js';
 
 /** Next to a host's files, one per table a fault added for it (NAME in the file name), for `clean` after a SIGKILL. */
 const TABLE_FILE_PREFIX = 'nft-table-';

@@ -2,7 +2,7 @@ import { lstat, mkdir, mkdtemp, rm, chmod, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SetupError } from '../util/errors.js';
-import { ownerRecord } from './process-tree.js';
+import { ownerRecord } from '../process/process-tree.js';
 
 /**
  * Where a run keeps its keys, configs and host data. Not /tmp: sshd's StrictModes refuses an

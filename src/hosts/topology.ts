@@ -5,7 +5,7 @@ import type { HostSpec } from '../spec/host.js';
 import type { CommandWrapper, HostBackend, HostStartContext, StartedHost } from './host.js';
 import type { HostFiles } from './host-files.js';
 import { LocalHostFiles } from './local/local-host-files.js';
-import { renderKnownHosts, renderSshClientConfig, type ClientHostEntry } from './openssh/ssh-client-config.js';
+import { renderKnownHosts, renderSshClientConfig, type ClientHostEntry } from '../ssh/ssh-client-config.js';
 
 /** Where transfers are launched from (this machine, or a client container) and its ssh configuration. */
 export interface ClientSide {

@@ -1,8 +1,8 @@
 import pLimit from 'p-limit';
-import type { OpenSshVersion } from '../hosts/openssh/openssh-version.js';
+import type { OpenSshVersion } from '../ssh/openssh-version.js';
 import type { TransferRecord } from '../records/transfer-record.js';
 import type { PipelineScenario } from './pipeline-spec.js';
-import type { Launcher } from '../transfers/launcher.js';
+import type { Launcher } from '../process/launcher.js';
 import type { Lane } from '../transfers/lane.js';
 import { RsyncTool } from '../transfers/rsync-tool.js';
 import { pipelineExpectations, stagingPaths, type PipelineExpectations } from './layout.js';

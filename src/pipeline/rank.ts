@@ -1,7 +1,8 @@
 import type { StepName } from '../records/transfer-record.js';
 import type { StepBody } from './state-file.js';
 import { STEP_REGISTRY } from './steps/registry.js';
-import type { PipelineRepeat, RankRun, StepResult } from './steps/step-kind.js';
+import type { PipelineRepeat, StepResult } from './steps/step-kind.js';
+import type { RankRun } from './state-file.js';
 
 /** The steps a rank runs in order; each depends (afterok) on the one before it. */
 export const CHAIN: readonly StepName[] = ['stage_in', 'compute', 'stage_out'];

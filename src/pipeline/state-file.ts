@@ -6,7 +6,6 @@ import { z } from 'zod';
 import { confined, readCapped, REPORT_CAPS, ReportFolderError, schemaProblem } from '../records/report-folder.js';
 import { stepFields } from '../records/record-schema.js';
 import { STEP_NAMES, type StepName, type StepRecord } from '../records/transfer-record.js';
-import type { RankRun } from './steps/step-kind.js';
 
 /**
  * A committed file's life, as a checkpoint library records it: `pending` (planned), `inprog`
@@ -197,4 +196,11 @@ export async function readStateFile(file: string, within: string, known?: Set<st
 export async function stateFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((e) => e.isFile() && /^rank-\d+\.json$/.test(e.name)).map((e) => join(e.parentPath ?? e.path, e.name)).sort();
+}
+
+/** One rank's state (state-file.ts), saved atomically after every change. */
+export interface RankRun {
+  rank: number;
+  state: RankState;
+  save(): Promise<void>;
 }

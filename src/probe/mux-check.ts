@@ -2,11 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XferbenchError } from '../util/errors.js';
-import { runCommand } from '../hosts/run-command.js';
-import { renderKnownHosts, renderSshClientConfig, type ClientHostEntry } from '../hosts/openssh/ssh-client-config.js';
-import { CONFIG_WORD, controlPath } from '../transfers/ssh-invocation.js';
+import { runCommand } from '../process/run-command.js';
+import { renderKnownHosts, renderSshClientConfig, type ClientHostEntry } from '../ssh/ssh-client-config.js';
+import { controlPath } from '../transfers/ssh-invocation.js';
+import { CONFIG_WORD } from '../ssh/ssh-client-config.js';
 import { MuxSession } from '../transfers/mux-session.js';
-import type { ProbeTarget } from './probe.js';
+import type { ProbeTarget } from './probe-target.js';
 
 export interface MuxCheck {
   /** A second ssh client ran a session over the master (and could not have connected on its own). */

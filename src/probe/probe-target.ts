@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { XferbenchError } from '../util/errors.js';
-import { CONFIG_WORD } from '../transfers/ssh-invocation.js';
-import type { Ssh2Target } from '../transfers/ssh2-connect.js';
-import type { ProbeTarget } from './probe.js';
+import { CONFIG_WORD } from '../ssh/ssh-client-config.js';
+import type { Ssh2Target } from '../ssh/ssh2-connect.js';
+
+/** A live sshd to probe from the outside, with a key it accepts and the host keys to trust; `via` a jump host (same key). */
+export type ProbeTarget = Ssh2Target & { via?: Ssh2Target };
 
 /** Without the explicit flag, a probe holds at most this many connections or channels at once. */
 export const DEFAULT_MAX = 30;

@@ -1,16 +1,15 @@
 import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { firstLine } from '../hosts/openssh/ssh-banner.js';
+import { firstLine } from '../ssh/ssh-banner.js';
 import { checkMux, type MuxCheck } from './mux-check.js';
+import type { ProbeTarget } from './probe-target.js';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'ssh2';
-import { ssh2Connect, ssh2Tunnel, type Ssh2Target } from '../transfers/ssh2-connect.js';
+import { ssh2Connect, ssh2Tunnel, type Ssh2Target } from '../ssh/ssh2-connect.js';
 import { XferbenchError } from '../util/errors.js';
 import { percentile } from '../report/statistics.js';
 
-/** A live sshd to probe from the outside, with a key it accepts and the host keys to trust; `via` a jump host (same key). */
-export type ProbeTarget = Ssh2Target & { via?: Ssh2Target };
 
 export interface ProbeOptions {
   /** Most connections held or sessions opened at once: the load applied, never exceeded. */

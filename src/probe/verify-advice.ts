@@ -1,8 +1,8 @@
 import { stringify } from 'yaml';
 import { ExternalBackend } from '../hosts/external/external-host.js';
-import type { OpenSshTools } from '../hosts/openssh/openssh-tools.js';
-import { parseOpenSshVersion } from '../hosts/openssh/openssh-version.js';
-import { parseScenario } from '../scenario/load-scenario.js';
+import type { OpenSshTools } from '../ssh/openssh-tools.js';
+import { parseOpenSshVersion } from '../ssh/openssh-version.js';
+import { parseScenario } from '../plan/load-plan.js';
 import { runScenario, type RunOptions, type RunResult } from '../run/run-scenario.js';
 import type { Advice, Workload } from './advise.js';
 import type { ProbeResult } from './probe.js';

@@ -1,4 +1,4 @@
-import type { SshdCounters, SshdEvent } from '../hosts/openssh/sshd-log.js';
+import type { SshdCounters, SshdEvent } from './sshd-events.js';
 
 export const FAILURE_CLASSES = [
   'maxstartups_drop',

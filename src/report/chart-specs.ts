@@ -1,22 +1,11 @@
 import type { FaultSummary } from './fault-summary.js';
-import type { ChartConfiguration, ChartDataset } from 'chart.js';
+import type { ChartDataset } from 'chart.js';
+import { HIDDEN_LEGEND_SUFFIX, type ChartSpec } from './chart-spec.js';
 import { latencyMs, succeeded, type CellRecord, type FailureClass, type ResultRecord, type TransferRecord } from '../records/transfer-record.js';
 import type { CellSummary, NodeSummary, Summary } from './summary.js';
 import { inFlightSteps } from './in-flight.js';
 import { ganttCharts } from './gantt-chart.js';
 
-/**
- * Chart.js configurations for a run, as plain JSON: the same objects are rendered to PNG on the
- * server and embedded in report.html for the browser. Band datasets (min–max over repeats) come
- * in pairs: a "<variant> min" line, hidden from the legend, and a "<variant> min–max" fill.
- */
-export interface ChartSpec {
-  name: string;
-  title: string;
-  config: ChartConfiguration;
-}
-
-export const HIDDEN_LEGEND_SUFFIX = ' min';
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 const color = (i: number, alpha = 1) => {

@@ -1,7 +1,7 @@
 import { showText } from '../util/show-text.js';
 import { pipelineHtml } from './pipeline-summary.js';
 import type { RunStartRecord } from '../records/transfer-record.js';
-import { HIDDEN_LEGEND_SUFFIX, type ChartSpec } from './chart-specs.js';
+import { HIDDEN_LEGEND_SUFFIX, type ChartSpec } from './chart-spec.js';
 import type { LogExcerpt } from './report-evidence.js';
 import type { failureSamples } from './report-evidence.js';
 import type { Summary } from './summary.js';

@@ -1,6 +1,6 @@
 import { showText } from '../util/show-text.js';
 import cliProgress from 'cli-progress';
-import type { RunEvent } from '../records/run-event.js';
+import type { RunEvent } from '../cells/run-event.js';
 
 export type ProgressMode = 'bar' | 'lines' | 'quiet';
 

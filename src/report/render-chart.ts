@@ -1,6 +1,6 @@
 import { createCanvas } from '@napi-rs/canvas';
 import { Chart, registerables, type ChartConfiguration, type Plugin } from 'chart.js';
-import { HIDDEN_LEGEND_SUFFIX } from './chart-specs.js';
+import { HIDDEN_LEGEND_SUFFIX } from './chart-spec.js';
 
 Chart.register(...registerables);
 Chart.defaults.font.family = 'DejaVu Sans, Liberation Sans, Arial, sans-serif';

@@ -1,11 +1,13 @@
 import { FieldError, ScenarioError, type ScenarioIssue } from '../util/errors.js';
-import { findTools, requireTool, type OpenSshTools } from '../hosts/openssh/openssh-tools.js';
-import { unsupportedKeywords, type OpenSshVersion } from '../hosts/openssh/openssh-version.js';
-import { checkSshdConfigs, type SshdCheckTarget } from '../hosts/openssh/sshd-config-check.js';
+import { findTools, requireTool, type OpenSshTools } from '../ssh/openssh-tools.js';
+import { unsupportedKeywords, type OpenSshVersion } from '../ssh/openssh-version.js';
+import { checkSshdConfigs, type SshdCheckTarget } from '../ssh/sshd-config-check.js';
 import { stableJson, type PlanCell, type TopologyGroup } from '../plan/plan.js';
-import { loadScenario, type LoadedScenario, type LoadOptions } from '../scenario/load-scenario.js';
+import { type LoadOptions } from '../scenario/load-scenario.js';
+import { loadScenario, type LoadedScenario } from '../plan/load-plan.js';
 import { startsWith, type PathKey } from '../spec/object-path.js';
 import { createTool } from '../transfers/tool-registry.js';
+import { executorPreflight } from '../executors/registry.js';
 
 /** Where a cell's sshd keyword came from: the matrix value that set it, or the host's own sshd block. */
 /** One sshd configuration to check, and where in the file each of its keywords came from. */
@@ -99,33 +101,8 @@ export async function preflight(loaded: LoadedScenario, tools: OpenSshTools, opt
       issues.push(loaded.issueAt(e.path, e.message));
     }
   }
-  // executor: slurm needs Slurm on this machine: said before anything starts.
-  const slurmCells = plan.cells.filter((c) => c.scenario.executor === 'slurm');
-  if (slurmCells.length > 0) {
-    const { findSlurm, partitionNodes } = await import('../executors/slurm/slurm-cluster.js');
-    const slurm = await findSlurm();
-    const wanted = slurmCells[0]!.scenario.slurm;
-    // A run starts (or uses) one cluster.
-    if (slurmCells.some((c) => (c.scenario.slurm?.cluster ?? 'private') !== (wanted?.cluster ?? 'private') || c.scenario.slurm?.partition !== wanted?.partition)) {
-      issues.push(loaded.issueAt(['slurm'], 'slurm.cluster and slurm.partition name the run\'s one cluster: they cannot vary across the matrix'));
-    }
-    if (typeof slurm === 'string') issues.push(loaded.issueAt(['executor'], `executor: slurm: ${slurm}`));
-    else if (wanted?.cluster === 'existing') {
-      // An existing cluster must have the nodes asked for, said before anything starts.
-      const conf = process.env.SLURM_CONF;
-      const nodes = conf ? await partitionNodes(slurm, { SLURM_CONF: conf }, wanted.partition) : 'SLURM_CONF is not set: it names the existing cluster';
-      const most = Math.max(...slurmCells.map((c) => c.scenario.slurm?.nodes ?? 3));
-      if (typeof nodes === 'string') issues.push(loaded.issueAt(['slurm', 'cluster'], nodes));
-      else if (most > nodes.length) issues.push(loaded.issueAt(['slurm', 'nodes'], `${most} nodes asked for; the cluster${wanted.partition ? `'s partition ${wanted.partition}` : ''} has ${nodes.length}`));
-    }
-    // A pipeline stage's concurrency is a license count of the private cluster: one per run.
-    for (const which of ['stage_in', 'stage_out'] as const) {
-      const counts = new Set(slurmCells.map((c) => c.scenario.pipeline?.[which]?.concurrency));
-      if (counts.size === 1 && counts.has(undefined)) continue;
-      if (wanted?.cluster === 'existing') issues.push(loaded.issueAt(['pipeline', which, 'concurrency'], 'with slurm: { cluster: existing } the site\'s own limits bound staging jobs; concurrency is enforced (as licenses) on the private cluster only'));
-      else if (counts.size > 1) issues.push(loaded.issueAt(['pipeline', which, 'concurrency'], 'with executor: slurm a stage\'s concurrency is the private cluster\'s license count: it cannot vary across the matrix'));
-    }
-  }
+  // Each executor's own checks (Slurm on this machine, the nodes of an existing cluster).
+  issues.push(...(await executorPreflight(plan.cells, loaded.issueAt)));
   if (issues.length > 0) throw new ScenarioError(loaded.file, issues);
   return tools.sshd ? [] : ['sshd -t was not run: no sshd on this machine (the hosts check their configuration when they start)'];
 }

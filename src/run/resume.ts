@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { XferbenchError } from '../util/errors.js';
-import { loadReportScenario, readResults } from '../records/report-dir.js';
+import { loadReportScenario, readResults } from '../report/report-dir.js';
 import { ReportFolderError } from '../records/report-folder.js';
 import type { ResultRecord } from '../records/transfer-record.js';
-import type { LoadedScenario } from '../scenario/load-scenario.js';
+import type { LoadedScenario } from '../plan/load-plan.js';
 import type { Limits } from '../spec/limits.js';
 
 export interface ResumeState {

@@ -6,33 +6,33 @@ import { setMaxListeners } from 'node:events';
 import { stringify } from 'yaml';
 import { HostStartError, RunAbortedError, XferbenchError } from '../util/errors.js';
 import type { HostBackend } from '../hosts/host.js';
-import { LocalBackend } from '../hosts/local/local-backend.js';
-import { findTools, type OpenSshTools } from '../hosts/openssh/openssh-tools.js';
-import { runCommand } from '../hosts/run-command.js';
-import { generateKeyPair } from '../hosts/openssh/ssh-keys.js';
+import { backendKind } from '../hosts/backends.js';
+import { findTools, type OpenSshTools } from '../ssh/openssh-tools.js';
+import { runCommand } from '../process/run-command.js';
+import { generateKeyPair } from '../ssh/ssh-keys.js';
 import { cleanLeftovers, describeReaped } from '../hosts/leftovers.js';
-import { CONTAINERS_FILE, createStateDir, EXTRA_DIRS_FILE } from '../hosts/state-dir.js';
+import { createStateDir, EXTRA_DIRS_FILE } from '../hosts/state-dir.js';
 import { startTopology, type ClientSide, type StartedTopology } from '../hosts/topology.js';
 import type { Plan, PlanCell } from '../plan/plan.js';
-import type { LoadedScenario } from '../scenario/load-scenario.js';
+import type { LoadedScenario } from '../plan/load-plan.js';
 import { JsonlWriter } from '../records/jsonl-writer.js';
-import { createReportDir, defaultReportDir, writeReportFile } from '../records/report-dir.js';
+import { createReportDir, defaultReportDir, writeReportFile } from '../report/report-dir.js';
 import { realFolder } from '../records/report-folder.js';
 import type { TransferRecord } from '../records/transfer-record.js';
-import type { RunEvent } from '../records/run-event.js';
+import type { RunEvent } from '../cells/run-event.js';
 import type { Exporter, ReportInput } from '../exporters/exporter.js';
 import type { Summary } from '../report/summary.js';
 import type { ThresholdResult } from '../report/threshold-check.js';
-import { writeDerivedReport } from './write-report.js';
-import { Launcher } from '../transfers/launcher.js';
-import { findConnector } from '../transfers/connector.js';
-import type { PlacedDataset } from './cell-kind.js';
-import { CELL_KINDS, cellKindOf } from './cell-kinds.js';
+import { writeDerivedReport } from '../exporters/write-report.js';
+import { Launcher } from '../process/launcher.js';
+import { findConnector } from '../ssh/connector.js';
+import type { PlacedDataset } from '../cells/cell-kind.js';
+import { CELL_KINDS, cellKindOf } from '../cells/registry.js';
 import { repeatKey, type ResumeState } from './resume.js';
 import { setUpExecutors } from '../executors/registry.js';
 import { preflight } from './preflight.js';
 
-export type { RunEvent } from '../records/run-event.js';
+export type { RunEvent } from '../cells/run-event.js';
 
 export interface RunOptions {
   /** Report folder; default reports/<name>-<timestamp>. */
@@ -60,16 +60,6 @@ export interface RunResult {
   exitCode: 0 | 1;
   /** What the exporters got: records, summary, judged thresholds; hand it to more of them. */
   report: ReportInput;
-}
-
-async function defaultBackend(kind: string, tools: OpenSshTools, onNotice?: (message: string) => void): Promise<HostBackend> {
-  if (kind === 'local') return new LocalBackend(tools);
-  if (kind === 'container') {
-    // Loaded on demand: the engine clients cost ~0.6 s to import, which local runs do not need.
-    const { ContainerBackend } = await import('../hosts/container/container-backend.js');
-    return new ContainerBackend(onNotice ? { onProgress: onNotice } : {});
-  }
-  throw new XferbenchError(`backend "${kind}" is not known; use backend: local or backend: container`);
 }
 
 /**
@@ -135,7 +125,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
   const backendOf = (kind: string) => {
     let b = backends.get(kind);
     if (!b) {
-      b = options.backend ? Promise.resolve(options.backend(kind, tools)) : defaultBackend(kind, tools, (message) => options.onEvent?.({ type: 'notice', message }));
+      b = options.backend ? Promise.resolve(options.backend(kind, tools)) : backendKind(kind).create(tools, { onNotice: (message) => options.onEvent?.({ type: 'notice', message }) });
       backends.set(kind, b);
     }
     return b;
@@ -191,7 +181,8 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
       checkAborted(signal);
       if (!group.cells.some(anyPending)) continue;
       const backend = await backendOf(group.backend);
-      if (group.backend === 'container') await writeFile(join(state.path, CONTAINERS_FILE), '');
+      const marker = backendKind(group.backend).stateMarker;
+      if (marker) await writeFile(join(state.path, marker), '');
       // A pipeline's folders are in the report (to survive for resume and finalize); hosts see them there.
       const staging = group.cells.some((c) => c.scenario.pipeline) ? [join(resolve(reportDir), STAGING_DIR)] : [];
       // A resumed report folder is from elsewhere: staging/ is a folder of its own, never a link out.

@@ -1,9 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve } from 'node:path';
 import { RunAbortedError, XferbenchError } from '../util/errors.js';
-import { loadScenario } from '../scenario/load-scenario.js';
+import { loadScenario } from '../plan/load-plan.js';
 import type { Limits } from '../spec/limits.js';
-import { writeReportFile } from '../records/report-dir.js';
+import { writeReportFile } from '../report/report-dir.js';
 import { renderSuiteIndex, type SuiteEntry } from '../report/suite-index.js';
 import { runScenario, type RunOptions } from './run-scenario.js';
 

@@ -2,7 +2,6 @@ import { open } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, parse as parseYaml, type Document } from 'yaml';
 import { z } from 'zod';
 import { ScenarioError, type ScenarioIssue } from '../util/errors.js';
-import { buildPlan, type Plan } from '../plan/plan.js';
 import { crossFieldIssues, scenarioSchema, type Scenario } from './scenario-schema.js';
 import { datasetSchema } from '../spec/dataset.js';
 import { transferSchema } from '../transfers/transfer-spec.js';
@@ -20,15 +19,16 @@ export interface MatrixAxis {
   values: unknown[];
 }
 
-export interface LoadedScenario {
+/** A scenario read and validated, not yet planned (plan/load-plan.ts plans it). */
+export interface ParsedScenario {
   file: string;
   /** The scenario with --set overrides applied, before matrix expansion. */
   scenario: Scenario;
   /** The same as plain data (what matrix cells are expanded from). */
   raw: Record<string, unknown>;
   axes: MatrixAxis[];
-  /** Every cell, validated: a loaded scenario is one that can be planned. */
-  plan: Plan;
+  /** Refuses the scenario with these problems, each located in the file (planning finds some). */
+  reject(issues: readonly { path: PathKey[]; message: string }[]): never;
   /** A problem found later (sshd -t, versions) at `path`, with its line in the file. */
   issueAt(path: readonly PathKey[], message: string): ScenarioIssue;
 }
@@ -211,7 +211,7 @@ function parseDocumentText(text: string, lines: LineCounter): { doc?: Document; 
  * size limits (before expansion), schema, every matrix value and every cell. Every problem is
  * reported at once with its YAML path and line; nothing is started or written.
  */
-export function parseScenario(text: string, file: string, options: LoadOptions | readonly string[] = {}): LoadedScenario {
+export function parseScenarioText(text: string, file: string, options: LoadOptions | readonly string[] = {}): ParsedScenario {
   const { sets = [], limits = {} } = Array.isArray(options) ? { sets: options as readonly string[] } : (options as LoadOptions);
   const lines = new LineCounter();
   const parsed = parseDocumentText(text, lines);
@@ -246,10 +246,7 @@ export function parseScenario(text: string, file: string, options: LoadOptions |
   }
   issues.push(...thresholdIssues(raw.thresholds, axes));
   if (issues.length > 0 || !base.success) fail(locator, issues, raw);
-  const loaded = { file, scenario: base.data!, raw, axes };
-  const plan = buildPlan(loaded);
-  if (plan.issues.length > 0) fail(locator, plan.issues, raw);
-  return { ...loaded, plan: plan.plan, issueAt: (path, message) => locator.issue(path, message) };
+  return { file, scenario: base.data!, raw, axes, reject: (found) => fail(locator, found, raw), issueAt: (path, message) => locator.issue(path, message) };
 }
 
 /**
@@ -279,7 +276,7 @@ function checkableSshd(hosts: unknown): Record<string, Record<string, string>> {
 }
 
 /** Reads at most MAX_FILE_BYTES + 1 bytes: a huge file is refused without being read whole. */
-export async function loadScenario(file: string, options: LoadOptions | readonly string[] = {}): Promise<LoadedScenario> {
+export async function readScenario(file: string, options: LoadOptions | readonly string[] = {}): Promise<ParsedScenario> {
   let text: string;
   try {
     const handle = await open(file, 'r');
@@ -293,5 +290,5 @@ export async function loadScenario(file: string, options: LoadOptions | readonly
   } catch (e) {
     throw new ScenarioError(file, [{ path: '', message: `cannot read the scenario file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
   }
-  return parseScenario(text, file, options);
+  return parseScenarioText(text, file, options);
 }

@@ -1,16 +1,15 @@
 import { z } from 'zod';
+import { EXECUTOR_NAMES, executorIssues, executorSections, QUEUE_EXECUTORS } from '../executors/registry.js';
 import { faultIssues, faultSchema } from '../faults/registry.js';
 import { pipelineIssues, pipelineSchema } from '../pipeline/pipeline-spec.js';
 import { datasetSchema } from '../spec/dataset.js';
 import { int, nameSchema } from '../spec/fields.js';
-import { BACKENDS, CLIENTS, hostSchema } from '../spec/host.js';
+import { CLIENTS, hostSchema } from '../spec/host.js';
+import { BACKEND_NAMES, BACKEND_REGISTRY, backendKind } from '../hosts/backends.js';
 import { thresholdsSchema } from '../spec/thresholds.js';
 import { toolFieldIssues } from '../transfers/tool-registry.js';
 import { transferSchema } from '../transfers/transfer-spec.js';
 
-export const EXECUTORS = ['local', 'slurm'] as const;
-/** Tools a Slurm task can run: command-line tools, one file per invocation. */
-const SLURM_TOOLS: readonly string[] = ['rsync', 'scp', 'sftp', 'cp'];
 
 const name = nameSchema;
 
@@ -18,7 +17,7 @@ export const scenarioSchema = z
   .strictObject({
     name,
     description: z.string().optional(),
-    backend: z.enum(BACKENDS).default('local'),
+    backend: z.enum(BACKEND_NAMES).default('local'),
     /** Where transfers are launched: this machine, or (container backend) inside transfer.from. */
     client: z.enum(CLIENTS).default('machine'),
     hosts: z.record(name, hostSchema).refine((h) => Object.keys(h).length > 0, 'define at least one host'),
@@ -30,18 +29,9 @@ export const scenarioSchema = z
     repeat: int(1, 1000).default(1),
     thresholds: thresholdsSchema,
     /** Where transfers are launched: this process, or fanned out over a Slurm cluster's nodes (docs/slurm.md). */
-    executor: z.enum(EXECUTORS).default('local'),
-    /** executor: slurm — nodes of the run's private cluster and tasks on each; the cell's transfers are dealt to the tasks. */
-    slurm: z
-      .strictObject({
-        nodes: int(1, 4096).default(3),
-        tasks_per_node: int(1, 256).default(1),
-        /** private: a cluster started for the run; existing: the one SLURM_CONF names (docs/slurm.md). */
-        cluster: z.enum(['private', 'existing']).default('private'),
-        /** existing: the partition to run in (default: the cluster's default). */
-        partition: nameSchema.optional(),
-      })
-      .optional(),
+    executor: z.enum(EXECUTOR_NAMES).default('local'),
+    /** Each executor's own section (slurm: nodes, tasks_per_node, cluster, partition), under its name. */
+    ...executorSections(),
     /** Faults injected during every cell repeat (faults/registry.ts); a matrix axis may vary them. */
     faults: z.array(faultSchema).max(32, 'at most 32 faults').default([]),
   })
@@ -96,23 +86,13 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
     if (new Set(via).size !== via.length) found.push({ path: [...path, 'via'], message: 'a jump host may appear only once (the route would loop)' });
     return found;
   };
-  if (s.executor === 'slurm') {
-    const t = s.transfer as { tool?: unknown; unit?: unknown } | undefined;
-    if (!hasPipeline && t && !SLURM_TOOLS.includes(typeof t.tool === 'string' ? t.tool : 'rsync')) out.push({ path: ['transfer', 'tool'], message: `executor: slurm runs ${SLURM_TOOLS.join(', ')}` });
-    if (s.client === 'container') out.push({ path: ['client'], message: 'executor: slurm launches from the cluster\'s nodes; client: container does not apply' });
-    if (!hasPipeline && Array.isArray(s.faults) && s.faults.length > 0) out.push({ path: ['faults'], message: 'faults are applied as this process launches transfers; with executor: slurm the nodes launch them' });
-    const sl = (s as { slurm?: { nodes?: unknown; cluster?: unknown; partition?: unknown } }).slurm;
-    if (sl && sl.cluster !== 'existing' && typeof sl.nodes === 'number' && sl.nodes > 16) out.push({ path: ['slurm', 'nodes'], message: 'the private cluster runs at most 16 nodes on this machine; use cluster: existing for more' });
-    if (sl && sl.cluster !== 'existing' && sl.partition !== undefined) out.push({ path: ['slurm', 'partition'], message: 'partition applies to cluster: existing' });
-  } else if ((s as { slurm?: unknown }).slurm !== undefined) {
-    out.push({ path: ['slurm'], message: 'slurm settings apply with executor: slurm' });
-  }
+  out.push(...executorIssues(s as Record<string, unknown>));
   if (hasPipeline) {
     if (typeof s.pipeline !== 'object' || s.pipeline === null) return out;
     const stageRoute = (path: (string | number)[], end: unknown, via: unknown) => routeIssues(path, end, via, path.at(-1) === 'stage_in' ? 'from' : 'to');
     out.push(...pipelineIssues({ hosts, dataset: s.dataset, pipeline: s.pipeline as Record<string, unknown> }, stageRoute));
     if (s.client === 'container') out.push({ path: ['client'], message: 'a pipeline runs its ranks on this machine (client: machine) for now' });
-    out.push(...faultIssues({ backend: s.backend, executor: s.executor, hosts, dataset: s.dataset, faults: s.faults }));
+    out.push(...faultIssues({ backend: s.backend, queueExecutors: QUEUE_EXECUTORS, executor: s.executor, hosts, dataset: s.dataset, faults: s.faults }));
     return out;
   }
   if (!s.transfer || typeof s.transfer !== 'object') return out;
@@ -123,7 +103,7 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
     out.push({ path: ['transfer', 'to'], message: `pulling spreads nothing: "${to}" has count ${countOf(to)}; pull from a single host or push` });
   }
   if (s.client === 'container') {
-    if (s.backend !== 'container') out.push({ path: ['client'], message: 'client: container needs backend: container' });
+    if (!backendKind(s.backend).clientContainers) out.push({ path: ['client'], message: `client: container needs backend: ${Object.entries(BACKEND_REGISTRY).filter(([, k]) => 'clientContainers' in k).map(([n]) => n).join(' or ')}` });
     if (typeof from !== 'string') out.push({ path: ['transfer', 'from'], message: 'client: container needs transfer.from: the host (worker container) transfers are launched in' });
   }
   if (typeof from === 'string') {
@@ -134,7 +114,7 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
   if (typeof backoff_ms === 'number' && typeof backoff_max_ms === 'number' && backoff_max_ms < backoff_ms) {
     out.push({ path: ['transfer', 'backoff_max_ms'], message: 'must be at least backoff_ms' });
   }
-  out.push(...faultIssues({ backend: s.backend, executor: s.executor, hosts, transfer: s.transfer as Record<string, unknown>, dataset: s.dataset, faults: s.faults }));
+  out.push(...faultIssues({ backend: s.backend, queueExecutors: QUEUE_EXECUTORS, executor: s.executor, hosts, transfer: s.transfer as Record<string, unknown>, dataset: s.dataset, faults: s.faults }));
   return out;
 }
 

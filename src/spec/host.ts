@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { int } from './fields.js';
 import { sshdOptionsSchema } from './sshd-options.js';
 
-/** Where hosts run (hosts/ holds one backend each) and where transfers are launched from. */
-export const BACKENDS = ['local', 'container'] as const;
+/** Where transfers are launched from: this machine, or client containers of the backend. */
 export const CLIENTS = ['machine', 'container'] as const;
 
 export const hostSchema = z.strictObject({
@@ -13,5 +12,4 @@ export const hostSchema = z.strictObject({
 });
 
 export type HostSpec = z.infer<typeof hostSchema>;
-export type BackendName = (typeof BACKENDS)[number];
 export type ClientPlace = (typeof CLIENTS)[number];

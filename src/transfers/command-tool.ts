@@ -1,6 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import { FieldError } from '../util/errors.js';
-import { which } from '../hosts/openssh/openssh-tools.js';
+import { which } from '../ssh/openssh-tools.js';
 import { z } from 'zod';
 import { describe } from '../spec/option-values.js';
 import { defineTool } from './tool-factory.js';

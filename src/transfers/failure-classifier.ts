@@ -1,5 +1,5 @@
 import type { FailureClass } from '../records/transfer-record.js';
-import { atLeast, type OpenSshVersion } from '../hosts/openssh/openssh-version.js';
+import { atLeast, type OpenSshVersion } from '../ssh/openssh-version.js';
 
 /**
  * Client-side messages of OpenSSH, rsync, scp and sftp, mapped to failure classes. The strings

@@ -6,12 +6,13 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { childEnv } from '../hosts/run-command.js';
+import { childEnv } from '../process/run-command.js';
 import { FieldError } from '../util/errors.js';
 import { freePort } from '../hosts/loopback-address.js';
-import { runCommand } from '../hosts/run-command.js';
+import { runCommand } from '../process/run-command.js';
 import type { MuxMode } from '../spec/fields.js';
-import type { LaunchResult } from './launcher.js';
+import type { LaunchResult } from '../process/launcher.js';
+import { backendKind } from '../hosts/backends.js';
 import { defineTool } from './tool-factory.js';
 import type { TransferCommand, TransferJob, TransferTool } from './transfer-tool.js';
 
@@ -184,7 +185,7 @@ export const forwardTool = defineTool({
     const out = [];
     if (transfer.direction !== 'pull') out.push({ path: ['transfer', 'direction'], message: 'tool: forward fetches files from a service on the remote host: set direction: pull' });
     if (client === 'container') out.push({ path: ['client'], message: 'tool: forward fetches in this process: client: machine only' });
-    if (backend === 'container') out.push({ path: ['backend'], message: 'tool: forward serves the files from this process on the host\'s address: backend: local only' });
+    if (!backendKind(backend).sameMachine) out.push({ path: ['backend'], message: 'tool: forward serves the files from this process on the host\'s address: backend: local only' });
     return out;
   },
 });

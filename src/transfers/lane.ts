@@ -5,7 +5,7 @@ import type { ClientSide } from '../hosts/topology.js';
 import type { MuxMode } from '../spec/fields.js';
 import { MuxSession, type MuxStatus } from './mux-session.js';
 import { laneSshOptions, renderLaneConfig, renderSshWrapper } from './ssh-invocation.js';
-import type { DirectEndpoint } from './ssh2-sftp-tool.js';
+import type { DirectEndpoint } from './transfer-tool.js';
 import type { SshInvocation } from './transfer-tool.js';
 
 /** One client side talking to one remote host: its own ssh options and, with mux, its own master. */

@@ -1,10 +1,9 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runCommand, type CommandResult } from '../hosts/run-command.js';
+import { runCommand, type CommandResult } from '../process/run-command.js';
 import type { CommandWrapper } from '../hosts/host.js';
 import type { MuxMode } from '../spec/fields.js';
-import type { MasterControl } from '../faults/fault-kind.js';
 
 export interface MuxSessionInput {
   mode: MuxMode;
@@ -24,6 +23,15 @@ export interface MuxStatus {
 }
 
 const MASTER_READY_MS = 15_000;
+
+
+/** A client's ssh ControlMaster for one destination (a MuxSession), as faults act on it. */
+export interface MasterControl {
+  /** SIGKILLs the master process(es); resolves with how many there were. */
+  kill(): Promise<number>;
+  /** A fresh master where the mode keeps one (warm); stale sockets removed. */
+  restart(): Promise<void>;
+}
 
 /**
  * The ControlMaster side of one cell repeat. `warm` opens a master first and waits until

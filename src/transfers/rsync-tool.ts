@@ -1,4 +1,4 @@
-import { requireTool } from '../hosts/openssh/openssh-tools.js';
+import { requireTool } from '../ssh/openssh-tools.js';
 import { defineTool } from './tool-factory.js';
 import { remoteSpec, type TransferJob, type TransferTool, type TransferCommand } from './transfer-tool.js';
 

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { OpenSshVersion } from '../hosts/openssh/openssh-version.js';
+import type { OpenSshVersion } from '../ssh/openssh-version.js';
 import { recordClasses, type AttemptRecord, type TransferRecord, type TransferStatus } from '../records/transfer-record.js';
 import { backoffDelay } from './backoff.js';
 import { classify } from './failure-classifier.js';
-import { connectionsIn } from './connector.js';
-import type { Launcher } from './launcher.js';
+import { connectionsIn } from '../ssh/connector.js';
+import type { Launcher } from '../process/launcher.js';
 import type { TransferJob, TransferTool } from './transfer-tool.js';
 
 export interface TransferPolicy {

@@ -1,4 +1,4 @@
-import { requireTool } from '../hosts/openssh/openssh-tools.js';
+import { requireTool } from '../ssh/openssh-tools.js';
 import { defineTool } from './tool-factory.js';
 import type { TransferJob, TransferTool, TransferCommand } from './transfer-tool.js';
 

@@ -1,4 +1,5 @@
-import { connectorLines } from './connector.js';
+import { connectorLines } from '../ssh/connector.js';
+import { CONFIG_WORD } from '../ssh/ssh-client-config.js';
 import type { MuxMode } from '../spec/fields.js';
 
 export interface LaneConfigInput {
@@ -22,8 +23,6 @@ export function controlPath(controlDir: string): string {
   return `${controlDir}/%C`;
 }
 
-// Paths and aliases xferbench made; anything else here would be a bug, so it stops the run.
-export const CONFIG_WORD = /^[\w@%+=:,./-]+$/;
 function word(value: string): string {
   if (!CONFIG_WORD.test(value)) throw new Error(`internal: ${JSON.stringify(value)} is not safe in an ssh_config`);
   return value;

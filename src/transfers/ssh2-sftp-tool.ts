@@ -1,18 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import type { Client, SFTPWrapper } from 'ssh2';
-import { ssh2Connect, type Ssh2Target } from './ssh2-connect.js';
-import { connectedLine } from './connector.js';
+import { ssh2Connect, type Ssh2Target } from '../ssh/ssh2-connect.js';
+import { connectedLine } from '../ssh/connector.js';
 import type { Connection as TcpConnection } from '../records/transfer-record.js';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { int } from '../spec/fields.js';
 import { defineTool } from './tool-factory.js';
-import type { LaunchResult } from './launcher.js';
-import type { TransferCommand, TransferJob, TransferTool } from './transfer-tool.js';
+import type { LaunchResult } from '../process/launcher.js';
+import type { TransferCommand, TransferJob, TransferTool , DirectEndpoint } from './transfer-tool.js';
 
-/** Where an in-process client (or a tool with its own SSH library) connects, and the known_hosts holding the host's keys. */
-export interface DirectEndpoint extends Ssh2Target {
-  knownHostsPath: string;
-}
 
 interface Connection {
   client: Client;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { OpenSshTools } from '../hosts/openssh/openssh-tools.js';
+import type { OpenSshTools } from '../ssh/openssh-tools.js';
 import type { TransferBase } from '../spec/transfer.js';
 import type { TransferTool } from './transfer-tool.js';
 

@@ -1,4 +1,4 @@
-import type { OpenSshTools } from '../hosts/openssh/openssh-tools.js';
+import type { OpenSshTools } from '../ssh/openssh-tools.js';
 import type { TransferBase } from '../spec/transfer.js';
 import type { FieldIssue, RawScenario } from './tool-factory.js';
 import { commandTool } from './command-tool.js';

@@ -1,8 +1,13 @@
 import type { FailureClass } from '../records/transfer-record.js';
 import type { DatasetEntry } from '../dataset/dataset.js';
 import type { CommandWrapper } from '../hosts/host.js';
-import type { DirectEndpoint } from './ssh2-sftp-tool.js';
-import type { LaunchResult } from './launcher.js';
+import type { Ssh2Target } from '../ssh/ssh2-connect.js';
+import type { LaunchResult } from '../process/launcher.js';
+
+/** Where an in-process client (or a tool with its own SSH library) connects, and the known_hosts holding the host's keys. */
+export interface DirectEndpoint extends Ssh2Target {
+  knownHostsPath: string;
+}
 
 /** One side of a transfer: a path on the client (no host) or on a named host. */
 export interface Endpoint {

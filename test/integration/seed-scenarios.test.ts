@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { loadScenario } from '../../src/scenario/load-scenario.js';
+import { loadScenario } from '../../src/plan/load-plan.js';
 import { runScenario, type RunResult } from '../../src/run/run-scenario.js';
-import { readResults } from '../../src/records/report-dir.js';
+import { readResults } from '../../src/report/report-dir.js';
 import type { CellRecord, StepRecord, TransferRecord } from '../../src/records/transfer-record.js';
 import { isolatedStateBase, leftovers, removeAll, scenarioPath, tempDir } from '../helpers/harness.js';
 

@@ -1,10 +1,10 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { agreeDrops, type DropAgreementInput } from '../../src/verification/drop-agreement.js';
-import { connectionsIn, connectorLines } from '../../src/transfers/connector.js';
+import { connectionsIn, connectorLines } from '../../src/ssh/connector.js';
 import { renderLaneConfig } from '../../src/transfers/ssh-invocation.js';
-import { renderSshClientConfig } from '../../src/hosts/openssh/ssh-client-config.js';
-import { parseSshdLine } from '../../src/hosts/openssh/sshd-log.js';
+import { renderSshClientConfig } from '../../src/ssh/ssh-client-config.js';
+import { parseSshdLine } from '../../src/ssh/sshd-log.js';
 import type { AttemptRecord, FailureClass, FaultRecord, TransferRecord } from '../../src/records/transfer-record.js';
 
 // head 127.0.0.2:2222 (a jump host), target 127.0.0.3:2222.

@@ -2,7 +2,7 @@ import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { RSYNC_EXIT_CLASSES } from '../../src/transfers/rsync-tool.js';
 import { classify } from '../../src/transfers/failure-classifier.js';
-import { parseOpenSshVersion } from '../../src/hosts/openssh/openssh-version.js';
+import { parseOpenSshVersion } from '../../src/ssh/openssh-version.js';
 
 const v92 = parseOpenSshVersion('OpenSSH_9.2p1')!;
 const v99 = parseOpenSshVersion('OpenSSH_9.9p1')!;

@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import { parseScenario } from '../../src/scenario/load-scenario.js';
+import { parseScenario } from '../../src/plan/load-plan.js';
 import { laneSettings } from '../../src/faults/registry.js';
 import { renderLaneConfig } from '../../src/transfers/ssh-invocation.js';
 import { parseDuration } from '../../src/util/duration.js';

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Launcher } from '../../src/transfers/launcher.js';
-import { isAlive } from '../../src/hosts/process-tree.js';
+import { Launcher } from '../../src/process/launcher.js';
+import { isAlive } from '../../src/process/process-tree.js';
 import { removeAll, tempDir } from '../helpers/harness.js';
 
 const sh = (script: string, extra: Partial<Parameters<Launcher['run']>[0]> = {}) => ({ file: '/bin/sh', args: ['-c', script], ...extra });

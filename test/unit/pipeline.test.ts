@@ -12,7 +12,7 @@ import { assignRanks, pipelineExpectations, stagingPaths } from '../../src/pipel
 import { readState, writeState, type FileState, type RankState, type StepState } from '../../src/pipeline/state-file.js';
 import type { StepName } from '../../src/records/transfer-record.js';
 import { parseStrategy } from '../../src/pipeline/pipeline-spec.js';
-import { parseScenario } from '../../src/scenario/load-scenario.js';
+import { parseScenario } from '../../src/plan/load-plan.js';
 
 const SCENARIO = `name: p
 hosts: { user: {} }

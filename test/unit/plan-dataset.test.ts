@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import { parseScenario } from '../../src/scenario/load-scenario.js';
+import { parseScenario } from '../../src/plan/load-plan.js';
 import { fileContent, planDataset, sha256Of } from '../../src/dataset/dataset.js';
 import { datasetSchema } from '../../src/spec/dataset.js';
 

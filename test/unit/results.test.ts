@@ -8,7 +8,7 @@ import { checkThresholds } from '../../src/report/threshold-check.js';
 import { renderSummaryTable } from '../../src/report/summary-table.js';
 import { parseCondition } from '../../src/spec/thresholds.js';
 import type { CellRecord, ResultRecord, TransferRecord } from '../../src/records/transfer-record.js';
-import { emptyCounters } from '../../src/hosts/openssh/sshd-log.js';
+import { emptyCounters } from '../../src/records/sshd-events.js';
 
 const manifest = [
   { path: 'a', size: 3, sha256: 'aa' },

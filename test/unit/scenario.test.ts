@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import { parseScenario } from '../../src/scenario/load-scenario.js';
+import { parseScenario } from '../../src/plan/load-plan.js';
 import { ScenarioError } from '../../src/util/errors.js';
 import { parseSize } from '../../src/spec/size.js';
 import { parseMaxStartups, REFUSED_SSHD, SETTABLE_SSHD } from '../../src/spec/sshd-options.js';

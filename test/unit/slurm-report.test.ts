@@ -1,7 +1,7 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readResults } from '../../src/records/report-dir.js';
+import { readResults } from '../../src/report/report-dir.js';
 import type { ResultRecord, StepRecord } from '../../src/records/transfer-record.js';
 import { allCharts } from '../../src/report/chart-specs.js';
 import { ganttCharts } from '../../src/report/gantt-chart.js';

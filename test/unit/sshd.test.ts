@@ -1,9 +1,9 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import { renderSshdConfig } from '../../src/hosts/openssh/sshd-config.js';
-import { parseOpenSshVersion, unsupportedKeywords } from '../../src/hosts/openssh/openssh-version.js';
-import { parseSshdLine, SshdLog } from '../../src/hosts/openssh/sshd-log.js';
-import { renderKnownHosts, renderSshClientConfig } from '../../src/hosts/openssh/ssh-client-config.js';
+import { renderSshdConfig } from '../../src/ssh/sshd-config.js';
+import { parseOpenSshVersion, unsupportedKeywords } from '../../src/ssh/openssh-version.js';
+import { parseSshdLine, SshdLog } from '../../src/ssh/sshd-log.js';
+import { renderKnownHosts, renderSshClientConfig } from '../../src/ssh/ssh-client-config.js';
 import { contextHash, parseAptSources } from '../../src/hosts/container/sshd-image.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { readResults } from '../../src/records/report-dir.js';
+import { readResults } from '../../src/report/report-dir.js';
 import { buildSummary } from '../../src/report/summary.js';
 import type { RunResult } from '../../src/run/run-scenario.js';
 import '../../src/vitest.js';

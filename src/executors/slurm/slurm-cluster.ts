@@ -5,8 +5,8 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SetupError } from '../../util/errors.js';
-import { isAlive, processesUsing, signal } from '../../hosts/process-tree.js';
-import { childEnv, runCommand } from '../../hosts/run-command.js';
+import { isAlive, processesUsing, signal } from '../../process/process-tree.js';
+import { childEnv, runCommand } from '../../process/run-command.js';
 import { renderSlurmConf } from './slurm-config.js';
 
 /** The Slurm programs, where they are (Debian: slurmctld, slurmd, slurm-client). */

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { HostStartError } from '../../util/errors.js';
-import { runCommand } from '../../hosts/run-command.js';
+import { runCommand } from '../../process/run-command.js';
 import { JsonlTail } from '../../records/jsonl-tail.js';
 import type { TransferRecord } from '../../records/transfer-record.js';
 import type { Executor } from '../executor.js';

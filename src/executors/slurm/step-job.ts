@@ -5,7 +5,7 @@ import type { StepName } from '../../records/transfer-record.js';
 import { pipelineRepeat, type PipelineJobContext } from '../../pipeline/job-context.js';
 import { firstFailure, runStep } from '../../pipeline/rank.js';
 import { rankRun, readState } from '../../pipeline/state-file.js';
-import { Launcher } from '../../transfers/launcher.js';
+import { Launcher } from '../../process/launcher.js';
 import { nodeName, runClock } from './job-process.js';
 
 /** What a pipeline repeat's batch jobs read (written by slurm-ranks.ts, read by `xferbench step`). */

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findTools } from '../../hosts/openssh/openssh-tools.js';
+import { findTools } from '../../ssh/openssh-tools.js';
 import { JsonlWriter } from '../../records/jsonl-writer.js';
 import type { TransferSpec } from '../../transfers/transfer-spec.js';
-import { Launcher } from '../../transfers/launcher.js';
+import { Launcher } from '../../process/launcher.js';
 import { createTool } from '../../transfers/tool-registry.js';
 import { runTransferPool } from '../../transfers/transfer-pool.js';
 import type { TransferJob } from '../../transfers/transfer-tool.js';

@@ -5,8 +5,8 @@ import { containerLabels } from './container-labels.js';
 import { removeContainerLeftovers } from './container-leftovers.js';
 import { ContainerSshdHost } from './container-sshd-host.js';
 import type { HostBackend, HostGroup, HostStartContext } from '../host.js';
-import { which } from '../openssh/openssh-tools.js';
-import { parseOpenSshVersion, type OpenSshVersion } from '../openssh/openssh-version.js';
+import { which } from '../../ssh/openssh-tools.js';
+import { parseOpenSshVersion, type OpenSshVersion } from '../../ssh/openssh-version.js';
 import { ensureSshdImage, type ImageBase, type SshdImage } from './sshd-image.js';
 
 export interface ContainerBackendOptions {

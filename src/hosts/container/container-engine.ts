@@ -7,8 +7,8 @@ import Docker from 'dockerode';
 import { execa, type ResultPromise } from 'execa';
 import { SetupError } from '../../util/errors.js';
 import { candidateHosts } from './engine-sockets.js';
-import { which } from '../openssh/openssh-tools.js';
-import { ownerRecord, signal } from '../process-tree.js';
+import { which } from '../../ssh/openssh-tools.js';
+import { ownerRecord, signal } from '../../process/process-tree.js';
 import { ENGINE_DIR_PREFIX, EXTRA_DIRS_FILE, OWNER_FILE, stateBase } from '../state-dir.js';
 
 /** A reachable Docker API (Docker itself, or Podman's compatible service). */

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { SetupError } from '../../util/errors.js';
 import { containerEngine, type ContainerEngine } from './container-engine.js';
 import { LABEL, LABEL_GROUP, LABEL_OWNER_MACHINE, LABEL_OWNER_PID } from './container-labels.js';
-import { isAlive } from '../process-tree.js';
+import { isAlive } from '../../process/process-tree.js';
 
 export interface ContainerSelection {
   /** Only what this topology created. */

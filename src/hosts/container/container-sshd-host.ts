@@ -14,14 +14,14 @@ import { makeFolders, subfolders, swapAuthorizedKeys } from '../host-control.js'
 import type { HostFiles } from '../host-files.js';
 import { LocalHostFiles } from '../local/local-host-files.js';
 import { loginAccount } from '../login-account.js';
-import type { OpenSshVersion } from '../openssh/openssh-version.js';
+import type { OpenSshVersion } from '../../ssh/openssh-version.js';
 import { SshBannerWaitStrategy } from './ssh-banner-wait.js';
-import { renderSshdConfig } from '../openssh/sshd-config.js';
-import { SshdLog } from '../openssh/sshd-log.js';
+import { renderSshdConfig } from '../../ssh/sshd-config.js';
+import { SshdLog } from '../../ssh/sshd-log.js';
 import { LogTail } from './log-tail.js';
-import { killTree, processesInMountNamespaceOf, signal } from '../process-tree.js';
-import { runCommand } from '../run-command.js';
-import { readBanner } from '../openssh/ssh-banner.js';
+import { killTree, processesInMountNamespaceOf, signal } from '../../process/process-tree.js';
+import { runCommand } from '../../process/run-command.js';
+import { readBanner } from '../../ssh/ssh-banner.js';
 
 /** Published ports bind here only: a test host must not be reachable from outside the machine. */
 export const PUBLISH_ADDRESS = '127.0.0.1';

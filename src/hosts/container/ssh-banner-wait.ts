@@ -1,4 +1,4 @@
-import { readBanner } from '../openssh/ssh-banner.js';
+import { readBanner } from '../../ssh/ssh-banner.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BoundPorts, WaitStrategy } from 'testcontainers';
 import type Dockerode from 'dockerode';

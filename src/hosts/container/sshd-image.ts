@@ -8,7 +8,7 @@ import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { SetupError } from '../../util/errors.js';
 import type { ContainerEngine } from './container-engine.js';
-import { which } from '../openssh/openssh-tools.js';
+import { which } from '../../ssh/openssh-tools.js';
 
 /** containers/sshd/ of this package (the same from src/ under tsx and from dist/). */
 export const SSHD_CONTEXT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'containers', 'sshd');

@@ -3,11 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Client, SFTPWrapper } from 'ssh2';
 import { HostStartError } from '../../util/errors.js';
-import { CONFIG_WORD } from '../../transfers/ssh-invocation.js';
-import { ssh2Connect, ssh2Tunnel, type Ssh2Target } from '../../transfers/ssh2-connect.js';
+import { CONFIG_WORD } from '../../ssh/ssh-client-config.js';
+import { ssh2Connect, ssh2Tunnel, type Ssh2Target } from '../../ssh/ssh2-connect.js';
 import type { HostBackend, HostEndpoint, HostGroup, HostStartContext, StartedHost } from '../host.js';
 import type { HostFiles } from '../host-files.js';
-import type { OpenSshVersion } from '../openssh/openssh-version.js';
+import type { OpenSshVersion } from '../../ssh/openssh-version.js';
 import { SftpHostFiles } from './sftp-host-files.js';
 
 /** A server someone else runs: where it is, the key it accepts, its pinned host keys, a folder for xferbench. */

@@ -3,8 +3,8 @@ import { HostStartError } from '../../util/errors.js';
 import type { HostSpec } from '../../spec/host.js';
 import type { HostBackend, HostGroup, HostStartContext, StartedHost } from '../host.js';
 import { LocalSshdHost } from './local-sshd-host.js';
-import type { OpenSshVersion } from '../openssh/openssh-version.js';
-import { requireTool, type OpenSshTools } from '../openssh/openssh-tools.js';
+import type { OpenSshVersion } from '../../ssh/openssh-version.js';
+import { requireTool, type OpenSshTools } from '../../ssh/openssh-tools.js';
 
 /**
  * sshd running as root (even `sshd -t`) insists on its privilege separation directory, made by

@@ -13,12 +13,12 @@ import { makeFolders, subfolders, swapAuthorizedKeys } from '../host-control.js'
 import { unmount } from '../mounts.js';
 import { addTrafficRules } from '../nft-table.js';
 import { freePort, loopbackAddressFor } from '../loopback-address.js';
-import type { OpenSshVersion } from '../openssh/openssh-version.js';
-import { descendantPids, killTree, processesUsing, signal } from '../process-tree.js';
-import { renderSshdConfig } from '../openssh/sshd-config.js';
-import { SshdLog } from '../openssh/sshd-log.js';
-import { generateKeyPair } from '../openssh/ssh-keys.js';
-import { runCommand } from '../run-command.js';
+import type { OpenSshVersion } from '../../ssh/openssh-version.js';
+import { descendantPids, killTree, processesUsing, signal } from '../../process/process-tree.js';
+import { renderSshdConfig } from '../../ssh/sshd-config.js';
+import { SshdLog } from '../../ssh/sshd-log.js';
+import { generateKeyPair } from '../../ssh/ssh-keys.js';
+import { runCommand } from '../../process/run-command.js';
 
 /** The sshd process and its exit (code or signal). */
 interface SshdProcess {

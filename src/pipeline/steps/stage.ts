@@ -9,7 +9,8 @@ import type { TransferJob } from '../../transfers/transfer-tool.js';
 import { commitFile, discardFile, removeRankTemps, removeRsyncTemps, sourceMetadata } from '../commit.js';
 import type { ExpectedFile } from '../layout.js';
 import type { FileState } from '../state-file.js';
-import { asEntry, type PipelineRepeat, type RankRun, type StepKind, type StepResult } from './step-kind.js';
+import { asEntry, type PipelineRepeat, type StepKind, type StepResult } from './step-kind.js';
+import { type RankRun } from '../state-file.js';
 
 type Which = 'stage_in' | 'stage_out';
 

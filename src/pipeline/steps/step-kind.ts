@@ -6,7 +6,7 @@ import type { Lane } from '../../transfers/lane.js';
 import type { TransferPolicy } from '../../transfers/run-transfer.js';
 import type { ComputeSpec } from '../compute/registry.js';
 import type { ExpectedFile, StagingPaths } from '../layout.js';
-import type { RankState } from '../state-file.js';
+import type { RankRun } from '../state-file.js';
 
 /** A stage step's settings for one cell repeat, shared by every rank. */
 export interface StageRuntime {
@@ -41,12 +41,6 @@ export interface PipelineRepeat {
   silentDrops: string[];
 }
 
-/** One rank's state (state-file.ts), saved atomically after every change. */
-export interface RankRun {
-  rank: number;
-  state: RankState;
-  save(): Promise<void>;
-}
 
 export type StepResult = Pick<StepRecord, 'status' | 'files' | 'bytes'> & Partial<Pick<StepRecord, 'invocations' | 'failure_class' | 'reason'>>;
 

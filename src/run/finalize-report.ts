@@ -5,12 +5,12 @@ import { XferbenchError } from '../util/errors.js';
 import { JsonlWriter } from '../records/jsonl-writer.js';
 import type { InvariantsRecord } from '../records/transfer-record.js';
 import { invariantsText, pipelineSummary } from '../report/pipeline-summary.js';
-import { writeDerivedReport } from '../run/write-report.js';
-import { loadReportScenario } from '../records/report-dir.js';
-import { finalizeStates, type RankFinalize } from './finalize.js';
-import { checkInvariants } from './invariants.js';
-import { pipelineExpectations, STAGING_DIR, stagingPaths } from './layout.js';
-import { readState } from './state-file.js';
+import { writeDerivedReport } from '../exporters/write-report.js';
+import { loadReportScenario } from '../report/report-dir.js';
+import { finalizeStates, type RankFinalize } from '../pipeline/finalize.js';
+import { checkInvariants } from '../pipeline/invariants.js';
+import { pipelineExpectations, STAGING_DIR, stagingPaths } from '../pipeline/layout.js';
+import { readState } from '../pipeline/state-file.js';
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 /** Above this many ranks the text gives totals only (--json has every rank). */

@@ -1,3 +1,7 @@
+
+/** A word xferbench writes into an ssh_config (paths and aliases it made); anything else would be a bug, so it stops the run. */
+export const CONFIG_WORD = /^[\w@%+=:,./-]+$/;
+
 /** The client side of a topology: an ssh_config passed with -F and a generated known_hosts. */
 
 export interface ClientHostEntry {

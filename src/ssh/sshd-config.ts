@@ -1,4 +1,4 @@
-import type { SshdOptions } from '../../spec/sshd-options.js';
+import type { SshdOptions } from '../spec/sshd-options.js';
 import { atLeast, type OpenSshVersion } from './openssh-version.js';
 
 export interface SshdConfigInput {

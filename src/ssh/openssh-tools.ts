@@ -1,7 +1,7 @@
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { runCommand } from '../run-command.js';
-import { SetupError } from '../../util/errors.js';
+import { runCommand } from '../process/run-command.js';
+import { SetupError } from '../util/errors.js';
 import { parseOpenSshVersion, type OpenSshVersion } from './openssh-version.js';
 
 /** The external programs a run uses, resolved to absolute paths, with their versions. */

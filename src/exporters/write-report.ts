@@ -1,8 +1,8 @@
-import type { Exporter, ReportInput } from '../exporters/exporter.js';
-import { folderExporters } from '../exporters/index.js';
+import type { Exporter, ReportInput } from './exporter.js';
+import { folderExporters } from './index.js';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { readResults } from '../records/report-dir.js';
+import { readResults } from '../report/report-dir.js';
 import { ReportFolderError, schemaProblem } from '../records/report-folder.js';
 import type { RunStartRecord } from '../records/transfer-record.js';
 import { buildSummary } from '../report/summary.js';

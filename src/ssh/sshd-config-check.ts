@@ -2,9 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import type { SshdOptions } from '../../spec/sshd-options.js';
+import type { SshdOptions } from '../spec/sshd-options.js';
 import type { OpenSshVersion } from './openssh-version.js';
-import { runCommand } from '../run-command.js';
+import { runCommand } from '../process/run-command.js';
 import { renderSshdConfig } from './sshd-config.js';
 
 export interface SshdCheckTarget {

@@ -1,22 +1,22 @@
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { realFolder, refuseLinks } from '../records/report-folder.js';
-import { requireTool } from '../hosts/openssh/openssh-tools.js';
+import { requireTool } from '../ssh/openssh-tools.js';
 import { LocalHostFiles } from '../hosts/local/local-host-files.js';
 import { statusCounts, succeeded, type CellRecord, type StepRecord, type TransferRecord, type VerificationRecord } from '../records/transfer-record.js';
 import { RunAbortedError } from '../util/errors.js';
-import type { CellContext, CellKind, CellRepeatResult } from '../run/cell-kind.js';
-import { openSshdWindow } from '../run/sshd-window.js';
+import type { CellContext, CellKind, CellRepeatResult } from './cell-kind.js';
+import { openSshdWindow } from './sshd-window.js';
 import { scheduleFaults } from '../faults/fault-schedule.js';
 import { makeLane, muxSummary, writeLanes, type Lane } from '../transfers/lane.js';
 import { verifyDestination } from '../verification/verify.js';
-import { checkInvariants } from './invariants.js';
-import { pipelineExpectations, stagingPaths, type PipelineExpectations, type StagingPaths } from './layout.js';
-import { pipelineRepeat, type PipelineJobContext } from './job-context.js';
-import { CHAIN } from './rank.js';
-import { rankRun, readState, type RankState } from './state-file.js';
-import { STEP_REGISTRY } from './steps/registry.js';
-import type { RankRun } from './steps/step-kind.js';
+import { checkInvariants } from '../pipeline/invariants.js';
+import { pipelineExpectations, stagingPaths, type PipelineExpectations, type StagingPaths } from '../pipeline/layout.js';
+import { pipelineRepeat, type PipelineJobContext } from '../pipeline/job-context.js';
+import { CHAIN } from '../pipeline/rank.js';
+import { rankRun, readState, type RankState } from '../pipeline/state-file.js';
+import { STEP_REGISTRY } from '../pipeline/steps/registry.js';
+import type { RankRun } from '../pipeline/state-file.js';
 
 /** Inputs on the `from` host, written once per repeat (a resumed repeat finds them complete by the marker). */
 async function placeInputs(dir: string, marker: string, plan: PipelineExpectations['plan']): Promise<void> {

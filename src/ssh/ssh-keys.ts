@@ -1,6 +1,6 @@
 import { readFile, chmod } from 'node:fs/promises';
-import { runCommand } from '../run-command.js';
-import { HostStartError } from '../../util/errors.js';
+import { runCommand } from '../process/run-command.js';
+import { HostStartError } from '../util/errors.js';
 
 export interface KeyPair {
   privatePath: string;

@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { SetupError } from '../util/errors.js';
 import type { Connection } from '../records/transfer-record.js';
-import { which } from '../hosts/openssh/openssh-tools.js';
-import { runCommand } from '../hosts/run-command.js';
+import { which } from './openssh-tools.js';
+import { runCommand } from '../process/run-command.js';
 
 // Resolved from src/transfers/ and dist/transfers/ alike: the script is shipped in src/.
-const SCRIPT = fileURLToPath(new URL('../../src/transfers/connect-fd.pl', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../../src/ssh/connect-fd.pl', import.meta.url));
 
 // ssh hands ProxyCommand to a shell and expands %-tokens in it: only plain path characters.
 const SHELL_WORD = /^[\w+=:,./-]+$/;

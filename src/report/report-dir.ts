@@ -1,11 +1,12 @@
 import { mkdir, readdir } from 'node:fs/promises';
-import { checkInside, confined, jsonlLines, readCapped, REPORT_CAPS, ReportFolderError, schemaProblem, writeNoFollow } from './report-folder.js';
-import { resultRecordSchema } from './record-schema.js';
-import { parseScenario, type LoadedScenario, type LoadOptions } from '../scenario/load-scenario.js';
+import { checkInside, confined, jsonlLines, readCapped, REPORT_CAPS, ReportFolderError, schemaProblem, writeNoFollow } from '../records/report-folder.js';
+import { resultRecordSchema } from '../records/record-schema.js';
+import { type LoadOptions } from '../scenario/load-scenario.js';
+import { parseScenario, type LoadedScenario } from '../plan/load-plan.js';
 import { MAX_FILE_BYTES } from '../spec/limits.js';
 import { dirname, join, resolve } from 'node:path';
 import { XferbenchError } from '../util/errors.js';
-import type { ResultRecord } from './transfer-record.js';
+import type { ResultRecord } from '../records/transfer-record.js';
 
 export function defaultReportDir(name: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/[:]/g, '').replace(/\..*$/, 'Z');

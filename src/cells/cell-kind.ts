@@ -1,10 +1,10 @@
 import type { DatasetPlan, Manifest } from '../dataset/dataset.js';
-import type { OpenSshTools } from '../hosts/openssh/openssh-tools.js';
-import type { OpenSshVersion } from '../hosts/openssh/openssh-version.js';
+import type { OpenSshTools } from '../ssh/openssh-tools.js';
+import type { OpenSshVersion } from '../ssh/openssh-version.js';
 import type { StartedTopology } from '../hosts/topology.js';
 import type { PlanCell } from '../plan/plan.js';
 import type { CellRecord, ResultRecord, TransferRecord, VerificationRecord } from '../records/transfer-record.js';
-import type { Launcher } from '../transfers/launcher.js';
+import type { Launcher } from '../process/launcher.js';
 import type { Executor } from '../executors/executor.js';
 
 /** Where a dataset was materialised, and what it must look like wherever it is copied. */

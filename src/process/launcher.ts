@@ -2,7 +2,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
-import { childEnv } from '../hosts/run-command.js';
+import { childEnv } from './run-command.js';
 import { SetupError } from '../util/errors.js';
 
 /** One command for the launcher: argv, optional stdin text, a time limit and a cancel signal. */
@@ -36,7 +36,7 @@ export interface LaunchResult {
 }
 
 // Resolved from src/transfers/ and dist/transfers/ alike: the script is shipped in src/.
-const SCRIPT = fileURLToPath(new URL('../../src/transfers/launcher.pl', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../../src/process/launcher.pl', import.meta.url));
 const KILL_AFTER_MS = 2000;
 const MAX_INPUT = 64 * 1024;
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
@@ -49,7 +49,7 @@ interface Pending {
 }
 
 /**
- * Starts commands through a small helper process (src/transfers/launcher.pl) that forks and
+ * Starts commands through a small helper process (src/process/launcher.pl) that forks and
  * execs on request and reports each exit with its stderr. Nothing here forks per transfer, so
  * the event loop is free while hundreds of transfers start, and start/end times are those of
  * the fork and the reaping, not of when this thread got round to them. docs/launcher.md says why.

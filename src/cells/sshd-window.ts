@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { diffCounters, type SshdCounters } from '../hosts/openssh/sshd-log.js';
+import { diffCounters } from '../ssh/sshd-log.js';
+import { type SshdCounters } from '../records/sshd-events.js';
 import type { StartedTopology } from '../hosts/topology.js';
 import type { CellRecord } from '../records/transfer-record.js';
 

@@ -3,38 +3,7 @@
  * OpenSSH 8.4 to 10.x (docs/openssh-messages.md): the drop line changed from
  * "past MaxStartups" to "past Maxstartups"/"Maxstartups" and 10.0 dropped the throttling lines.
  */
-
-export interface SshdCounters {
-  /** Connections sshd dropped because of MaxStartups (its own count). */
-  maxstartups_drops: number;
-  /** Connections dropped because the source address was penalised (9.8+). */
-  penalty_drops: number;
-  throttling_periods: number;
-  /** Sessions refused over MaxSessions ("no more sessions"). */
-  sessions_refused: number;
-  accepted_logins: number;
-  connections: number;
-}
-
-export type SshdEventKind = 'throttle_begin' | 'throttle_end' | 'drop' | 'penalty_drop' | 'session_refused';
-
-export interface SshdEvent {
-  /** Milliseconds on the run's monotonic clock. */
-  t: number;
-  kind: SshdEventKind;
-  line: string;
-  /** A drop's client address and port, as sshd logged them. */
-  peer?: { address: string; port: number };
-}
-
-export const emptyCounters = (): SshdCounters => ({
-  maxstartups_drops: 0,
-  penalty_drops: 0,
-  throttling_periods: 0,
-  sessions_refused: 0,
-  accepted_logins: 0,
-  connections: 0,
-});
+import { emptyCounters, type SshdCounters, type SshdEvent, type SshdEventKind } from '../records/sshd-events.js';
 
 const DROP = /drop connection #\d+ from \[([^\]]+)\]:(\d+) on \S+ (?:past )?maxstartups/i;
 const PENALTY_DROP = /drop connection #\d+ from \S+ on \S+ penalty: /i;

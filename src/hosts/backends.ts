@@ -1,0 +1,48 @@
+import type { OpenSshTools } from '../ssh/openssh-tools.js';
+import type { HostBackend } from './host.js';
+import { LocalBackend } from './local/local-backend.js';
+import { CONTAINERS_FILE } from './state-dir.js';
+
+/**
+ * A kind of host a scenario's `backend` names: how it is made for a run, and what it offers that
+ * rules elsewhere depend on. A new backend is a folder of its own and a line in BACKEND_REGISTRY;
+ * the scenario's schema, fault rules and the runner read these properties, never its name.
+ */
+export interface BackendKind {
+  /** Makes the backend for a run; heavy code is loaded here, on demand. */
+  create(tools: OpenSshTools, options: { onNotice?: (message: string) => void }): Promise<HostBackend>;
+  /** Its hosts are processes of this machine, on this machine's addresses (a tool may serve them files from this process). */
+  readonly sameMachine?: boolean;
+  /** It starts client containers, which launch the transfers (`client: container`, `transfer.from`). */
+  readonly clientContainers?: boolean;
+  /** Why every fault on its hosts needs root, when it does. */
+  readonly faultsNeedRoot?: string;
+  /** Its hosts run an sshd release of their own (an image's): `sshd -t` on this machine is a first check only. */
+  readonly ownSshd?: boolean;
+  /** A file its runs leave in the state folder, so `clean` knows to look for its leftovers. */
+  readonly stateMarker?: string;
+}
+
+export const BACKEND_REGISTRY = {
+  local: {
+    create: async (tools) => new LocalBackend(tools),
+    sameMachine: true,
+  },
+  container: {
+    // Loaded on demand: the engine clients cost ~0.6 s to import, which local runs do not need.
+    async create(_tools, { onNotice }) {
+      const { ContainerBackend } = await import('./container/container-backend.js');
+      return new ContainerBackend(onNotice ? { onProgress: onNotice } : {});
+    },
+    clientContainers: true,
+    faultsNeedRoot: 'faults act on a container through its processes on this machine (nsenter)',
+    ownSshd: true,
+    stateMarker: CONTAINERS_FILE,
+  },
+} satisfies Record<string, BackendKind>;
+
+export type BackendName = keyof typeof BACKEND_REGISTRY;
+export const BACKEND_NAMES = Object.keys(BACKEND_REGISTRY) as [BackendName, ...BackendName[]];
+
+/** The backend kind a (raw) scenario names; `local`, the default, when it names none the schema knows. */
+export const backendKind = (name: unknown): BackendKind => (typeof name === 'string' && Object.hasOwn(BACKEND_REGISTRY, name) ? BACKEND_REGISTRY[name as BackendName] : BACKEND_REGISTRY.local);
