@@ -1,14 +1,13 @@
-import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { realFolder, refuseLinks } from '../records/report-folder.js';
 import { requireTool } from '../ssh/openssh-tools.js';
 import { LocalHostFiles } from '../hosts/local/local-host-files.js';
-import { statusCounts, succeeded, type CellRecord, type StepRecord, type TransferRecord, type VerificationRecord } from '../records/transfer-record.js';
+import { succeeded, type StepRecord, type TransferRecord, type VerificationRecord } from '../records/transfer-record.js';
 import { RunAbortedError } from '../util/errors.js';
 import type { CellContext, CellKind, CellRepeatResult } from './cell-kind.js';
-import { openSshdWindow } from './sshd-window.js';
-import { scheduleFaults } from '../faults/fault-schedule.js';
-import { makeLane, muxSummary, writeLanes, type Lane } from '../transfers/lane.js';
+import { RepeatFrame } from './repeat-frame.js';
+import { makeLane, type Lane } from '../transfers/lane.js';
 import { verifyDestination } from '../verification/verify.js';
 import { checkInvariants } from '../pipeline/invariants.js';
 import { pipelineExpectations, stagingPaths, type PipelineExpectations, type StagingPaths } from '../pipeline/layout.js';
@@ -55,11 +54,11 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
   const { cell, topology, clock, signal } = ctx;
   const { spec, plan, byRank, inputs, outputs } = expected;
   const paths = stagingPaths(ctx.reportDir, cell.index, repeat);
-  const controlDir = join(ctx.controlBase, `c${cell.index}r${repeat}`);
   // A resumed repeat's folder came with the report: nothing in it may lead out (docs/security.md).
   await refuseLinks(ctx.reportDir, relative(ctx.reportDir, paths.root));
   await realFolder(ctx.reportDir, relative(ctx.reportDir, paths.state));
-  await mkdir(controlDir, { recursive: true, mode: 0o700 });
+  await using frame = await RepeatFrame.open(ctx, repeat);
+  const { controlDir } = frame;
 
   // Inputs live on the stage-in host; without stage-in they are born on the workers (a checkpoint).
   if (spec.stage_in) await placeInputs(paths.inputs(spec.stage_in.from), join(paths.root, 'inputs.complete'), plan);
@@ -80,10 +79,7 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
       controlDir: join(controlDir, which), ssh: ctx.tools.ssh, usesSsh: true, runsSsh: false, direct: false, clientPorts: s.client_ports,
     });
   }
-  const opened = Object.values(lanes);
-  await writeLanes(opened);
-  await using _masters = { [Symbol.asyncDispose]: async () => void (await Promise.all(opened.map((l) => l.mux.close()))) };
-  const mux = muxSummary(await Promise.all(opened.map((l) => l.mux.open(signal))));
+  await frame.openLanes(Object.values(lanes));
 
   const job: PipelineJobContext = {
     cell: { id: cell.id, index: cell.index, scenario: cell.scenario }, repeat, reportDir: ctx.reportDir, controlDir, rsync: rsyncPath, clientVersion: ctx.clientVersion,
@@ -100,8 +96,8 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
   }, expected);
 
   const earlier = ctx.earlier(repeat);
-  const start = clock();
-  const sshdWindow = openSshdWindow(topology, start);
+  frame.begin();
+  const { start } = frame;
   const saved = await Promise.all(byRank.map((_, rank) => readState(paths.state, rank)));
   // A resumed repeat (its ranks' state files exist) runs without its faults: they struck when it first ran.
   const resumed = saved.some(Boolean);
@@ -114,9 +110,8 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
     }),
   );
   const { executor } = ctx;
-  await using faults = scheduleFaults(resumed ? [] : cell.scenario.faults, {
-    cell: cell.id, repeat, clock, write: ctx.write,
-    hosts: (name) => topology.replicas(name).map((r) => topology.host(r)), masters: () => [], ...(executor.queue ? { queue: executor.queue } : {}),
+  const faults = frame.startFaults(resumed ? [] : cell.scenario.faults, {
+    ...(executor.queue ? { queue: executor.queue } : {}),
     // In a pipeline `at: "N%"` counts the rank-steps started (cleanup aside).
     total: byRank.length * CHAIN.filter((name) => STEP_REGISTRY[name].present(spec)).length,
   });
@@ -125,8 +120,7 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
     record: (rank, step) => ctx.write({ type: 'step', cell: cell.id, repeat, rank, ...step } satisfies StepRecord),
     recorded: (rank) => new Set(earlier.flatMap((e) => (e.type === 'step' && e.rank === rank ? [e.step] : []))),
   });
-  await faults.stop();
-  await Promise.all(opened.map((l) => l.mux.close()));
+  await frame.stop();
   // Interrupted: the state files say where each rank stopped; `xferbench resume` goes on from there.
   if (signal?.aborted) throw new RunAbortedError('run interrupted mid-pipeline; xferbench resume continues it from the state files');
   // Every rank is done with the temporary trees it shared; what a deferred step landed stays for finalize.
@@ -139,7 +133,7 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
     if (s?.commit === 'temp-rename' && s.finalize === 'now') for (const root of roots[which]) await rm(root, { recursive: true, force: true });
   }
   const end = Math.max(start, ...transfers.map((t) => t.end_ms));
-  const sshd = await sshdWindow.close();
+  const sshd = await frame.sshdSeen();
 
   const states = await Promise.all(byRank.map((_, rank) => readState(paths.state, rank)));
   const invariants = await checkInvariants({ spec, paths, inputs, outputs, states });
@@ -158,17 +152,15 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
   // A resumed repeat's record covers the whole repeat: what ran before the interruption too.
   const before = earlier.filter((e): e is TransferRecord => e.type === 'transfer');
   const all = [...before, ...transfers];
-  const record: CellRecord = {
-    type: 'cell', cell: cell.id, cell_index: cell.index, values: cell.values, repeat,
+  const record = frame.cellRecord({
     // Both stage steps can run at once (one rank staging in while another stages out), but a
     // rank runs one invocation at a time: at most one per rank is ever in flight.
     concurrency: Math.min(spec.ranks, Object.values(p.stages).reduce((n, s) => n + (s.spec.concurrency ?? spec.ranks), 0)),
     start_ms: Math.min(start, ...before.map((t) => t.start_ms)), end_ms: end,
     bytes_ok: all.filter(succeeded).reduce((n, t) => n + t.bytes, 0),
-    ...statusCounts(all),
+    transfers: all,
     silent_drops: drops.length,
-    ...sshd,
-    mux,
-  };
+    sshd,
+  });
   return { transfers, verification, cell: record };
 }

@@ -5,18 +5,15 @@ import type { TransferSpec } from '../transfers/transfer-spec.js';
 import { createTool } from '../transfers/tool-registry.js';
 import type { CellContext, CellKind, CellRepeatResult, PlacedDataset } from './cell-kind.js';
 import type { HostFiles } from '../hosts/host-files.js';
-import { destinationDir, type StartedHost } from '../hosts/host.js';
-import type { OpenSshTools } from '../ssh/openssh-tools.js';
-import { openSshdWindow } from './sshd-window.js';
-import type { OpenSshVersion } from '../ssh/openssh-version.js';
-import { innerAlias, type ClientSide, type StartedTopology } from '../hosts/topology.js';
-import type { PlanCell } from '../plan/plan.js';
-import { statusCounts, type CellRecord, type FaultRecord, type FileVerdict, type TransferRecord } from '../records/transfer-record.js';
-import { scheduleFaults } from '../faults/fault-schedule.js';
+import { destinationDir } from '../hosts/host.js';
+import { RepeatFrame } from './repeat-frame.js';
+import { runCommand } from '../process/run-command.js';
+import { HostStartError } from '../util/errors.js';
+import type { ClientSide, StartedTopology } from '../hosts/topology.js';
+import { type CellRecord, type FaultRecord, type FileVerdict, type TransferRecord } from '../records/transfer-record.js';
 import { laneSettings } from '../faults/registry.js';
-import { makeLane, muxSummary, writeLanes, type Lane } from '../transfers/lane.js';
-import type { Launcher } from '../process/launcher.js';
-import type { Endpoint, SshInvocation, TransferJob, TransferTool } from '../transfers/transfer-tool.js';
+import { makeLane, type Lane } from '../transfers/lane.js';
+import type { Endpoint, TransferJob, TransferTool } from '../transfers/transfer-tool.js';
 import { silentDrops, verifyDestination } from '../verification/verify.js';
 import { agreeDrops } from '../verification/drop-agreement.js';
 import type { VerificationRecord } from '../records/transfer-record.js';
@@ -92,7 +89,8 @@ function hostAt(topology: StartedTopology): (address: string, port: number) => s
 async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> {
   const { cell, repeat, topology, dataset, tool, clock, signal } = input;
   const t = input.transfer;
-  const controlDir = join(input.controlBase, `c${cell.index}r${repeat}`);
+  await using frame = await RepeatFrame.open(input, repeat);
+  const { controlDir } = frame;
   const cellName = cell.id;
   const clients = topology.clients;
 
@@ -139,28 +137,22 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
     return { job, lane, dest, remote, route: [...t.via.flatMap((v) => topology.replicas(v)), ...(remotes[i % remotes.length] ? [remotes[i % remotes.length]!] : [])] };
   });
   const routes = new Map(perFile.map((p) => [p.job.entry.path, p.route]));
-  // The control base is shared with client containers, so they read the same lane configs.
-  await mkdir(controlDir, { recursive: true, mode: 0o700 });
   const jobs = t.unit === 'batch' ? await batchJobs(perFile, dataset, controlDir) : perFile.map((p) => p.job);
-  await writeLanes(lanes.values());
-  await using _masters = { [Symbol.asyncDispose]: async () => void (await Promise.all([...lanes.values()].map((l) => l.mux.close()))) };
   // An in-process client's connections end with the repeat, however it ends.
   await using toolSession = { [Symbol.asyncDispose]: async () => void (await tool.close?.()) };
-  const muxStatus = muxSummary(await Promise.all([...lanes.values()].map((l) => l.mux.open(signal))));
+  await frame.openLanes(lanes.values());
 
-  const start = clock();
-  const sshdWindow = openSshdWindow(topology, start);
+  frame.begin();
+  const { start } = frame;
   const batch = t.unit === 'batch';
   const faultRecords: FaultRecord[] = [];
   // Faults start with the transfers and are undone when they end (or on any exit from here).
-  await using faults = scheduleFaults(cell.scenario.faults, {
-    cell: cellName, repeat, total: jobs.length, clock,
+  const faults = frame.startFaults(cell.scenario.faults, {
+    total: jobs.length,
     write: (r) => {
       faultRecords.push(r);
       input.write(r);
     },
-    hosts: (n) => topology.replicas(n).map((r) => topology.host(r)),
-    masters: (n) => [...lanes.values()].filter((l) => n === undefined || topology.replicas(n).some((r) => l.remote === r || l.remote === innerAlias(r))).map((l) => l.mux),
   });
   const ran = await input.executor.run({
     jobs,
@@ -185,11 +177,10 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
     // shown now and recorded once the log is read; a batch's files once verified.
     ...(batch ? {} : { onRecord: (r: TransferRecord) => (awaitsSshd(r) ? input.showTransfer(r) : input.onTransfer(r)) }),
   });
-  await faults.stop();
-  await toolSession[Symbol.asyncDispose]();
+  await frame.stop(() => toolSession[Symbol.asyncDispose]());
   const end = ran.reduce((m, r) => Math.max(m, r.end_ms), start);
-  await Promise.all([...lanes.values()].map((l) => l.mux.close()));
-  const { sshd, sshd_events: events } = await sshdWindow.close();
+  const seen = await frame.sshdSeen();
+  const { sshd, sshd_events: events } = seen;
 
   const found = (await Promise.all(destinations.map((d) => d.files.scan(d.dir)))).flat();
   const { counts, problems, verdicts } = verifyDestination(dataset.manifest, found);
@@ -206,24 +197,53 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
   const verification: VerificationRecord = { type: 'verification', cell: cellName, repeat, counts, problems, silent_drops: drops };
   const byPath = new Map(dataset.manifest.map((m) => [m.path, m.size]));
   const cellRecord: CellRecord = {
-    type: 'cell',
-    cell: cellName,
-    cell_index: cell.index,
-    values: cell.values,
-    repeat,
-    // What the in-flight figures are judged against: a tool's own cap counts, not only the scenario's.
-    concurrency: Math.min(t.concurrency, tool.maxInFlight ?? Infinity),
-    start_ms: start,
-    end_ms: end,
-    bytes_ok: [...verdicts].filter(([, v]) => v === 'ok').reduce((n, [p]) => n + (byPath.get(p) ?? 0), 0),
-    ...statusCounts(transfers),
-    silent_drops: drops.length,
-    sshd,
-    sshd_events: events,
-    mux: muxStatus,
+    ...frame.cellRecord({
+      // What the in-flight figures are judged against: a tool's own cap counts, not only the scenario's.
+      concurrency: Math.min(t.concurrency, tool.maxInFlight ?? Infinity),
+      end_ms: end,
+      bytes_ok: [...verdicts].filter(([, v]) => v === 'ok').reduce((n, [p]) => n + (byPath.get(p) ?? 0), 0),
+      transfers,
+      silent_drops: drops.length,
+      sshd: seen,
+    }),
     drops: agreed.drops,
   };
   return { transfers, verification, cell: cellRecord };
+}
+
+/**
+ * One login per client and route the cell uses, so a key or host-key problem is a clear error,
+ * not 100 % failures. Run only after a repeat that looks like one (see suspectSetup): before the
+ * transfers it cost every run a serial handshake (~300 ms).
+ */
+async function checkLogins(topology: StartedTopology, t: TransferSpec, ssh: string, signal?: AbortSignal): Promise<void> {
+  const logins = new Map<string, { client: ClientSide; to: string; via: string[] }>();
+  {
+    const { to, via } = t;
+    for (const client of topology.clients) {
+      for (const replica of topology.replicas(to)) {
+        const route = client.route(replica, via);
+        logins.set([client.name, ...route.via, route.to].join('>'), { client, ...route });
+      }
+    }
+  }
+  await Promise.all(
+    [...logins.values()].map(async ({ client, to, via }) => {
+      const local = { file: client.ssh ?? ssh, args: ['-F', client.sshConfigPath, ...(via.length ? ['-J', via.join(',')] : []), '-o', 'ControlPath=none', to, 'true'] };
+      const cmd = client.exec ? client.exec(local, 30_000) : local;
+      const r = await runCommand(cmd.file, cmd.args, { timeoutMs: 30_000, ...(signal ? { signal } : {}) });
+      if (r.exitCode !== 0 && !signal?.aborted) {
+        const from = client.name === 'machine' ? '' : `from ${client.name}: `;
+        throw new HostStartError(`login check ${from}${[...via, to].join(' -> ')} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
+      }
+    }),
+  );
+}
+
+/** Nothing got through, or the classifier saw a key or host-key refusal: maybe the harness's own set-up. */
+function suspectSetup(transfers: readonly TransferRecord[]): boolean {
+  const failed = transfers.filter((t) => t.status === 'failed');
+  return (failed.length > 0 && failed.length === transfers.length) || failed.some((t) => t.classes.includes('auth') || t.classes.includes('host_key'));
 }
 
 /** A transfer cell: every file of the dataset moved by the cell's tool, `concurrency` at a time. */
@@ -244,6 +264,16 @@ export const transferCell: CellKind = {
       ctx.datasets.set(key, dataset);
     }
     const placed = dataset;
-    return { run: (repeat) => runCellRepeat({ ...ctx, repeat, transfer: t, dataset: placed, tool }) };
+    let loginsChecked = !tool.usesSsh;
+    return {
+      async run(repeat) {
+        const result = await runCellRepeat({ ...ctx, repeat, transfer: t, dataset: placed, tool });
+        if (!loginsChecked && !ctx.signal?.aborted && suspectSetup(result.transfers)) {
+          await checkLogins(ctx.topology, t, ctx.tools.ssh, ctx.signal);
+          loginsChecked = true;
+        }
+        return result;
+      },
+    };
   },
 };

@@ -1,24 +1,22 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { STAGING_DIR } from '../pipeline/layout.js';
 import { setMaxListeners } from 'node:events';
 import { stringify } from 'yaml';
-import { HostStartError, RunAbortedError, XferbenchError } from '../util/errors.js';
+import { RunAbortedError } from '../util/errors.js';
 import type { HostBackend } from '../hosts/host.js';
 import { backendKind } from '../hosts/backends.js';
 import { findTools, type OpenSshTools } from '../ssh/openssh-tools.js';
-import { runCommand } from '../process/run-command.js';
-import { generateKeyPair } from '../ssh/ssh-keys.js';
+import { generateKeyPair, type KeyPair } from '../ssh/ssh-keys.js';
 import { cleanLeftovers, describeReaped } from '../hosts/leftovers.js';
 import { createStateDir, EXTRA_DIRS_FILE } from '../hosts/state-dir.js';
-import { startTopology, type ClientSide, type StartedTopology } from '../hosts/topology.js';
-import type { Plan, PlanCell } from '../plan/plan.js';
+import { startTopology, type StartedTopology } from '../hosts/topology.js';
+import type { Plan, PlanCell, TopologyGroup } from '../plan/plan.js';
 import type { LoadedScenario } from '../plan/load-plan.js';
 import { JsonlWriter } from '../records/jsonl-writer.js';
 import { createReportDir, defaultReportDir, writeReportFile } from '../report/report-dir.js';
 import { realFolder } from '../records/report-folder.js';
-import type { TransferRecord } from '../records/transfer-record.js';
 import type { RunEvent } from '../cells/run-event.js';
 import type { Exporter, ReportInput } from '../exporters/exporter.js';
 import type { Summary } from '../report/summary.js';
@@ -30,6 +28,7 @@ import type { PlacedDataset } from '../cells/cell-kind.js';
 import { CELL_KINDS, cellKindOf } from '../cells/registry.js';
 import { repeatKey, type ResumeState } from './resume.js';
 import { setUpExecutors } from '../executors/registry.js';
+import type { ExecutorSetup } from '../executors/executor-kind.js';
 import { preflight } from './preflight.js';
 
 export type { RunEvent } from '../cells/run-event.js';
@@ -62,43 +61,6 @@ export interface RunResult {
   report: ReportInput;
 }
 
-/**
- * One login per client and route a cell will use, so a key or host-key problem is a clear error,
- * not 100 % failures. Run only after a repeat that looks like one (see suspectSetup): before the
- * transfers it cost every run a serial handshake (~300 ms).
- */
-async function checkLogins(topology: StartedTopology, cells: readonly PlanCell[], ssh: string, signal?: AbortSignal): Promise<void> {
-  const logins = new Map<string, { client: ClientSide; to: string; via: string[] }>();
-  for (const c of cells) {
-    const t = c.scenario.transfer;
-    if (!t || t.tool === 'cp') continue;
-    const { to, via } = t;
-    for (const client of topology.clients) {
-      for (const replica of topology.replicas(to)) {
-        const route = client.route(replica, via);
-        logins.set([client.name, ...route.via, route.to].join('>'), { client, ...route });
-      }
-    }
-  }
-  await Promise.all(
-    [...logins.values()].map(async ({ client, to, via }) => {
-      const local = { file: client.ssh ?? ssh, args: ['-F', client.sshConfigPath, ...(via.length ? ['-J', via.join(',')] : []), '-o', 'ControlPath=none', to, 'true'] };
-      const cmd = client.exec ? client.exec(local, 30_000) : local;
-      const r = await runCommand(cmd.file, cmd.args, { timeoutMs: 30_000, ...(signal ? { signal } : {}) });
-      if (r.exitCode !== 0 && !signal?.aborted) {
-        const from = client.name === 'machine' ? '' : `from ${client.name}: `;
-        throw new HostStartError(`login check ${from}${[...via, to].join(' -> ')} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
-      }
-    }),
-  );
-}
-
-/** Nothing got through, or the classifier saw a key or host-key refusal: maybe the harness's own set-up. */
-function suspectSetup(transfers: readonly TransferRecord[]): boolean {
-  const failed = transfers.filter((t) => t.status === 'failed');
-  return (failed.length > 0 && failed.length === transfers.length) || failed.some((t) => t.classes.includes('auth') || t.classes.includes('host_key'));
-}
-
 function environment(tools: OpenSshTools): Record<string, string> {
   return {
     ssh: tools.sshVersion.text,
@@ -114,15 +76,10 @@ function checkAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new RunAbortedError('run interrupted; every host and ssh master it started has been stopped');
 }
 
-/** The pipeline: plan → hosts → dataset → transfers → records → verification → summary. */
-export async function runScenario(loaded: LoadedScenario, options: RunOptions = {}): Promise<RunResult> {
-  // Every transfer of a cell listens on this signal; a private one can take that many listeners.
-  const signal = options.signal ? AbortSignal.any([options.signal]) : undefined;
-  if (signal) setMaxListeners(0, signal);
-  const { plan } = loaded;
-  const tools = options.tools ?? (await findTools());
+/** The run's host backends, made once per kind on first use. */
+function backendsFor(options: RunOptions, tools: OpenSshTools): (kind: string) => Promise<HostBackend> {
   const backends = new Map<string, Promise<HostBackend>>();
-  const backendOf = (kind: string) => {
+  return (kind) => {
     let b = backends.get(kind);
     if (!b) {
       b = options.backend ? Promise.resolve(options.backend(kind, tools)) : backendKind(kind).create(tools, { onNotice: (message) => options.onEvent?.({ type: 'notice', message }) });
@@ -130,6 +87,121 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
     }
     return b;
   };
+}
+
+/** The first records of a run (or of a resumed one): the scenario and plan as run, and the environment. */
+async function startRecords(loaded: LoadedScenario, reportDir: string, writer: JsonlWriter, environment: () => Promise<Record<string, string>>, resume?: ResumeState): Promise<void> {
+  const { plan } = loaded;
+  if (resume) return writer.write({ type: 'run_resume', resumed_at: new Date().toISOString(), completed: resume.completed.size });
+  await writeReportFile(reportDir, 'scenario.yaml', stringify(loaded.raw));
+  await writeReportFile(reportDir, 'plan.json', plan.cells.map((c) => ({ index: c.index, id: c.id, values: c.values, scenario: c.scenario })));
+  writer.write({
+    type: 'run_start',
+    name: plan.name,
+    started_at: new Date().toISOString(),
+    scenario: loaded.scenario,
+    plan: { cells: plan.cells.map((c) => ({ index: c.index, id: c.id, values: c.values })), repeat: plan.repeat, total_transfers: plan.totalTransfers },
+    environment: await environment(),
+  });
+}
+
+/** Each host's sshd log and configuration, kept in the report's logs/. */
+async function saveHostLogs(reportDir: string, topology: StartedTopology, suffix: string): Promise<void> {
+  for (const [name, host] of topology.hosts) {
+    if (!host.log || host.sshdConfig === undefined) continue;
+    // A resumed folder may lack logs/, or have a link planted there: made, or refused.
+    await realFolder(reportDir, 'logs');
+    await writeReportFile(reportDir, join('logs', `${name}${suffix}.log`), host.log.lines.map((l) => `${l.t.toFixed(1)} ${l.line}`).join('\n') + '\n');
+    await writeReportFile(reportDir, join('logs', `${name}${suffix}.sshd_config`), host.sshdConfig);
+  }
+}
+
+/** What every topology group of a run shares: the run's folders, key, launcher, executors and records. */
+interface RunShared {
+  plan: Plan;
+  tools: OpenSshTools;
+  options: RunOptions;
+  signal: AbortSignal | undefined;
+  reportDir: string;
+  stateDir: string;
+  controlBase: string;
+  clientKey: KeyPair;
+  /** The connector's command (ssh/connector.ts). */
+  connector: string;
+  launcher: Launcher;
+  executors: ExecutorSetup;
+  datasets: Map<string, PlacedDataset>;
+  clock: () => number;
+  writer: JsonlWriter;
+  backendOf(kind: string): Promise<HostBackend>;
+  pending(cell: PlanCell, repeat: number): boolean;
+}
+
+/** One topology group: its hosts started, each pending cell prepared and run repeat by repeat, its hosts' logs kept. */
+async function runGroup(run: RunShared, group: TopologyGroup, gi: number): Promise<void> {
+  const { plan, options, signal, reportDir, clock, writer } = run;
+  const anyPending = (cell: PlanCell) => Array.from({ length: plan.repeat }, (_, i) => run.pending(cell, i + 1)).some(Boolean);
+  if (!group.cells.some(anyPending)) return;
+  const backend = await run.backendOf(group.backend);
+  const marker = backendKind(group.backend).stateMarker;
+  if (marker) await writeFile(join(run.stateDir, marker), '');
+  // A pipeline's folders are in the report (to survive for resume and finalize); hosts see them there.
+  const staging = group.cells.some((c) => c.scenario.pipeline) ? [join(resolve(reportDir), STAGING_DIR)] : [];
+  // A resumed report folder is from elsewhere: staging/ is a folder of its own, never a link out.
+  if (staging.length > 0) await realFolder(reportDir, STAGING_DIR);
+  await using topology = await startTopology(backend, group.hosts, { stateDir: run.stateDir, clientKey: run.clientKey, clock, ...(signal ? { signal } : {}) }, {
+    dirName: `topology-${gi}`,
+    hostDirs: staging,
+    ...(group.clientHost ? { clientHost: group.clientHost } : {}),
+    sharedDirs: [run.controlBase],
+    connector: run.connector,
+  });
+  // A client container runs the image's ssh, the same release as its sshd.
+  const clientVersion = group.clientHost ? await backend.sshdVersion() : run.tools.sshVersion;
+  options.onEvent?.({ type: 'topology_started', hosts: [...topology.hosts.keys()], ms: topology.startMs });
+  try {
+    for (const cell of group.cells) {
+      if (!anyPending(cell)) continue;
+      const prepared = await CELL_KINDS[cellKindOf(cell.scenario)].prepare({
+        cell, topology, tools: run.tools, clientVersion, clock, controlBase: run.controlBase, reportDir, datasets: run.datasets, launcher: run.launcher,
+        executor: run.executors.forCell(cell),
+        topologyIndex: gi,
+        keepData: options.keepState === true,
+        earlier: (repeat) => options.resume?.earlier.get(repeatKey(cell.id, repeat)) ?? [],
+        clientKeyPath: run.clientKey.privatePath,
+        ...(signal ? { signal } : {}),
+        write: (record) => writer.write(record),
+        onTransfer: (record) => {
+          writer.write(record);
+          options.onEvent?.({ type: 'transfer', record });
+        },
+        showTransfer: (record) => options.onEvent?.({ type: 'transfer', record }),
+      });
+      for (let repeat = 1; repeat <= plan.repeat; repeat++) {
+        checkAborted(signal);
+        if (!run.pending(cell, repeat)) continue;
+        options.onEvent?.({ type: 'cell_start', cell, repeat, of: plan.repeat });
+        const result = await prepared.run(repeat);
+        checkAborted(signal);
+        writer.write(result.verification);
+        writer.write(result.cell);
+        options.onEvent?.({ type: 'cell_end', cell, record: result.cell });
+      }
+    }
+  } finally {
+    const { resume } = options;
+    await saveHostLogs(reportDir, topology, `${plan.groups.length > 1 ? `-topology${gi}` : ''}${resume ? `-resume${resume.resumes + 1}` : ''}`);
+  }
+}
+
+/** The pipeline: plan → hosts → dataset → transfers → records → verification → summary. */
+export async function runScenario(loaded: LoadedScenario, options: RunOptions = {}): Promise<RunResult> {
+  // Every transfer of a cell listens on this signal; a private one can take that many listeners.
+  const signal = options.signal ? AbortSignal.any([options.signal]) : undefined;
+  if (signal) setMaxListeners(0, signal);
+  const { plan } = loaded;
+  const tools = options.tools ?? (await findTools());
+  const backendOf = backendsFor(options, tools);
   const notes = await preflight(loaded, tools, { versionOf: async (group) => (await backendOf(group.backend)).sshdVersion(), ...(signal ? { signal } : {}) });
   for (const message of notes) options.onEvent?.({ type: 'notice', message });
   checkAborted(signal);
@@ -143,24 +215,10 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
   using writer = new JsonlWriter(join(reportDir, 'results.jsonl'));
   const t0 = performance.now() - (resume?.clockOffsetMs ?? 0);
   const clock = () => performance.now() - t0;
-  const pending = (cell: PlanCell, repeat: number) => !resume?.completed.has(repeatKey(cell.id, repeat));
-  const anyPending = (cell: PlanCell) => Array.from({ length: plan.repeat }, (_, i) => pending(cell, i + 1)).some(Boolean);
-  if (resume) writer.write({ type: 'run_resume', resumed_at: new Date().toISOString(), completed: resume.completed.size });
-  else {
-    await writeReportFile(reportDir, 'scenario.yaml', stringify(loaded.raw));
-    await writeReportFile(reportDir, 'plan.json', plan.cells.map((c) => ({ index: c.index, id: c.id, values: c.values, scenario: c.scenario })));
-    writer.write({
-      type: 'run_start',
-      name: plan.name,
-      started_at: new Date().toISOString(),
-      scenario: loaded.scenario,
-      plan: { cells: plan.cells.map((c) => ({ index: c.index, id: c.id, values: c.values })), repeat: plan.repeat, total_transfers: plan.totalTransfers },
-      environment: {
-        ...environment(tools),
-        ...Object.assign({}, ...(await Promise.all(plan.groups.map(async (g) => (await backendOf(g.backend)).describe?.() ?? {})))),
-      },
-    });
-  }
+  await startRecords(loaded, reportDir, writer, async () => ({
+    ...environment(tools),
+    ...Object.assign({}, ...(await Promise.all(plan.groups.map(async (g) => (await backendOf(g.backend)).describe?.() ?? {})))),
+  }), resume);
 
   try {
     await using state = await createStateDir();
@@ -172,75 +230,16 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
     await using launcher = await Launcher.start();
     const connector = await findConnector();
     const clientKey = await generateKeyPair(tools.sshKeygen, join(state.path, 'client_ed25519'), 'xferbench-run');
-    const ctx = { stateDir: state.path, clientKey, clock, ...(signal ? { signal } : {}) };
     await using executors = await setUpExecutors(plan.cells, state.path, { originEpochMs: performance.timeOrigin + t0, ...(resume ? { firstJobId: resume.firstJobId } : {}), ...(signal ? { signal } : {}) });
     if (executors.notice) options.onEvent?.({ type: 'notice', message: executors.notice });
-    const datasets = new Map<string, PlacedDataset>();
-
+    const run: RunShared = {
+      plan, tools, options, signal, reportDir, stateDir: state.path, controlBase, clientKey, connector, launcher, executors, clock, writer, backendOf,
+      datasets: new Map(),
+      pending: (cell, repeat) => !resume?.completed.has(repeatKey(cell.id, repeat)),
+    };
     for (const [gi, group] of plan.groups.entries()) {
       checkAborted(signal);
-      if (!group.cells.some(anyPending)) continue;
-      const backend = await backendOf(group.backend);
-      const marker = backendKind(group.backend).stateMarker;
-      if (marker) await writeFile(join(state.path, marker), '');
-      // A pipeline's folders are in the report (to survive for resume and finalize); hosts see them there.
-      const staging = group.cells.some((c) => c.scenario.pipeline) ? [join(resolve(reportDir), STAGING_DIR)] : [];
-      // A resumed report folder is from elsewhere: staging/ is a folder of its own, never a link out.
-      if (staging.length > 0) await realFolder(reportDir, STAGING_DIR);
-      await using topology = await startTopology(backend, group.hosts, ctx, {
-        dirName: `topology-${gi}`,
-        hostDirs: staging,
-        ...(group.clientHost ? { clientHost: group.clientHost } : {}),
-        sharedDirs: [controlBase],
-        connector,
-      });
-      // A client container runs the image's ssh, the same release as its sshd.
-      const clientVersion = group.clientHost ? await backend.sshdVersion() : tools.sshVersion;
-      options.onEvent?.({ type: 'topology_started', hosts: [...topology.hosts.keys()], ms: topology.startMs });
-      let loginsChecked = false;
-      try {
-        for (const cell of group.cells) {
-          if (!anyPending(cell)) continue;
-          const prepared = await CELL_KINDS[cellKindOf(cell.scenario)].prepare({
-            cell, topology, tools, clientVersion, clock, controlBase, reportDir, datasets, launcher,
-            executor: executors.forCell(cell),
-            topologyIndex: gi,
-            keepData: options.keepState === true,
-            earlier: (repeat) => resume?.earlier.get(repeatKey(cell.id, repeat)) ?? [],
-            clientKeyPath: clientKey.privatePath,
-            ...(signal ? { signal } : {}),
-            write: (record) => writer.write(record),
-            onTransfer: (record) => {
-              writer.write(record);
-              options.onEvent?.({ type: 'transfer', record });
-            },
-            showTransfer: (record) => options.onEvent?.({ type: 'transfer', record }),
-          });
-          for (let repeat = 1; repeat <= plan.repeat; repeat++) {
-            checkAborted(signal);
-            if (!pending(cell, repeat)) continue;
-            options.onEvent?.({ type: 'cell_start', cell, repeat, of: plan.repeat });
-            const result = await prepared.run(repeat);
-            checkAborted(signal);
-            if (!loginsChecked && suspectSetup(result.transfers)) {
-              await checkLogins(topology, group.cells, tools.ssh, signal);
-              loginsChecked = true;
-            }
-            writer.write(result.verification);
-            writer.write(result.cell);
-            options.onEvent?.({ type: 'cell_end', cell, record: result.cell });
-          }
-        }
-      } finally {
-        for (const [name, host] of topology.hosts) {
-          if (!host.log || host.sshdConfig === undefined) continue;
-          const suffix = `${plan.groups.length > 1 ? `-topology${gi}` : ''}${resume ? `-resume${resume.resumes + 1}` : ''}`;
-          // A resumed folder may lack logs/, or have a link planted there: made, or refused.
-          await realFolder(reportDir, 'logs');
-          await writeReportFile(reportDir, join('logs', `${name}${suffix}.log`), host.log.lines.map((l) => `${l.t.toFixed(1)} ${l.line}`).join('\n') + '\n');
-          await writeReportFile(reportDir, join('logs', `${name}${suffix}.sshd_config`), host.sshdConfig);
-        }
-      }
+      await runGroup(run, group, gi);
     }
   } catch (e) {
     writer.write({ type: 'run_end', ended_at: new Date().toISOString(), outcome: signal?.aborted ? 'aborted' : 'error', error: (e as Error).message });

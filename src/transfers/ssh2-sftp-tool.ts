@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Client, SFTPWrapper } from 'ssh2';
-import { ssh2Connect, type Ssh2Target } from '../ssh/ssh2-connect.js';
+import { ssh2Connect } from '../ssh/ssh2-connect.js';
 import { connectedLine } from '../ssh/connector.js';
 import type { Connection as TcpConnection } from '../records/transfer-record.js';
 import pLimit, { type LimitFunction } from 'p-limit';
