@@ -1,0 +1,42 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { SignalGuard } from '../run/signal-guard.js';
+import { parseLimit, type Limits } from '../spec/limits.js';
+import { showText } from '../util/show-text.js';
+
+// What the CLI prints holds scenario values, report folders' records and programs' messages: every
+// line goes out with control characters escaped.
+export const print = (text: string) => console.log(showText(text, true));
+export const warn = (text: string) => console.error(showText(text, true));
+
+export const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Set once a command starts its work; ends the process with the signal that interrupted it. */
+let guard: SignalGuard | undefined;
+export const guardSignals = () => (guard = new SignalGuard());
+export const endGuard = () => guard?.end();
+
+export const limitOption = () =>
+  new Option('--limit <name=n>', 'raise a size limit: cells, runs, transfers, bytes, hosts or concurrency (defaults in docs/security.md); repeatable')
+    .argParser((value: string, previous: Partial<Limits> = {}) => {
+      const parsed = parseLimit(value);
+      if (typeof parsed === 'string') throw new InvalidArgumentError(parsed);
+      return { ...previous, [parsed[0]]: parsed[1] };
+    });
+
+export interface RunFlags {
+  out?: string;
+  set: string[];
+  limit?: Partial<Limits>;
+  keepState?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+  junit?: string;
+  png?: boolean;
+}
+
+/**
+ * One command (or a group of two that share their code): it adds itself to the program. Each
+ * imports what it uses when it runs: `validate` needs no transfer or chart code, and the whole
+ * static graph cost every command ~240 ms before it did anything.
+ */
+export type CliCommand = (program: Command) => void;
