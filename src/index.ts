@@ -60,11 +60,11 @@ export { Launcher, type LaunchRequest, type LaunchResult } from './process/launc
 export { classify, RULES as FAILURE_RULES, type Classification } from './transfers/failure-classifier.js';
 export { backoffDelay } from './transfers/backoff.js';
 
-export {
-  FAILURE_CLASSES, STEP_NAMES, type FailureClass, type TransferRecord, type TransferStatus, type AttemptRecord,
-  type VerificationRecord, type CellRecord, type ResultRecord, type FileVerdict,
-  type StepName, type StepRecord, type InvariantsRecord, type InvariantViolation, type RunResumeRecord,
-} from './records/transfer-record.js';
+export { FAILURE_CLASSES, type FailureClass, type TransferRecord, type TransferStatus, type AttemptRecord } from './records/transfer-record.js';
+export { type ResultRecord } from './records/result-record.js';
+export { STEP_NAMES, type StepName, type StepRecord, type InvariantsRecord, type InvariantViolation } from './records/pipeline-records.js';
+export { type RunResumeRecord } from './records/run-records.js';
+export { type VerificationRecord, type CellRecord, type FileVerdict } from './records/cell-record.js';
 export { JsonlWriter } from './records/jsonl-writer.js';
 export { readResults, createReportDir, loadReportScenario } from './report/report-dir.js';
 export { ReportFolderError, REPORT_CAPS } from './records/report-folder.js';

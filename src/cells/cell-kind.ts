@@ -3,7 +3,9 @@ import type { OpenSshTools } from '../ssh/openssh-tools.js';
 import type { OpenSshVersion } from '../ssh/openssh-version.js';
 import type { StartedTopology } from '../hosts/topology.js';
 import type { PlanCell } from '../plan/plan.js';
-import type { CellRecord, ResultRecord, TransferRecord, VerificationRecord } from '../records/transfer-record.js';
+import type { TransferRecord } from '../records/transfer-record.js';
+import type { ResultRecord } from '../records/result-record.js';
+import type { CellRecord, VerificationRecord } from '../records/cell-record.js';
 import type { Launcher } from '../process/launcher.js';
 import type { Executor } from '../executors/executor.js';
 

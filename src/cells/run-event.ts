@@ -1,5 +1,6 @@
 import type { Plan, PlanCell } from '../plan/plan.js';
-import type { CellRecord, TransferRecord } from '../records/transfer-record.js';
+import type { TransferRecord } from '../records/transfer-record.js';
+import type { CellRecord } from '../records/cell-record.js';
 
 /** What a run tells its watchers (progress display, API users) as it goes, beside results.jsonl. */
 export type RunEvent =

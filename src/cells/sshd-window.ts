@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { diffCounters } from '../ssh/sshd-log.js';
 import { type SshdCounters } from '../records/sshd-events.js';
 import type { StartedTopology } from '../hosts/topology.js';
-import type { CellRecord } from '../records/transfer-record.js';
+import type { CellRecord } from '../records/cell-record.js';
 
 // Every line counted (drops, refusals, logins) is written before the client sees its effect, so
 // it is in by syncLog(); the short quiet window only lets closing lines (end of throttling) in.

@@ -10,13 +10,15 @@ import { RepeatFrame } from './repeat-frame.js';
 import { runCommand } from '../process/run-command.js';
 import { HostStartError } from '../util/errors.js';
 import type { ClientSide, StartedTopology } from '../hosts/topology.js';
-import { type CellRecord, type FaultRecord, type FileVerdict, type TransferRecord } from '../records/transfer-record.js';
+import { type TransferRecord } from '../records/transfer-record.js';
+import { type FaultRecord } from '../records/fault-record.js';
+import { type CellRecord, type FileVerdict } from '../records/cell-record.js';
 import { laneSettings } from '../faults/registry.js';
 import { makeLane, type Lane } from '../transfers/lane.js';
 import type { Endpoint, TransferJob, TransferTool } from '../transfers/transfer-tool.js';
 import { silentDrops, verifyDestination } from '../verification/verify.js';
 import { agreeDrops } from '../verification/drop-agreement.js';
-import type { VerificationRecord } from '../records/transfer-record.js';
+import type { VerificationRecord } from '../records/cell-record.js';
 
 interface CellRepeatInput extends CellContext {
   repeat: number;

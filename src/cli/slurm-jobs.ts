@@ -1,6 +1,6 @@
 import type { CliCommand } from './shared.js';
 import { XferbenchError } from '../util/errors.js';
-import type { StepName } from '../records/transfer-record.js';
+import type { StepName } from '../records/pipeline-records.js';
 
 /** The hidden entry points a Slurm cluster starts: one task of a fanned-out cell (`worker`), one step of a pipeline rank (`step`). */
 export const slurmJobsCommand: CliCommand = (program) => {
@@ -21,7 +21,7 @@ export const slurmJobsCommand: CliCommand = (program) => {
     .argument('<step>')
     .argument('[dependency]')
     .action(async (file: string, rank: string, step: string, dependency: string | undefined) => {
-      const { STEP_NAMES } = await import('../records/transfer-record.js');
+      const { STEP_NAMES } = await import('../records/pipeline-records.js');
       if (!/^\d+$/.test(rank) || !(STEP_NAMES as readonly string[]).includes(step)) throw new XferbenchError(`step: bad rank ${JSON.stringify(rank)} or step ${JSON.stringify(step)}`);
       const { runStepJob } = await import('../executors/slurm/step-job.js');
       process.exitCode = await runStepJob(file, Number(rank), step as StepName, dependency);

@@ -1,4 +1,5 @@
-import type { ResultRecord, RunStartRecord } from '../records/transfer-record.js';
+import type { ResultRecord } from '../records/result-record.js';
+import type { RunStartRecord } from '../records/run-records.js';
 import type { Summary } from '../report/summary.js';
 import type { ThresholdResult } from '../report/threshold-check.js';
 

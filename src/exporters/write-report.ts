@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { readResults } from '../report/report-dir.js';
 import { ReportFolderError, schemaProblem } from '../records/report-folder.js';
-import type { RunStartRecord } from '../records/transfer-record.js';
+import type { RunStartRecord } from '../records/run-records.js';
 import { buildSummary } from '../report/summary.js';
 import { checkThresholds } from '../report/threshold-check.js';
 import { THRESHOLD_METRICS, type Threshold } from '../spec/thresholds.js';

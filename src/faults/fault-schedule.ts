@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StartedHost } from '../hosts/host.js';
-import type { FaultRecord } from '../records/transfer-record.js';
+import type { FaultRecord } from '../records/fault-record.js';
 import type { QueueControl } from './fault-kind.js';
 import type { MasterControl } from '../transfers/mux-session.js';
 import { FAULT_REGISTRY, type FaultSpec } from './registry.js';

@@ -1,7 +1,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { sizeAndHash } from '../hosts/local/local-host-files.js';
-import type { InvariantsRecord, InvariantViolation, StepName } from '../records/transfer-record.js';
+import type { InvariantsRecord, InvariantViolation, StepName } from '../records/pipeline-records.js';
 import type { PipelineSpec } from './pipeline-spec.js';
 import { sameTimes } from './commit.js';
 import { PARTIAL_DIR, RSYNC_TEMP, type ExpectedFile, type StagingPaths } from './layout.js';

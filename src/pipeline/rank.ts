@@ -1,4 +1,4 @@
-import type { StepName } from '../records/transfer-record.js';
+import type { StepName } from '../records/pipeline-records.js';
 import type { StepBody } from './state-file.js';
 import { STEP_REGISTRY } from './steps/registry.js';
 import type { PipelineRepeat, StepResult } from './steps/step-kind.js';

@@ -5,7 +5,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { confined, readCapped, REPORT_CAPS, ReportFolderError, schemaProblem } from '../records/report-folder.js';
 import { stepFields } from '../records/record-schema.js';
-import { STEP_NAMES, type StepName, type StepRecord } from '../records/transfer-record.js';
+import { STEP_NAMES, type StepName, type StepRecord } from '../records/pipeline-records.js';
 
 /**
  * A committed file's life, as a checkpoint library records it: `pending` (planned), `inprog`

@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
-import type { ResultRecord } from './transfer-record.js';
+import type { ResultRecord } from './result-record.js';
 
 /**
  * results.jsonl: one record a line, written with a synchronous write each, so a crash or kill

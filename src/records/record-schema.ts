@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { FAILURE_CLASSES, STEP_NAMES, type ResultRecord, type StepRecord } from './transfer-record.js';
+import { FAILURE_CLASSES } from './transfer-record.js';
+import { type ResultRecord } from './result-record.js';
+import { STEP_NAMES, type StepRecord } from './pipeline-records.js';
 
 /**
  * The records of results.jsonl as schemas, for reading a report folder from elsewhere: a record

@@ -1,7 +1,9 @@
 import type { FaultSummary } from './fault-summary.js';
 import type { ChartDataset } from 'chart.js';
 import { HIDDEN_LEGEND_SUFFIX, type ChartSpec } from './chart-spec.js';
-import { latencyMs, succeeded, type CellRecord, type FailureClass, type ResultRecord, type TransferRecord } from '../records/transfer-record.js';
+import { latencyMs, succeeded, type FailureClass, type TransferRecord } from '../records/transfer-record.js';
+import { type ResultRecord } from '../records/result-record.js';
+import { type CellRecord } from '../records/cell-record.js';
 import type { CellSummary, NodeSummary, Summary } from './summary.js';
 import { inFlightSteps } from './in-flight.js';
 import { ganttCharts } from './gantt-chart.js';

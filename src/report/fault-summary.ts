@@ -1,4 +1,7 @@
-import type { FaultRecord, ResultRecord, TransferRecord, VerificationRecord } from '../records/transfer-record.js';
+import type { TransferRecord } from '../records/transfer-record.js';
+import type { ResultRecord } from '../records/result-record.js';
+import type { FaultRecord } from '../records/fault-record.js';
+import type { VerificationRecord } from '../records/cell-record.js';
 
 /** What one applied fault did to the transfers running while it lasted, or why it never applied. */
 export interface FaultSummary {

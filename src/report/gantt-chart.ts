@@ -1,5 +1,6 @@
 import type { ChartDataset } from 'chart.js';
-import type { ResultRecord, StepName, StepRecord } from '../records/transfer-record.js';
+import type { ResultRecord } from '../records/result-record.js';
+import type { StepName, StepRecord } from '../records/pipeline-records.js';
 import type { ChartSpec } from './chart-spec.js';
 
 const STEP_COLORS: Record<StepName, string> = { stage_in: '#1f77b4', compute: '#2ca02c', stage_out: '#ff7f0e', cleanup: '#7f7f7f' };

@@ -1,6 +1,6 @@
 import { showText } from '../util/show-text.js';
 import { pipelineHtml } from './pipeline-summary.js';
-import type { RunStartRecord } from '../records/transfer-record.js';
+import type { RunStartRecord } from '../records/run-records.js';
 import { HIDDEN_LEGEND_SUFFIX, type ChartSpec } from './chart-spec.js';
 import type { LogExcerpt } from './report-evidence.js';
 import type { failureSamples } from './report-evidence.js';

@@ -1,4 +1,6 @@
-import { STEP_NAMES, type InvariantViolation, type ResultRecord, type StepName, type StepRecord, type TransferRecord } from '../records/transfer-record.js';
+import { type TransferRecord } from '../records/transfer-record.js';
+import { type ResultRecord } from '../records/result-record.js';
+import { STEP_NAMES, type InvariantViolation, type StepName, type StepRecord } from '../records/pipeline-records.js';
 import { esc, num } from './format.js';
 
 /** One step of one pipeline cell, over its repeats. */

@@ -6,7 +6,7 @@ import { parseScenario, type LoadedScenario } from '../plan/load-plan.js';
 import { MAX_FILE_BYTES } from '../spec/limits.js';
 import { dirname, join, resolve } from 'node:path';
 import { XferbenchError } from '../util/errors.js';
-import type { ResultRecord } from '../records/transfer-record.js';
+import type { ResultRecord } from '../records/result-record.js';
 
 export function defaultReportDir(name: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/[:]/g, '').replace(/\..*$/, 'Z');

@@ -1,4 +1,6 @@
-import type { CellRecord, FailureClass, ResultRecord, TransferRecord } from '../records/transfer-record.js';
+import type { FailureClass, TransferRecord } from '../records/transfer-record.js';
+import type { ResultRecord } from '../records/result-record.js';
+import type { CellRecord } from '../records/cell-record.js';
 
 /** Raw stderr of failed (or fallen-back) transfers, a few per class, for people to read. */
 export function failureSamples(records: readonly ResultRecord[], perClass = 5): Partial<Record<FailureClass, { cell: string; file: string; attempt: number; stderr: string }[]>> {

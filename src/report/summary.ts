@@ -1,6 +1,8 @@
 import { pipelineSummary, type PipelineSummary } from './pipeline-summary.js';
 import { faultSummaries, type FaultSummary } from './fault-summary.js';
-import { attemptKey, latencyMs, succeeded, type CellRecord, type FailureClass, type ResultRecord, type TransferRecord, type VerificationRecord } from '../records/transfer-record.js';
+import { attemptKey, latencyMs, succeeded, type FailureClass, type TransferRecord } from '../records/transfer-record.js';
+import { type ResultRecord } from '../records/result-record.js';
+import { type CellRecord, type VerificationRecord } from '../records/cell-record.js';
 import { percentile, spread, type Spread } from './statistics.js';
 import { inFlight, inFlightWarning } from './in-flight.js';
 

@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { confined, refuseLinks, ReportFolderError } from '../records/report-folder.js';
 import { XferbenchError } from '../util/errors.js';
 import { JsonlWriter } from '../records/jsonl-writer.js';
-import type { InvariantsRecord } from '../records/transfer-record.js';
+import type { InvariantsRecord } from '../records/pipeline-records.js';
 import { invariantsText, pipelineSummary } from '../report/pipeline-summary.js';
 import { writeDerivedReport } from '../exporters/write-report.js';
 import { loadReportScenario } from '../report/report-dir.js';

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { XferbenchError } from '../util/errors.js';
 import { loadReportScenario, readResults } from '../report/report-dir.js';
 import { ReportFolderError } from '../records/report-folder.js';
-import type { ResultRecord } from '../records/transfer-record.js';
+import type { ResultRecord } from '../records/result-record.js';
 import type { LoadedScenario } from '../plan/load-plan.js';
 import type { Limits } from '../spec/limits.js';
 

@@ -1,5 +1,7 @@
 import { ordered } from '../transfers/failure-classifier.js';
-import { attemptKey, recordClasses, type AttemptRecord, type CellDrops, type DropAgreement, type FaultRecord, type TransferRecord } from '../records/transfer-record.js';
+import { attemptKey, recordClasses, type AttemptRecord, type TransferRecord } from '../records/transfer-record.js';
+import { type FaultRecord } from '../records/fault-record.js';
+import { type CellDrops, type DropAgreement } from '../records/cell-record.js';
 
 /** What sshd logged of its MaxStartups drops during one cell repeat, on one host. */
 export interface HostDrops {

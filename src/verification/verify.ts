@@ -1,6 +1,7 @@
 import type { Manifest } from '../dataset/dataset.js';
 import type { ScannedFile } from '../hosts/host-files.js';
-import { succeeded, type FileVerdict, type TransferRecord, type VerificationRecord } from '../records/transfer-record.js';
+import { succeeded, type TransferRecord } from '../records/transfer-record.js';
+import { type FileVerdict, type VerificationRecord } from '../records/cell-record.js';
 
 /**
  * Compares what arrived with the manifest: every expected file is ok, missing or corrupt (size

@@ -7,7 +7,7 @@ import { endedBy, isolatedStateBase, waitForRecords, leftovers, readJsonl, remov
 
 type Attempt = { failure_class: string | null };
 type Transfer = { type: string; cell: string; status: string; attempts: Attempt[] };
-import type { CellDrops } from '../../src/records/transfer-record.js';
+import type { CellDrops } from '../../src/records/cell-record.js';
 type Cell = { type: string; cell: string; ok: number; failed: number; silent_drops: number; sshd: Record<string, { maxstartups_drops: number }>; drops?: CellDrops };
 type Fault = { type: string; cell: string; kind: string; host: string; t_ms: number; detail: string };
 type Summary = {

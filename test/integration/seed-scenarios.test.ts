@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { loadScenario } from '../../src/plan/load-plan.js';
 import { runScenario, type RunResult } from '../../src/run/run-scenario.js';
 import { readResults } from '../../src/report/report-dir.js';
-import type { CellRecord, StepRecord, TransferRecord } from '../../src/records/transfer-record.js';
+import type { TransferRecord } from '../../src/records/transfer-record.js';
+import type { StepRecord } from '../../src/records/pipeline-records.js';
+import type { CellRecord } from '../../src/records/cell-record.js';
 import { isolatedStateBase, leftovers, removeAll, scenarioPath, tempDir } from '../helpers/harness.js';
 
 /**

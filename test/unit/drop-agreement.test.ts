@@ -5,7 +5,8 @@ import { connectionsIn, connectorLines } from '../../src/ssh/connector.js';
 import { renderLaneConfig } from '../../src/transfers/ssh-invocation.js';
 import { renderSshClientConfig } from '../../src/ssh/ssh-client-config.js';
 import { parseSshdLine } from '../../src/ssh/sshd-log.js';
-import type { AttemptRecord, FailureClass, FaultRecord, TransferRecord } from '../../src/records/transfer-record.js';
+import type { AttemptRecord, FailureClass, TransferRecord } from '../../src/records/transfer-record.js';
+import type { FaultRecord } from '../../src/records/fault-record.js';
 
 // head 127.0.0.2:2222 (a jump host), target 127.0.0.3:2222.
 const AT: Record<string, string> = { '127.0.0.2:2222': 'head', '127.0.0.3:2222': 'target' };

@@ -10,7 +10,7 @@ import { finalizeStates } from '../../src/pipeline/finalize.js';
 import { checkInvariants } from '../../src/pipeline/invariants.js';
 import { assignRanks, pipelineExpectations, stagingPaths } from '../../src/pipeline/layout.js';
 import { readState, writeState, type FileState, type RankState, type StepState } from '../../src/pipeline/state-file.js';
-import type { StepName } from '../../src/records/transfer-record.js';
+import type { StepName } from '../../src/records/pipeline-records.js';
 import { parseStrategy } from '../../src/pipeline/pipeline-spec.js';
 import { parseScenario } from '../../src/plan/load-plan.js';
 

@@ -7,7 +7,9 @@ import { inFlight, inFlightWarning } from '../../src/report/in-flight.js';
 import { checkThresholds } from '../../src/report/threshold-check.js';
 import { renderSummaryTable } from '../../src/report/summary-table.js';
 import { parseCondition } from '../../src/spec/thresholds.js';
-import type { CellRecord, ResultRecord, TransferRecord } from '../../src/records/transfer-record.js';
+import type { TransferRecord } from '../../src/records/transfer-record.js';
+import type { ResultRecord } from '../../src/records/result-record.js';
+import type { CellRecord } from '../../src/records/cell-record.js';
 import { emptyCounters } from '../../src/records/sshd-events.js';
 
 const manifest = [

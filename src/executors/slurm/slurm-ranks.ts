@@ -9,7 +9,8 @@ import { CHAIN, endStep, recordEnded, skippedStep } from '../../pipeline/rank.js
 import { readState, type RankState, type StepBody } from '../../pipeline/state-file.js';
 import { STEP_REGISTRY } from '../../pipeline/steps/registry.js';
 import type { RankRun } from '../../pipeline/state-file.js';
-import type { StepName, TransferRecord } from '../../records/transfer-record.js';
+import type { TransferRecord } from '../../records/transfer-record.js';
+import type { StepName } from '../../records/pipeline-records.js';
 import type { PipelineSpec } from '../../pipeline/pipeline-spec.js';
 import type { RanksRun } from '../executor.js';
 import { XFERBENCH_CLI } from './job-process.js';

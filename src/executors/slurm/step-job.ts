@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JsonlWriter } from '../../records/jsonl-writer.js';
-import type { StepName } from '../../records/transfer-record.js';
+import type { StepName } from '../../records/pipeline-records.js';
 import { pipelineRepeat, type PipelineJobContext } from '../../pipeline/job-context.js';
 import { firstFailure, runStep } from '../../pipeline/rank.js';
 import { rankRun, readState } from '../../pipeline/state-file.js';

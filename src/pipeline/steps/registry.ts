@@ -1,4 +1,4 @@
-import type { StepName } from '../../records/transfer-record.js';
+import type { StepName } from '../../records/pipeline-records.js';
 import { cleanupStep } from './cleanup.js';
 import { computeStep } from './compute.js';
 import { stageInStep, stageOutStep } from './stage.js';

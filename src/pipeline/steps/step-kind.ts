@@ -1,6 +1,7 @@
 import type { LimitFunction } from 'p-limit';
 import type { DatasetEntry } from '../../dataset/dataset.js';
-import type { StepName, StepRecord, TransferRecord } from '../../records/transfer-record.js';
+import type { TransferRecord } from '../../records/transfer-record.js';
+import type { StepName, StepRecord } from '../../records/pipeline-records.js';
 import type { PipelineSpec, StageSpec } from '../pipeline-spec.js';
 import type { Lane } from '../../transfers/lane.js';
 import type { TransferPolicy } from '../../transfers/run-transfer.js';

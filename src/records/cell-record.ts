@@ -1,0 +1,79 @@
+/** What one repeat of one matrix cell did: its transfers counted, its files verified, sshd's own view beside the clients'. */
+import type { SshdCounters, SshdEvent } from './sshd-events.js';
+import { succeeded, type TransferRecord } from './transfer-record.js';
+
+/**
+ * Per host whose sshd log is read: MaxStartups drops as sshd counted them and as the clients saw
+ * them. `client` = `by_port` + `by_count`; a difference is broken down so a reader sees why.
+ */
+export interface DropAgreement {
+  /** Drops sshd logged (rate-limited ones included). */
+  sshd: number;
+  /** Attempts classed maxstartups_drop that sshd's log backs. */
+  client: number;
+  /** Matched to a logged drop by the client's own port. */
+  by_port: number;
+  /** Matched by host and count: the port was not the client's to know (a hop behind a jump host, a client container, a rate-limited log line). */
+  by_count: number;
+  /** Logged drops of connections whose attempt the client classed otherwise (an earlier cause took precedence). */
+  classed_otherwise: number;
+  /** Logged drops of connections no transfer attempt opened (the harness's own, a mux master's). */
+  not_transfers: number;
+}
+
+export interface CellDrops {
+  hosts: Record<string, DropAgreement>;
+  /** Attempts whose maxstartups_drop sshd's log did not back: the class is gone, each says why. */
+  reclassified: number;
+  /** Attempts classed maxstartups_drop on hosts whose sshd log is not ours to read (external). */
+  unchecked: number;
+}
+
+/** A cell record's counts of its transfers by how they ended. */
+export const statusCounts = (records: readonly TransferRecord[]): Pick<CellRecord, 'files' | 'ok' | 'failed' | 'recovered' | 'canceled'> => ({
+  files: records.length,
+  ok: records.filter(succeeded).length,
+  failed: records.filter((r) => r.status === 'failed').length,
+  recovered: records.filter((r) => r.status === 'recovered').length,
+  canceled: records.filter((r) => r.status === 'canceled').length,
+});
+
+export type FileVerdict = 'ok' | 'missing' | 'corrupt' | 'extra';
+
+export interface VerificationRecord {
+  type: 'verification';
+  cell: string;
+  repeat: number;
+  counts: Record<FileVerdict, number>;
+  /** Files not ok, with what was expected and found. */
+  problems: { path: string; verdict: Exclude<FileVerdict, 'ok'>; expected_size?: number; actual_size?: number }[];
+  /** Files whose transfer reported success but that are missing or corrupt at the destination. */
+  silent_drops: string[];
+}
+
+/** One repeat of one matrix cell, after verification. */
+export interface CellRecord {
+  type: 'cell';
+  cell: string;
+  cell_index: number;
+  values: Record<string, unknown>;
+  repeat: number;
+  /** transfer.concurrency of the cell (absent in records written before it was recorded). */
+  concurrency?: number;
+  start_ms: number;
+  end_ms: number;
+  files: number;
+  bytes_ok: number;
+  ok: number;
+  failed: number;
+  recovered: number;
+  canceled: number;
+  silent_drops: number;
+  /** Server-side counters per host during this repeat (deltas). */
+  sshd: Record<string, SshdCounters>;
+  /** Throttling periods, drops and refusals as sshd logged them, for timelines. */
+  sshd_events: (SshdEvent & { host: string })[];
+  mux: { mode: string; master_ok?: boolean; master_error?: string };
+  /** Client-seen MaxStartups drops against sshd's own (absent in records written before it was recorded). */
+  drops?: CellDrops;
+}
