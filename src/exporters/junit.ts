@@ -1,6 +1,34 @@
 import { writeFile } from 'node:fs/promises';
-import { renderJunit, type JunitSuite } from '../report/junit-report.js';
+import type { ThresholdResult } from '../report/threshold-check.js';
+import { esc } from '../report/format.js';
 import type { Exporter } from './exporter.js';
+
+export interface JunitSuite {
+  name: string;
+  /** Seconds the run took. */
+  time: number;
+  thresholds: readonly ThresholdResult[];
+  /** A run that could not finish is one failing test case. */
+  error?: string;
+}
+
+/** JUnit XML: one test suite per scenario, one test case per matrix cell × threshold. */
+export function renderJunit(suites: readonly JunitSuite[]): string {
+  const body = suites.map((s) => {
+    const cases = s.thresholds.map((t) => {
+      const name = `${t.metric} ${t.condition} [${t.where}]`;
+      const failure = t.passed ? '' : `\n      <failure message="${esc(`${t.metric} ${t.condition} failed: actual ${t.actual ?? 'n/a'}`)}" type="threshold">${esc(`${t.where}: ${t.metric} = ${t.actual ?? 'n/a'}, required ${t.condition}`)}</failure>\n    `;
+      return `    <testcase classname="${esc(`xferbench.${s.name}`)}" name="${esc(name)}" time="0">${failure}</testcase>`;
+    });
+    if (s.error) cases.push(`    <testcase classname="${esc(`xferbench.${s.name}`)}" name="run" time="${s.time.toFixed(3)}">\n      <error message="${esc(s.error)}" type="harness"/>\n    </testcase>`);
+    const failures = s.thresholds.filter((t) => !t.passed).length;
+    return `  <testsuite name="${esc(s.name)}" tests="${cases.length}" failures="${failures}" errors="${s.error ? 1 : 0}" skipped="0" time="${s.time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`;
+  });
+  const tests = suites.reduce((n, s) => n + s.thresholds.length + (s.error ? 1 : 0), 0);
+  const failures = suites.reduce((n, s) => n + s.thresholds.filter((t) => !t.passed).length, 0);
+  const errors = suites.filter((s) => s.error).length;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="xferbench" tests="${tests}" failures="${failures}" errors="${errors}">\n${body.join('\n')}\n</testsuites>\n`;
+}
 
 /**
  * JUnit XML at `file`: one test suite per run (per scenario of a suite), one test case per
