@@ -23,7 +23,7 @@ export interface ClientSide {
   identityFile: string;
   /** Runs client commands inside a container; absent on the machine. */
   exec?: CommandWrapper;
-  /** The ProxyCommand prefix its ssh connects through, which says each connection's local port (transfers/connector.ts). */
+  /** The ProxyCommand prefix its ssh connects through, which says each connection's local port (ssh/connector.ts). */
   connector?: string;
   /** The ssh program to name in commands (a client container uses its own). */
   ssh?: string;
@@ -54,7 +54,7 @@ export interface TopologyOptions {
   sharedDirs?: readonly string[];
   /** Folders every host must see at the same path (a pipeline's staging folders). */
   hostDirs?: readonly string[];
-  /** The machine client's connector (transfers/connector.ts); client containers have none. */
+  /** The machine client's connector (ssh/connector.ts); client containers have none. */
   connector?: string;
 }
 

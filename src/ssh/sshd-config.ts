@@ -21,7 +21,7 @@ export interface SshdConfigInput {
  * own address penalised. Scenario options come last.
  */
 export function renderSshdConfig(input: SshdConfigInput): string {
-  // Keys are allow-listed keywords and values typed texts (scenario/sshd-options.ts): nothing
+  // Keys are allow-listed keywords and values typed texts (spec/sshd-options.ts): nothing
   // here can add a line or a second argument.
   const scenario = new Map(Object.entries(input.options));
   const defaults: [string, string][] = [

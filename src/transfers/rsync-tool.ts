@@ -19,7 +19,7 @@ export class RsyncTool implements TransferTool {
   readonly exitClasses = RSYNC_EXIT_CLASSES;
   constructor(
     private readonly rsync: string,
-    /** transfer.rsync_args, allow-listed and canonical (scenario/rsync-args.ts). */
+    /** transfer.rsync_args, allow-listed and canonical (spec/rsync-args.ts). */
     private readonly extra: readonly string[] = [],
   ) {}
 

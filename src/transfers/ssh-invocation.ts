@@ -13,9 +13,9 @@ export interface LaneConfigInput {
   controlDir: string;
   /** Seconds a cold-started master lingers; a backstop should the harness die before `-O exit`. */
   controlPersistS?: number;
-  /** transfer.ssh_options: allow-listed keywords with typed values (scenario/ssh-options.ts). */
+  /** transfer.ssh_options: allow-listed keywords with typed values (spec/ssh-options.ts). */
   options: Readonly<Record<string, string>>;
-  /** The client's connector (transfers/connector.ts): every connection of the lane goes through it. */
+  /** The client's connector (ssh/connector.ts): every connection of the lane goes through it. */
   connector?: string;
 }
 
