@@ -1,17 +1,12 @@
-import { runRank } from '../pipeline/rank.js';
-import { runTransferPool } from '../transfers/transfer-pool.js';
-import type { Executor } from './executor.js';
 import type { ExecutorKind } from './executor-kind.js';
 
-/** Transfers launched from this process, `concurrency` at a time (transfers/transfer-pool.ts); ranks run here too. */
-export const localExecutor: Executor = {
-  run: ({ jobs, concurrency, policy, where, onRecord }) => runTransferPool(jobs, concurrency, policy, where, onRecord),
-  async ranks({ p, ranks, record, recorded }) {
-    await Promise.all(ranks.map((r) => runRank(p, r, (step) => record(r.rank, step), recorded(r.rank))));
-  },
-};
-
-/** `executor: local` (the default): nothing to set up, nothing to check. */
+/**
+ * `executor: local` (the default): nothing to set up, nothing to check. What runs the transfers
+ * (local-executor.ts) is loaded when a run sets it up: the scenario's schema needs only this.
+ */
 export const localKind: ExecutorKind = {
-  setUp: async () => ({ forCell: () => localExecutor, [Symbol.asyncDispose]: async () => undefined }),
+  async setUp() {
+    const { localExecutor } = await import('./local-executor.js');
+    return { forCell: () => localExecutor, [Symbol.asyncDispose]: async () => undefined };
+  },
 };

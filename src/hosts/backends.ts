@@ -1,11 +1,11 @@
 import type { OpenSshTools } from '../ssh/openssh-tools.js';
 import type { HostBackend } from './host.js';
-import { LocalBackend } from './local/local-backend.js';
 import { CONTAINERS_FILE } from './state-dir.js';
 
 /**
- * A kind of host a scenario's `backend` names: how it is made for a run, and what it offers that
- * rules elsewhere depend on. A new backend is a folder of its own and a line in BACKEND_REGISTRY;
+ * A kind of host a scenario's `backend` names: how it is made for a run (its code loaded then: the
+ * scenario's schema and rules need only these properties), and what it offers that rules
+ * elsewhere depend on. A new backend is a folder of its own and a line in BACKEND_REGISTRY;
  * the scenario's schema, fault rules and the runner read these properties, never its name.
  */
 export interface BackendKind {
@@ -25,7 +25,10 @@ export interface BackendKind {
 
 export const BACKEND_REGISTRY = {
   local: {
-    create: async (tools) => new LocalBackend(tools),
+    async create(tools) {
+      const { LocalBackend } = await import('./local/local-backend.js');
+      return new LocalBackend(tools);
+    },
     sameMachine: true,
   },
   container: {
