@@ -1,3 +1,4 @@
+import type { FieldIssue } from '../spec/fields.js';
 import type { z } from 'zod';
 import type { PipelineSpec } from '../pipeline/pipeline-spec.js';
 import type { PathKey } from '../spec/object-path.js';
@@ -11,7 +12,6 @@ export interface ExecutorCell {
 
 /** A scenario as written (before validation completes), for an executor's own checks. */
 export type RawScenario = Record<string, unknown>;
-export type FieldIssue = { path: (string | number)[]; message: string };
 
 /** What a run starts once for the cells of one executor (a Slurm cluster), disposed with the run. */
 export interface ExecutorSetup extends AsyncDisposable {

@@ -1,7 +1,8 @@
 import type { PathKey } from '../spec/object-path.js';
 import type { ScenarioIssue } from '../util/errors.js';
 import type { Executor } from './executor.js';
-import type { ExecutorCell, ExecutorKind, ExecutorSetup, ExecutorSetupOptions, FieldIssue, RawScenario } from './executor-kind.js';
+import type { ExecutorCell, ExecutorKind, ExecutorSetup, ExecutorSetupOptions, RawScenario } from './executor-kind.js';
+import type { FieldIssue } from '../spec/fields.js';
 import { localKind } from './local.js';
 import { slurmKind } from './slurm/slurm-kind.js';
 

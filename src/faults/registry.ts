@@ -11,8 +11,8 @@ import { reset } from './reset.js';
 import { revokeKey } from './revoke-key.js';
 import { atSchema, durationSchema } from '../spec/timing.js';
 import { parseDuration } from '../util/duration.js';
-import { NAME_PATTERN } from '../spec/fields.js';
-import { BACKEND_NAMES, backendKind, type BackendName } from '../hosts/backends.js';
+import { NAME_PATTERN, type FieldIssue } from '../spec/fields.js';
+import { BACKEND_NAMES, backendKind, backendName } from '../hosts/backends.js';
 
 /** Every fault kind by name: a new kind is a file of its own and a line here. */
 export const FAULT_REGISTRY = {
@@ -56,13 +56,13 @@ export type FaultSpec = FaultBase & { kind: FaultKindName } & Record<string, unk
  * Faults against the rest of a raw scenario: the host must be one of its hosts, and `at` must
  * fall within the longest a cell could run (every file at the transfer timeout, every retry).
  */
-export function faultIssues(raw: { backend?: unknown; executor?: unknown; queueExecutors: readonly string[]; hosts: Record<string, unknown>; transfer?: Record<string, unknown>; dataset?: unknown; faults?: unknown }): { path: (string | number)[]; message: string }[] {
+export function faultIssues(raw: { backend?: unknown; executor?: unknown; queueExecutors: readonly string[]; hosts: Record<string, unknown>; transfer?: Record<string, unknown>; dataset?: unknown; faults?: unknown }): FieldIssue[] {
   if (!Array.isArray(raw.faults)) return [];
   const num = (v: unknown, fallback: number) => (typeof v === 'number' && v > 0 ? v : fallback);
   const files = num((raw.dataset as { files?: unknown } | undefined)?.files, 1);
   const t = raw.transfer ?? {};
   const longestMs = Math.ceil(files / num(t.concurrency, 10)) * (num(t.retries, 0) + 1) * num(t.timeout_s, 300) * 1000;
-  const out: { path: (string | number)[]; message: string }[] = [];
+  const out: FieldIssue[] = [];
   raw.faults.forEach((f: unknown, i) => {
     if (!f || typeof f !== 'object') return;
     const { kind, host, at } = f as { kind?: unknown; host?: unknown; at?: unknown };
@@ -75,7 +75,7 @@ export function faultIssues(raw: { backend?: unknown; executor?: unknown; queueE
     if (acts === 'queue' && host !== undefined) out.push({ path: ['faults', i, 'host'], message: `${String(kind)} acts on the job queue, not on a host` });
     const broken = raw.transfer ? own?.check?.(raw.transfer) : undefined;
     if (broken) out.push({ path: ['faults', i, 'kind'], message: broken });
-    const backend = typeof raw.backend === 'string' && (BACKEND_NAMES as string[]).includes(raw.backend) ? (raw.backend as BackendName) : 'local';
+    const backend = backendName(raw.backend);
     const needsRoot = backendKind(backend).faultsNeedRoot;
     if (own && !(own.backends ?? BACKEND_NAMES).includes(backend)) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} acts on backend: ${(own.backends ?? []).join(', ')} hosts only for now` });
     else if (own && needsRoot && process.getuid?.() !== 0) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} on backend: ${backend} needs root: ${needsRoot}` });

@@ -47,5 +47,7 @@ export const BACKEND_REGISTRY = {
 export type BackendName = keyof typeof BACKEND_REGISTRY;
 export const BACKEND_NAMES = Object.keys(BACKEND_REGISTRY) as [BackendName, ...BackendName[]];
 
-/** The backend kind a (raw) scenario names; `local`, the default, when it names none the schema knows. */
-export const backendKind = (name: unknown): BackendKind => (typeof name === 'string' && Object.hasOwn(BACKEND_REGISTRY, name) ? BACKEND_REGISTRY[name as BackendName] : BACKEND_REGISTRY.local);
+/** The backend a (raw) scenario names; `local`, the default, when it names none the schema knows. */
+export const backendName = (name: unknown): BackendName => (typeof name === 'string' && Object.hasOwn(BACKEND_REGISTRY, name) ? (name as BackendName) : 'local');
+
+export const backendKind = (name: unknown): BackendKind => BACKEND_REGISTRY[backendName(name)];

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { rsyncArgsSchema } from './rsync-args.js';
 import { sshOptionsSchema } from './ssh-options.js';
 
+/** A problem found in a scenario, at its path; the loader adds the YAML line. */
+export type FieldIssue = { path: (string | number)[]; message: string };
+
 /** Field types every section of a scenario shares. */
 export const MUX_MODES = ['off', 'cold', 'warm'] as const;
 export type MuxMode = (typeof MUX_MODES)[number];

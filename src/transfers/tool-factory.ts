@@ -1,3 +1,4 @@
+import type { FieldIssue } from '../spec/fields.js';
 import type { z } from 'zod';
 import type { OpenSshTools } from '../ssh/openssh-tools.js';
 import type { TransferBase } from '../spec/transfer.js';
@@ -10,7 +11,6 @@ export interface RawScenario {
   transfer: Record<string, unknown>;
 }
 
-export type FieldIssue = { path: (string | number)[]; message: string };
 
 /** A transfer section as a tool with own fields `F` reads it. */
 export type ToolTransfer<F extends z.ZodRawShape> = TransferBase & Partial<z.infer<z.ZodObject<F>>>;

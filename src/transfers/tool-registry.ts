@@ -1,6 +1,7 @@
 import type { OpenSshTools } from '../ssh/openssh-tools.js';
 import type { TransferBase } from '../spec/transfer.js';
-import type { FieldIssue, RawScenario } from './tool-factory.js';
+import type { RawScenario } from './tool-factory.js';
+import type { FieldIssue } from '../spec/fields.js';
 import { commandTool } from './command-tool.js';
 import { cpTool } from './cp-tool.js';
 import { forwardTool } from './forward-tool.js';

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { int, nameSchema } from '../../spec/fields.js';
 import { SetupError, type ScenarioIssue } from '../../util/errors.js';
-import type { ExecutorCell, ExecutorKind, FieldIssue, RawScenario } from '../executor-kind.js';
+import type { ExecutorCell, ExecutorKind, RawScenario } from '../executor-kind.js';
+import type { FieldIssue } from '../../spec/fields.js';
 
 /** Tools a Slurm task can run: command-line tools, one file per invocation. */
 const SLURM_TOOLS: readonly string[] = ['rsync', 'scp', 'sftp', 'cp'];
