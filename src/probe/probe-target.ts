@@ -1,14 +1,15 @@
-import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { XferbenchError } from '../util/errors.js';
 import { CONFIG_WORD } from '../ssh/ssh-client-config.js';
 import type { Ssh2Target } from '../ssh/ssh2-connect.js';
+import { hostKeysFrom } from '../ssh/known-hosts.js';
+import { EXTERNAL_CAPS } from '../spec/external-host.js';
 
 /** A live sshd to probe from the outside, with a key it accepts and the host keys to trust; `via` a jump host (same key). */
 export type ProbeTarget = Ssh2Target & { via?: Ssh2Target };
 
 /** Without the explicit flag, a probe holds at most this many connections or channels at once. */
-export const DEFAULT_MAX = 30;
+export const DEFAULT_MAX = EXTERNAL_CAPS.concurrency;
 
 /** `[user@]host[:port]`, host a name or address (IPv6 in brackets); no other characters. */
 export function parseDestination(text: string): { user: string; host: string; port: number } {
@@ -16,21 +17,6 @@ export function parseDestination(text: string): { user: string; host: string; po
   const port = Number(m?.[3] ?? 22);
   if (!m || port < 1 || port > 65535) throw new XferbenchError(`"${text.slice(0, 80)}" is not [user@]host[:port]`);
   return { user: m[1] ?? userInfo().username, host: m[2]!.replace(/^\[|\]$/g, ''), port };
-}
-
-/** The host's keys from a known_hosts file: lines naming `host` (port 22) or `[host]:port`. */
-export async function hostKeysFrom(file: string, host: string, port: number): Promise<string[]> {
-  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new XferbenchError(`cannot read ${file}: ${e.code ?? e.message}`);
-  });
-  const name = port === 22 ? host : `[${host}]:${port}`;
-  const keys = text
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter((f) => f.length >= 3 && !f[0]!.startsWith('#') && !f[0]!.startsWith('|') && f[0]!.split(',').includes(name))
-    .map((f) => `${f[1]} ${f[2]}`);
-  if (keys.length === 0) throw new XferbenchError(`${file} has no key for ${name}; the probe checks the host's key like ssh does (hashed entries are not read)`);
-  return keys;
 }
 
 /** `[user@]host[:port]` as a target that logs in with `identity`, its keys pinned from `knownHosts`. */
