@@ -21,6 +21,14 @@ export interface BackendKind {
   readonly ownSshd?: boolean;
   /** A file its runs leave in the state folder, so `clean` knows to look for its leftovers. */
   readonly stateMarker?: string;
+  /**
+   * Why xferbench neither configures nor observes its sshd, when it does not (a site's server):
+   * faults on its hosts are refused with this reason, their sshd options are the model's only,
+   * and reports say "server side not observed" where they would count sshd's drops.
+   */
+  readonly unobserved?: string;
+  /** Every host of it names where it is (an `external:` block), which makes a run aim load at someone's server. */
+  readonly external?: boolean;
 }
 
 export const BACKEND_REGISTRY = {
@@ -42,6 +50,14 @@ export const BACKEND_REGISTRY = {
     ownSshd: true,
     stateMarker: CONTAINERS_FILE,
   },
+  external: {
+    async create() {
+      const { ExternalBackend } = await import('./external/external-host.js');
+      return new ExternalBackend();
+    },
+    unobserved: 'xferbench did not start this sshd: its configuration, its log and its processes are the site\'s',
+    external: true,
+  },
 } satisfies Record<string, BackendKind>;
 
 export type BackendName = keyof typeof BACKEND_REGISTRY;
@@ -51,3 +67,13 @@ export const BACKEND_NAMES = Object.keys(BACKEND_REGISTRY) as [BackendName, ...B
 export const backendName = (name: unknown): BackendName => (typeof name === 'string' && Object.hasOwn(BACKEND_REGISTRY, name) ? (name as BackendName) : 'local');
 
 export const backendKind = (name: unknown): BackendKind => BACKEND_REGISTRY[backendName(name)];
+
+/** The backend that starts one host: `external` for a host with an `external:` block, else the scenario's. */
+export const hostBackendName = (scenarioBackend: unknown, host: unknown): BackendName =>
+  typeof host === 'object' && host !== null && (host as { external?: unknown }).external !== undefined ? 'external' : backendName(scenarioBackend);
+
+/** The hosts of a (raw) scenario that are someone else's servers. */
+export function externalHosts(scenarioBackend: unknown, hosts: unknown): string[] {
+  if (typeof hosts !== 'object' || hosts === null) return [];
+  return Object.entries(hosts).flatMap(([name, h]) => (backendKind(hostBackendName(scenarioBackend, h)).external ? [name] : []));
+}

@@ -38,6 +38,8 @@ export interface LoadOptions {
   sets?: readonly string[];
   /** Raised size limits (`--limit`). */
   limits?: Partial<Limits>;
+  /** `--i-administer-this-host`: the load on external hosts is not capped (spec/external-host.ts). */
+  administer?: boolean;
 }
 
 const NOT_AXES = new Set(['name', 'description', 'matrix', 'thresholds', 'repeat']);

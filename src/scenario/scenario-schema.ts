@@ -5,7 +5,8 @@ import { pipelineIssues, pipelineSchema } from '../pipeline/pipeline-spec.js';
 import { datasetSchema } from '../spec/dataset.js';
 import { int, nameSchema } from '../spec/fields.js';
 import { CLIENTS, hostSchema } from '../spec/host.js';
-import { BACKEND_NAMES, BACKEND_REGISTRY, backendKind } from '../hosts/backends.js';
+import { BACKEND_NAMES, BACKEND_REGISTRY, backendKind, hostBackendName } from '../hosts/backends.js';
+import { externalIssues } from './external-rules.js';
 import { thresholdsSchema } from '../spec/thresholds.js';
 import { toolFieldIssues } from '../transfers/tool-registry.js';
 import { transferSchema } from '../transfers/transfer-spec.js';
@@ -87,6 +88,7 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
     return found;
   };
   out.push(...executorIssues(s as Record<string, unknown>));
+  out.push(...externalIssues({ backend: s.backend, hosts, ...(s.transfer && typeof s.transfer === 'object' ? { transfer: s.transfer as Record<string, unknown> } : {}), pipeline: s.pipeline }));
   if (hasPipeline) {
     if (typeof s.pipeline !== 'object' || s.pipeline === null) return out;
     const stageRoute = (path: (string | number)[], end: unknown, via: unknown) => routeIssues(path, end, via, path.at(-1) === 'stage_in' ? 'from' : 'to');
@@ -97,7 +99,9 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
   }
   if (!s.transfer || typeof s.transfer !== 'object') return out;
   const { to, via, from, direction, backoff_ms, backoff_max_ms } = s.transfer;
-  out.push(...toolFieldIssues({ client: s.client, backend: s.backend, transfer: s.transfer as Record<string, unknown> }));
+  // A tool's rules read the backend of the host it reaches (an external one may stand among local hosts).
+  const toBackend = typeof to === 'string' && Object.hasOwn(hosts, to) ? hostBackendName(s.backend, hosts[to]) : s.backend;
+  out.push(...toolFieldIssues({ client: s.client, backend: toBackend, transfer: s.transfer as Record<string, unknown> }));
   out.push(...routeIssues(['transfer'], to, via));
   if (typeof to === 'string' && to in hosts && countOf(to) > 1 && direction === 'pull') {
     out.push({ path: ['transfer', 'to'], message: `pulling spreads nothing: "${to}" has count ${countOf(to)}; pull from a single host or push` });

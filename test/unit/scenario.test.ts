@@ -179,7 +179,7 @@ describe('JSON Schema for editors', () => {
   it('describes the input: unknown keys refused, defaults and enums kept', () => {
     const schema = scenarioJsonSchema() as { additionalProperties: boolean; required: string[]; properties: Record<string, { enum?: string[]; default?: unknown }> };
     assert.equal(schema.additionalProperties, false);
-    assert.deepEqual(schema.properties.backend!.enum, ['local', 'container']);
+    assert.deepEqual(schema.properties.backend!.enum, ['local', 'container', 'external']);
     assert.equal(schema.properties.backend!.default, 'local');
     assert.ok(schema.required.includes('name'));
   });
