@@ -40,6 +40,8 @@ export interface ExecutorKind {
   readonly section?: z.ZodType;
   /** It has a job queue, which queue faults (queue_loss) act on. */
   readonly queue?: boolean;
+  /** Why the transfers it launches cannot be paced from the run's process, when they cannot (spec/external-host.ts). */
+  readonly launchesElsewhere?: string;
   /** How a pipeline's steps run under it, for `validate`. */
   readonly stepsNote?: string;
   /** Its rules against the raw scenario, for a scenario that names it. */

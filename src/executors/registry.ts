@@ -15,7 +15,7 @@ export const EXECUTOR_REGISTRY = {
 export type ExecutorName = keyof typeof EXECUTOR_REGISTRY;
 export const EXECUTOR_NAMES = Object.keys(EXECUTOR_REGISTRY) as [ExecutorName, ...ExecutorName[]];
 
-const kindOf = (name: unknown): ExecutorKind | undefined => (typeof name === 'string' && Object.hasOwn(EXECUTOR_REGISTRY, name) ? EXECUTOR_REGISTRY[name as ExecutorName] : undefined);
+export const executorKindOf = (name: unknown): ExecutorKind | undefined => (typeof name === 'string' && Object.hasOwn(EXECUTOR_REGISTRY, name) ? EXECUTOR_REGISTRY[name as ExecutorName] : undefined);
 
 /** Each executor's own section of the scenario, under its name (optional: a section applies with its executor only). */
 export const executorSections = (): Record<string, ExecutorKind['section']> =>
@@ -23,7 +23,7 @@ export const executorSections = (): Record<string, ExecutorKind['section']> =>
 
 /** The named executor's rules, and any other executor's section given without it. */
 export function executorIssues(raw: RawScenario): FieldIssue[] {
-  const out: FieldIssue[] = [...(kindOf(raw.executor ?? 'local')?.check?.(raw) ?? [])];
+  const out: FieldIssue[] = [...(executorKindOf(raw.executor ?? 'local')?.check?.(raw) ?? [])];
   for (const [name, kind] of Object.entries(EXECUTOR_REGISTRY) as [string, ExecutorKind][]) {
     if (kind.section && name !== (raw.executor ?? 'local') && raw[name] !== undefined) out.push({ path: [name], message: `${name} settings apply with executor: ${name}` });
   }
@@ -34,7 +34,7 @@ export function executorIssues(raw: RawScenario): FieldIssue[] {
 export const QUEUE_EXECUTORS = (Object.entries(EXECUTOR_REGISTRY) as [ExecutorName, ExecutorKind][]).filter(([, k]) => k.queue).map(([name]) => name);
 
 /** How a pipeline's steps run under the executor, for `validate`. */
-export const stepsNote = (executor: string): string | undefined => kindOf(executor)?.stepsNote;
+export const stepsNote = (executor: string): string | undefined => executorKindOf(executor)?.stepsNote;
 
 /** The run's cells by executor, in registry order. */
 function byExecutor<C extends ExecutorCell>(cells: readonly C[]): [ExecutorKind, C[]][] {

@@ -21,6 +21,8 @@ export interface TopologyGroup {
   hosts: Scenario['hosts'];
   /** With `client: container`: the host whose containers launch the transfers. */
   clientHost?: string;
+  /** The jump hosts on the way to each host a transfer or stage reaches (the first route found): xferbench's own session to an external host goes the same way. */
+  reach: Record<string, string[]>;
   cells: PlanCell[];
 }
 
@@ -56,6 +58,26 @@ function cartesian<T>(lists: T[][]): T[][] {
 function cellId(values: Record<string, unknown>): string {
   const parts = Object.entries(values).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
   return parts.length > 0 ? parts.join(',') : 'default';
+}
+
+/** Where a cell's value at `path` was written: the matrix value that set it, or the path itself. */
+export function valuePath(axes: readonly MatrixAxis[], cell: PlanCell, path: PathKey[]): PathKey[] {
+  for (const axis of axes) {
+    if (!startsWith(path, axis.path)) continue;
+    const index = axis.values.indexOf(cell.values[axis.key]);
+    if (index >= 0) return ['matrix', axis.key, index, ...path.slice(axis.path.length)];
+  }
+  return path;
+}
+
+/** Each far end of a cell's routes (a transfer's `to`, a stage's host) and its jump hosts. */
+export function routesOf(s: Scenario): { end: string; via: string[] }[] {
+  const p = s.pipeline;
+  return [
+    ...(s.transfer ? [{ end: s.transfer.to, via: s.transfer.via }] : []),
+    ...(p?.stage_in ? [{ end: p.stage_in.from, via: p.stage_in.via }] : []),
+    ...(p?.stage_out ? [{ end: p.stage_out.to, via: p.stage_out.via }] : []),
+  ];
 }
 
 /** The host whose containers launch transfers (`client: container`), if any. */
@@ -117,8 +139,10 @@ export function buildPlan(loaded: PlanInput): { plan: Plan; issues: { path: Path
       backend: cell.scenario.backend,
       hosts: cell.scenario.hosts,
       ...(clientHostOf(cell.scenario) ? { clientHost: clientHostOf(cell.scenario)! } : {}),
+      reach: {},
       cells: [],
     };
+    for (const r of routesOf(cell.scenario)) group.reach[r.end] ??= r.via;
     group.cells.push(cell);
     groups.set(cell.topologyKey, group);
   }

@@ -46,6 +46,7 @@ export function stageLicenses(cells: readonly ExecutorCell[]): Record<string, nu
 export const slurmKind: ExecutorKind = {
   section: slurmSection,
   queue: true,
+  launchesElsewhere: 'its tasks launch the transfers in processes of their own, on its nodes',
   stepsNote: 'each step a Slurm batch job (afterok; cleanup afternotok)',
   check(s: RawScenario): FieldIssue[] {
     const out: FieldIssue[] = [];
