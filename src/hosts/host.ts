@@ -29,6 +29,8 @@ export interface StartedHost extends AsyncDisposable {
   syncLog(): Promise<void>;
   /** The sshd_config xferbench wrote; absent for an external host. */
   readonly sshdConfig?: string;
+  /** A server xferbench did not start (a site's): the load aimed at it is capped unless the user administers it. */
+  readonly external?: boolean;
   /** The key this host accepts when it is not the run's key (an external host). */
   readonly identityFile?: string;
   /** What fault injection may do to this host (faults/); absent for a server xferbench did not start. */
@@ -83,6 +85,8 @@ export interface HostStartContext {
 export interface HostStartOptions {
   /** Folders of this machine the host must see at the same path (client hosts: datasets, ControlPath sockets). */
   mounts?: readonly string[];
+  /** The jump hosts the transfers reach it through, in order: an external host's own session goes the same way. */
+  through?: readonly { name: string; spec: HostSpec }[];
 }
 
 /** Hosts of one topology, and what they share (a container network); disposing it releases that. */

@@ -56,6 +56,8 @@ export interface TopologyOptions {
   hostDirs?: readonly string[];
   /** The machine client's connector (ssh/connector.ts); client containers have none. */
   connector?: string;
+  /** The jump hosts on the way to each host (plan.ts TopologyGroup.reach). */
+  reach?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Host names after `count` is expanded. */
@@ -94,7 +96,8 @@ export async function startTopology(
   const results = await Promise.allSettled(
     starts.map(({ n, spec, client }, i) => {
       const mounts = [...(client ? [dataRoot, insideDir, ...(options.sharedDirs ?? [])] : []), ...(options.hostDirs ?? [])];
-      return group.start(n, i, spec, mounts.length > 0 ? { mounts } : {});
+      const through = (options.reach?.[n] ?? []).filter((h) => specs[h]).map((h) => ({ name: h, spec: specs[h]! }));
+      return group.start(n, i, spec, { ...(mounts.length > 0 ? { mounts } : {}), ...(through.length > 0 ? { through } : {}) });
     }),
   );
   const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
+import type { Duplex } from 'node:stream';
 import type { Client, SFTPWrapper } from 'ssh2';
+import type { ExternalHostSpec } from '../../spec/external-host.js';
+import { expandHome, hostKeysFrom, readUserFile } from '../../ssh/known-hosts.js';
 import { HostStartError } from '../../util/errors.js';
 import { CONFIG_WORD } from '../../ssh/ssh-client-config.js';
 import { ssh2Connect, ssh2Tunnel, type Ssh2Target } from '../../ssh/ssh2-connect.js';
@@ -17,8 +19,20 @@ export interface ExternalTarget extends Ssh2Target {
    * Absent for a host used only as a jump host: xferbench then opens no session on it.
    */
   dir?: string;
-  /** The jump host through which this one is reached (the same key), for xferbench's own SFTP session. */
-  via?: Ssh2Target;
+}
+
+/** A scenario's `external:` block as a target: the key's path expanded, the host's keys read from its known_hosts. */
+export async function externalTarget(name: string, x: ExternalHostSpec): Promise<ExternalTarget> {
+  try {
+    return {
+      address: x.address, port: x.port, user: x.user,
+      privateKeyPath: expandHome(x.identity),
+      hostKeys: await hostKeysFrom(x.known_hosts, x.address, x.port),
+      ...(x.dir !== undefined ? { dir: x.dir } : {}),
+    };
+  } catch (e) {
+    throw new HostStartError(`host "${name}": ${(e as Error).message}`);
+  }
 }
 
 /** The files of a host that is only a jump host: there are none to read or write. */
@@ -33,7 +47,7 @@ const REMOTE_PATH = /^[\w./+-]+$/;
 const STOP_TIMEOUT_MS = 30_000;
 
 /**
- * A server xferbench reaches but did not start (`advise --verify` against a probed head node).
+ * A server xferbench reaches but did not start (a site's, docs/site.md).
  * Its sshd_config and log are not ours to read, so it reports no sshd counters; its files are read
  * and written over SFTP, below a run folder made at start and removed at stop.
  */
@@ -42,6 +56,7 @@ export class ExternalHost implements StartedHost {
   readonly user: string;
   readonly hostKeys: readonly string[];
   readonly identityFile: string;
+  readonly external = true;
   private stopping?: Promise<void>;
 
   private constructor(
@@ -60,24 +75,24 @@ export class ExternalHost implements StartedHost {
     this.identityFile = target.privateKeyPath;
   }
 
-  static async connect(name: string, target: ExternalTarget): Promise<ExternalHost> {
+  /** Logs in (through `via`, the jump hosts in order, each with its own key) and makes the run folder. */
+  static async connect(name: string, target: ExternalTarget, via: readonly Ssh2Target[] = []): Promise<ExternalHost> {
     for (const [what, value] of [['key path', target.privateKeyPath], ['folder', target.dir ?? '.']] as const) {
       if (!CONFIG_WORD.test(value)) throw new HostStartError(`host "${name}": the ${what} ${JSON.stringify(value)} has characters an ssh_config or rsync path cannot carry safely`);
     }
     if (target.dir === undefined) return new ExternalHost(name, target, '', [], [], JUMP_ONLY);
-    const key = await readFile(target.privateKeyPath).catch((e: NodeJS.ErrnoException) => {
-      throw new HostStartError(`host "${name}": cannot read the key ${target.privateKeyPath}: ${e.code ?? e.message}`);
-    });
+    const keyOf = (t: Ssh2Target) => readUserFile(t.privateKeyPath, 'key');
     const clients: Client[] = [];
     try {
-      let sock;
-      if (target.via) {
-        const jump = await ssh2Connect(target.via, key, 15_000);
+      let sock: Duplex | undefined;
+      for (const [i, hop] of via.entries()) {
+        const jump = await ssh2Connect(hop, await keyOf(hop), 15_000, sock);
         clients.push(jump.client);
         await jump.ready;
-        sock = await ssh2Tunnel(jump.client, target.address, target.port);
+        const next = via[i + 1] ?? target;
+        sock = await ssh2Tunnel(jump.client, next.address, next.port);
       }
-      const { client, ready } = await ssh2Connect(target, key, 15_000, sock);
+      const { client, ready } = await ssh2Connect(target, await keyOf(target), 15_000, sock);
       clients.push(client);
       await ready;
       const sftp = await new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, s) => (err ? reject(err) : resolve(s))));
@@ -90,7 +105,7 @@ export class ExternalHost implements StartedHost {
       return new ExternalHost(name, target, dataRoot, clients, made.filter((d) => d !== dataRoot), files);
     } catch (e) {
       for (const c of clients.reverse()) c.end();
-      throw new HostStartError(`host "${name}" (${target.user}@${target.address}:${target.port}${target.via ? ` through ${target.via.address}:${target.via.port}` : ''}): ${(e as Error).message}`);
+      throw new HostStartError(`host "${name}" (${target.user}@${target.address}:${target.port}${via.map((v) => ` through ${v.address}:${v.port}`).join('')}): ${(e as Error).message}`);
     }
   }
 
@@ -119,31 +134,33 @@ export class ExternalHost implements StartedHost {
   }
 }
 
-/** Hosts that already run: each scenario host name maps to a target given on the command line. */
+/**
+ * Servers that already run (a site's): each host of a scenario with an `external:` block is one,
+ * logged into with the user's key and its pinned host keys. Nothing is started or configured.
+ */
 export class ExternalBackend implements HostBackend {
   readonly kind = 'external' as const;
 
-  constructor(
-    private readonly targets: Readonly<Record<string, ExternalTarget>>,
-    private readonly version: OpenSshVersion,
-  ) {}
-
+  /** An external server's release is known only once connected; no check before the run depends on it. */
   async sshdVersion(): Promise<OpenSshVersion> {
-    return this.version;
+    throw new HostStartError('internal: an external server\'s sshd release is not known before it is reached');
   }
 
   async open(_ctx: HostStartContext): Promise<HostGroup> {
     return {
-      start: async (name) => {
-        const target = this.targets[name];
-        if (!target) throw new HostStartError(`host "${name}" has no external target; name one for each host of the scenario`);
-        return ExternalHost.connect(name, target);
+      start: async (name, _index, spec, options) => {
+        if (!spec.external) throw new HostStartError(`host "${name}" has no external: block; name its server`);
+        const via = await Promise.all((options?.through ?? []).map((hop) => {
+          if (!hop.spec.external) throw new HostStartError(`host "${name}" is reached through "${hop.name}", which is not an external host`);
+          return externalTarget(hop.name, hop.spec.external);
+        }));
+        return ExternalHost.connect(name, await externalTarget(name, spec.external), via);
       },
       [Symbol.asyncDispose]: async () => undefined,
     };
   }
 
   async describe(): Promise<Record<string, string>> {
-    return { backend: 'external', sshd: this.version.text };
+    return { backend: 'external' };
   }
 }
