@@ -27,6 +27,8 @@ export interface CellContext {
   clock: () => number;
   /** Short directory for ControlMaster sockets; each repeat takes a folder below it. */
   controlBase: string;
+  /** New transfers to external hosts are paced (spec/external-host.ts): false with --i-administer-this-host. */
+  paceExternal: boolean;
   /** The run's client key (in-process clients read it; command-line tools get it from the ssh_config). */
   clientKeyPath: string;
   launcher: Launcher;

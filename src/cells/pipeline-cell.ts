@@ -1,5 +1,5 @@
 import { access, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import { realFolder, refuseLinks } from '../records/report-folder.js';
 import { requireTool } from '../ssh/openssh-tools.js';
 import { LocalHostFiles } from '../hosts/local/local-host-files.js';
@@ -63,7 +63,11 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
   const { controlDir } = frame;
 
   // Inputs live on the stage-in host; without stage-in they are born on the workers (a checkpoint).
-  if (spec.stage_in) await placeInputs(paths.inputs(spec.stage_in.from), join(paths.root, 'inputs.complete'), plan);
+  // An external host gets them in its run folder, over SFTP, each time (its folder is the run's own).
+  const source = spec.stage_in ? topology.host(spec.stage_in.from) : undefined;
+  const remoteInputs = source?.external ? posix.join(source.dataRoot, `c${cell.index}r${repeat}`, 'inputs') : undefined;
+  if (remoteInputs) await source!.files.writeDataset(remoteInputs, plan);
+  else if (spec.stage_in) await placeInputs(paths.inputs(spec.stage_in.from), join(paths.root, 'inputs.complete'), plan);
   else {
     for (const [rank, entries] of byRank.entries()) {
       if (!(await readState(paths.state, rank))) await new LocalHostFiles().writeDataset(paths.worker(rank).in, { ...plan, entries });
@@ -85,11 +89,11 @@ async function runPipelineRepeat(ctx: CellContext, expected: PipelineExpectation
 
   const job: PipelineJobContext = {
     cell: { id: cell.id, index: cell.index, scenario: cell.scenario }, repeat, reportDir: ctx.reportDir, controlDir, rsync: rsyncPath, clientVersion: ctx.clientVersion,
-    stages: Object.fromEntries(Object.entries(lanes).map(([which, lane]) => [which, { host: which === 'stage_in' ? spec.stage_in!.from : spec.stage_out!.to, lane: { remote: lane.remote, ssh: lane.ssh } }])),
+    stages: Object.fromEntries(Object.entries(lanes).map(([which, lane]) => [which, { host: which === 'stage_in' ? spec.stage_in!.from : spec.stage_out!.to, ...(which === 'stage_in' && remoteInputs ? { dir: remoteInputs } : {}), lane: { remote: lane.remote, ssh: lane.ssh } }])),
   };
   const transfers: TransferRecord[] = [];
   const p = pipelineRepeat(job, {
-    clock, launcher: ctx.launcher, ...(signal ? { signal } : {}),
+    clock, launcher: ctx.launcher, ...(signal ? { signal } : {}), ...(frame.pacer ? { pace: frame.pacer } : {}),
     concurrency: (which, ranks) => spec[which]?.concurrency ?? ranks,
     onTransfer: (record) => {
       transfers.push(record);

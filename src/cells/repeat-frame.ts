@@ -11,8 +11,11 @@ import { muxSummary, writeLanes, type Lane } from '../transfers/lane.js';
 import type { MuxStatus } from '../transfers/mux-session.js';
 import type { CellContext } from './cell-kind.js';
 import { openSshdWindow } from './sshd-window.js';
+import { routesOf } from '../plan/plan.js';
+import { StartPacer } from '../transfers/start-pacer.js';
+import { EXTERNAL_CAPS } from '../spec/external-host.js';
 
-type SshdSeen = Pick<CellRecord, 'sshd' | 'sshd_events'>;
+type SshdSeen = Pick<CellRecord, 'sshd' | 'sshd_events' | 'sshd_unobserved'>;
 
 /**
  * What every kind of cell does around its own work in one repeat, in this order: a control
@@ -28,12 +31,19 @@ export class RepeatFrame implements AsyncDisposable {
   /** When the work began (the run clock), set by begin(). */
   start = 0;
 
+  /** Paces new transfers when the cell's routes reach an external host, unless the user administers it. */
+  readonly pacer?: StartPacer;
+
   private constructor(
     private readonly ctx: CellContext,
     readonly repeat: number,
     /** The repeat's folder for lane configs, job lists and masters' sockets (short: sun_path). */
     readonly controlDir: string,
-  ) {}
+  ) {
+    const { topology } = ctx;
+    const external = routesOf(ctx.cell.scenario).some((r) => [r.end, ...r.via].some((h) => topology.replicas(h).some((n) => topology.hosts.get(n)?.external)));
+    if (external && ctx.paceExternal) this.pacer = new StartPacer(EXTERNAL_CAPS.startsPerSecond, EXTERNAL_CAPS.burst);
+  }
 
   /** The frame of one repeat, with its control folder below the control base (which client containers share). */
   static async open(ctx: CellContext, repeat: number): Promise<RepeatFrame> {
@@ -93,6 +103,7 @@ export class RepeatFrame implements AsyncDisposable {
       silent_drops: r.silent_drops,
       ...r.sshd,
       mux: this.mux!,
+      ...(this.pacer ? { paced: { per_s: this.pacer.perSecond, burst: this.pacer.burst, waits: this.pacer.waits, waited_ms: Math.round(this.pacer.waitedMs) } } : {}),
     };
   }
 

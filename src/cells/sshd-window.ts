@@ -24,16 +24,20 @@ async function settleLogs(topology: StartedTopology): Promise<void> {
 export function openSshdWindow(topology: StartedTopology, start: number) {
   const before = new Map<string, SshdCounters>([...topology.hosts].flatMap(([name, h]) => (h.log ? [[name, h.log.snapshot()] as const] : [])));
   return {
-    async close(): Promise<Pick<CellRecord, 'sshd' | 'sshd_events'>> {
+    async close(): Promise<Pick<CellRecord, 'sshd' | 'sshd_events' | 'sshd_unobserved'>> {
       await settleLogs(topology);
       const sshd: Record<string, SshdCounters> = {};
       const events: CellRecord['sshd_events'] = [];
+      const unobserved: string[] = [];
       for (const [name, host] of topology.hosts) {
-        if (!host.log) continue;
+        if (!host.log) {
+          unobserved.push(name);
+          continue;
+        }
         sshd[name] = diffCounters(host.log.snapshot(), before.get(name)!);
         for (const e of host.log.events) if (e.t >= start) events.push({ ...e, host: name });
       }
-      return { sshd, sshd_events: events };
+      return { sshd, sshd_events: events, ...(unobserved.length > 0 ? { sshd_unobserved: unobserved } : {}) };
     },
   };
 }

@@ -172,6 +172,7 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
       clock,
       launcher: input.launcher,
       onStart: () => faults.transferStarted(),
+      ...(frame.pacer ? { pace: frame.pacer } : {}),
       ...(signal ? { signal } : {}),
     },
     where: { cell: cellName, repeat },
@@ -219,21 +220,23 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
  * transfers it cost every run a serial handshake (~300 ms).
  */
 async function checkLogins(topology: StartedTopology, t: TransferSpec, ssh: string, signal?: AbortSignal): Promise<void> {
-  const logins = new Map<string, { client: ClientSide; to: string; via: string[] }>();
+  const logins = new Map<string, { client: ClientSide; to: string; via: string[]; external: boolean }>();
   {
     const { to, via } = t;
     for (const client of topology.clients) {
       for (const replica of topology.replicas(to)) {
         const route = client.route(replica, via);
-        logins.set([client.name, ...route.via, route.to].join('>'), { client, ...route });
+        logins.set([client.name, ...route.via, route.to].join('>'), { client, ...route, external: topology.host(replica).external === true });
       }
     }
   }
   await Promise.all(
-    [...logins.values()].map(async ({ client, to, via }) => {
-      const local = { file: client.ssh ?? ssh, args: ['-F', client.sshConfigPath, ...(via.length ? ['-J', via.join(',')] : []), '-o', 'ControlPath=none', to, 'true'] };
+    [...logins.values()].map(async ({ client, to, via, external }) => {
+      // On a site's server the harness runs no command of its own: the SFTP subsystem, ended at once, proves the login.
+      const remote = external ? ['-s', to, 'sftp'] : [to, 'true'];
+      const local = { file: client.ssh ?? ssh, args: ['-F', client.sshConfigPath, ...(via.length ? ['-J', via.join(',')] : []), '-o', 'ControlPath=none', ...remote], input: '' };
       const cmd = client.exec ? client.exec(local, 30_000) : local;
-      const r = await runCommand(cmd.file, cmd.args, { timeoutMs: 30_000, ...(signal ? { signal } : {}) });
+      const r = await runCommand(cmd.file, cmd.args, { timeoutMs: 30_000, input: cmd.input ?? '', ...(signal ? { signal } : {}) });
       if (r.exitCode !== 0 && !signal?.aborted) {
         const from = client.name === 'machine' ? '' : `from ${client.name}: `;
         throw new HostStartError(`login check ${from}${[...via, to].join(' -> ')} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);

@@ -74,6 +74,10 @@ export interface CellRecord {
   /** Throttling periods, drops and refusals as sshd logged them, for timelines. */
   sshd_events: (SshdEvent & { host: string })[];
   mux: { mode: string; master_ok?: boolean; master_error?: string };
+  /** Hosts whose sshd xferbench did not start (a site's): nothing of their server side is in `sshd`. */
+  sshd_unobserved?: string[];
+  /** New transfers to external hosts were paced (spec/external-host.ts): at what rate, and how much they waited. */
+  paced?: { per_s: number; burst: number; waits: number; waited_ms: number };
   /** Client-seen MaxStartups drops against sshd's own (absent in records written before it was recorded). */
   drops?: CellDrops;
 }

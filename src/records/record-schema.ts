@@ -83,6 +83,8 @@ const cell = z.object({
   sshd: z.record(z.string(), counters),
   sshd_events: z.array(z.object({ t: num, kind: z.enum(['throttle_begin', 'throttle_end', 'drop', 'penalty_drop', 'session_refused']), line: text, peer: endpoint.optional(), host: text })),
   mux: z.object({ mode: text, master_ok: z.boolean().optional(), master_error: text.optional() }),
+  sshd_unobserved: z.array(text).optional(),
+  paced: z.object({ per_s: num, burst: int, waits: int, waited_ms: num }).optional(),
   drops: z
     .object({
       hosts: z.record(z.string(), z.object({ sshd: int, client: int, by_port: int, by_count: int, classed_otherwise: int, not_transfers: int })),

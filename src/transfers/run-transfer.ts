@@ -6,6 +6,7 @@ import { classify } from './failure-classifier.js';
 import { connectionsIn } from '../ssh/connector.js';
 import type { Launcher } from '../process/launcher.js';
 import type { TransferJob, TransferTool } from './transfer-tool.js';
+import type { StartPacer } from './start-pacer.js';
 
 export interface TransferPolicy {
   tool: TransferTool;
@@ -22,6 +23,8 @@ export interface TransferPolicy {
   random?: () => number;
   /** Called as each transfer starts its first attempt (faults with `at: "N%"` count them). */
   onStart?: () => void;
+  /** Paces every attempt's start (toward an external host, spec/external-host.ts); its wait is not the attempt's. */
+  pace?: StartPacer;
 }
 
 const STDERR_TAIL = 2000;
@@ -40,6 +43,10 @@ export async function runTransfer(job: TransferJob, cell: string, repeat: number
     if (policy.signal?.aborted) break;
     if (attempt > 1) {
       await sleep(backoffDelay(attempt - 1, policy.backoffMs, policy.backoffMaxMs, policy.random), undefined, { signal: policy.signal }).catch(() => undefined);
+      if (policy.signal?.aborted) break;
+    }
+    if (policy.pace) {
+      await policy.pace.take(policy.signal);
       if (policy.signal?.aborted) break;
     }
     // An in-process tool (a library client) runs the job itself, reporting as the launcher does.
