@@ -5,6 +5,7 @@ import type { PipelineScenario } from './pipeline-spec.js';
 import type { Launcher } from '../process/launcher.js';
 import type { Lane } from '../transfers/lane.js';
 import { RsyncTool } from '../transfers/rsync-tool.js';
+import type { StartPacer } from '../transfers/start-pacer.js';
 import { pipelineExpectations, stagingPaths, type PipelineExpectations } from './layout.js';
 import type { PipelineRepeat, StageRuntime } from './steps/step-kind.js';
 
@@ -24,7 +25,7 @@ export interface PipelineJobContext {
   rsync: string;
   clientVersion: OpenSshVersion;
   /** Each stage's host and how ssh reaches it (the lane's config is written by the cell). */
-  stages: Partial<Record<Which, { host: string; lane: Pick<Lane, 'remote' | 'ssh'> }>>;
+  stages: Partial<Record<Which, { host: string; dir?: string; lane: Pick<Lane, 'remote' | 'ssh'> }>>;
 }
 
 export interface RepeatRuntime {
@@ -34,6 +35,8 @@ export interface RepeatRuntime {
   onTransfer(record: TransferRecord): void;
   /** Bounds a stage's invocations in flight (this process's share of them). */
   concurrency(which: Which, ranks: number): number;
+  /** Paces invocations toward external hosts (the cell's, when it runs its ranks itself). */
+  pace?: StartPacer;
 }
 
 /** A pipeline repeat as every step sees it, from its plain description and this process's runtime. */
@@ -45,12 +48,12 @@ export function pipelineRepeat(job: PipelineJobContext, rt: RepeatRuntime, expec
     const at = job.stages[which];
     if (!s || !at) continue;
     const runtime: StageRuntime = {
-      spec: s, host: at.host, lane: at.lane,
+      spec: s, host: at.host, ...(at.dir !== undefined ? { dir: at.dir } : {}), lane: at.lane,
       limit: pLimit(rt.concurrency(which, spec.ranks)),
       policy: {
         tool: new RsyncTool(job.rsync, s.rsync_args),
         retries: s.retries, backoffMs: s.backoff_ms, backoffMaxMs: s.backoff_max_ms, timeoutMs: s.timeout_s * 1000,
-        clientVersion: job.clientVersion, clock: rt.clock, launcher: rt.launcher, ...(rt.signal ? { signal: rt.signal } : {}),
+        clientVersion: job.clientVersion, clock: rt.clock, launcher: rt.launcher, ...(rt.pace ? { pace: rt.pace } : {}), ...(rt.signal ? { signal: rt.signal } : {}),
       },
     };
     stages[which] = runtime;

@@ -18,7 +18,7 @@ type Which = 'stage_in' | 'stage_out';
 function ends(p: PipelineRepeat, rank: number, which: Which) {
   const stage = p.stages[which]!;
   const worker = p.paths.worker(rank);
-  if (which === 'stage_in') return { files: p.inputs[rank]!, from: p.paths.inputs(stage.host), to: worker.in, remoteIs: 'source' as const };
+  if (which === 'stage_in') return { files: p.inputs[rank]!, from: stage.dir ?? p.paths.inputs(stage.host), to: worker.in, remoteIs: 'source' as const };
   // Without compute, stage-out sends back what came in.
   return { files: p.outputs[rank]!, from: p.compute ? worker.out : worker.in, to: p.paths.outputs(stage.host), remoteIs: 'dest' as const };
 }

@@ -14,6 +14,8 @@ export interface StageRuntime {
   spec: StageSpec;
   /** The host at the other end (stage_in's from, stage_out's to). */
   host: string;
+  /** Its folder when it is not on this machine (an external stage-in host's inputs, placed over SFTP). */
+  dir?: string;
   lane: Pick<Lane, 'remote' | 'ssh'>;
   /** Bounds the step's invocations in flight over all ranks. */
   limit: LimitFunction;
