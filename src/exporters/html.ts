@@ -9,7 +9,7 @@ import { pipelineHtml } from '../report/pipeline-summary.js';
 import type { RunStartRecord } from '../records/run-records.js';
 import { HIDDEN_LEGEND_SUFFIX, type ChartSpec } from '../report/chart-spec.js';
 import type { Summary } from '../report/summary.js';
-import { esc, num, pct, spreadText } from '../report/format.js';
+import { esc, num, pct, spreadText, sshdDropsText } from '../report/format.js';
 import type { Spread } from '../report/statistics.js';
 import type { ThresholdResult } from '../report/threshold-check.js';
 import { allCharts } from '../report/chart-specs.js';
@@ -82,7 +82,7 @@ function summaryTable(summary: Summary): string {
   const rows = summary.cells.map((c) => `<tr><td>${esc(c.cell)}</td><td>${c.files}</td><td class="${c.lost ? 'bad' : ''}">${c.lost}</td><td>${range(c.stats.loss_rate, pct)}</td><td>${c.ok}</td><td class="${c.failed ? 'bad' : ''}">${c.failed}</td><td>${c.recovered_by_retry}</td><td class="${c.silent_drops ? 'bad' : ''}">${c.silent_drops}</td>
 <td>${range(c.stats.failure_rate, pct)}</td><td>${range(c.stats.throughput_mbps, num)}</td><td>${range(c.stats.files_per_s, num)}</td><td>${range(c.stats.p50_ms, num)}</td><td>${range(c.stats.p95_ms, num)}</td><td>${range(c.stats.p99_ms, num)}</td>
 <td class="${c.repeats.some((r) => summary.warnings.some((w) => w.startsWith(`${c.cell} (repeat ${r.repeat})`))) ? 'bad' : ''}">${range(c.stats.peak_in_flight, (v) => v.toFixed(0))} / ${c.repeats[0]?.in_flight_target ?? '-'} <span class="rng">median ${range(c.stats.median_in_flight, (v) => v.toFixed(0))}; ramp ${range(c.stats.ramp_ms, num)} ms</span></td>
-<td>${c.repeats.reduce((n, r) => n + r.sshd_maxstartups_drops, 0)}</td><td>${esc(Object.entries(c.classes).map(([k, v]) => `${k}: ${v}`).join(', ') || '-')}</td></tr>`);
+<td>${esc(sshdDropsText(c.repeats))}</td><td>${esc(Object.entries(c.classes).map(([k, v]) => `${k}: ${v}`).join(', ') || '-')}</td></tr>`);
   const o = summary.overall;
   return `<table><thead><tr><th>cell</th><th>files</th><th>lost</th><th>loss rate</th><th>ok</th><th>failed</th><th>recovered by retry</th><th>silent drops</th><th>failure rate</th><th>MB/s</th><th>files/s</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>in flight (peak / target)</th><th>sshd drops</th><th>failure classes</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table>

@@ -1,11 +1,11 @@
 import type { Spread } from './statistics.js';
-import { spreadText } from './format.js';
+import { spreadText, sshdDropsText } from './format.js';
 import type { CellSummary, Summary } from './summary.js';
 
 export type Verdict = 'regression' | 'improvement' | 'unchanged' | 'new' | 'gone';
 
 export interface MetricChange {
-  metric: 'loss_rate' | 'failure_rate' | 'throughput_mbps' | 'p95_ms';
+  metric: 'loss_rate' | 'failure_rate' | 'throughput_mbps' | 'p50_ms' | 'p95_ms';
   base: Spread | null;
   next: Spread | null;
   /** Change of the means: absolute for the loss and failure rates, relative (fraction) for the others. */
@@ -16,6 +16,10 @@ export interface MetricChange {
 export interface CellComparison {
   cell: string;
   changes: MetricChange[];
+  /** Failure classes of each run (a model against the site: which causes differ, not only how many). */
+  classes?: { base: CellSummary['classes']; next: CellSummary['classes'] };
+  /** sshd's MaxStartups drops of each run, or that they were not observed (an external host). */
+  sshd_drops?: { base: string; next: string };
   verdict: Verdict;
 }
 
@@ -51,10 +55,12 @@ function compareCell(base: CellSummary, next: CellSummary, tol: Tolerances): Cel
     { metric: 'loss_rate', base: base.stats.loss_rate ?? null, next: next.stats.loss_rate ?? null, ...judge(base.stats.loss_rate, next.stats.loss_rate, true, true, tol.failureRate) },
     { metric: 'failure_rate', base: base.stats.failure_rate ?? null, next: next.stats.failure_rate ?? null, ...judge(base.stats.failure_rate, next.stats.failure_rate, true, true, tol.failureRate) },
     { metric: 'throughput_mbps', base: base.stats.throughput_mbps ?? null, next: next.stats.throughput_mbps ?? null, ...judge(base.stats.throughput_mbps, next.stats.throughput_mbps, false, false, tol.relative) },
+    // The median transfer's time: for one connection per file, mostly its connection and handshake.
+    { metric: 'p50_ms', base: base.stats.p50_ms ?? null, next: next.stats.p50_ms ?? null, ...judge(base.stats.p50_ms, next.stats.p50_ms, true, false, tol.relative) },
     { metric: 'p95_ms', base: base.stats.p95_ms ?? null, next: next.stats.p95_ms ?? null, ...judge(base.stats.p95_ms, next.stats.p95_ms, true, false, tol.relative) },
   ];
   const verdict = changes.some((c) => c.verdict === 'regression') ? 'regression' : changes.some((c) => c.verdict === 'improvement') ? 'improvement' : 'unchanged';
-  return { cell: base.cell, changes, verdict };
+  return { cell: base.cell, changes, classes: { base: base.classes, next: next.classes }, sshd_drops: { base: sshdDropsText(base.repeats), next: sshdDropsText(next.repeats) }, verdict };
 }
 
 export function compareSummaries(base: Summary, next: Summary, tol: Tolerances): CellComparison[] {
@@ -77,6 +83,9 @@ export function renderComparison(rows: readonly CellComparison[]): string {
       const d = c.delta === null ? '' : rate ? ` (${c.delta >= 0 ? '+' : ''}${(c.delta * 100).toFixed(1)} pp)` : ` (${c.delta >= 0 ? '+' : ''}${(c.delta * 100).toFixed(1)}%)`;
       return `  ${c.metric}: ${spreadText(c.base, f)} -> ${spreadText(c.next, f)}${d} ${c.verdict === 'unchanged' ? '' : c.verdict.toUpperCase()}`.trimEnd();
     });
+    const classes = (k: CellSummary['classes']) => Object.entries(k).map(([name, n]) => `${name}:${n}`).join(' ') || '-';
+    if (r.classes) parts.push(`  classes: ${classes(r.classes.base)} -> ${classes(r.classes.next)}`);
+    if (r.sshd_drops) parts.push(`  sshd drops: ${r.sshd_drops.base} -> ${r.sshd_drops.next}`);
     return `${r.cell}: ${r.verdict.toUpperCase()}\n${parts.join('\n')}`;
   });
   const regressions = rows.filter((r) => r.verdict === 'regression').length;

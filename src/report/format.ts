@@ -13,3 +13,11 @@ export const num = (v: number | null | undefined): string => (v === null || v ==
 /** "mean (min–max)" when repeats differ, the mean alone when they agree or there is one. */
 export const spreadText = (s: Spread | null | undefined, f: (v: number) => string, range = (min: string, max: string) => ` (${min}–${max})`): string =>
   !s ? '-' : s.min === s.max ? f(s.mean) : `${f(s.mean)}${range(f(s.min), f(s.max))}`;
+
+/** sshd's MaxStartups drops of a cell over its repeats, or what could not be counted (external hosts). */
+export function sshdDropsText(repeats: readonly { sshd_maxstartups_drops: number | null; sshd_unobserved: readonly string[] }[]): string {
+  const unobserved = [...new Set(repeats.flatMap((r) => r.sshd_unobserved))];
+  if (repeats.length > 0 && repeats.every((r) => r.sshd_maxstartups_drops === null)) return 'not observed';
+  const drops = String(repeats.reduce((n, r) => n + (r.sshd_maxstartups_drops ?? 0), 0));
+  return unobserved.length > 0 ? `${drops} (${unobserved.join(',')}: not observed)` : drops;
+}

@@ -1,6 +1,6 @@
 import { invariantsText, pipelineRows } from './pipeline-summary.js';
 import { renderFaults } from './fault-summary.js';
-import { num, pct, spreadText } from './format.js';
+import { num, pct, spreadText, sshdDropsText } from './format.js';
 import type { Summary } from './summary.js';
 import type { ThresholdResult } from './threshold-check.js';
 
@@ -31,7 +31,7 @@ export function renderSummaryTable(summary: Summary): string {
     spreadText(c.stats.p95_ms, num),
     ...(setup ? [spreadText(c.stats.setup_p95_ms, num)] : []),
     `${spreadText(c.stats.peak_in_flight, (v) => v.toFixed(0))}/${c.repeats[0]?.in_flight_target ?? '-'}`,
-    String(c.repeats.reduce((n, r) => n + r.sshd_maxstartups_drops, 0)),
+    sshdDropsText(c.repeats),
     Object.entries(c.classes).map(([k, v]) => `${k}:${v}`).join(' ') || '-',
   ]);
   const o = summary.overall;

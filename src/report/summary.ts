@@ -37,10 +37,15 @@ export interface RepeatMetrics extends TransferCounts {
   p99_ms: number | null;
   wall_ms: number;
   classes: Partial<Record<FailureClass, number>>;
-  sshd_maxstartups_drops: number;
+  /** Null when no host of the cell is observed (all external: their sshd is the site's). */
+  sshd_maxstartups_drops: number | null;
   /** MaxStartups drops the clients saw and sshd's log backs (drop-agreement.ts), plus any on hosts whose log is not read. */
   client_maxstartups_drops: number;
-  sshd_sessions_refused: number;
+  sshd_sessions_refused: number | null;
+  /** Hosts whose server side was not observed (external hosts): their sshd counts nothing above. */
+  sshd_unobserved: string[];
+  /** ms new transfers waited for the pace toward external hosts (null: not paced). */
+  paced_ms: number | null;
   /** Transfers really running at once (attempt times): most, time-weighted median, of what target. */
   peak_in_flight: number;
   median_in_flight: number;
@@ -126,6 +131,8 @@ export function repeatMetrics(cell: CellRecord, transfers: readonly TransferReco
   const wallS = Math.max(cell.end_ms - cell.start_ms, 1e-3) / 1000;
   const latencies = transfers.filter(succeeded).map(latencyMs);
   const hosts = Object.values(cell.sshd);
+  // Every host a site's server: sshd's counts are not zero, they are unknown.
+  const blind = hosts.length === 0 && (cell.sshd_unobserved?.length ?? 0) > 0;
   const setups = transfers.flatMap((t) => t.attempts.flatMap((a) => (a.setup_ms !== undefined ? [a.setup_ms] : [])));
   const flight = inFlight(transfers, cell.concurrency ?? (Number(cell.values.concurrency) || files));
   return {
@@ -145,9 +152,11 @@ export function repeatMetrics(cell: CellRecord, transfers: readonly TransferReco
     p99_ms: percentile(latencies, 99),
     wall_ms: cell.end_ms - cell.start_ms,
     classes: countClasses(transfers),
-    sshd_maxstartups_drops: hosts.reduce((n, h) => n + h.maxstartups_drops, 0),
+    sshd_maxstartups_drops: blind ? null : hosts.reduce((n, h) => n + h.maxstartups_drops, 0),
     client_maxstartups_drops: cell.drops ? Object.values(cell.drops.hosts).reduce((n, h) => n + h.client, cell.drops.unchecked) : droppedAttempts(transfers),
-    sshd_sessions_refused: hosts.reduce((n, h) => n + h.sessions_refused, 0),
+    sshd_sessions_refused: blind ? null : hosts.reduce((n, h) => n + h.sessions_refused, 0),
+    sshd_unobserved: cell.sshd_unobserved ?? [],
+    paced_ms: cell.paced ? cell.paced.waited_ms : null,
     peak_in_flight: flight.peak,
     median_in_flight: flight.median,
     in_flight_target: flight.target,
@@ -236,6 +245,12 @@ export function buildSummary(records: readonly ResultRecord[]): Summary {
   for (const r of records) {
     const w = r.type === 'cell' ? dropWarning(r) : undefined;
     if (w) warnings.push(w);
+  }
+  const unobserved = [...new Set(list.flatMap((c) => c.repeats.flatMap((r) => r.sshd_unobserved)))];
+  if (unobserved.length > 0) warnings.push(`server side not observed on ${unobserved.join(', ')} (external: xferbench did not start their sshd): sshd's drops and refusals there are not counted, and failure classes on the way there come from the clients alone`);
+  for (const c of list) {
+    const paced = c.repeats.filter((r) => r.paced_ms !== null && r.paced_ms > 0);
+    if (paced.length > 0) warnings.push(`${c.cell}: new transfers to external hosts were paced (spec caps, docs/site.md) and waited ${(paced.reduce((n, r) => n + r.paced_ms!, 0) / 1000).toFixed(1)} s in all over ${paced.length} repeat(s); --i-administer-this-host lifts the pace`);
   }
   const pipeline = pipelineSummary(records);
   const nodes = nodeSummaries(records);
