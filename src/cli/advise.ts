@@ -17,7 +17,8 @@ export const adviseCommand: CliCommand = (program) => {
     .option('--known-hosts <file>', "with --host or --verify: known_hosts holding the host's key")
     .option('--remote-dir <dir>', 'with --verify: folder below the login\'s home for the run\'s own (made and removed)', 'xferbench')
     .option('-o, --out <dir>', 'with --verify: report folder')
-    .action(async (opts: { probe?: string; host?: string; jump?: string; files: number; size: string; json?: boolean; verify?: boolean; identity?: string; knownHosts?: string; remoteDir: string; out?: string }) => {
+    .option('--i-administer-this-host', 'with --verify: the server is yours; the run is neither capped at 30 at once nor paced (docs/site.md)')
+    .action(async (opts: { probe?: string; host?: string; jump?: string; files: number; size: string; json?: boolean; verify?: boolean; identity?: string; knownHosts?: string; remoteDir: string; out?: string; iAdministerThisHost?: boolean }) => {
       const [{ readFile }, { advise, renderAdvice }, { parseBytes }] = await Promise.all([import('node:fs/promises'), import('../probe/advise.js'), import('../spec/size.js')]);
       const size = parseBytes(opts.size);
       if (typeof size === 'string') throw new XferbenchError(`--size: ${size}`);
@@ -51,7 +52,7 @@ export const adviseCommand: CliCommand = (program) => {
         let verified;
         try {
           verified = await verifyAdvice({
-            probe, advice, work: { files: opts.files, size }, identity: opts.identity!, knownHosts: opts.knownHosts!, remoteDir: opts.remoteDir, tools: await findTools(),
+            probe, advice, work: { files: opts.files, size }, identity: opts.identity!, knownHosts: opts.knownHosts!, remoteDir: opts.remoteDir, administer: opts.iAdministerThisHost === true, tools: await findTools(),
             run: { signal, onEvent: (e) => progress.onEvent(e), ...(opts.out ? { outDir: opts.out } : {}) },
           });
         } finally {

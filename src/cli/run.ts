@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { print, collect, guardSignals, limitOption, type RunFlags, type CliCommand } from './shared.js';
+import { print, collect, externalOptions, guardSignals, limitOption, type RunFlags, type CliCommand } from './shared.js';
 
 /** What `run` and `resume` print and keep. */
 const runOutputs = (command: Command) =>
-  command
+  externalOptions(command)
     .option('--keep-state', 'keep keys, configs and host data of the run for inspection')
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'print the summary as JSON on stdout instead of the table')
@@ -25,6 +25,8 @@ async function runAndReport(loaded: import('../plan/load-plan.js').LoadedScenari
       signal,
       tools: await tools,
       keepState: opts.keepState === true,
+      external: opts.external === true,
+      administer: opts.iAdministerThisHost === true,
       exporters: opts.png ? [exporter('png')] : [],
       onEvent: (e) => progress.onEvent(e),
     });
@@ -44,7 +46,7 @@ export const runCommand: CliCommand = (program) => {
     .addOption(limitOption())
     .action(async (file: string, opts: RunFlags) => {
       const { loadChecked } = await import('../run/preflight.js');
-      const { loaded, tools } = await loadChecked(file, { sets: opts.set, limits: opts.limit ?? {} });
+      const { loaded, tools } = await loadChecked(file, { sets: opts.set, limits: opts.limit ?? {}, administer: opts.iAdministerThisHost === true });
       await runAndReport(loaded, tools, opts);
     });
 
@@ -56,7 +58,7 @@ export const runCommand: CliCommand = (program) => {
       const { findTools } = await import('../ssh/openssh-tools.js');
       const tools = findTools();
       tools.catch(() => undefined);
-      const resume = await planResume(dir, opts.limit ?? {});
+      const resume = await planResume(dir, { limits: opts.limit ?? {}, administer: opts.iAdministerThisHost === true });
       if (!resume) {
         print(`${dir}: the run completed; nothing to resume`);
         return;

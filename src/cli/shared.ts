@@ -24,6 +24,8 @@ export const limitOption = () =>
     });
 
 export interface RunFlags {
+  external?: boolean;
+  iAdministerThisHost?: boolean;
   out?: string;
   set: string[];
   limit?: Partial<Limits>;
@@ -40,3 +42,9 @@ export interface RunFlags {
  * static graph cost every command ~240 ms before it did anything.
  */
 export type CliCommand = (program: Command) => void;
+
+/** The two flags that let a run aim load at a site's servers (docs/site.md). */
+export const externalOptions = (command: Command) =>
+  command
+    .option('--external', "the scenario's external hosts are servers you mean to run it against (refused without it)")
+    .option('--i-administer-this-host', 'the external hosts are yours: more than 30 transfers at once, and no pace on new ones');

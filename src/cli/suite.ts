@@ -1,9 +1,9 @@
-import { print, warn, collect, guardSignals, limitOption, type RunFlags, type CliCommand } from './shared.js';
+import { print, warn, collect, externalOptions, guardSignals, limitOption, type RunFlags, type CliCommand } from './shared.js';
 
 /** `suite`: every scenario of a folder, and an index report. */
 export const suiteCommand: CliCommand = (program) => {
-  program
-    .command('suite')
+  externalOptions(program
+    .command('suite'))
     .description('run every scenario in a folder and write an index report linking them')
     .argument('<dir>', 'folder of scenario YAML files')
     .option('-o, --out <dir>', 'suite folder (default reports/suite-<timestamp>)')
@@ -24,6 +24,8 @@ export const suiteCommand: CliCommand = (program) => {
           outDir: out,
           sets: opts.set,
           limits: opts.limit ?? {},
+          external: opts.external === true,
+          administer: opts.iAdministerThisHost === true,
           signal,
           exporters: [...(opts.png ? [exporter('png')] : []), ...(opts.junit ? [exporter('junit', { file: opts.junit })] : []), exporter('step-summary')],
           onScenario: (file, i, of) => {

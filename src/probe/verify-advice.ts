@@ -1,12 +1,10 @@
 import { stringify } from 'yaml';
-import { ExternalBackend } from '../hosts/external/external-host.js';
 import type { OpenSshTools } from '../ssh/openssh-tools.js';
-import { parseOpenSshVersion } from '../ssh/openssh-version.js';
 import { parseScenario } from '../plan/load-plan.js';
 import { runScenario, type RunOptions, type RunResult } from '../run/run-scenario.js';
 import type { Advice, Workload } from './advise.js';
 import type { ProbeResult } from './probe.js';
-import { sshTarget } from './probe-target.js';
+import { parseDestination } from './probe-target.js';
 
 /** A verify run is a load test on the probed server too: it moves at most this much. */
 export const VERIFY_MAX_FILES = 200;
@@ -21,6 +19,8 @@ export interface VerifyInput {
   knownHosts: string;
   /** Folder below the login's home in which the run makes and removes its own. */
   remoteDir: string;
+  /** --i-administer-this-host: the run is neither capped nor paced (spec/external-host.ts). */
+  administer?: boolean;
   tools: OpenSshTools;
   run?: Pick<RunOptions, 'outDir' | 'signal' | 'onEvent' | 'exporters'>;
 }
@@ -47,26 +47,27 @@ export function verifyFiles(work: Workload): number {
  * rate it saw with the one the advice promised.
  */
 export async function verifyAdvice(input: VerifyInput): Promise<VerifyResult> {
-  const at = (text: string) => sshTarget(text, input.identity, input.knownHosts);
-  const site = await at(input.probe.target);
-  // Probed through a jump host: the transfers go through it too (ssh -J), and so does the run's SFTP session.
-  const jump = input.probe.via ? await at(input.probe.via) : undefined;
+  // The probed server (and its jump host) as a scenario's external hosts: the same key, the same known_hosts.
+  const at = (text: string, dir?: string) => {
+    const { user, host, port } = parseDestination(text);
+    return { external: { address: host, port, user, identity: input.identity, known_hosts: input.knownHosts, ...(dir !== undefined ? { dir } : {}) } };
+  };
+  const jump = input.probe.via;
   const files = verifyFiles(input.work);
   const t = input.advice.transfer;
   // Written as a scenario and loaded like one: the same checks as a file from a user.
   const text = stringify({
     name: 'advise-verify',
-    description: `advise --verify against ${input.probe.target}${jump ? ` through ${input.probe.via}` : ''}`,
-    hosts: { site: {}, ...(jump ? { jump: {} } : {}) },
+    description: `advise --verify against ${input.probe.target}${jump ? ` through ${jump}` : ''}`,
+    hosts: { site: at(input.probe.target, input.remoteDir), ...(jump ? { jump: at(jump) } : {}) },
     dataset: { files, size: input.work.size },
     transfer: { to: 'site', ...(jump ? { via: ['jump'] } : {}), tool: 'rsync', ...t },
     repeat: 1,
     thresholds: { failure_rate: `<= ${input.advice.promise.failure_rate}`, silent_drops: '== 0' },
   });
-  const loaded = parseScenario(text, 'advise --verify');
-  const version = parseOpenSshVersion(input.probe.banner) ?? { major: 0, minor: 0, patch: 0, text: input.probe.banner };
-  const backend = new ExternalBackend({ site: { ...site, dir: input.remoteDir, ...(jump ? { via: jump } : {}) }, ...(jump ? { jump } : {}) }, version);
-  const run = await runScenario(loaded, { ...input.run, tools: input.tools, backend: () => backend });
+  const loaded = parseScenario(text, 'advise --verify', { administer: input.administer === true });
+  // The user named this server on the command line: that is the run's --external.
+  const run = await runScenario(loaded, { ...input.run, tools: input.tools, external: true, administer: input.administer === true });
   const o = run.summary.overall;
   return {
     files,

@@ -2,14 +2,15 @@ import { FieldError, ScenarioError, type ScenarioIssue } from '../util/errors.js
 import { findTools, requireTool, type OpenSshTools } from '../ssh/openssh-tools.js';
 import { unsupportedKeywords, type OpenSshVersion } from '../ssh/openssh-version.js';
 import { checkSshdConfigs, type SshdCheckTarget } from '../ssh/sshd-config-check.js';
-import { stableJson, type PlanCell, type TopologyGroup } from '../plan/plan.js';
+import { stableJson, valuePath, type PlanCell, type TopologyGroup } from '../plan/plan.js';
 import { type LoadOptions } from '../scenario/load-scenario.js';
 import { loadScenario, type LoadedScenario } from '../plan/load-plan.js';
-import { startsWith, type PathKey } from '../spec/object-path.js';
+import { type PathKey } from '../spec/object-path.js';
 import { createTool } from '../transfers/tool-registry.js';
 import { executorPreflight } from '../executors/registry.js';
+import { backendKind, hostBackendName } from '../hosts/backends.js';
+import type { HostSpec } from '../spec/host.js';
 
-/** Where a cell's sshd keyword came from: the matrix value that set it, or the host's own sshd block. */
 /** One sshd configuration to check, and where in the file each of its keywords came from. */
 interface Target {
   host: string;
@@ -57,15 +58,7 @@ export async function loadChecked(file: string, options: LoadOptions): Promise<{
 }
 
 /** Where a cell's sshd keyword came from: the matrix value that set it, or the host's own sshd block. */
-function keywordPath(loaded: LoadedScenario, cell: PlanCell, host: string, keyword?: string): PathKey[] {
-  const path = ['hosts', host, 'sshd', ...(keyword ? [keyword] : [])];
-  for (const axis of loaded.axes) {
-    if (!keyword || !startsWith(path, axis.path)) continue;
-    const index = axis.values.indexOf(cell.values[axis.key]);
-    if (index >= 0) return ['matrix', axis.key, index, ...path.slice(axis.path.length)];
-  }
-  return path;
-}
+const keywordPath = (loaded: LoadedScenario, cell: PlanCell, host: string, keyword?: string): PathKey[] => valuePath(loaded.axes, cell, ['hosts', host, 'sshd', ...(keyword ? [keyword] : [])]);
 
 export interface PreflightOptions {
   /** The sshd release a group's hosts run (a container image's may differ from this machine's). */
@@ -81,10 +74,19 @@ export interface PreflightOptions {
 export async function preflight(loaded: LoadedScenario, tools: OpenSshTools, options: PreflightOptions): Promise<string[]> {
   const { plan } = loaded;
   const targets = new Map<string, Target>();
+  const notes = new Set<string>();
   for (const group of plan.groups) {
+    // A server xferbench did not start is not configured by it: its options are the model's only.
+    const unobserved = (spec: HostSpec) => backendKind(hostBackendName(group.backend, spec)).unobserved;
+    for (const [host, spec] of Object.entries(group.hosts)) {
+      const why = unobserved(spec);
+      if (why && Object.keys(spec.sshd).length > 0) notes.add(`host "${host}": sshd options ${Object.keys(spec.sshd).join(', ')} describe the model only, not applied (${why}); cells that differ only in them run against the same server`);
+    }
+    if (Object.values(group.hosts).every(unobserved)) continue;
     const version = await options.versionOf(group);
     for (const cell of group.cells) {
       for (const [host, spec] of Object.entries(cell.scenario.hosts)) {
+        if (unobserved(spec)) continue;
         const key = stableJson({ host, options: spec.sshd, version: version.text });
         if (!targets.has(key)) targets.set(key, { host, options: spec.sshd, version, path: (k) => keywordPath(loaded, cell, host, k) });
       }
@@ -104,5 +106,5 @@ export async function preflight(loaded: LoadedScenario, tools: OpenSshTools, opt
   // Each executor's own checks (Slurm on this machine, the nodes of an existing cluster).
   issues.push(...(await executorPreflight(plan.cells, loaded.issueAt)));
   if (issues.length > 0) throw new ScenarioError(loaded.file, issues);
-  return tools.sshd ? [] : ['sshd -t was not run: no sshd on this machine (the hosts check their configuration when they start)'];
+  return [...notes, ...(tools.sshd ? [] : ['sshd -t was not run: no sshd on this machine (the hosts check their configuration when they start)'])];
 }

@@ -4,7 +4,7 @@ import { loadReportScenario, readResults } from '../report/report-dir.js';
 import { ReportFolderError } from '../records/report-folder.js';
 import type { ResultRecord } from '../records/result-record.js';
 import type { LoadedScenario } from '../plan/load-plan.js';
-import type { Limits } from '../spec/limits.js';
+import type { LoadOptions } from '../scenario/load-scenario.js';
 
 export interface ResumeState {
   /** `cell\0repeat` of every repeat that finished (its cell record is in results.jsonl). */
@@ -41,14 +41,14 @@ function lastTime(r: ResultRecord): number {
  * every --set applied), and which cell repeats finished. Only pipelines resume: their state
  * files say where each rank stopped. Undefined when the run completed.
  */
-export async function planResume(dir: string, limits: Partial<Limits>): Promise<{ loaded: LoadedScenario; state: ResumeState } | undefined> {
+export async function planResume(dir: string, options: Pick<LoadOptions, 'limits' | 'administer'>): Promise<{ loaded: LoadedScenario; state: ResumeState } | undefined> {
   const folder = resolve(dir);
   const records = await readResults(folder).catch((e: unknown) => {
     if (e instanceof ReportFolderError && /cannot read .*ENOENT/.test(e.message)) throw new XferbenchError(`${folder} holds no results.jsonl: not a report folder of xferbench run`);
     throw e;
   });
   if (records.some((r) => r.type === 'run_end' && r.outcome === 'completed')) return undefined;
-  const loaded = await loadReportScenario(folder, { limits });
+  const loaded = await loadReportScenario(folder, options);
   if (!loaded.scenario.pipeline) {
     throw new XferbenchError('resume continues pipeline runs (their state files say where each rank stopped); a transfer scenario measures each repeat whole: run it again');
   }

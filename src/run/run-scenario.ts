@@ -4,9 +4,12 @@ import { join, resolve } from 'node:path';
 import { STAGING_DIR } from '../pipeline/layout.js';
 import { setMaxListeners } from 'node:events';
 import { stringify } from 'yaml';
-import { RunAbortedError } from '../util/errors.js';
+import { RunAbortedError, XferbenchError } from '../util/errors.js';
 import type { HostBackend } from '../hosts/host.js';
-import { backendKind } from '../hosts/backends.js';
+import { backendKind, hostBackendName } from '../hosts/backends.js';
+import { perHostBackend } from '../hosts/per-host-backend.js';
+import { externalLoad } from '../plan/external-load.js';
+import { EXTERNAL_CAPS } from '../spec/external-host.js';
 import { findTools, type OpenSshTools } from '../ssh/openssh-tools.js';
 import { generateKeyPair, type KeyPair } from '../ssh/ssh-keys.js';
 import { cleanLeftovers, describeReaped } from '../hosts/leftovers.js';
@@ -48,6 +51,13 @@ export interface RunOptions {
   resume?: ResumeState;
   /** Backend factory (default: local sshd processes, or containers for backend: container). */
   backend?: (kind: string, tools: OpenSshTools) => HostBackend;
+  /**
+   * The run may aim load at the scenario's external hosts (the CLI's --external): without it a
+   * scenario naming a site's server is refused, so a shared file cannot aim load by itself.
+   */
+  external?: boolean;
+  /** The user administers the external hosts (--i-administer-this-host): new transfers to them are not paced. */
+  administer?: boolean;
 }
 
 export interface RunResult {
@@ -142,7 +152,8 @@ async function runGroup(run: RunShared, group: TopologyGroup, gi: number): Promi
   const { plan, options, signal, reportDir, clock, writer } = run;
   const anyPending = (cell: PlanCell) => Array.from({ length: plan.repeat }, (_, i) => run.pending(cell, i + 1)).some(Boolean);
   if (!group.cells.some(anyPending)) return;
-  const backend = await run.backendOf(group.backend);
+  const names = new Set([group.backend, ...Object.values(group.hosts).map((h) => hostBackendName(group.backend, h))]);
+  const backend = perHostBackend(group.backend, new Map(await Promise.all([...names].map(async (n) => [n, await run.backendOf(n)] as const))));
   const marker = backendKind(group.backend).stateMarker;
   if (marker) await writeFile(join(run.stateDir, marker), '');
   // A pipeline's folders are in the report (to survive for resume and finalize); hosts see them there.
@@ -155,6 +166,7 @@ async function runGroup(run: RunShared, group: TopologyGroup, gi: number): Promi
     ...(group.clientHost ? { clientHost: group.clientHost } : {}),
     sharedDirs: [run.controlBase],
     connector: run.connector,
+    reach: group.reach,
   });
   // A client container runs the image's ssh, the same release as its sshd.
   const clientVersion = group.clientHost ? await backend.sshdVersion() : run.tools.sshVersion;
@@ -169,6 +181,7 @@ async function runGroup(run: RunShared, group: TopologyGroup, gi: number): Promi
         keepData: options.keepState === true,
         earlier: (repeat) => options.resume?.earlier.get(repeatKey(cell.id, repeat)) ?? [],
         clientKeyPath: run.clientKey.privatePath,
+        paceExternal: options.administer !== true,
         ...(signal ? { signal } : {}),
         write: (record) => writer.write(record),
         onTransfer: (record) => {
@@ -200,6 +213,10 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
   const signal = options.signal ? AbortSignal.any([options.signal]) : undefined;
   if (signal) setMaxListeners(0, signal);
   const { plan } = loaded;
+  const external = externalLoad(plan);
+  if (external.length > 0 && options.external !== true) {
+    throw new XferbenchError(`${loaded.file} aims load at servers xferbench did not start (${external.map((l) => `${l.host}: ${l.server}`).join(', ')}); run it with --external if that is what you mean (xferbench validate shows the load)`);
+  }
   const tools = options.tools ?? (await findTools());
   const backendOf = backendsFor(options, tools);
   const notes = await preflight(loaded, tools, { versionOf: async (group) => (await backendOf(group.backend)).sshdVersion(), ...(signal ? { signal } : {}) });
@@ -218,6 +235,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
   await startRecords(loaded, reportDir, writer, async () => ({
     ...environment(tools),
     ...Object.assign({}, ...(await Promise.all(plan.groups.map(async (g) => (await backendOf(g.backend)).describe?.() ?? {})))),
+    ...(external.length > 0 ? { external_hosts: external.map((l) => `${l.host}=${l.server}`).join(', '), external_pace: options.administer ? 'none (--i-administer-this-host)' : `${EXTERNAL_CAPS.startsPerSecond}/s, bursts of ${EXTERNAL_CAPS.burst}` } : {}),
   }), resume);
 
   try {

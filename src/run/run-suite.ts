@@ -38,7 +38,7 @@ export async function runSuite(dir: string, options: SuiteOptions): Promise<Suit
     const name = basename(f, extname(f));
     try {
       options.onScenario?.(file, i, files.length);
-      const loaded = await loadScenario(file, { sets: options.sets ?? [], limits: options.limits ?? {} });
+      const loaded = await loadScenario(file, { sets: options.sets ?? [], limits: options.limits ?? {}, administer: options.administer === true });
       const result = await runScenario(loaded, { ...options, outDir: join(out, name) });
       const failed = result.thresholds.filter((t) => !t.passed).length;
       entries.push({
