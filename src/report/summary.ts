@@ -112,13 +112,14 @@ function dropWarning(cell: CellRecord): string | undefined {
   if (!d) return undefined;
   const hosts = Object.values(d.hosts);
   const sum = (k: 'sshd' | 'client' | 'classed_otherwise' | 'not_transfers') => hosts.reduce((n, h) => n + h[k], 0);
-  const client = sum('client') + d.unchecked;
+  // Drops on hosts whose log is not read have nothing to agree with: the unobserved warning says so.
+  const client = sum('client');
   if (client === sum('sshd') && d.reclassified === 0) return undefined;
   const why = [
     d.reclassified > 0 ? `${d.reclassified} more attempts looked dropped but sshd logged no drop of them (each attempt's reclassified says why)` : '',
     sum('classed_otherwise') > 0 ? `${sum('classed_otherwise')} dropped connections' attempts were classed by an earlier cause` : '',
     sum('not_transfers') > 0 ? `${sum('not_transfers')} dropped connections were no transfer's (the harness's own, or a mux master's)` : '',
-    d.unchecked > 0 ? `${d.unchecked} on hosts whose sshd log is not read` : '',
+    d.unchecked > 0 ? `besides ${d.unchecked} on hosts whose sshd log is not read` : '',
   ].filter(Boolean);
   return `MaxStartups drops in ${cell.cell} (repeat ${cell.repeat}): sshd logged ${sum('sshd')}, the clients saw ${client} that it backs; ${why.join('; ')}`;
 }
@@ -250,7 +251,8 @@ export function buildSummary(records: readonly ResultRecord[]): Summary {
   if (unobserved.length > 0) warnings.push(`server side not observed on ${unobserved.join(', ')} (external: xferbench did not start their sshd): sshd's drops and refusals there are not counted, and failure classes on the way there come from the clients alone`);
   for (const c of list) {
     const paced = c.repeats.filter((r) => r.paced_ms !== null && r.paced_ms > 0);
-    if (paced.length > 0) warnings.push(`${c.cell}: new transfers to external hosts were paced (spec caps, docs/site.md) and waited ${(paced.reduce((n, r) => n + r.paced_ms!, 0) / 1000).toFixed(1)} s in all over ${paced.length} repeat(s); --i-administer-this-host lifts the pace`);
+    const pace = records.find((r): r is CellRecord => r.type === 'cell' && r.cell === c.cell && r.paced !== undefined)?.paced;
+    if (paced.length > 0 && pace) warnings.push(`${c.cell}: new transfers to external hosts were paced to ${pace.per_s}/s after a burst of ${pace.burst} (docs/site.md) and waited ${(paced.reduce((n, r) => n + r.paced_ms!, 0) / 1000).toFixed(1)} s in all over ${paced.length} repeat(s); --i-administer-this-host lifts the pace`);
   }
   const pipeline = pipelineSummary(records);
   const nodes = nodeSummaries(records);

@@ -7,6 +7,9 @@ import type { SFTPWrapper } from 'ssh2';
 import type { DatasetPlan, Manifest } from '../../dataset/dataset.js';
 import { writeEntries, type HostFiles, type ScannedFile } from '../host-files.js';
 
+const READ_CHUNK = 32 * 1024;
+const READ_DEPTH = 16;
+
 type Entry = { filename: string; attrs: { size: number; isDirectory(): boolean; isFile(): boolean } };
 
 /** One SFTP call as a promise. */
@@ -48,13 +51,53 @@ export class SftpHostFiles implements HostFiles {
     await walk('');
     return Promise.all(
       files.map((f) =>
-        this.io(async () => {
-          const hash = createHash('sha256');
-          for await (const chunk of this.sftp.createReadStream(posix.join(dir, f.path))) hash.update(chunk as Buffer);
-          return { path: f.path, size: f.size, sha256: hash.digest('hex') };
-        }),
+        this.io(async () => ({ path: f.path, size: f.size, sha256: await this.sha256(posix.join(dir, f.path), f.size) })),
       ),
     );
+  }
+
+  /**
+   * A file's digest from reads kept in flight, READ_DEPTH at a time: one read at a time waits a
+   * round trip per 32 KiB (through a jump host whose onward TCP leg delays ACKs, ~45 ms each).
+   * A read that comes back short before the end (the file changed) falls back to one stream.
+   */
+  private async sha256(path: string, size: number): Promise<string> {
+    const handle = await call<Buffer>((cb) => this.sftp.open(path, 'r', cb));
+    const pending: Promise<Buffer>[] = [];
+    try {
+      const hash = createHash('sha256');
+      let next = 0;
+      let seen = 0;
+      const read = (pos: number) => {
+        const len = Math.min(READ_CHUNK, size - pos);
+        const p = new Promise<Buffer>((resolve, reject) =>
+          this.sftp.read(handle, Buffer.alloc(len), 0, len, pos, (err, n, buf) => (err ? reject(err) : resolve(buf.subarray(0, n)))),
+        );
+        p.catch(() => undefined); // awaited in order below; an early failure must not be unhandled meanwhile
+        pending.push(p);
+        next = pos + len;
+      };
+      while (next < size && pending.length < READ_DEPTH) read(next);
+      while (pending.length > 0) {
+        const buf = await pending.shift()!;
+        hash.update(buf);
+        seen += buf.length;
+        if (buf.length < Math.min(READ_CHUNK, size - (seen - buf.length))) return await this.streamedSha256(path);
+        if (next < size) read(next);
+      }
+      return hash.digest('hex');
+    } catch {
+      return this.streamedSha256(path);
+    } finally {
+      await Promise.allSettled(pending);
+      await call<void>((cb) => this.sftp.close(handle, cb)).catch(() => undefined);
+    }
+  }
+
+  private async streamedSha256(path: string): Promise<string> {
+    const hash = createHash('sha256');
+    for await (const chunk of this.sftp.createReadStream(path)) hash.update(chunk as Buffer);
+    return hash.digest('hex');
   }
 
   /** Removes `dir` and everything below it; symbolic links are removed, never followed. */
