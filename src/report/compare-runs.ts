@@ -79,7 +79,7 @@ export function renderComparison(rows: readonly CellComparison[]): string {
     if (r.changes.length === 0) return `${r.cell}: ${r.verdict}`;
     const parts = r.changes.map((c) => {
       const rate = c.metric === 'loss_rate' || c.metric === 'failure_rate';
-      const f = rate ? (v: number) => `${(v * 100).toFixed(1)}%` : (v: number) => (c.metric === 'p95_ms' ? v.toFixed(0) : v.toPrecision(3));
+      const f = rate ? (v: number) => `${(v * 100).toFixed(1)}%` : (v: number) => (c.metric.endsWith('_ms') ? v.toFixed(0) : v.toPrecision(3));
       const d = c.delta === null ? '' : rate ? ` (${c.delta >= 0 ? '+' : ''}${(c.delta * 100).toFixed(1)} pp)` : ` (${c.delta >= 0 ? '+' : ''}${(c.delta * 100).toFixed(1)}%)`;
       return `  ${c.metric}: ${spreadText(c.base, f)} -> ${spreadText(c.next, f)}${d} ${c.verdict === 'unchanged' ? '' : c.verdict.toUpperCase()}`.trimEnd();
     });

@@ -10,6 +10,7 @@ import { createTool } from '../transfers/tool-registry.js';
 import { executorPreflight } from '../executors/registry.js';
 import { backendKind, hostBackendName } from '../hosts/backends.js';
 import type { HostSpec } from '../spec/host.js';
+import { hostKeysFrom, readUserFile } from '../ssh/known-hosts.js';
 
 /** One sshd configuration to check, and where in the file each of its keywords came from. */
 interface Target {
@@ -57,6 +58,27 @@ export async function loadChecked(file: string, options: LoadOptions): Promise<{
   }
 }
 
+/**
+ * Each external host's key and pinned host key, read before a folder is made: a missing file or a
+ * known_hosts without this server's entry is the scenario's problem, located, not a failed run.
+ */
+async function externalFileIssues(groups: readonly TopologyGroup[], issueAt: LoadedScenario['issueAt']): Promise<ScenarioIssue[]> {
+  const issues = new Map<string, ScenarioIssue>();
+  for (const group of groups) {
+    for (const [host, spec] of Object.entries(group.hosts)) {
+      const x = spec.external;
+      if (!x) continue;
+      const check = async (field: 'identity' | 'known_hosts', read: () => Promise<unknown>) => {
+        const at = `${host}.${field}`;
+        if (!issues.has(at)) await read().catch((e: Error) => issues.set(at, issueAt(['hosts', host, 'external', field], e.message)));
+      };
+      await check('identity', () => readUserFile(x.identity, 'key'));
+      await check('known_hosts', () => hostKeysFrom(x.known_hosts, x.address, x.port));
+    }
+  }
+  return [...issues.values()];
+}
+
 /** Where a cell's sshd keyword came from: the matrix value that set it, or the host's own sshd block. */
 const keywordPath = (loaded: LoadedScenario, cell: PlanCell, host: string, keyword?: string): PathKey[] => valuePath(loaded.axes, cell, ['hosts', host, 'sshd', ...(keyword ? [keyword] : [])]);
 
@@ -93,6 +115,7 @@ export async function preflight(loaded: LoadedScenario, tools: OpenSshTools, opt
     }
   }
   const issues = await sshdIssues([...targets.values()], tools, loaded.issueAt, options.signal);
+  issues.push(...(await externalFileIssues(plan.groups, loaded.issueAt)));
   // Each cell's tool, made once here so a program that is missing stops the run before it starts.
   for (const cell of plan.cells) {
     try {

@@ -81,20 +81,24 @@ export class ExternalHost implements StartedHost {
       if (!CONFIG_WORD.test(value)) throw new HostStartError(`host "${name}": the ${what} ${JSON.stringify(value)} has characters an ssh_config or rsync path cannot carry safely`);
     }
     if (target.dir === undefined) return new ExternalHost(name, target, '', [], [], JUMP_ONLY);
-    const keyOf = (t: Ssh2Target) => readUserFile(t.privateKeyPath, 'key');
     const clients: Client[] = [];
+    // Each hop logged into in turn; a refused host key names the hop that offered it.
+    const login = async (t: Ssh2Target, sock?: Duplex) => {
+      const { client, ready } = await ssh2Connect(t, await readUserFile(t.privateKeyPath, 'key'), 15_000, sock);
+      clients.push(client);
+      await ready.catch((e: Error) => {
+        throw /Host denied/.test(e.message) ? new Error(`the server at ${t.address}:${t.port} offered a host key its known_hosts entry does not pin (changed, or another server answers there); refused, as ssh refuses it`) : e;
+      });
+      return client;
+    };
     try {
       let sock: Duplex | undefined;
       for (const [i, hop] of via.entries()) {
-        const jump = await ssh2Connect(hop, await keyOf(hop), 15_000, sock);
-        clients.push(jump.client);
-        await jump.ready;
+        const jump = await login(hop, sock);
         const next = via[i + 1] ?? target;
-        sock = await ssh2Tunnel(jump.client, next.address, next.port);
+        sock = await ssh2Tunnel(jump, next.address, next.port);
       }
-      const { client, ready } = await ssh2Connect(target, await keyOf(target), 15_000, sock);
-      clients.push(client);
-      await ready;
+      const client = await login(target, sock);
       const sftp = await new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, s) => (err ? reject(err) : resolve(s))));
       const home = await new Promise<string>((resolve, reject) => sftp.realpath('.', (err, p) => (err ? reject(err) : resolve(p))));
       const dataRoot = posix.join(posix.isAbsolute(target.dir) ? target.dir : posix.join(home, target.dir), `run-${randomBytes(6).toString('hex')}`);
