@@ -13,6 +13,8 @@ export interface ExternalLoad {
   host: string;
   /** `user@address:port`. */
   server: string;
+  /** The key that logs in there and the file its host key is pinned in: what the user vouches for with --external. */
+  credentials: { identity: string; known_hosts: string };
   /** Whether files go to or come from it, or it only passes connections on. */
   roles: ('destination' | 'source' | 'jump')[];
   /** Most transfers (or a stage's invocations) in flight through it at once, in any cell. */
@@ -54,7 +56,7 @@ export function externalLoad(plan: Plan): ExternalLoad[] {
       for (const host of [r.end, ...r.via]) {
         if (!isExternal(cell, host)) continue;
         const x = cell.scenario.hosts[host]!.external!;
-        const l = load.get(host) ?? { host, server: `${x.user}@${x.address}:${x.port}`, roles: [], concurrency: 0, starts: 0, bytes: 0 };
+        const l = load.get(host) ?? { host, server: `${x.user}@${x.address}:${x.port}`, credentials: { identity: x.identity, known_hosts: x.known_hosts }, roles: [], concurrency: 0, starts: 0, bytes: 0 };
         const role = host === r.end ? r.role : 'jump';
         if (!l.roles.includes(role)) l.roles.push(role);
         l.concurrency = Math.max(l.concurrency, r.concurrency);
@@ -100,7 +102,10 @@ export function renderExternalLoad(load: readonly ExternalLoad[], administer: bo
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(b < 2 ** 20 ? 2 : 0)} MiB`;
   return [
     `external hosts (servers xferbench did not start; a run needs --external):`,
-    ...load.map((l) => `  ${l.host}: ${l.server}, ${l.roles.join(' and ')}; at most ${l.concurrency} at once, at most ${l.starts} transfer starts, ${mib(l.bytes)}`),
+    ...load.flatMap((l) => [
+      `  ${l.host}: ${l.server}, ${l.roles.join(' and ')}; at most ${l.concurrency} at once, at most ${l.starts} transfer starts, ${mib(l.bytes)}`,
+      `    logs in with ${l.credentials.identity}, host key pinned in ${l.credentials.known_hosts}`,
+    ]),
     administer
       ? '  --i-administer-this-host: no cap on transfers at once, new ones not paced'
       : `  caps: at most ${EXTERNAL_CAPS.concurrency} at once; new transfers paced to ${EXTERNAL_CAPS.startsPerSecond}/s in bursts of ${EXTERNAL_CAPS.burst} (--i-administer-this-host lifts both)`,
