@@ -7,6 +7,7 @@ import { int, nameSchema } from '../spec/fields.js';
 import { CLIENTS, hostSchema } from '../spec/host.js';
 import { BACKEND_NAMES, BACKEND_REGISTRY, backendKind, hostBackendName } from '../hosts/backends.js';
 import { externalIssues } from './external-rules.js';
+import { linkIssues } from './link-rules.js';
 import { thresholdsSchema } from '../spec/thresholds.js';
 import { toolFieldIssues } from '../transfers/tool-registry.js';
 import { transferSchema } from '../transfers/transfer-spec.js';
@@ -88,6 +89,7 @@ export function crossFieldIssues(raw: unknown): { path: (string | number)[]; mes
     return found;
   };
   out.push(...executorIssues(s as Record<string, unknown>));
+  out.push(...linkIssues({ backend: s.backend, hosts }));
   out.push(...externalIssues({ backend: s.backend, hosts, ...(s.transfer && typeof s.transfer === 'object' ? { transfer: s.transfer as Record<string, unknown> } : {}), pipeline: s.pipeline }));
   if (hasPipeline) {
     if (typeof s.pipeline !== 'object' || s.pipeline === null) return out;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { int } from './fields.js';
 import { sshdOptionsSchema } from './sshd-options.js';
 import { externalHostSchema } from './external-host.js';
+import { linkSchema } from './link.js';
 
 /** Where transfers are launched from: this machine, or client containers of the backend. */
 export const CLIENTS = ['machine', 'container'] as const;
@@ -16,6 +17,8 @@ export const hostSchema = z.strictObject({
    * only; they are not applied.
    */
   external: externalHostSchema.optional(),
+  /** The network segment into this host: round trip, jitter, rate (docs/links.md). Absent: loopback, nothing in the path. */
+  link: linkSchema.optional(),
 });
 
 export type HostSpec = z.infer<typeof hostSchema>;
