@@ -94,6 +94,8 @@ export class RepeatFrame implements AsyncDisposable {
   /** The cell record every kind writes, its fields in one order; a kind adds its own after them. */
   cellRecord(r: { concurrency: number; start_ms?: number; end_ms: number; bytes_ok: number; transfers: readonly TransferRecord[]; silent_drops: number; sshd: SshdSeen }): CellRecord {
     const { cell } = this.ctx;
+    // The link each host was reached over, as the relay carried it.
+    const links = [...this.ctx.topology.hosts].flatMap(([name, h]) => (h.link ? [[name, h.link.link] as const] : []));
     return {
       type: 'cell', cell: cell.id, cell_index: cell.index, values: cell.values, repeat: this.repeat,
       concurrency: r.concurrency,
@@ -104,6 +106,7 @@ export class RepeatFrame implements AsyncDisposable {
       ...r.sshd,
       mux: this.mux!,
       ...(this.pacer ? { paced: { per_s: this.pacer.perSecond, burst: this.pacer.burst, waits: this.pacer.waits, waited_ms: Math.round(this.pacer.waitedMs) } } : {}),
+      ...(links.length > 0 ? { links: Object.fromEntries(links) } : {}),
     };
   }
 

@@ -5,6 +5,7 @@ import type { OpenSshVersion } from '../ssh/openssh-version.js';
 import type { HostFiles } from './host-files.js';
 import type { KeyPair } from '../ssh/ssh-keys.js';
 import type { SshdLog } from '../ssh/sshd-log.js';
+import type { Link } from '../spec/link.js';
 
 export interface HostEndpoint {
   /** Where the client connects (a loopback address, or 127.0.0.1 for published container ports). */
@@ -40,9 +41,20 @@ export interface StartedHost extends AsyncDisposable {
    * Absent for local hosts, which everyone reaches at `endpoint`.
    */
   readonly innerEndpoint?: HostEndpoint;
+  /** The link clients cross to reach it (a relay in front of its sshd); absent: nothing in the path. */
+  readonly link?: StartedLink;
   /** Runs a command inside this host instead of on the machine (container hosts that act as clients). */
   readonly exec?: CommandWrapper;
   stop(): Promise<void>;
+}
+
+/** A host's link as a started host carries it (link/link-relay.ts): what it is, and the client behind a relayed connection. */
+export interface StartedLink {
+  readonly link: Link;
+  /** The client's port of the connection the relay opened from `upstreamPort` (what sshd logs), once known. */
+  clientPort(upstreamPort: number): number | undefined;
+  /** Resolves once every connection the relay carried so far has its ports known here. */
+  sync(): Promise<void>;
 }
 
 /** A host's own means for fault injection, so that a fault never reaches into a backend. */

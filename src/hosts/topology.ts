@@ -1,5 +1,7 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LinkRelay, behindLink } from './link/link-relay.js';
+import { linkOf } from '../spec/link.js';
 import { HostStartError } from '../util/errors.js';
 import type { HostSpec } from '../spec/host.js';
 import type { CommandWrapper, HostBackend, HostStartContext, StartedHost } from './host.js';
@@ -93,11 +95,25 @@ export async function startTopology(
   const starts = [...replicas].flatMap(([name, names]) => names.map((n) => ({ n, spec: specs[name]!, client: name === options.clientHost })));
 
   const group = await backend.open({ ...ctx, stateDir: topologyDir });
+  // The links' relay, only when a host has one: without `link:` nothing sits in front of sshd.
+  const relay = starts.some((s) => s.spec.link)
+    ? await LinkRelay.start().catch(async (e: unknown) => {
+        await group[Symbol.asyncDispose]();
+        throw e;
+      })
+    : undefined;
   const results = await Promise.allSettled(
-    starts.map(({ n, spec, client }, i) => {
+    starts.map(async ({ n, spec, client }, i) => {
       const mounts = [...(client ? [dataRoot, insideDir, ...(options.sharedDirs ?? [])] : []), ...(options.hostDirs ?? [])];
       const through = (options.reach?.[n] ?? []).filter((h) => specs[h]).map((h) => ({ name: h, spec: specs[h]! }));
-      return group.start(n, i, spec, { ...(mounts.length > 0 ? { mounts } : {}), ...(through.length > 0 ? { through } : {}) });
+      const host = await group.start(n, i, spec, { ...(mounts.length > 0 ? { mounts } : {}), ...(through.length > 0 ? { through } : {}) });
+      if (!spec.link || !relay) return host;
+      const link = linkOf(spec.link);
+      const opened = await relay.open(link, host.endpoint.address, host.endpoint, i + 1).catch(async (e: unknown) => {
+        await host.stop();
+        throw e;
+      });
+      return behindLink(host, relay, opened.id, opened.endpoint, link);
     }),
   );
   const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -105,6 +121,7 @@ export async function startTopology(
   const stop = () =>
     (stopping ??= (async () => {
       await Promise.allSettled(started.map((h) => h.stop()));
+      await relay?.stop();
       await group[Symbol.asyncDispose]();
     })());
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -1,5 +1,6 @@
 /** What one repeat of one matrix cell did: its transfers counted, its files verified, sshd's own view beside the clients'. */
 import type { SshdCounters, SshdEvent } from './sshd-events.js';
+import type { Link } from '../spec/link.js';
 import { succeeded, type TransferRecord } from './transfer-record.js';
 
 /**
@@ -78,6 +79,8 @@ export interface CellRecord {
   sshd_unobserved?: string[];
   /** New transfers to external hosts were paced (spec/external-host.ts): at what rate, and how much they waited. */
   paced?: { per_s: number; burst: number; waits: number; waited_ms: number };
+  /** The link into each host that had one (spec/link.ts): round trip, jitter, rate in bytes/s. */
+  links?: Record<string, Link>;
   /** Client-seen MaxStartups drops against sshd's own (absent in records written before it was recorded). */
   drops?: CellDrops;
 }

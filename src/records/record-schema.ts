@@ -85,6 +85,7 @@ const cell = z.object({
   mux: z.object({ mode: text, master_ok: z.boolean().optional(), master_error: text.optional() }),
   sshd_unobserved: z.array(text).optional(),
   paced: z.object({ per_s: num, burst: int, waits: int, waited_ms: num }).optional(),
+  links: z.record(text, z.object({ rtt_ms: num, jitter_ms: num, rate: num.optional() })).optional(),
   drops: z
     .object({
       hosts: z.record(z.string(), z.object({ sshd: int, client: int, by_port: int, by_count: int, classed_otherwise: int, not_transfers: int })),

@@ -1,0 +1,139 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Readable, Writable } from 'node:stream';
+import type { Link } from '../../spec/link.js';
+import { HostStartError } from '../../util/errors.js';
+import { childEnv } from '../../process/run-command.js';
+import type { HostEndpoint, StartedHost, StartedLink } from '../host.js';
+
+// The compiled relay, from src/hosts/link/ and dist/hosts/link/ alike: node runs JavaScript only.
+const SCRIPT = fileURLToPath(new URL('../../../dist/hosts/link/relay-process.js', import.meta.url));
+const REPLY_TIMEOUT_MS = 10_000;
+
+type Reply = { op: 'opened'; id: number; port: number } | { op: 'failed'; id: number; error: string } | { op: 'closed'; id: number } | { op: 'synced'; n: number };
+type Message = Reply | { op: 'conn'; id: number; client: number; upstream: number };
+
+/**
+ * The run's link relay (relay-process.ts): one process for every link of a topology, started only
+ * when a host has a `link:`, so that without one nothing sits between a client and sshd.
+ */
+export class LinkRelay implements AsyncDisposable {
+  private nextId = 1;
+  private nextSync = 1;
+  private readonly waiting = new Map<string, (reply: Reply) => void>();
+  /** Per link, the relay's upstream port → the client's port. */
+  private readonly ports = new Map<number, Map<number, number>>();
+  private stopping?: Promise<void>;
+  private exited = false;
+
+  private constructor(private readonly child: ChildProcessByStdio<Writable, Readable, null>) {
+    createInterface({ input: child.stdout }).on('line', (line) => this.onMessage(JSON.parse(line) as Message));
+    child.stdin.on('error', () => undefined); // a dead relay is reported by 'exit'
+    child.once('exit', () => {
+      this.exited = true;
+      for (const w of this.waiting.values()) w({ op: 'failed', id: 0, error: 'the link relay exited' });
+      this.waiting.clear();
+    });
+  }
+
+  static async start(): Promise<LinkRelay> {
+    const child = spawn(process.execPath, [SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'], env: childEnv() });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (e) => reject(new HostStartError(`cannot start the link relay (${e.message})`)));
+    });
+    return new LinkRelay(child);
+  }
+
+  /** A listener on `listen` (the host's own address) carrying each connection to `upstream` over `link`. */
+  async open(link: Link, listen: string, upstream: HostEndpoint, seed: number): Promise<{ id: number; endpoint: HostEndpoint }> {
+    const id = this.nextId++;
+    this.ports.set(id, new Map());
+    const reply = await this.ask(`${id}`, { op: 'open', id, listen, upstream, rtt_ms: link.rtt_ms, jitter_ms: link.jitter_ms, rate: link.rate ?? null, seed });
+    if (reply.op !== 'opened') throw new HostStartError(`link to ${upstream.address}:${upstream.port}: ${'error' in reply ? reply.error : 'no listener'}`);
+    return { id, endpoint: { address: listen, port: reply.port } };
+  }
+
+  /** Stops the link's listener and every connection through it. */
+  async close(id: number): Promise<void> {
+    if (!this.exited) await this.ask(`${id}`, { op: 'close', id });
+  }
+
+  /** Resolves once every message the relay wrote before now has been read (each connection's ports). */
+  async sync(): Promise<void> {
+    if (this.exited) return;
+    const n = this.nextSync++;
+    await this.ask(`sync ${n}`, { op: 'sync', n });
+  }
+
+  startedLink(id: number, link: Link): StartedLink {
+    const ports = this.ports.get(id)!;
+    return { link, clientPort: (upstreamPort) => ports.get(upstreamPort), sync: () => this.sync() };
+  }
+
+  private ask(key: string, msg: object): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(key);
+        reject(new HostStartError(`the link relay did not answer ${JSON.stringify(msg)} within ${REPLY_TIMEOUT_MS / 1000} s`));
+      }, REPLY_TIMEOUT_MS);
+      this.waiting.set(key, (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
+      this.child.stdin.write(`${JSON.stringify(msg)}\n`);
+    });
+  }
+
+  private onMessage(msg: Message): void {
+    if (msg.op === 'conn') {
+      this.ports.get(msg.id)?.set(msg.upstream, msg.client);
+      return;
+    }
+    const key = msg.op === 'synced' ? `sync ${msg.n}` : `${msg.id}`;
+    const w = this.waiting.get(key);
+    this.waiting.delete(key);
+    w?.(msg);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.exited) return;
+      const exited = new Promise((resolve) => this.child.once('exit', resolve));
+      this.child.stdin.end();
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    })();
+    return this.stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+/**
+ * `host` as clients see it through its link: reached at the relay's listener, carrying the link;
+ * stopping it closes the listener first. Everything else is the host's own.
+ */
+export function behindLink(host: StartedHost, relay: LinkRelay, id: number, endpoint: HostEndpoint, link: Link): StartedHost {
+  const started = relay.startedLink(id, link);
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await relay.close(id).catch(() => undefined);
+      await host.stop();
+    })());
+  return new Proxy(host, {
+    get(target, prop) {
+      if (prop === 'endpoint') return endpoint;
+      if (prop === 'link') return started;
+      if (prop === 'stop') return stop;
+      if (prop === Symbol.asyncDispose) return stop;
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}

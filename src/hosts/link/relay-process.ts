@@ -1,0 +1,207 @@
+/**
+ * The link relay (docs/links.md): its own process, started by link-relay.ts, so that delaying and
+ * pacing the bytes of hundreds of connections never takes the event loop that launches and
+ * records transfers. It reads JSON lines on stdin and answers on stdout:
+ *   {"op":"open","id":1,"listen":"127.0.0.3","upstream":{"address":"127.0.0.3","port":2222},"rtt_ms":20,"jitter_ms":0,"rate":null,"seed":1}
+ *     → {"op":"opened","id":1,"port":40123}   (or {"op":"failed","id":1,"error":"…"})
+ *   {"op":"close","id":1} → {"op":"closed","id":1}
+ *   {"op":"sync","n":7}   → {"op":"synced","n":7}   (every line written before it has been read)
+ * and for each relayed connection {"op":"conn","id":1,"client":PORT,"upstream":PORT}, so that
+ * sshd's log (which sees the relay's port) is matched to the client's connection.
+ * It exits when stdin closes: a harness that dies takes its relay with it.
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+
+interface Open {
+  op: 'open';
+  id: number;
+  listen: string;
+  upstream: { address: string; port: number };
+  rtt_ms: number;
+  jitter_ms: number;
+  /** Bytes per second each way, shared by the link's connections; null: no limit. */
+  rate: number | null;
+  seed: number;
+}
+
+/** Above this many bytes waiting in one direction of one connection, its sender is paused. */
+const HIGH_WATER = 8 * 2 ** 20;
+const LOW_WATER = 2 * 2 ** 20;
+
+/**
+ * Node's timers fire on libuv's whole-millisecond clock, up to ~1 ms late: a line sleeps on a
+ * timer until this close to its next due time and then checks each turn of the loop, so a link's
+ * delay is what was asked (within ~0.1 ms), not ~0.7 ms more each way.
+ */
+const TIMER_LATE_MS = 2;
+
+const say = (msg: object): void => void process.stdout.write(`${JSON.stringify(msg)}\n`);
+
+/** mulberry32: a small seeded generator, so a link's jitter is the same run to run. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One direction of a link: its bottleneck (shared by every connection on it) and its delay. */
+class Direction {
+  /** When the bottleneck is next free to send, in performance.now() ms. */
+  private free = 0;
+
+  constructor(private readonly link: Open, private readonly rand: () => number) {}
+
+  /** When `bytes` read now arrive at the far end: queued behind the link's earlier bytes at its rate, then carried half a round trip. */
+  due(bytes: number, now: number): number {
+    let at = now;
+    if (this.link.rate !== null) {
+      at = Math.max(now, this.free) + (bytes * 1000) / this.link.rate;
+      this.free = at;
+    }
+    const jitter = this.link.jitter_ms > 0 ? (this.rand() * 2 - 1) * (this.link.jitter_ms / 2) : 0;
+    return at + Math.max(0, this.link.rtt_ms / 2 + jitter);
+  }
+}
+
+/** Bytes of one connection in one direction, each released to `out` when it is due, in order. */
+class DelayLine {
+  private readonly queue: { due: number; data: Buffer | null }[] = [];
+  private queued = 0;
+  private last = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private soon: NodeJS.Immediate | undefined;
+  private blocked = false;
+  private out: Socket | undefined;
+
+  constructor(
+    private readonly from: Socket,
+    private readonly direction: Direction,
+  ) {}
+
+  /** Where the bytes go; until then (the server's connection not yet made) they wait. */
+  attach(out: Socket): void {
+    this.out = out;
+    out.on('drain', () => {
+      this.blocked = false;
+      this.pump();
+    });
+    this.pump();
+  }
+
+  /** `data` null: the sender finished; the end is passed on when everything before it has. */
+  push(data: Buffer | null): void {
+    const now = performance.now();
+    // Order is kept: jitter never lets a later byte overtake an earlier one, as on one TCP stream.
+    const due = Math.max(this.last, data ? this.direction.due(data.length, now) : now);
+    this.last = due;
+    this.queue.push({ due, data });
+    if (data) this.queued += data.length;
+    if (this.queued > HIGH_WATER) this.from.pause();
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.soon) clearImmediate(this.soon);
+    this.timer = undefined;
+    this.soon = undefined;
+    const out = this.out;
+    if (!out) return;
+    const now = performance.now();
+    while (!this.blocked && this.queue.length > 0 && this.queue[0]!.due <= now) {
+      const { data } = this.queue.shift()!;
+      if (data === null) {
+        out.end();
+        return;
+      }
+      this.queued -= data.length;
+      if (!out.write(data)) this.blocked = true;
+      if (this.queued < LOW_WATER && this.from.isPaused()) this.from.resume();
+    }
+    if (this.blocked || this.queue.length === 0) return;
+    const wait = this.queue[0]!.due - now;
+    if (wait > TIMER_LATE_MS) this.timer = setTimeout(() => this.pump(), wait - TIMER_LATE_MS);
+    else this.soon = setImmediate(() => this.pump());
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.soon) clearImmediate(this.soon);
+    this.queue.length = 0;
+  }
+}
+
+const links = new Map<number, { server: Server; sockets: Set<Socket> }>();
+
+function open(link: Open): void {
+  const rand = random(link.seed);
+  const toServer = new Direction(link, rand);
+  const toClient = new Direction(link, rand);
+  const sockets = new Set<Socket>();
+  const track = (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  };
+  // Half-open allowed: each side's end is passed on by its delay line, after the bytes before it.
+  const server = createServer({ noDelay: true, allowHalfOpen: true }, (client) => {
+    track(client);
+    const clientPort = client.remotePort ?? 0;
+    const up = new DelayLine(client, toServer);
+    client.on('data', (d: Buffer) => up.push(d));
+    client.on('end', () => up.push(null));
+    let upstream: Socket | undefined;
+    // A reset (or a refusal) on one side resets the other, half a round trip later.
+    const resetLater = (s: Socket) => setTimeout(() => s.resetAndDestroy(), link.rtt_ms / 2);
+    client.on('error', () => (upstream ? resetLater(upstream) : undefined));
+    // The server sees the connection a TCP handshake over the link later: 1.5 round trips after
+    // the client's connect (its SYN there, the SYN-ACK back, its ACK there), when it would accept.
+    const opening = setTimeout(() => {
+      const s = connect({ host: link.upstream.address, port: link.upstream.port, noDelay: true, allowHalfOpen: true });
+      upstream = s;
+      track(s);
+      s.once('connect', () => say({ op: 'conn', id: link.id, client: clientPort, upstream: s.localPort }));
+      const down = new DelayLine(s, toClient);
+      down.attach(client);
+      up.attach(s);
+      s.on('data', (d: Buffer) => down.push(d));
+      s.on('end', () => down.push(null));
+      s.on('error', () => resetLater(client));
+      s.once('close', () => down.stop());
+    }, link.rtt_ms * 1.5);
+    client.once('close', () => {
+      clearTimeout(opening);
+      up.stop();
+    });
+  });
+  server.on('error', (e) => say({ op: 'failed', id: link.id, error: e.message }));
+  server.listen({ host: link.listen, port: 0 }, () => {
+    links.set(link.id, { server, sockets });
+    say({ op: 'opened', id: link.id, port: (server.address() as { port: number }).port });
+  });
+}
+
+function close(id: number): void {
+  const link = links.get(id);
+  links.delete(id);
+  if (!link) {
+    say({ op: 'closed', id });
+    return;
+  }
+  for (const s of link.sockets) s.destroy();
+  link.server.close(() => say({ op: 'closed', id }));
+}
+
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  const msg = JSON.parse(line) as Open | { op: 'close'; id: number } | { op: 'sync'; n: number };
+  if (msg.op === 'open') open(msg);
+  else if (msg.op === 'close') close(msg.id);
+  else if (msg.op === 'sync') say({ op: 'synced', n: msg.n });
+});
+lines.on('close', () => process.exit(0));
