@@ -42,7 +42,11 @@ export class RepeatFrame implements AsyncDisposable {
   ) {
     const { topology } = ctx;
     const external = routesOf(ctx.cell.scenario).some((r) => [r.end, ...r.via].some((h) => topology.replicas(h).some((n) => topology.hosts.get(n)?.external)));
-    if (external && ctx.paceExternal) this.pacer = new StartPacer(EXTERNAL_CAPS.startsPerSecond, EXTERNAL_CAPS.burst);
+    // The scenario's start rate, or the cap toward a site's server: whichever holds starts back more.
+    const rate = ctx.cell.scenario.transfer?.start_rate;
+    const cap = external && ctx.paceExternal && (rate === undefined || rate > EXTERNAL_CAPS.startsPerSecond);
+    if (cap) this.pacer = new StartPacer(EXTERNAL_CAPS.startsPerSecond, rate === undefined ? EXTERNAL_CAPS.burst : 1, 'external');
+    else if (rate !== undefined) this.pacer = new StartPacer(rate, 1, 'scenario');
   }
 
   /** The frame of one repeat, with its control folder below the control base (which client containers share). */
@@ -105,7 +109,7 @@ export class RepeatFrame implements AsyncDisposable {
       silent_drops: r.silent_drops,
       ...r.sshd,
       mux: this.mux!,
-      ...(this.pacer ? { paced: { per_s: this.pacer.perSecond, burst: this.pacer.burst, waits: this.pacer.waits, waited_ms: Math.round(this.pacer.waitedMs) } } : {}),
+      ...(this.pacer ? { paced: { per_s: this.pacer.perSecond, burst: this.pacer.burst, by: this.pacer.by, waits: this.pacer.waits, waited_ms: Math.round(this.pacer.waitedMs) } } : {}),
       ...(links.length > 0 ? { links: Object.fromEntries(links) } : {}),
     };
   }

@@ -23,7 +23,11 @@ export const executorSections = (): Record<string, ExecutorKind['section']> =>
 
 /** The named executor's rules, and any other executor's section given without it. */
 export function executorIssues(raw: RawScenario): FieldIssue[] {
-  const out: FieldIssue[] = [...(executorKindOf(raw.executor ?? 'local')?.check?.(raw) ?? [])];
+  const kind = executorKindOf(raw.executor ?? 'local');
+  const out: FieldIssue[] = [...(kind?.check?.(raw) ?? [])];
+  if ((raw.transfer as { start_rate?: unknown } | undefined)?.start_rate !== undefined && kind?.launchesElsewhere) {
+    out.push({ path: ['transfer', 'start_rate'], message: `executor: ${String(raw.executor)} cannot keep a start rate: ${kind.launchesElsewhere}` });
+  }
   for (const [name, kind] of Object.entries(EXECUTOR_REGISTRY) as [string, ExecutorKind][]) {
     if (kind.section && name !== (raw.executor ?? 'local') && raw[name] !== undefined) out.push({ path: [name], message: `${name} settings apply with executor: ${name}` });
   }

@@ -77,8 +77,8 @@ export interface CellRecord {
   mux: { mode: string; master_ok?: boolean; master_error?: string };
   /** Hosts whose sshd xferbench did not start (a site's): nothing of their server side is in `sshd`. */
   sshd_unobserved?: string[];
-  /** New transfers to external hosts were paced (spec/external-host.ts): at what rate, and how much they waited. */
-  paced?: { per_s: number; burst: number; waits: number; waited_ms: number };
+  /** New transfers were paced (transfer.start_rate, or the cap toward external hosts): at what rate, and how much they waited. */
+  paced?: { per_s: number; burst: number; by?: 'scenario' | 'external'; waits: number; waited_ms: number };
   /** The link into each host that had one (spec/link.ts): round trip, jitter, rate in bytes/s. */
   links?: Record<string, Link>;
   /** Client-seen MaxStartups drops against sshd's own (absent in records written before it was recorded). */

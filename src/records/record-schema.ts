@@ -84,7 +84,7 @@ const cell = z.object({
   sshd_events: z.array(z.object({ t: num, kind: z.enum(['throttle_begin', 'throttle_end', 'drop', 'penalty_drop', 'session_refused']), line: text, peer: endpoint.optional(), host: text })),
   mux: z.object({ mode: text, master_ok: z.boolean().optional(), master_error: text.optional() }),
   sshd_unobserved: z.array(text).optional(),
-  paced: z.object({ per_s: num, burst: int, waits: int, waited_ms: num }).optional(),
+  paced: z.object({ per_s: num, burst: int, by: z.enum(['scenario', 'external']).optional(), waits: int, waited_ms: num }).optional(),
   links: z.record(text, z.object({ rtt_ms: num, jitter_ms: num, rate: num.optional() })).optional(),
   drops: z
     .object({

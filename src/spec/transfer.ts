@@ -13,6 +13,11 @@ export const transferFields = {
   from: nameSchema.optional(),
   mux: z.enum(MUX_MODES).default('off'),
   concurrency: int(1, 10_000).default(10),
+  /**
+   * New transfers (and retries) per second, one at a time: workers that start over time rather
+   * than all at once. Absent: each starts as soon as a slot is free.
+   */
+  start_rate: z.number({ error: 'expected a number of starts per second' }).gt(0).max(10_000).optional(),
   ...attemptFields,
 };
 

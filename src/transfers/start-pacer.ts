@@ -16,6 +16,8 @@ export class StartPacer {
   constructor(
     readonly perSecond: number,
     readonly burst: number,
+    /** Whose pace it is: the scenario's start_rate, or the cap on a site's server (docs/site.md). */
+    readonly by: 'scenario' | 'external',
   ) {
     this.tokens = burst;
   }

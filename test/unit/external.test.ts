@@ -124,7 +124,7 @@ pipeline: { ranks: 4, stage_in: { from: data }, stage_out: { to: archive } }
   });
 
   it('paces starts as a token bucket: a burst at once, then the rate', async () => {
-    const pacer = new StartPacer(50, 3);
+    const pacer = new StartPacer(50, 3, 'external');
     const t0 = performance.now();
     const at: number[] = [];
     await Promise.all(Array.from({ length: 8 }, () => pacer.take().then(() => at.push(performance.now() - t0))));
