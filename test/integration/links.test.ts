@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { execa } from 'execa';
+import type { SFTPWrapper } from 'ssh2';
+import { findTools, type OpenSshTools } from '../../src/ssh/openssh-tools.js';
+import { LocalBackend } from '../../src/hosts/local/local-backend.js';
+import { createStateDir } from '../../src/hosts/state-dir.js';
+import { generateKeyPair } from '../../src/ssh/ssh-keys.js';
+import { startTopology } from '../../src/hosts/topology.js';
+import { ssh2Connect } from '../../src/ssh/ssh2-connect.js';
+import type { HostEndpoint, HostGroup, StartedHost } from '../../src/hosts/host.js';
+import { loadScenario } from '../../src/plan/load-plan.js';
+import { runScenario } from '../../src/run/run-scenario.js';
+import type { TransferRecord } from '../../src/records/transfer-record.js';
+import type { CellRecord } from '../../src/records/cell-record.js';
+import { isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, scenarioPath, tempDir } from '../helpers/harness.js';
+
+/** Holds one unauthenticated connection open, on its own thread, and says when sshd has answered it. */
+const HOLD = `
+const { workerData } = require('node:worker_threads');
+const s = require('node:net').connect({ host: workerData.address, port: workerData.port });
+const say = (v) => { Atomics.store(workerData.flag, 0, v); Atomics.notify(workerData.flag, 0); };
+s.once('data', () => say(1));
+s.on('error', () => say(2));
+`;
+
+/** The process listening on a loopback port, by its command name (ss -p). */
+async function listenerOf(e: HostEndpoint): Promise<string> {
+  const r = await execa('ss', ['-Hltnp', `src ${e.address}:${e.port}`]);
+  return /users:\(\("([^"]+)"/.exec(r.stdout)?.[1] ?? r.stdout;
+}
+
+describe('links: distance on a host without netem', () => {
+  let tools: OpenSshTools;
+  let base: string;
+  let dir: string;
+  beforeAll(async () => {
+    tools = await findTools();
+    base = await isolatedStateBase('links');
+    dir = await tempDir('links');
+  });
+  afterAll(async () => {
+    assert.deepEqual(await leftovers(base), []);
+    assert.deepEqual(await processesMentioning(['relay-process.js']), [], 'no relay left');
+    await removeAll(base, dir);
+  });
+
+  it('a configured round trip is observed through the relay, and without link: nothing is in the path', async () => {
+    await using state = await createStateDir(base);
+    const key = await generateKeyPair(tools.sshKeygen, join(state.path, 'k'), 'links');
+    await using topo = await startTopology(new LocalBackend(tools), { far: { sshd: {}, link: { rtt: 40, jitter: 0 } }, near: { sshd: {} } }, { stateDir: state.path, clientKey: key, clock: () => performance.now() });
+    const far = topo.host('far');
+    const near = topo.host('near');
+    // Without a link the client reaches sshd itself; with one, the relay (node) listens there.
+    assert.equal(near.link, undefined);
+    assert.equal(await listenerOf(near.endpoint), 'sshd');
+    assert.equal(await listenerOf(far.endpoint), 'node');
+    assert.deepEqual(far.link?.link, { rtt_ms: 40, jitter_ms: 0 });
+
+    // One SFTP request and its reply is one round trip: the fastest of 20 is the link's own
+    // (load only adds to it); the relay never delivers a byte before it is due.
+    const { client, ready } = await ssh2Connect({ address: far.endpoint.address, port: far.endpoint.port, user: far.user, privateKeyPath: key.privatePath, hostKeys: far.hostKeys }, await readFile(key.privatePath), 15_000);
+    try {
+      const t0 = performance.now();
+      await ready;
+      const loginMs = performance.now() - t0;
+      const sftp = await new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, s) => (err ? reject(err) : resolve(s))));
+      const rtts: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const t = performance.now();
+        await new Promise<void>((resolve, reject) => sftp.realpath('.', (err) => (err ? reject(err) : resolve())));
+        rtts.push(performance.now() - t);
+      }
+      const fastest = Math.min(...rtts);
+      assert.ok(fastest >= 40 && fastest <= 44 + 1, `fastest round trip ${fastest.toFixed(2)} ms for 40 ms configured: ${rtts.map((r) => r.toFixed(1)).join(' ')}`);
+      // A login is several round trips (TCP, key exchange, authentication): at least four.
+      assert.ok(loginMs >= 4 * 40, `login took ${loginMs.toFixed(0)} ms`);
+    } finally {
+      client.end();
+    }
+  });
+
+  it('drops behind a link are matched to the client\'s connection by port, forced by one connection held on a 1:100:1 sshd', async () => {
+    // The sshd itself, behind its relay: the test holds its one unauthenticated slot directly.
+    let sshdOf: StartedHost | undefined;
+    const capture = (b: LocalBackend) => ({
+      kind: b.kind,
+      sshdVersion: () => b.sshdVersion(),
+      async open(ctx: Parameters<LocalBackend['open']>[0]): Promise<HostGroup> {
+        const group = await b.open(ctx);
+        return { start: async (...a: Parameters<HostGroup['start']>) => (sshdOf = await group.start(...a)), [Symbol.asyncDispose]: () => group[Symbol.asyncDispose]() };
+      },
+    });
+    const loaded = await loadScenario(scenarioPath('maxstartups'), { sets: ['hosts.target.sshd.MaxStartups=1:100:1', 'hosts.target.link={rtt: 20ms}', 'matrix.concurrency=[1]', 'repeat=1', 'dataset.files=8', 'dataset.size=16KiB', 'transfer.retries=0'] });
+    let holder: Worker | undefined;
+    let seen = 0;
+    const release = () => void holder?.terminate();
+    const prior = process.env.XFERBENCH_STATE_DIR;
+    process.env.XFERBENCH_STATE_DIR = base;
+    try {
+      const result = await runScenario(loaded, {
+        outDir: join(dir, 'held'),
+        backend: (_kind, t) => capture(new LocalBackend(t)),
+        onEvent: (e) => {
+          if (e.type === 'topology_started') {
+            const flag = new Int32Array(new SharedArrayBuffer(4));
+            holder = new Worker(HOLD, { eval: true, workerData: { ...sshdOf!.endpoint, flag } });
+            Atomics.wait(flag, 0, 0, 10_000);
+            assert.equal(flag[0], 1, 'the held connection got sshd\'s banner');
+          }
+          if (e.type === 'transfer' && ++seen === 3) release();
+        },
+      });
+      const records = await readJsonl(join(result.reportDir, 'results.jsonl'));
+      const transfers = (records.filter((r) => r.type === 'transfer') as unknown as TransferRecord[]).sort((a, b) => a.start_ms - b.start_ms);
+      for (const t of transfers.slice(0, 3)) assert.deepEqual([t.status, t.classes], ['failed', ['maxstartups_drop']], t.attempts[0]!.stderr_tail);
+      assert.equal(transfers.at(-1)!.status, 'ok');
+      const cell = records.find((r) => r.type === 'cell') as unknown as CellRecord;
+      assert.deepEqual(cell.links, { target: { rtt_ms: 20, jitter_ms: 0 } });
+      const classed = transfers.filter((t) => t.classes.includes('maxstartups_drop')).length;
+      const agreed = cell.drops!.hosts.target!;
+      // Every drop sshd logged (from the relay's port) is matched to a client's own connection.
+      assert.equal(agreed.sshd, classed);
+      assert.equal(agreed.by_port, classed, JSON.stringify(cell.drops));
+      assert.equal(cell.drops!.reclassified, 0);
+    } finally {
+      release();
+      if (prior === undefined) delete process.env.XFERBENCH_STATE_DIR;
+      else process.env.XFERBENCH_STATE_DIR = prior;
+    }
+  });
+});
