@@ -15,7 +15,7 @@ import { percentile } from '../src/report/statistics.js';
 export type AddRow = (benchmark: string, result: string, target: string, ok: boolean | undefined) => void;
 
 const REPO = join(import.meta.dirname, '..');
-const CLI = join(REPO, 'dist', 'cli.js');
+export const CLI = join(REPO, 'dist', 'cli.js');
 const BASELINE = join(REPO, 'bench', 'shell-baseline.sh');
 const SSHD = { MaxStartups: '2000', MaxSessions: '2000' };
 const BASELINE_ADDRESS = '127.0.0.250';
@@ -27,7 +27,7 @@ export interface Case {
   tool: 'rsync' | 'cp';
 }
 
-interface Measured {
+export interface Measured {
   wallMs: number;
   cpuMs: number;
   /** Most children the launching process (xargs, or xferbench's launcher) had at once, sampled. */
@@ -90,7 +90,7 @@ function watchLauncher(root: number, comm: string): { stop: () => Promise<number
 }
 
 /** Runs a command under bash and reads its children's CPU from `times`. */
-async function timed(argv: string[], launcherComm: string): Promise<Measured> {
+export async function timed(argv: string[], launcherComm: string): Promise<Measured> {
   const start = performance.now();
   const child = execa('bash', ['-c', '"$@" >/dev/null; s=$?; times; exit $s', 'timed', ...argv], { reject: false });
   const watch = watchLauncher(child.pid!, launcherComm);

@@ -69,14 +69,81 @@ class Direction {
   }
 }
 
+/**
+ * Every delay line's next due time in one heap, served by one timer: a hundred connections whose
+ * bytes fall due together cost one wake-up, not a hundred timers each checking the clock.
+ */
+class Wakeups {
+  private readonly heap: { due: number; line: DelayLine }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private soon: NodeJS.Immediate | undefined;
+  private armedFor = Infinity;
+
+  at(due: number, line: DelayLine): void {
+    const h = this.heap;
+    h.push({ due, line });
+    for (let i = h.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (h[parent]!.due <= h[i]!.due) break;
+      [h[parent], h[i]] = [h[i]!, h[parent]!];
+      i = parent;
+    }
+    if (due < this.armedFor) this.arm();
+  }
+
+  private pop(): { due: number; line: DelayLine } {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && h[l]!.due < h[m]!.due) m = l;
+        if (r < h.length && h[r]!.due < h[m]!.due) m = r;
+        if (m === i) break;
+        [h[m], h[i]] = [h[i]!, h[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.soon) clearImmediate(this.soon);
+    this.timer = this.soon = undefined;
+    const head = this.heap[0];
+    this.armedFor = head ? head.due : Infinity;
+    if (!head) return;
+    const wait = head.due - performance.now();
+    if (wait > TIMER_LATE_MS) this.timer = setTimeout(this.run, wait - TIMER_LATE_MS);
+    else this.soon = setImmediate(this.run);
+  }
+
+  private readonly run = (): void => {
+    const now = performance.now();
+    while (this.heap.length > 0 && this.heap[0]!.due <= now) {
+      const { due, line } = this.pop();
+      line.wake(due);
+    }
+    this.arm();
+  };
+}
+
+const wakeups = new Wakeups();
+
 /** Bytes of one connection in one direction, each released to `out` when it is due, in order. */
 class DelayLine {
   private readonly queue: { due: number; data: Buffer | null }[] = [];
   private queued = 0;
   private last = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private soon: NodeJS.Immediate | undefined;
+  /** The due time it is waiting in the heap for (older entries there are stale). */
+  private waitingFor: number | undefined;
   private blocked = false;
+  private stopped = false;
   private out: Socket | undefined;
 
   constructor(
@@ -106,13 +173,16 @@ class DelayLine {
     this.pump();
   }
 
+  /** Called by the heap at `due`: a stale entry (the line has moved on) does nothing. */
+  wake(due: number): void {
+    if (due !== this.waitingFor) return;
+    this.waitingFor = undefined;
+    this.pump();
+  }
+
   private pump(): void {
-    if (this.timer) clearTimeout(this.timer);
-    if (this.soon) clearImmediate(this.soon);
-    this.timer = undefined;
-    this.soon = undefined;
     const out = this.out;
-    if (!out) return;
+    if (!out || this.stopped) return;
     const now = performance.now();
     while (!this.blocked && this.queue.length > 0 && this.queue[0]!.due <= now) {
       const { data } = this.queue.shift()!;
@@ -125,14 +195,14 @@ class DelayLine {
       if (this.queued < LOW_WATER && this.from.isPaused()) this.from.resume();
     }
     if (this.blocked || this.queue.length === 0) return;
-    const wait = this.queue[0]!.due - now;
-    if (wait > TIMER_LATE_MS) this.timer = setTimeout(() => this.pump(), wait - TIMER_LATE_MS);
-    else this.soon = setImmediate(() => this.pump());
+    const next = this.queue[0]!.due;
+    if (this.waitingFor === next) return;
+    this.waitingFor = next;
+    wakeups.at(next, this);
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    if (this.soon) clearImmediate(this.soon);
+    this.stopped = true;
     this.queue.length = 0;
   }
 }
@@ -149,9 +219,21 @@ function open(link: Open): void {
     s.once('close', () => sockets.delete(s));
   };
   // Half-open allowed: each side's end is passed on by its delay line, after the bytes before it.
+  // A link that adds nothing (rtt 0, no jitter, no rate) only passes bytes on: no queue, no timer.
+  const plain = link.rtt_ms === 0 && link.jitter_ms === 0 && link.rate === null;
   const server = createServer({ noDelay: true, allowHalfOpen: true }, (client) => {
     track(client);
     const clientPort = client.remotePort ?? 0;
+    if (plain) {
+      const s = connect({ host: link.upstream.address, port: link.upstream.port, noDelay: true, allowHalfOpen: true });
+      track(s);
+      s.once('connect', () => say({ op: 'conn', id: link.id, client: clientPort, upstream: s.localPort }));
+      client.pipe(s);
+      s.pipe(client);
+      client.on('error', () => s.resetAndDestroy());
+      s.on('error', () => client.resetAndDestroy());
+      return;
+    }
     const up = new DelayLine(client, toServer);
     client.on('data', (d: Buffer) => up.push(d));
     client.on('end', () => up.push(null));
