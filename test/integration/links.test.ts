@@ -16,7 +16,7 @@ import { loadScenario } from '../../src/plan/load-plan.js';
 import { runScenario } from '../../src/run/run-scenario.js';
 import type { TransferRecord } from '../../src/records/transfer-record.js';
 import type { CellRecord } from '../../src/records/cell-record.js';
-import { isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, scenarioPath, tempDir } from '../helpers/harness.js';
+import { isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, scenarioPath, tempDir } from '../helpers/harness.js';
 
 /** Holds one unauthenticated connection open, on its own thread, and says when sshd has answered it. */
 const HOLD = `
@@ -81,6 +81,37 @@ describe('links: distance on a host without netem', () => {
     } finally {
       client.end();
     }
+  });
+
+  it('the distance scenarios, small: a stream never beats window/RTT, a master not ready in time is raced, drops agree with sshd', async () => {
+    const run = async (name: string, sets: string[]) => {
+      const out = join(dir, `seed-${name}`);
+      const r = await runCli(['run', scenarioPath(name), '--out', out, '-q', ...sets.flatMap((s) => ['--set', s])], { XFERBENCH_STATE_DIR: base });
+      assert.ok(r.exitCode === 0 || r.exitCode === 1, String(r.stderr));
+      const records = await readJsonl(join(out, 'results.jsonl'));
+      return { transfers: records.filter((t) => t.type === 'transfer') as unknown as TransferRecord[], cells: records.filter((c) => c.type === 'cell') as unknown as CellRecord[] };
+    };
+    // One ssh channel has at most its 2 MiB window unacknowledged: one stream over 100 ms moves at
+    // most 2 MiB per round trip, however fast the machine (on loopback it moves ~60 MB/s).
+    const window = await run('window-distance', ['matrix={hosts.target.link.rtt: [100ms], concurrency: [1]}', 'dataset.files=2', 'dataset.size=8MiB']);
+    for (const t of window.transfers) assert.ok(t.bytes / ((t.end_ms - t.start_ms) / 1000) <= (2 * 2 ** 20) / 0.1, `${t.file}: ${t.bytes} bytes in ${t.end_ms - t.start_ms} ms`);
+    assert.deepEqual(window.cells[0]!.links, { target: { rtt_ms: 100, jitter_ms: 0 } });
+
+    // A master through a 40 ms head is ready no sooner than its handshakes, well over 200 ms: the
+    // client that starts 200 ms after the first finds no socket and connects on its own.
+    const mux = await run('mux-distance', ['matrix={hosts.head.link.rtt: [40ms], transfer.mux: [cold, warm]}', 'dataset.files=6', 'repeat=1']);
+    const inCell = (id: string) => mux.transfers.filter((t) => t.cell === id).sort((a, b) => a.start_ms - b.start_ms);
+    assert.ok(inCell('hosts.head.link.rtt=40ms,transfer.mux=cold')[1]!.classes.includes('mux_race'));
+    assert.deepEqual(inCell('hosts.head.link.rtt=40ms,transfer.mux=warm').flatMap((t) => t.classes), []);
+
+    // 160 ms away: a drop is known no sooner than sshd's accept and its close back (2 round trips),
+    // a transfer done no sooner than its handshakes (4 at least); every loss is a drop sshd logged.
+    const far = await run('maxstartups-distance', ['matrix={transfer.start_rate: [16], hosts.target.link.rtt: [160ms]}', 'dataset.files=20', 'repeat=1']);
+    for (const t of far.transfers) assert.ok(t.end_ms - t.start_ms >= (t.status === 'ok' ? 4 : 2) * 160, `${t.file} ${t.status} in ${t.end_ms - t.start_ms} ms`);
+    assert.ok(far.transfers.every((t) => t.status === 'ok' || t.classes.includes('maxstartups_drop')));
+    const d = far.cells[0]!.drops!.hosts.target!;
+    assert.equal(d.client, d.sshd);
+    assert.equal(far.cells[0]!.drops!.reclassified, 0);
   });
 
   it('drops behind a link are matched to the client\'s connection by port, forced by one connection held on a 1:100:1 sshd', async () => {
