@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { execa } from 'execa';
 import type { SFTPWrapper } from 'ssh2';
 import { findTools, type OpenSshTools } from '../../src/ssh/openssh-tools.js';
@@ -17,15 +16,8 @@ import { runScenario } from '../../src/run/run-scenario.js';
 import type { TransferRecord } from '../../src/records/transfer-record.js';
 import type { CellRecord } from '../../src/records/cell-record.js';
 import { isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, scenarioPath, tempDir } from '../helpers/harness.js';
+import { holdStartupSlot } from '../helpers/hold.js';
 
-/** Holds one unauthenticated connection open, on its own thread, and says when sshd has answered it. */
-const HOLD = `
-const { workerData } = require('node:worker_threads');
-const s = require('node:net').connect({ host: workerData.address, port: workerData.port });
-const say = (v) => { Atomics.store(workerData.flag, 0, v); Atomics.notify(workerData.flag, 0); };
-s.once('data', () => say(1));
-s.on('error', () => say(2));
-`;
 
 /** The process listening on a loopback port, by its command name (ss -p). */
 async function listenerOf(e: HostEndpoint): Promise<string> {
@@ -126,9 +118,9 @@ describe('links: distance on a host without netem', () => {
       },
     });
     const loaded = await loadScenario(scenarioPath('maxstartups'), { sets: ['hosts.target.sshd.MaxStartups=1:100:1', 'hosts.target.link={rtt: 20ms}', 'matrix.concurrency=[1]', 'repeat=1', 'dataset.files=8', 'dataset.size=16KiB', 'transfer.retries=0'] });
-    let holder: Worker | undefined;
+    let holder: { release(): void } | undefined;
     let seen = 0;
-    const release = () => void holder?.terminate();
+    const release = () => holder?.release();
     const prior = process.env.XFERBENCH_STATE_DIR;
     process.env.XFERBENCH_STATE_DIR = base;
     try {
@@ -137,10 +129,7 @@ describe('links: distance on a host without netem', () => {
         backend: (_kind, t) => capture(new LocalBackend(t)),
         onEvent: (e) => {
           if (e.type === 'topology_started') {
-            const flag = new Int32Array(new SharedArrayBuffer(4));
-            holder = new Worker(HOLD, { eval: true, workerData: { ...sshdOf!.endpoint, flag } });
-            Atomics.wait(flag, 0, 0, 10_000);
-            assert.equal(flag[0], 1, 'the held connection got sshd\'s banner');
+            holder = holdStartupSlot(sshdOf!.endpoint);
           }
           if (e.type === 'transfer' && ++seen === 3) release();
         },

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { findTools, type OpenSshTools } from '../../src/ssh/openssh-tools.js';
 import { LocalBackend } from '../../src/hosts/local/local-backend.js';
@@ -14,6 +13,7 @@ import type { TransferRecord } from '../../src/records/transfer-record.js';
 import type { CellRecord } from '../../src/records/cell-record.js';
 import { EXTERNAL_CAPS } from '../../src/spec/external-host.js';
 import { isolatedStateBase, leftovers, readJsonl, removeAll, runCli, scenarioPath } from '../helpers/harness.js';
+import { holdStartupSlot } from '../helpers/hold.js';
 
 /**
  * A site stood in for by sshd hosts this test starts itself, as someone else's servers: the runs
@@ -27,14 +27,6 @@ const SITE = {
   tight: { sshd: { MaxStartups: '1:100:1' } },
 };
 
-/** Holds one unauthenticated connection open, on its own thread, and says when sshd has answered it. */
-const HOLD = `
-const { workerData } = require('node:worker_threads');
-const s = require('node:net').connect({ host: workerData.address, port: workerData.port });
-const say = (v) => { Atomics.store(workerData.flag, 0, v); Atomics.notify(workerData.flag, 0); };
-s.once('data', () => say(1));
-s.on('error', () => say(2));
-`;
 
 describe('backend: external — runs against servers xferbench did not start', () => {
   let tools: OpenSshTools;
@@ -170,9 +162,9 @@ describe('backend: external — runs against servers xferbench did not start', (
   it('classes forced drops as maxstartups_drop, each one the site logged (API, one connection held on a 1:100:1 server)', async () => {
     const loaded = await loadScenario(scenarioPath('maxstartups'), { sets: [`hosts.target.external=${external('tight')}`, 'matrix.concurrency=[1]', 'repeat=1', 'dataset.files=10', 'dataset.size=16KiB', 'transfer.retries=0'] });
     const before = await drops('tight');
-    let holder: Worker | undefined;
+    let holder: { release(): void } | undefined;
     let seen = 0;
-    const release = () => void holder?.terminate();
+    const release = () => holder?.release();
     try {
       const result = await runScenario(loaded, {
         external: true,
@@ -181,10 +173,7 @@ describe('backend: external — runs against servers xferbench did not start', (
           // Hosts up (the run's own SFTP session is logged in): from now on the site drops every new
           // connection. The run waits here until sshd has counted the held one (its banner came).
           if (e.type === 'topology_started') {
-            const flag = new Int32Array(new SharedArrayBuffer(4));
-            holder = new Worker(HOLD, { eval: true, workerData: { ...site.host('tight').endpoint, flag } });
-            Atomics.wait(flag, 0, 0, 10_000);
-            assert.equal(flag[0], 1, 'the held connection got sshd\'s banner');
+            holder = holdStartupSlot(site.host('tight').endpoint);
           }
           if (e.type === 'transfer' && ++seen === 3) release();
         },

@@ -12,6 +12,7 @@
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
+import { prng } from '../../util/prng.js';
 
 interface Open {
   op: 'open';
@@ -37,18 +38,6 @@ const LOW_WATER = 2 * 2 ** 20;
 const TIMER_LATE_MS = 2;
 
 const say = (msg: object): void => void process.stdout.write(`${JSON.stringify(msg)}\n`);
-
-/** mulberry32: a small seeded generator, so a link's jitter is the same run to run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One direction of a link: its bottleneck (shared by every connection on it) and its delay. */
 class Direction {
@@ -210,7 +199,8 @@ class DelayLine {
 const links = new Map<number, { server: Server; sockets: Set<Socket> }>();
 
 function open(link: Open): void {
-  const rand = random(link.seed);
+  // Seeded: a link's jitter is the same run to run.
+  const rand = prng(link.seed);
   const toServer = new Direction(link, rand);
   const toClient = new Direction(link, rand);
   const sockets = new Set<Socket>();

@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
+
+/** Holds one unauthenticated connection open, on its own thread, and says when sshd has answered it. */
+const HOLD = `
+const { workerData } = require('node:worker_threads');
+const s = require('node:net').connect({ host: workerData.address, port: workerData.port });
+const say = (v) => { Atomics.store(workerData.flag, 0, v); Atomics.notify(workerData.flag, 0); };
+s.once('data', () => say(1));
+s.on('error', () => say(2));
+`;
+
+/**
+ * Opens a connection to an sshd and holds it unauthenticated, one of its MaxStartups slots taken,
+ * until released. Blocks the calling thread until sshd's banner came (so it is counted): from a
+ * run's onEvent, the run goes on only once the slot is surely taken.
+ */
+export function holdStartupSlot(endpoint: { address: string; port: number }): { release(): void } {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(HOLD, { eval: true, workerData: { address: endpoint.address, port: endpoint.port, flag } });
+  Atomics.wait(flag, 0, 0, 10_000);
+  assert.equal(flag[0], 1, 'the held connection got sshd\'s banner');
+  return { release: () => void worker.terminate() };
+}
