@@ -25,6 +25,7 @@ import { findConnector } from '../src/ssh/connector.js';
 import { endToEnd, type Case, type Targets } from './end-to-end.js';
 import { finalizeBench } from './finalize.js';
 import { linksBench } from './links.js';
+import { costBench } from './cost.js';
 import type { TransferTool } from '../src/transfers/transfer-tool.js';
 import { classify } from '../src/transfers/failure-classifier.js';
 import { parseSshdLine } from '../src/ssh/sshd-log.js';
@@ -359,6 +360,7 @@ if (wanted('micro')) await micro();
 if (wanted('finalize')) await finalizeBench(state.path, [1024, 4096, 16_384], row);
 if (wanted('ssh2')) await ssh2Throughput();
 if (wanted('links')) await linksBench(state.path, ctx, tools, row);
+if (wanted('cost')) await costBench(state.path, row);
 if (['containers', 'container-bootstrap'].some(wanted)) await containers();
 
 const widths = (['benchmark', 'result', 'target', 'verdict'] as const).map((k) => Math.max(k.length, ...rows.map((r) => r[k].length)));
