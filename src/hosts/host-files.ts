@@ -23,7 +23,7 @@ export interface HostFiles {
  * Writes every file of `plan` with `write` (`io` bounds how many at once), hashing the bytes as
  * they are handed over, so the manifest describes what was written.
  */
-export function writeEntries(plan: DatasetPlan, io: LimitFunction, write: (path: string, chunks: Iterable<Buffer>) => Promise<void>): Promise<Manifest> {
+export function writeEntries(plan: DatasetPlan, io: LimitFunction, write: (path: string, chunks: Iterable<Buffer>, size: number) => Promise<void>): Promise<Manifest> {
   return Promise.all(
     plan.entries.map((entry) =>
       io(async () => {
@@ -33,7 +33,7 @@ export function writeEntries(plan: DatasetPlan, io: LimitFunction, write: (path:
             hash.update(chunk);
             yield chunk;
           }
-        })());
+        })(), entry.size);
         return { path: entry.path, size: entry.size, sha256: hash.digest('hex') };
       }),
     ),
