@@ -1,10 +1,25 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { constants, homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, type Options } from 'execa';
+import { afterAll } from 'vitest';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
+
+/**
+ * Each test file's own temporary folder, TMPDIR for the file and every run it starts (vitest runs
+ * each file in a process of its own). Leftovers are then told by this folder's `xb-*` control
+ * folders, not by every one on the machine: a run started beside the suite is no test's leftover.
+ * Short (ControlPath sockets live below it; sun_path is ~104 bytes), named /tmp/xb-* so .ci/run
+ * still finds what a test leaves, and open to all (1777) as /tmp is, for the unprivileged runs.
+ */
+const FILE_TMP = mkdtempSync(join(tmpdir(), 'xb-t-'));
+chmodSync(FILE_TMP, 0o1777);
+process.env.TMPDIR = FILE_TMP;
+// A hook at a helper's top level belongs to the importing file's root suite: it runs after its tests.
+afterAll(() => rmSync(FILE_TMP, { recursive: true, force: true }));
 export const CLI = join(REPO, 'dist', 'cli.js');
 
 /**
