@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve } from 'node:path';
 import { RunAbortedError, XferbenchError } from '../util/errors.js';
 import { loadScenario } from '../plan/load-plan.js';
@@ -52,6 +52,8 @@ export async function runSuite(dir: string, options: SuiteOptions): Promise<Suit
       for (const x of options.exporters ?? []) await x.failed?.(name, e.message);
     }
   }
+  // Every scenario may have been refused before making its folder: the index's folder may not exist yet.
+  await mkdir(out, { recursive: true });
   await writeReportFile(out, 'index.html', renderSuiteIndex(entries, `xferbench suite: ${dir}`));
   const exitCode = entries.some((e) => e.exitCode === 2) ? 2 : entries.some((e) => e.exitCode === 1) ? 1 : 0;
   return { entries, indexPath: join(out, 'index.html'), exitCode };

@@ -91,6 +91,18 @@ describe('README claims', () => {
     assert.match(String(r.stdout), /ERROR\s+bad/);
     assert.match(String(r.stdout), /PASS\s+good/);
     assert.ok(existsSync(join(out, 'index.html')));
+
+    // Every scenario refused before its folder exists (one aimed at a site's server without
+    // --external): the index still says so, and nothing is aimed anywhere.
+    const refused = join(dir, 'suite-refused');
+    await mkdir(refused);
+    await writeScenario(refused, 'site', 'name: site\nhosts:\n  target: { external: { address: dtn.example.org, user: a, identity: /nonexistent/k, known_hosts: /nonexistent/kh, dir: x } }\ndataset: { files: 1, size: 1KiB }\ntransfer: { to: target }\n');
+    const out2 = join(dir, 'out-suite-refused');
+    const r2 = await runCli(['suite', refused, '--out', out2, '-q'], env);
+    assert.equal(r2.exitCode, 2, String(r2.stderr));
+    assert.match(String(r2.stdout), /ERROR\s+site/);
+    assert.doesNotMatch(String(r2.stderr), /internal error/);
+    assert.match(await readFile(join(out2, 'index.html'), 'utf8'), /run it with --external/);
   });
 
   it('a push to a count: K host on the local backend deals files over the replicas, each verified', async () => {
