@@ -110,6 +110,23 @@ export async function processesUsing(paths: readonly string[]): Promise<number[]
 }
 
 /**
+ * Ends what still names `path` (a run's ssh control folder): first `graceMs` for it to end on
+ * its own (ssh's ProxyJump child gets SIGHUP from its dying parent, and on a loaded machine takes
+ * a while to act on it), then SIGKILL, and waits for that. Nothing of a run outlives the run.
+ */
+export async function endProcessesUsing(path: string, graceMs: number): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  let pids = await processesUsing([path]);
+  while (pids.length > 0 && Date.now() < deadline) {
+    await sleep(20);
+    pids = await processesUsing([path]);
+  }
+  for (const p of pids) signal(p, 'SIGKILL');
+  const gone = Date.now() + 2000;
+  while (pids.some(isAlive) && Date.now() < gone) await sleep(10);
+}
+
+/**
  * A process of a private Slurm cluster below one of `paths`: srun, a job step's slurmstepd and
  * its tasks name no file of the run on their command line, but inherit SLURM_CONF.
  */

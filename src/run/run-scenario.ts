@@ -13,6 +13,7 @@ import { EXTERNAL_CAPS } from '../spec/external-host.js';
 import { findTools, type OpenSshTools } from '../ssh/openssh-tools.js';
 import { generateKeyPair, type KeyPair } from '../ssh/ssh-keys.js';
 import { cleanLeftovers, describeReaped } from '../hosts/leftovers.js';
+import { endProcessesUsing } from '../process/process-tree.js';
 import { createStateDir, EXTRA_DIRS_FILE } from '../hosts/state-dir.js';
 import { startTopology, type StartedTopology } from '../hosts/topology.js';
 import type { Plan, PlanCell, TopologyGroup } from '../plan/plan.js';
@@ -244,7 +245,12 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
     // ControlMaster sockets need short paths (sun_path is ~104 bytes), hence their own tmp dir.
     const controlBase = await mkdtemp(join(tmpdir(), 'xb-'));
     await writeFile(join(state.path, EXTRA_DIRS_FILE), `${controlBase}\n`);
-    await using _controlCleanup = { [Symbol.asyncDispose]: () => rm(controlBase, { recursive: true, force: true }) };
+    await using _controlCleanup = {
+      [Symbol.asyncDispose]: async () => {
+        await endProcessesUsing(controlBase, 1000);
+        await rm(controlBase, { recursive: true, force: true });
+      },
+    };
     await using launcher = await Launcher.start();
     const connector = await findConnector();
     const clientKey = await generateKeyPair(tools.sshKeygen, join(state.path, 'client_ed25519'), 'xferbench-run');
