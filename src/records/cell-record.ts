@@ -3,6 +3,9 @@ import type { SshdCounters, SshdEvent } from './sshd-events.js';
 import type { Link } from '../spec/link.js';
 import { succeeded, type TransferRecord } from './transfer-record.js';
 
+/** No host of the cell had its sshd observed (all are a site's servers): its counts are unknown, not 0. */
+export const sshdBlind = (cell: Pick<CellRecord, 'sshd' | 'sshd_unobserved'>): boolean => Object.keys(cell.sshd).length === 0 && (cell.sshd_unobserved?.length ?? 0) > 0;
+
 /**
  * Per host whose sshd log is read: MaxStartups drops as sshd counted them and as the clients saw
  * them. `client` = `by_port` + `by_count`; a difference is broken down so a reader sees why.

@@ -1,6 +1,7 @@
 import { showText } from '../util/show-text.js';
 import cliProgress from 'cli-progress';
 import type { RunEvent } from '../cells/run-event.js';
+import { sshdBlind } from '../records/cell-record.js';
 
 export type ProgressMode = 'bar' | 'lines' | 'quiet';
 
@@ -60,8 +61,7 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream = 
         count(e);
         if (e.type === 'cell_end') {
           const r = e.record;
-          const observed = Object.values(r.sshd);
-          const drops = observed.length === 0 && (r.sshd_unobserved?.length ?? 0) > 0 ? 'not observed' : observed.reduce((n, h) => n + h.maxstartups_drops, 0);
+          const drops = sshdBlind(r) ? 'not observed' : Object.values(r.sshd).reduce((n, h) => n + h.maxstartups_drops, 0);
           write(`cell ${r.cell} #${r.repeat}: ${r.ok}/${r.files} ok, ${r.failed} failed, ${r.silent_drops} silent drops, ${((r.end_ms - r.start_ms) / 1000).toFixed(2)} s, sshd drops ${drops}\n`);
         }
       },

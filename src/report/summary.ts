@@ -2,7 +2,7 @@ import { pipelineSummary, type PipelineSummary } from './pipeline-summary.js';
 import { faultSummaries, type FaultSummary } from './fault-summary.js';
 import { attemptKey, latencyMs, succeeded, type FailureClass, type TransferRecord } from '../records/transfer-record.js';
 import { type ResultRecord } from '../records/result-record.js';
-import { type CellRecord, type VerificationRecord } from '../records/cell-record.js';
+import { sshdBlind, type CellRecord, type VerificationRecord } from '../records/cell-record.js';
 import { percentile, spread, type Spread } from './statistics.js';
 import { inFlight, inFlightWarning } from './in-flight.js';
 
@@ -44,10 +44,8 @@ export interface RepeatMetrics extends TransferCounts {
   sshd_sessions_refused: number | null;
   /** Hosts whose server side was not observed (external hosts): their sshd counts nothing above. */
   sshd_unobserved: string[];
-  /** ms new transfers waited for their pace (the start rate, or the cap toward external hosts; null: not paced). */
-  paced_ms: number | null;
-  /** transfer.start_rate: starts per second the scenario asked for (null: as slots free up). */
-  start_rate: number | null;
+  /** How new transfers were paced (transfer.start_rate, or the cap toward external hosts) and how long they waited; null: not paced. */
+  pace: CellRecord['paced'] | null;
   /** Transfers really running at once (attempt times): most, time-weighted median, of what target. */
   peak_in_flight: number;
   median_in_flight: number;
@@ -134,8 +132,7 @@ export function repeatMetrics(cell: CellRecord, transfers: readonly TransferReco
   const wallS = Math.max(cell.end_ms - cell.start_ms, 1e-3) / 1000;
   const latencies = transfers.filter(succeeded).map(latencyMs);
   const hosts = Object.values(cell.sshd);
-  // Every host a site's server: sshd's counts are not zero, they are unknown.
-  const blind = hosts.length === 0 && (cell.sshd_unobserved?.length ?? 0) > 0;
+  const blind = sshdBlind(cell);
   const setups = transfers.flatMap((t) => t.attempts.flatMap((a) => (a.setup_ms !== undefined ? [a.setup_ms] : [])));
   const flight = inFlight(transfers, cell.concurrency ?? (Number(cell.values.concurrency) || files));
   return {
@@ -159,8 +156,7 @@ export function repeatMetrics(cell: CellRecord, transfers: readonly TransferReco
     client_maxstartups_drops: cell.drops ? Object.values(cell.drops.hosts).reduce((n, h) => n + h.client, cell.drops.unchecked) : droppedAttempts(transfers),
     sshd_sessions_refused: blind ? null : hosts.reduce((n, h) => n + h.sessions_refused, 0),
     sshd_unobserved: cell.sshd_unobserved ?? [],
-    paced_ms: cell.paced ? cell.paced.waited_ms : null,
-    start_rate: cell.paced?.by === 'scenario' ? cell.paced.per_s : null,
+    pace: cell.paced ?? null,
     peak_in_flight: flight.peak,
     median_in_flight: flight.median,
     in_flight_target: flight.target,
@@ -245,7 +241,7 @@ export function buildSummary(records: readonly ResultRecord[]): Summary {
   overall.loss_rate = overall.files > 0 ? overall.lost / overall.files : 0;
   const warnings = list.flatMap((c) =>
     // Under a start rate the concurrency is a ceiling the rate may never reach, by design.
-    c.repeats.flatMap((r) => (r.start_rate !== null ? [] : inFlightWarning(c.cell, r.repeat, { peak: r.peak_in_flight, median: r.median_in_flight, target: r.in_flight_target, ramp_ms: r.ramp_ms, first_end_ms: r.first_end_ms, launch_lag_ms: r.launch_lag_ms }) ?? [])),
+    c.repeats.flatMap((r) => (r.pace?.by === 'scenario' ? [] : inFlightWarning(c.cell, r.repeat, { peak: r.peak_in_flight, median: r.median_in_flight, target: r.in_flight_target, ramp_ms: r.ramp_ms, first_end_ms: r.first_end_ms, launch_lag_ms: r.launch_lag_ms }) ?? [])),
   );
   for (const r of records) {
     const w = r.type === 'cell' ? dropWarning(r) : undefined;
@@ -254,11 +250,10 @@ export function buildSummary(records: readonly ResultRecord[]): Summary {
   const unobserved = [...new Set(list.flatMap((c) => c.repeats.flatMap((r) => r.sshd_unobserved)))];
   if (unobserved.length > 0) warnings.push(`server side not observed on ${unobserved.join(', ')} (external: xferbench did not start their sshd): sshd's drops and refusals there are not counted, and failure classes on the way there come from the clients alone`);
   for (const c of list) {
-    const paced = c.repeats.filter((r) => r.paced_ms !== null && r.paced_ms > 0);
     // A start rate the scenario asked for is its design; only the cap toward a site's server is a note.
-    const pace = records.find((r): r is CellRecord => r.type === 'cell' && r.cell === c.cell && r.paced !== undefined)?.paced;
-    if (pace?.by === 'scenario') continue;
-    if (paced.length > 0 && pace) warnings.push(`${c.cell}: new transfers to external hosts were paced to ${pace.per_s}/s after a burst of ${pace.burst} (docs/site.md) and waited ${(paced.reduce((n, r) => n + r.paced_ms!, 0) / 1000).toFixed(1)} s in all over ${paced.length} repeat(s); --i-administer-this-host lifts the pace`);
+    const paced = c.repeats.flatMap((r) => (r.pace && r.pace.by !== 'scenario' && r.pace.waited_ms > 0 ? [r.pace] : []));
+    const pace = paced[0];
+    if (pace) warnings.push(`${c.cell}: new transfers to external hosts were paced to ${pace.per_s}/s after a burst of ${pace.burst} (docs/site.md) and waited ${(paced.reduce((n, p) => n + p.waited_ms, 0) / 1000).toFixed(1)} s in all over ${paced.length} repeat(s); --i-administer-this-host lifts the pace`);
   }
   const pipeline = pipelineSummary(records);
   const nodes = nodeSummaries(records);
