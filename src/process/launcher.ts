@@ -1,6 +1,6 @@
+import { packageFile } from '../util/package-root.js';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { constants } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { childEnv } from './run-command.js';
 import { SetupError } from '../util/errors.js';
@@ -35,8 +35,8 @@ export interface LaunchResult {
   setupMs?: number;
 }
 
-// Resolved from src/transfers/ and dist/transfers/ alike: the script is shipped in src/.
-const SCRIPT = fileURLToPath(new URL('../../src/process/launcher.pl', import.meta.url));
+// Shipped in src/, run from there whatever runs this module.
+const SCRIPT = packageFile('src', 'process', 'launcher.pl');
 const KILL_AFTER_MS = 2000;
 const MAX_INPUT = 64 * 1024;
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
@@ -86,6 +86,11 @@ export class Launcher implements AsyncDisposable {
     const probe = await launcher.run({ file: 'true', args: [] }).catch(() => undefined);
     if (!probe) throw new SetupError(`the launcher (perl ${SCRIPT}) did not start; perl said why above. It needs POSIX and Time::HiRes: apt-get install -y perl`);
     return launcher;
+  }
+
+  /** The launcher process (its CPU and run-queue wait are read from /proc: cells/load-watch.ts). */
+  get pid(): number | undefined {
+    return this.exited ? undefined : this.child.pid;
   }
 
   run(request: LaunchRequest): Promise<LaunchResult> {

@@ -1,11 +1,9 @@
+import { PACKAGE_ROOT } from '../util/package-root.js';
 import { open, readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { XferbenchError } from '../util/errors.js';
 import { SCHEMA_FILE } from './json-schema.js';
 
-// The package root, from src/scenario/ and dist/scenario/ alike.
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** `init --template NAME`: the shipped seed scenario each starts from. */
 export const TEMPLATES = {
@@ -20,8 +18,8 @@ export const SCHEMA_LINE = /^# yaml-language-server: \$schema=.*\n/;
 
 /** The template's text for a file at `file`: the schema reference made relative to it, a header. */
 export async function templateText(name: TemplateName, file: string): Promise<string> {
-  const seed = await readFile(resolve(ROOT, TEMPLATES[name]), 'utf8');
-  const schema = relative(dirname(resolve(file)), resolve(ROOT, SCHEMA_FILE));
+  const seed = await readFile(resolve(PACKAGE_ROOT, TEMPLATES[name]), 'utf8');
+  const schema = relative(dirname(resolve(file)), resolve(PACKAGE_ROOT, SCHEMA_FILE));
   const header = [
     `# yaml-language-server: $schema=${schema}`,
     `# Written by \`xferbench init --template ${name}\` from ${TEMPLATES[name]}. Editors that read the`,

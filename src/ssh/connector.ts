@@ -1,11 +1,11 @@
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../util/package-root.js';
 import { SetupError } from '../util/errors.js';
 import type { Connection } from '../records/transfer-record.js';
 import { which } from './openssh-tools.js';
 import { runCommand } from '../process/run-command.js';
 
-// Resolved from src/transfers/ and dist/transfers/ alike: the script is shipped in src/.
-const SCRIPT = fileURLToPath(new URL('../../src/ssh/connect-fd.pl', import.meta.url));
+// Shipped in src/, run from there whatever runs this module.
+const SCRIPT = packageFile('src', 'ssh', 'connect-fd.pl');
 
 // ssh hands ProxyCommand to a shell and expands %-tokens in it: only plain path characters.
 const SHELL_WORD = /^[\w+=:,./-]+$/;

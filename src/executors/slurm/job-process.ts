@@ -1,8 +1,8 @@
+import { packageFile } from '../../util/package-root.js';
 import { hostname } from 'node:os';
-import { fileURLToPath } from 'node:url';
 
 /** This package's command line: what a Slurm task (`worker`) or batch job (`step`) runs. */
-export const XFERBENCH_CLI = fileURLToPath(new URL('../../cli.js', import.meta.url));
+export const XFERBENCH_CLI = packageFile('dist', 'cli.js');
 
 /** The run's clock in a task or job: milliseconds since the run's zero, given in epoch ms. */
 export const runClock = (originEpochMs: number) => () => performance.timeOrigin + performance.now() - originEpochMs;

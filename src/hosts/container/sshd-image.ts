@@ -1,17 +1,17 @@
+import { packageFile } from '../../util/package-root.js';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { SetupError } from '../../util/errors.js';
 import type { ContainerEngine } from './container-engine.js';
 import { which } from '../../ssh/openssh-tools.js';
 
-/** containers/sshd/ of this package (the same from src/ under tsx and from dist/). */
-export const SSHD_CONTEXT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'containers', 'sshd');
+/** containers/sshd/ of this package. */
+export const SSHD_CONTEXT = packageFile('containers', 'sshd');
 export const IMAGE_REPO = 'localhost/xferbench-sshd';
 const REGISTRY_BASE = 'debian:bookworm-slim';
 const BOOTSTRAP_REPO = 'localhost/xferbench-bookworm-minbase';

@@ -1,14 +1,14 @@
+import { packageFile } from '../../util/package-root.js';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import type { Link } from '../../spec/link.js';
 import { HostStartError } from '../../util/errors.js';
 import { childEnv } from '../../process/run-command.js';
 import type { HostEndpoint, StartedHost, StartedLink } from '../host.js';
 
-// The compiled relay, from src/hosts/link/ and dist/hosts/link/ alike: node runs JavaScript only.
-const SCRIPT = fileURLToPath(new URL('../../../dist/hosts/link/relay-process.js', import.meta.url));
+// The compiled relay, under tsx as well: node runs JavaScript only.
+const SCRIPT = packageFile('dist', 'hosts', 'link', 'relay-process.js');
 const REPLY_TIMEOUT_MS = 10_000;
 
 type Reply = { op: 'opened'; id: number; port: number } | { op: 'failed'; id: number; error: string } | { op: 'closed'; id: number } | { op: 'synced'; n: number };
