@@ -31,6 +31,7 @@ import { classify } from '../src/transfers/failure-classifier.js';
 import { parseSshdLine } from '../src/ssh/sshd-log.js';
 import { renderSshdConfig } from '../src/ssh/sshd-config.js';
 import { percentile } from '../src/report/statistics.js';
+import { machineTimes, threadTimes } from '../src/process/cpu-share.js';
 
 type Row = { benchmark: string; result: string; target: string; verdict: string };
 const rows: Row[] = [];
@@ -91,12 +92,8 @@ class LoopWatch {
   maxQueuedMs = 0;
 
   private read(): [number, number] | undefined {
-    try {
-      const [cpu, wait] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ').map(Number);
-      return [cpu!, wait!];
-    } catch {
-      return undefined;
-    }
+    const t = threadTimes(process.pid);
+    return t ? [t.cpuMs, t.waitMs] : undefined;
   }
 
   start(): void {
@@ -105,8 +102,8 @@ class LoopWatch {
     this.timer = setInterval(() => {
       const now = this.read();
       if (now && this.last) {
-        this.maxBlockedMs = Math.max(this.maxBlockedMs, (now[0] - this.last[0]) / 1e6);
-        this.maxQueuedMs = Math.max(this.maxQueuedMs, (now[1] - this.last[1]) / 1e6);
+        this.maxBlockedMs = Math.max(this.maxBlockedMs, now[0] - this.last[0]);
+        this.maxQueuedMs = Math.max(this.maxQueuedMs, now[1] - this.last[1]);
       }
       this.last = now;
     }, 10);
@@ -119,12 +116,8 @@ class LoopWatch {
   }
 }
 
-/** Busy CPU time of the whole machine (all processes), ms, from /proc/stat. */
-function machineBusyMs(): number {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal: all but idle and iowait, in USER_HZ (100).
-  return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + (f[7] ?? 0)) * 10;
-}
+/** Busy CPU time of the whole machine (all processes), ms. */
+const machineBusyMs = () => machineTimes()!.busyMs;
 
 /**
  * The transfer phase alone, on one sshd and one dataset: xferbench's pool against

@@ -13,6 +13,7 @@ import type { CellContext } from './cell-kind.js';
 import { openSshdWindow } from './sshd-window.js';
 import { routesOf } from '../plan/plan.js';
 import { StartPacer } from '../transfers/start-pacer.js';
+import { LoadWatch } from './load-watch.js';
 import { EXTERNAL_CAPS } from '../spec/external-host.js';
 
 type SshdSeen = Pick<CellRecord, 'sshd' | 'sshd_events' | 'sshd_unobserved'>;
@@ -28,6 +29,7 @@ export class RepeatFrame implements AsyncDisposable {
   private faults?: FaultSchedule;
   private window?: ReturnType<typeof openSshdWindow>;
   private mux?: MuxStatus;
+  private load?: LoadWatch;
   /** When the work began (the run clock), set by begin(). */
   start = 0;
 
@@ -67,6 +69,7 @@ export class RepeatFrame implements AsyncDisposable {
   begin(): void {
     this.start = this.ctx.clock();
     this.window = openSshdWindow(this.ctx.topology, this.start);
+    this.load = LoadWatch.start(this.ctx.clock, this.ctx.executor.launchesHere ? this.ctx.launcher.pid : undefined);
   }
 
   /** The repeat's faults, timed from now; `total` is what `at: "N%"` counts (transfers or steps). */
@@ -99,6 +102,7 @@ export class RepeatFrame implements AsyncDisposable {
   cellRecord(r: { concurrency: number; start_ms?: number; end_ms: number; bytes_ok: number; transfers: readonly TransferRecord[]; silent_drops: number; sshd: SshdSeen }): CellRecord {
     const { cell } = this.ctx;
     // The link each host was reached over, as the relay carried it.
+    const load = this.load?.stop();
     const links = [...this.ctx.topology.hosts].flatMap(([name, h]) => (h.link ? [[name, h.link.link] as const] : []));
     return {
       type: 'cell', cell: cell.id, cell_index: cell.index, values: cell.values, repeat: this.repeat,
@@ -111,6 +115,7 @@ export class RepeatFrame implements AsyncDisposable {
       mux: this.mux!,
       ...(this.pacer ? { paced: { per_s: this.pacer.perSecond, burst: this.pacer.burst, by: this.pacer.by, waits: this.pacer.waits, waited_ms: Math.round(this.pacer.waitedMs) } } : {}),
       ...(links.length > 0 ? { links: Object.fromEntries(links) } : {}),
+      ...(load ? { load } : {}),
     };
   }
 
@@ -119,6 +124,7 @@ export class RepeatFrame implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
+    this.load?.stop();
     try {
       await this.faults?.[Symbol.asyncDispose]();
     } finally {

@@ -47,4 +47,6 @@ export interface Executor {
   ranks(input: RanksRun): Promise<void>;
   /** The job queue a `queue_loss` fault empties; executors without one have none. */
   queue?: QueueControl;
+  /** Its commands are started by this process's launcher (whose CPU the cell's load readings follow). */
+  launchesHere?: boolean;
 }

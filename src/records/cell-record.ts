@@ -86,4 +86,20 @@ export interface CellRecord {
   links?: Record<string, Link>;
   /** Client-seen MaxStartups drops against sshd's own (absent in records written before it was recorded). */
   drops?: CellDrops;
+  /** Who had the CPU through the repeat (cells/load-watch.ts); absent where /proc cannot tell. */
+  load?: LoadSamples;
+}
+
+/**
+ * Readings through a repeat, each `[t_ms, busy_ms, runnable, launcher_cpu_ms, launcher_wait_ms,
+ * harness_cpu_ms, harness_wait_ms]`: t on the run clock; busy the machine's CPU over all cores and
+ * the four thread times cumulative from the repeat's start; runnable the threads runnable at t.
+ */
+export interface LoadSamples {
+  cores: number;
+  /** The launcher's thread was read (false: no launcher was running). */
+  launcher: boolean;
+  /** The launcher's nice value: -20 when it could raise its priority (src/process/launcher.pl says why). */
+  launcher_nice?: number;
+  samples: number[][];
 }

@@ -1,4 +1,5 @@
 import type { TransferRecord } from '../records/transfer-record.js';
+import type { LoadSamples } from '../records/cell-record.js';
 
 /** How many transfers really ran at once in one repeat of a cell, from the attempts' own times. */
 export interface InFlight {
@@ -14,6 +15,60 @@ export interface InFlight {
   first_end_ms: number | null;
   /** Longest wait from asking the launcher to its fork (null: no launcher, an in-process tool). */
   launch_lag_ms: number | null;
+  /** Who had the CPU while the launches ramped up (null: no load readings, or fewer launches than the target). */
+  ramp_load: RampLoad | null;
+}
+
+/** The machine over the ramp, from the cell's load readings (cells/load-watch.ts). */
+export interface RampLoad {
+  cores: number;
+  /** Share of all cores busy, 0–1. */
+  busy: number;
+  runnable_mean: number;
+  runnable_max: number;
+  /** The launcher's thread on a CPU and runnable but waiting for one (null: no launcher). */
+  launcher_cpu_ms: number | null;
+  launcher_wait_ms: number | null;
+  /** The launcher's CPU per launch over the whole repeat. */
+  launcher_cpu_per_launch_ms: number | null;
+  /** Its nice value (-20: raised above the transfers'; null: not known). */
+  launcher_nice: number | null;
+  /** The harness's main thread waiting for a CPU (it asks for the launches). */
+  harness_wait_ms: number;
+}
+
+const T = 0, BUSY = 1, RUNNABLE = 2, L_CPU = 3, L_WAIT = 4, H_WAIT = 6;
+
+/** A cumulative reading at time t, interpolated between the samples around it. */
+function readingAt(samples: readonly number[][], column: number, t: number): number {
+  const after = samples.findIndex((s) => s[T]! >= t);
+  if (after <= 0) return samples[after === 0 ? 0 : samples.length - 1]![column]!;
+  const [a, b] = [samples[after - 1]!, samples[after]!];
+  const f = b[T]! > a[T]! ? (t - a[T]!) / (b[T]! - a[T]!) : 1;
+  return a[column]! + f * (b[column]! - a[column]!);
+}
+
+/** The load readings over [from, to] ms of the run clock; `launches` made by the launcher in the repeat. */
+export function rampLoad(load: LoadSamples, from: number, to: number, launches: number): RampLoad | null {
+  const s = load.samples;
+  if (s.length < 2) return null;
+  const over = (column: number) => readingAt(s, column, to) - readingAt(s, column, from);
+  const inside = s.filter((x) => x[T]! >= from && x[T]! <= to).map((x) => x[RUNNABLE]!);
+  const runnable = inside.length > 0 ? inside : [readingAt(s, RUNNABLE, to)];
+  const r1 = (v: number) => Math.round(v * 10) / 10;
+  const span = Math.max(to - from, 1e-3);
+  const whole = s.at(-1)!;
+  return {
+    cores: load.cores,
+    busy: Math.min(1, Math.round((over(BUSY) / (span * load.cores)) * 100) / 100),
+    runnable_mean: r1(runnable.reduce((a, b) => a + b, 0) / runnable.length),
+    runnable_max: Math.max(...runnable),
+    launcher_cpu_ms: load.launcher ? r1(over(L_CPU)) : null,
+    launcher_wait_ms: load.launcher ? r1(over(L_WAIT)) : null,
+    launcher_cpu_per_launch_ms: load.launcher && launches > 0 ? Math.round((whole[L_CPU]! / launches) * 1000) / 1000 : null,
+    launcher_nice: load.launcher_nice ?? null,
+    harness_wait_ms: r1(over(H_WAIT)),
+  };
 }
 
 /** A cell whose peak stays under this share of its target is flagged: it measured less than it says. */
@@ -36,7 +91,7 @@ function invocations(transfers: readonly TransferRecord[]): TransferRecord[] {
   return transfers.filter((t) => t.batch === undefined || (!seen.has(t.batch) && seen.add(t.batch) !== undefined));
 }
 
-export function inFlight(transfers: readonly TransferRecord[], concurrency: number): InFlight {
+export function inFlight(transfers: readonly TransferRecord[], concurrency: number, load?: LoadSamples): InFlight {
   const target = Math.max(1, Math.min(concurrency, invocations(transfers).length));
   const steps = inFlightSteps(transfers);
   let peak = 0;
@@ -60,13 +115,34 @@ export function inFlight(transfers: readonly TransferRecord[], concurrency: numb
   const firstEnd = attempts.length > 0 ? Math.min(...attempts.map((a) => a.end_ms)) - starts[0]! : null;
   const lags = attempts.flatMap((a) => (a.launch_lag_ms !== undefined ? [a.launch_lag_ms] : []));
   const ms = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);
-  return { peak, median, target, ramp_ms: ms(ramp), first_end_ms: ms(firstEnd), launch_lag_ms: lags.length > 0 ? ms(Math.max(...lags)) : null };
+  return {
+    peak, median, target, ramp_ms: ms(ramp), first_end_ms: ms(firstEnd), launch_lag_ms: lags.length > 0 ? ms(Math.max(...lags)) : null,
+    ramp_load: load && ramp !== null ? rampLoad(load, starts[0]!, starts[target - 1]!, lags.length) : null,
+  };
 }
 
-/** The visible warning for a repeat that did not reach its concurrency, or undefined. */
+/** A ramp this long is worth a word even when the concurrency was reached: the handshakes were spread over it. */
+export const LONG_RAMP_MS = 1000;
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/** Why the launches took as long as they did: the launcher's own work, or a machine that left it no CPU. */
+function rampCause(f: InFlight): string | undefined {
+  const l = f.ramp_load;
+  if (!l || l.launcher_cpu_ms === null || l.launcher_wait_ms === null) return undefined;
+  const per = l.launcher_cpu_per_launch_ms === null ? '' : ` (${l.launcher_cpu_per_launch_ms.toFixed(2)} ms per launch over the repeat)`;
+  const verdict = l.launcher_wait_ms > l.launcher_cpu_ms ? "the ramp was this machine's run queue, not the launcher's work" : "the ramp was mostly the launcher's own work";
+  const nice = l.launcher_nice === null ? '' : ` (at nice ${l.launcher_nice}${l.launcher_nice >= 0 ? ': it could not raise its priority without CAP_SYS_NICE' : ''})`;
+  return `over the ramp the launcher${nice} was on a CPU for ${s(l.launcher_cpu_ms)}${per} and waited ${s(l.launcher_wait_ms)} for one, with the machine ${Math.round(l.busy * 100)} % busy and up to ${l.runnable_max} threads runnable on ${l.cores} cores: ${verdict}`;
+}
+
+/** The visible warning for a repeat that did not reach its concurrency, or that took long to launch; else undefined. */
 export function inFlightWarning(cell: string, repeat: number, f: InFlight): string | undefined {
-  if (f.peak >= IN_FLIGHT_WARN_SHARE * f.target) return undefined;
-  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const cause = rampCause(f);
+  if (f.peak >= IN_FLIGHT_WARN_SHARE * f.target) {
+    if (f.ramp_ms === null || f.ramp_ms < LONG_RAMP_MS || !cause) return undefined;
+    return `${cell} (repeat ${repeat}): ${f.peak} of ${f.target} transfers were in flight at once, but launch ${f.target} came ${s(f.ramp_ms)} after the first, so their handshakes were spread over that time; ${cause}`;
+  }
   const ramp = f.ramp_ms === null ? `fewer than ${f.target} launches` : `launch ${f.target} came ${s(f.ramp_ms)} after the first`;
   // What stopped it: the first ones ended before the last started, and who was slow to start them.
   const ended = f.ramp_ms !== null && f.first_end_ms !== null && f.first_end_ms < f.ramp_ms ? `, and the first had ended ${s(f.first_end_ms)} after it` : '';
@@ -76,5 +152,5 @@ export function inFlightWarning(cell: string, repeat: number, f: InFlight): stri
       : f.launch_lag_ms >= f.ramp_ms / 2
         ? `; the launcher forked them up to ${s(f.launch_lag_ms)} after it was asked: this machine started them no faster`
         : `; the launcher forked each within ${s(f.launch_lag_ms)} of being asked: they were asked for over that time`;
-  return `${cell} (repeat ${repeat}): at most ${f.peak} of ${f.target} transfers were in flight (median ${f.median}; ${ramp}${ended}${by}); its figures are for that concurrency, not ${f.target}`;
+  return `${cell} (repeat ${repeat}): at most ${f.peak} of ${f.target} transfers were in flight (median ${f.median}; ${ramp}${ended}${by}${cause ? `; ${cause}` : ''}); its figures are for that concurrency, not ${f.target}`;
 }

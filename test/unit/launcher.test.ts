@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Launcher } from '../../src/process/launcher.js';
 import { isAlive } from '../../src/process/process-tree.js';
+import { niceOf } from '../../src/process/cpu-share.js';
 import { removeAll, tempDir } from '../helpers/harness.js';
 
 const sh = (script: string, extra: Partial<Parameters<Launcher['run']>[0]> = {}) => ({ file: '/bin/sh', args: ['-c', script], ...extra });
@@ -27,6 +28,16 @@ describe('launcher (real processes)', { timeout: 60_000 }, () => {
     assert.equal(r.signal, null);
     assert.equal(r.stderr, 'oops\n');
     assert.ok(r.startMs >= before - 1 && r.endMs >= r.startMs && r.endMs <= performance.now() + 1, `${before} <= ${r.startMs} <= ${r.endMs}`);
+  });
+
+  it('runs at the highest priority it may take, and its commands at the harness\'s own', async () => {
+    const self = niceOf(process.pid)!;
+    // With CAP_SYS_NICE (root here) it raises itself to -20; without, it stays where it started.
+    const capEff = BigInt(`0x${/^CapEff:\s*([0-9a-f]+)$/m.exec(await readFile('/proc/self/status', 'utf8'))![1]}`);
+    const capable = ((capEff >> 23n) & 1n) === 1n; // CAP_SYS_NICE
+    assert.equal(niceOf(launcher.pid!), capable ? -20 : self);
+    const r = await launcher.run(sh('cut -d" " -f19 /proc/self/stat >&2'));
+    assert.equal(r.stderr.trim(), String(self));
   });
 
   it('passes argv as given, without a shell: spaces, quotes and $ stay literal', async () => {

@@ -142,7 +142,7 @@ describe('transfers in flight', () => {
   it('takes the peak, the time-weighted median and the ramp to the N-th launch from attempt times', () => {
     // 0-10 one, 10-20 three, 20-100 two (the first ended at 20; back-to-back ends do not overlap).
     const f = inFlight(ran([0, 20], [10, 100], [10, 100], [20, 30]), 3);
-    assert.deepEqual(f, { peak: 3, median: 2, target: 3, ramp_ms: 10, first_end_ms: 20, launch_lag_ms: null });
+    assert.deepEqual(f, { peak: 3, median: 2, target: 3, ramp_ms: 10, first_end_ms: 20, launch_lag_ms: null, ramp_load: null });
   });
 
   it('counts every attempt of a retried transfer and caps the target at the number of files', () => {
@@ -166,6 +166,34 @@ describe('transfers in flight', () => {
     const lagged = (lag: number) => ran(...Array.from({ length: 10 }, (_, i) => [i * 10, i * 10 + 10] as [number, number])).map((t, i) => ({ ...t, attempts: [{ ...t.attempts[0]!, launch_lag_ms: i * lag }] }));
     assert.match(inFlightWarning('c', 1, inFlight(lagged(9), 10))!, /; the launcher forked them up to 0\.08 s after it was asked: this machine started them no faster\)/);
     assert.match(inFlightWarning('c', 1, inFlight(lagged(0.1), 10))!, /; the launcher forked each within 0\.00 s of being asked: they were asked for over that time\)/);
+  });
+
+  // Readings every 1000 ms: [t, busy, runnable, launcher cpu, launcher wait, harness cpu, harness wait].
+  const load = (rows: number[][]) => ({ cores: 2, launcher: true, samples: rows });
+  const starved = load([
+    [0, 0, 1, 0, 0, 0, 0],
+    [1000, 2000, 150, 10, 980, 50, 900],
+    [2000, 4000, 120, 20, 1960, 60, 1800],
+    [3000, 5000, 3, 30, 2000, 70, 1850],
+  ]);
+  const launches = (starts: number[], lag: number) => ran(...starts.map((s) => [s, s + 5000] as [number, number])).map((t) => ({ ...t, attempts: [{ ...t.attempts[0]!, launch_lag_ms: lag }] }));
+
+  it('reads who had the CPU over the ramp, interpolating between readings', () => {
+    const f = inFlight(launches([500, 1000, 1500, 2500], 2000), 4, starved);
+    // Ramp 500 → 2500 ms: launcher CPU 5 → 25, wait 490 → 1980, harness wait 450 → 1825, busy 1000 → 4500 of 2 × 2000 ms.
+    assert.deepEqual(f.ramp_load, { cores: 2, busy: 0.88, runnable_mean: 135, runnable_max: 150, launcher_cpu_ms: 20, launcher_wait_ms: 1490, launcher_cpu_per_launch_ms: 7.5, launcher_nice: null, harness_wait_ms: 1375 });
+    assert.equal(inFlight(launches([500, 1000, 1500, 2500], 0), 4, { ...starved, launcher: false }).ramp_load!.launcher_cpu_ms, null);
+  });
+
+  it('says a long ramp was the run queue when the launcher waited more than it worked, even at full concurrency', () => {
+    const full = inFlight(launches([500, 1000, 1500, 2500], 2000), 4, starved);
+    assert.equal(full.peak, 4);
+    assert.match(inFlightWarning('c', 1, full)!, /^c \(repeat 1\): 4 of 4 transfers were in flight at once, but launch 4 came 2\.00 s after the first, .*launcher was on a CPU for 0\.02 s \(7\.50 ms per launch over the repeat\) and waited 1\.49 s for one, with the machine 88 % busy and up to 150 threads runnable on 2 cores: the ramp was this machine's run queue, not the launcher's work$/);
+    assert.match(inFlightWarning('c', 1, inFlight(launches([500, 1000, 1500, 2500], 2000), 4, { ...starved, launcher_nice: 0 }))!, /the launcher \(at nice 0: it could not raise its priority without CAP_SYS_NICE\) was on a CPU/);
+    assert.match(inFlightWarning('c', 1, inFlight(launches([500, 1000, 1500, 2500], 2000), 4, { ...starved, launcher_nice: -20 }))!, /the launcher \(at nice -20\) was on a CPU/);
+    const busyLauncher = load([[0, 0, 1, 0, 0, 0, 0], [3000, 5000, 2, 2500, 100, 0, 0]]);
+    assert.match(inFlightWarning('c', 1, inFlight(launches([500, 1000, 1500, 2500], 0), 4, busyLauncher))!, /the ramp was mostly the launcher's own work$/);
+    assert.equal(inFlightWarning('c', 1, inFlight(launches([0, 100, 200, 300], 0), 4, starved)), undefined, 'a short ramp at full concurrency says nothing');
   });
 
   it('appear in the summary per repeat, with the warning, from the recorded concurrency', () => {

@@ -1,0 +1,72 @@
+import { cores, machineTimes, niceOf, threadTimes } from '../process/cpu-share.js';
+import type { LoadSamples } from '../records/cell-record.js';
+
+const EVERY_MS = 250;
+/** Past this many samples every other one is dropped and the interval doubles: an hour-long repeat stays small. */
+const MAX_SAMPLES = 4096;
+
+/**
+ * Samples, through one repeat, who had the CPU: the whole machine (busy time, threads runnable),
+ * the launcher's thread and the harness's main thread (time on a CPU, time waiting for one).
+ * The report reads them over the launch ramp, to say whether a long ramp was the launcher's
+ * work or a saturated machine's run queue (report/in-flight.ts).
+ */
+export class LoadWatch {
+  private readonly samples: number[][] = [];
+  private every = EVERY_MS;
+  private timer?: NodeJS.Timeout;
+  private readonly base: number[];
+  private raw?: number[];
+
+  private constructor(
+    private readonly clock: () => number,
+    private readonly launcherPid: number | undefined,
+  ) {
+    this.base = this.read();
+    this.sample();
+    this.arm();
+  }
+
+  /** Starts sampling now; undefined where /proc cannot tell (not Linux). */
+  static start(clock: () => number, launcherPid: number | undefined): LoadWatch | undefined {
+    return machineTimes() && threadTimes(process.pid) ? new LoadWatch(clock, launcherPid) : undefined;
+  }
+
+  private arm(): void {
+    this.timer = setTimeout(() => {
+      this.sample();
+      this.arm();
+    }, this.every).unref();
+  }
+
+  /** Raw readings: busy ms, runnable, launcher CPU and wait, harness CPU and wait (a thread gone keeps its last). */
+  private read(): number[] {
+    const [m, l, h] = [machineTimes(), this.launcherPid === undefined ? undefined : threadTimes(this.launcherPid), threadTimes(process.pid)];
+    const prev = this.raw;
+    this.raw = [m?.busyMs ?? prev?.[0] ?? 0, m?.runnable ?? 0, l?.cpuMs ?? prev?.[2] ?? 0, l?.waitMs ?? prev?.[3] ?? 0, h?.cpuMs ?? prev?.[4] ?? 0, h?.waitMs ?? prev?.[5] ?? 0];
+    return this.raw;
+  }
+
+  private sample(): void {
+    const now = this.read();
+    const round = (v: number) => Math.round(v * 10) / 10;
+    // Times as deltas from the start; runnable as it is.
+    this.samples.push([round(this.clock()), ...now.map((v, i) => round(i === 1 ? v : v - this.base[i]!))]);
+    if (this.samples.length >= MAX_SAMPLES) {
+      const kept = this.samples.filter((_, i) => i % 2 === 0);
+      this.samples.splice(0, this.samples.length, ...kept);
+      this.every *= 2;
+    }
+  }
+
+  /** The last sample, and what the cell record keeps. Idempotent. */
+  stop(): LoadSamples {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.sample();
+    }
+    const nice = this.launcherPid === undefined ? undefined : niceOf(this.launcherPid);
+    return { cores: cores(), launcher: this.launcherPid !== undefined, ...(nice !== undefined ? { launcher_nice: nice } : {}), samples: this.samples.map((s) => [...s]) };
+  }
+}
