@@ -15,7 +15,8 @@ import { percentile } from '../src/report/statistics.js';
 export type AddRow = (benchmark: string, result: string, target: string, ok: boolean | undefined) => void;
 
 const REPO = join(import.meta.dirname, '..');
-export const CLI = join(REPO, 'dist', 'cli.js');
+// The command line as users run it (package.json "bin": the bundle scripts/bundle-cli.mjs writes).
+export const CLI = join(REPO, 'dist', 'bin', 'xferbench.js');
 const BASELINE = join(REPO, 'bench', 'shell-baseline.sh');
 const SSHD = { MaxStartups: '2000', MaxSessions: '2000' };
 const BASELINE_ADDRESS = '127.0.0.250';

@@ -1,5 +1,5 @@
 import type { FieldIssue } from '../spec/fields.js';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { PipelineSpec } from '../pipeline/pipeline-spec.js';
 import type { PathKey } from '../spec/object-path.js';
 import type { ScenarioIssue } from '../util/errors.js';

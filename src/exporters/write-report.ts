@@ -1,7 +1,7 @@
 import type { Exporter, ReportInput } from './exporter.js';
 import { folderExporters } from './index.js';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readResults } from '../report/report-dir.js';
 import { ReportFolderError, schemaProblem } from '../records/report-folder.js';
 import type { RunStartRecord } from '../records/run-records.js';

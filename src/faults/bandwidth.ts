@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { rateSchema } from '../spec/rate.js';
 import type { FaultKind } from './fault-kind.js';
 import { applied, controlOf } from './fault-kind.js';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { StartedHost } from '../hosts/host.js';
 import type { BackendName } from '../hosts/backends.js';
 import type { MasterControl } from '../transfers/mux-session.js';

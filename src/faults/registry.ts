@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FaultBase, FaultKind } from './fault-kind.js';
 import { bandwidth } from './bandwidth.js';
 import { diskFull } from './disk-full.js';

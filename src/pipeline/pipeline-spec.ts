@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseCompute } from './compute/registry.js';
 import type { DatasetSpec } from '../spec/dataset.js';
 import { attemptFields, int, MUX_MODES, nameSchema } from '../spec/fields.js';

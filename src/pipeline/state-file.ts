@@ -2,7 +2,7 @@ import { closeSync, constants, fsync, openSync, renameSync, rmSync, writeFileSyn
 import { open, readdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { confined, readCapped, REPORT_CAPS, ReportFolderError, schemaProblem } from '../records/report-folder.js';
 import { stepFields } from '../records/record-schema.js';
 import { STEP_NAMES, type StepName, type StepRecord } from '../records/pipeline-records.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { FAILURE_CLASSES } from './transfer-record.js';
 import { type ResultRecord } from './result-record.js';
 import { STEP_NAMES, type StepRecord } from './pipeline-records.js';

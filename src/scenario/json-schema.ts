@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { scenarioSchema } from './scenario-schema.js';
 
 /** Where the package ships the schema, relative to its root; scenarios point at it for editors. */

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, parse as parseYaml, type Document } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ScenarioError, type ScenarioIssue } from '../util/errors.js';
 import { crossFieldIssues, scenarioSchema, type Scenario } from './scenario-schema.js';
 import { datasetSchema } from '../spec/dataset.js';

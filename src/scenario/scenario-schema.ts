@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EXECUTOR_NAMES, executorIssues, executorSections, QUEUE_EXECUTORS } from '../executors/registry.js';
 import { faultIssues, faultSchema } from '../faults/registry.js';
 import { pipelineIssues, pipelineSchema } from '../pipeline/pipeline-spec.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { rsyncArgsSchema } from './rsync-args.js';
 import { sshOptionsSchema } from './ssh-options.js';
 

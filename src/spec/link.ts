@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseFineDuration } from '../util/duration.js';
 import { explained, refuse } from '../util/explained.js';
 import { rateSchema } from './rate.js';

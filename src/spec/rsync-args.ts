@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { describe } from './option-values.js';
 
 /** What an rsync option takes: nothing, or a value of one shape. */

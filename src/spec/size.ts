@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { explained, refusedIfText } from '../util/explained.js';
 
 /** Byte sizes as people write them: `1MiB`, `100KB`, `512`, and log-uniform ranges `1KiB..10MiB`. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { explained, refusedIfText } from '../util/explained.js';
 
 /** Metrics a threshold can name; each is computed per matrix cell by report/summary.ts. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../util/duration.js';
 import { explained, refuse, refusedIfText, type Refusal } from '../util/explained.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { attemptFields, int, MUX_MODES, nameSchema } from './fields.js';
 
 /**

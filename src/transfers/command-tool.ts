@@ -1,7 +1,7 @@
 import { access, constants } from 'node:fs/promises';
 import { FieldError } from '../util/errors.js';
 import { which } from '../ssh/openssh-tools.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describe } from '../spec/option-values.js';
 import { defineTool } from './tool-factory.js';
 import { remoteSpec, type TransferCommand, type TransferJob, type TransferTool } from './transfer-tool.js';

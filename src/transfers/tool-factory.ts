@@ -1,5 +1,5 @@
 import type { FieldIssue } from '../spec/fields.js';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { OpenSshTools } from '../ssh/openssh-tools.js';
 import type { TransferBase } from '../spec/transfer.js';
 import type { TransferTool } from './transfer-tool.js';

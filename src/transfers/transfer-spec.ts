@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { transferFields, type TransferBase } from '../spec/transfer.js';
 import { TOOL_NAMES, TOOL_REGISTRY, type ToolName } from './tool-registry.js';
 

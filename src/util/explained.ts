@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Why a value was refused: a parser returns it instead of throwing, so zod puts it at the field's YAML path. */
 export class Refusal {

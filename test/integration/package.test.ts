@@ -34,6 +34,15 @@ describe('the packed package', () => {
     assert.equal(JSON.parse(schema.stdout).title, 'xferbench scenario');
   });
 
+  it('its CLI (the bundled one) runs a scenario: the launcher, the connector and sshd found in the installed package', async () => {
+    const bin = join(app, 'node_modules', '.bin', 'xferbench');
+    await writeFile(join(app, 'two.yaml'), 'name: two\nhosts: { target: { sshd: {} } }\ndataset: { files: 2, size: 4KiB }\ntransfer: { tool: rsync, to: target, concurrency: 2 }\nrepeat: 1\n');
+    const r = await execa(bin, ['run', 'two.yaml', '--out', 'out', '--json'], { cwd: app, reject: false });
+    assert.equal(r.exitCode, 0, r.stderr);
+    const summary = JSON.parse(r.stdout) as { overall: { ok: number; lost: number } };
+    assert.deepEqual([summary.overall.ok, summary.overall.lost], [2, 0]);
+  });
+
   it('its API, its vitest matchers and the launcher script load from the installed package', async () => {
     const script = `
       const api = await import('xferbench');

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { int, nameSchema } from '../../spec/fields.js';
 import { SetupError, type ScenarioIssue } from '../../util/errors.js';
 import type { ExecutorCell, ExecutorKind, RawScenario } from '../executor-kind.js';
