@@ -4,7 +4,8 @@
 # synchronously, until the child has exec'd: on two cores busy with ssh handshakes that wait was
 # p50 70 ms, and a cell configured for 100 transfers reached 37 in flight. This process is a few
 # MB, forks in well under a millisecond and never waits for an exec: it learns of a failed exec
-# afterwards, from a close-on-exec pipe, as it learns of every exit (docs/launcher.md).
+# afterwards, from a line the child leaves at the end of its stderr, as it learns of every exit
+# (docs/launcher.md).
 #
 # Requests on stdin, one frame each: a 4-byte big-endian length, then NUL-separated fields
 #   run  ID TIMEOUT_MS KILL_AFTER_MS INPUT FILE ARG...   (TIMEOUT_MS 0: none; INPUT '': /dev/null)
@@ -46,6 +47,12 @@ my %err_fd;                 # fileno => pid
 my $rin = '';               # select()'s read set, kept as descriptors come and go
 my $next_timer;             # earliest deadline or kill time of any child, if any
 my $inbuf = '';
+my $outbuf = '';            # answers of one turn of the loop, written together
+# What a child that could not exec writes last before _exit(127): a NUL starts it, which no
+# program's text does, so a command's own stderr cannot pass for it.
+my $EXEC_FAILED = "\0xferbench-exec-failed ";
+# Opened once: a child makes it its stdin and stdout with dup2 alone before exec.
+open(my $devnull, '+<', '/dev/null') or die "/dev/null: $!";
 my $stdin_open = 1;
 
 sub now { clock_gettime(CLOCK_MONOTONIC) }
@@ -58,14 +65,22 @@ sub nonblocking {
 
 sub answer {
     my ($id, $start, $end, $kind, $value, $timed_out, $canceled, $stderr) = @_;
-    my $msg = sprintf("done %s %.6f %.6f %s %s %d %d %d\n", $id, $start, $end, $kind, $value, $timed_out, $canceled, length($stderr)) . $stderr;
-    while (length $msg) {
-        my $n = syswrite(STDOUT, $msg);
+    $outbuf .= sprintf("done %s %.6f %.6f %s %s %d %d %d\n", $id, $start, $end, $kind, $value, $timed_out, $canceled, length($stderr)) . $stderr;
+}
+
+# The turn's answers in one write. When the harness is gone: exit, or while shutting down
+# (its children still to be killed) drop them.
+sub flush_answers {
+    my ($shutting_down) = @_;
+    while (length $outbuf) {
+        my $n = syswrite(STDOUT, $outbuf);
         if (!defined $n) {
             next if $! == EINTR || $! == EAGAIN;
-            exit 1;    # the harness is gone
+            exit 1 if !$shutting_down;
+            $outbuf = '';
+            return;
         }
-        substr($msg, 0, $n) = '';
+        substr($outbuf, 0, $n) = '';
     }
 }
 
@@ -96,7 +111,6 @@ sub launch {
     my ($id, $timeout_ms, $kill_after_ms, $input, $file, @args) = @_;
     my $start = now();
     pipe(my $err_r, my $err_w) or return answer($id, $start, now(), 'error', "pipe: $!", 0, 0, '');
-    pipe(my $st_r, my $st_w) or return answer($id, $start, now(), 'error', "pipe: $!", 0, 0, '');
     my ($in_r, $in_w);
     if (length $input) { pipe($in_r, $in_w) or return answer($id, $start, now(), 'error', "pipe: $!", 0, 0, '') }
     my $pid = fork();
@@ -108,16 +122,14 @@ sub launch {
         # standard descriptors, then exec. Every other descriptor Perl opened is close-on-exec.
         $SIG{$_} = 'DEFAULT' for qw(INT HUP PIPE CHLD TERM);
         setpriority(0, 0, $base_nice) if $raised;
-        open(STDIN, '<', '/dev/null') unless $in_r;
-        POSIX::dup2(fileno $in_r, 0) if $in_r;
-        open(STDOUT, '>', '/dev/null');
+        POSIX::dup2(fileno($in_r // $devnull), 0);
+        POSIX::dup2(fileno $devnull, 1);
         POSIX::dup2(fileno $err_w, 2);
         { no warnings 'exec'; exec { $file } $file, @args; }
-        syswrite($st_w, "$!");
+        syswrite(STDERR, "$EXEC_FAILED$!");
         POSIX::_exit(127);
     }
     close $err_w;
-    close $st_w;
     if ($in_r) {
         close $in_r;
         # Inputs are a few lines (sftp batch commands), below a pipe's capacity: never blocks.
@@ -125,9 +137,8 @@ sub launch {
         close $in_w;
     }
     nonblocking($err_r);
-    nonblocking($st_r);
     $child{$pid} = {
-        id => $id, start => $start, err => $err_r, status => $st_r, stderr => '',
+        id => $id, start => $start, err => $err_r, stderr => '',
         deadline => $timeout_ms > 0 ? $start + $timeout_ms / 1000 : undef,
         kill_after => $kill_after_ms / 1000, timed_out => 0, canceled => 0,
     };
@@ -162,10 +173,12 @@ sub reap {
         # what is there and close, never wait for end of file.
         read_stderr($c);
         close_stderr($c) if $c->{err};
-        my $n = sysread($c->{status}, my $exec_error, 1024);
-        close $c->{status};
         my ($kind, $value);
-        if ($n) { ($kind, $value) = ('error', $exec_error) }
+        my $at = WIFEXITED($status) && WEXITSTATUS($status) == 127 ? rindex($c->{stderr}, $EXEC_FAILED) : -1;
+        if ($at >= 0) {
+            ($kind, $value) = ('error', substr($c->{stderr}, $at + length $EXEC_FAILED));
+            substr($c->{stderr}, $at) = '';
+        }
         elsif (WIFSIGNALED($status)) { ($kind, $value) = ('signal', WTERMSIG($status)) }
         else { ($kind, $value) = ('exit', WEXITSTATUS($status)) }
         $value =~ s/\s/_/g;
@@ -220,6 +233,7 @@ sub shutdown_children {
     my $give_up = now() + 3;
     while (%child && now() < $give_up) {
         reap();
+        flush_answers(1);
         timers();
         select(undef, undef, undef, 0.02);
     }
@@ -236,6 +250,7 @@ while (1) {
     reap();
     timers();
     shutdown_children() if !$stdin_open;
+    flush_answers();
     my $wait = $IDLE_MAX;
     $wait = $next_timer - now() if defined $next_timer && $next_timer - now() < $wait;
     $wait = 0 if $wait < 0;
