@@ -11,6 +11,7 @@ import { renderSshClientConfig } from '../src/ssh/ssh-client-config.js';
 import { loginAccount } from '../src/hosts/login-account.js';
 import { freePort } from '../src/hosts/loopback-address.js';
 import { percentile } from '../src/report/statistics.js';
+import { againstCp, type Yardsticks } from './yardsticks.js';
 
 export type AddRow = (benchmark: string, result: string, target: string, ok: boolean | undefined) => void;
 
@@ -111,18 +112,20 @@ const spread = (xs: number[]) => `${percentile(xs, 0)!.toFixed(2)}/${percentile(
 export interface Targets {
   rounds: number;
   ratio?: number;
-  cpuPerTransferMs?: number;
+  /** The harness's CPU per transfer beyond the shell loop's, as a share of one cp's (a yardstick). */
+  cpuPerTransferCp?: number;
   /** xferbench's launcher must have had at least as many transfers at once as xargs. */
   peak?: boolean;
 }
 
-export async function endToEnd(root: string, tools: OpenSshTools, cases: readonly (Case & Targets)[], addRow: AddRow): Promise<void> {
+export async function endToEnd(root: string, tools: OpenSshTools, cases: readonly (Case & Targets)[], yard: Yardsticks, addRow: AddRow): Promise<void> {
   const dir = await baselineDir(root, tools);
   for (const c of cases) {
     const scenario = await scenarioFile(root, c);
     const label = `${c.files} x ${c.size >= 1024 ? `${c.size / 1024} KiB` : `${c.size} B`} ${c.tool} at ${c.concurrency}`;
     console.error(`bench: end to end, ${label}, ${c.rounds} pairs...`);
     const pairs: { x: Measured; s: Measured }[] = [];
+    let load: number[] | undefined; // the last run's readings at the end of its repeat
     for (let round = 0; round < c.rounds; round++) {
       const out = join(root, `out-${round}`);
       const xferbench = () => timed([process.execPath, CLI, 'run', scenario, '--out', out, '-q'], 'xferbench-launc');
@@ -131,6 +134,8 @@ export async function endToEnd(root: string, tools: OpenSshTools, cases: readonl
       const [x, s] = round % 2 === 0 ? [await xferbench(), await shell()] : await shell().then(async (s1) => [await xferbench(), s1] as const);
       const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as { cells: { repeats: { peak_in_flight: number }[] }[] };
       x.recordedPeak = Math.max(...summary.cells.flatMap((cell) => cell.repeats.map((r) => r.peak_in_flight)));
+      const records = (await readFile(join(out, 'results.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; load?: { samples: number[][] } });
+      load = records.find((r) => r.type === 'cell')?.load?.samples.at(-1);
       await rm(out, { recursive: true, force: true });
       pairs.push({ x, s });
     }
@@ -141,17 +146,20 @@ export async function endToEnd(root: string, tools: OpenSshTools, cases: readonl
     const peaks = [med((p) => p.x.peakChildren), med((p) => p.s.peakChildren)] as const;
     const targets = [
       ...(c.ratio ? [`median wall and CPU ratio <= ${c.ratio}`] : []),
-      ...(c.cpuPerTransferMs ? [`harness CPU <= ${c.cpuPerTransferMs} ms per transfer`] : []),
+      ...(c.cpuPerTransferCp ? [`harness CPU per transfer beyond the shell's <= ${c.cpuPerTransferCp} × one cp`] : []),
       ...(c.peak ? ['peak in flight >= the shell loop\'s'] : []),
     ];
     const met =
       (!c.ratio || (percentile(wall, 50)! <= c.ratio && percentile(cpu, 50)! <= c.ratio)) &&
-      (!c.cpuPerTransferMs || perTransfer <= c.cpuPerTransferMs) &&
+      (!c.cpuPerTransferCp || perTransfer <= c.cpuPerTransferCp * yard.cpCpuMs) &&
       (!c.peak || peaks[0] >= peaks[1]);
     addRow(
       `end to end, ${label} (${c.rounds} pair${c.rounds > 1 ? 's' : ''}; ratios min/median/max)`,
       `wall ${spread(wall)} (xferbench ${med((p) => p.x.wallMs).toFixed(0)} ms vs shell ${med((p) => p.s.wallMs).toFixed(0)} ms); ` +
-        `CPU ${spread(cpu)} (${med((p) => p.x.cpuMs).toFixed(0)} vs ${med((p) => p.s.cpuMs).toFixed(0)} ms, ${perTransfer.toFixed(2)} ms more per transfer); ` +
+        `CPU ${spread(cpu)} (${med((p) => p.x.cpuMs).toFixed(0)} vs ${med((p) => p.s.cpuMs).toFixed(0)} ms, ${perTransfer.toFixed(2)} ms = ${againstCp(yard, perTransfer)} more per transfer` +
+        // Where it went, from the last run's own readings (cells/load-watch.ts): the launcher's fork and reap, the main thread.
+        (load ? `; while they ran: launcher ${(load[3]! / c.files).toFixed(3)} ms per launch (${(load[3]! / c.files / yard.forkCpuMs).toFixed(1)} × a shell's fork), main thread ${(load[5]! / c.files).toFixed(3)} ms per transfer` : '') +
+        '); ' +
         `peak in flight ${peaks[0]} vs ${peaks[1]} (sampled every 5 ms; xferbench's records: ${med((p) => p.x.recordedPeak ?? 0)})`,
       targets.join(', '),
       met,

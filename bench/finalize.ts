@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { sourceMetadata } from '../src/pipeline/commit.js';
 import { finalizeStates } from '../src/pipeline/finalize.js';
 import type { RankState } from '../src/pipeline/state-file.js';
+import { againstCp, type Yardsticks } from './yardsticks.js';
 
 type Row = (benchmark: string, result: string, target: string, ok: boolean | undefined) => void;
 
@@ -12,7 +13,7 @@ type Row = (benchmark: string, result: string, target: string, ok: boolean | und
  * stopped before finalize leaves it, then finalized (rename + metadata per file, one atomic state
  * rewrite per rank), then finalized again (idempotent: reads only).
  */
-export async function finalizeBench(dir: string, sizes: readonly number[], row: Row): Promise<void> {
+export async function finalizeBench(dir: string, sizes: readonly number[], y: Yardsticks, row: Row): Promise<void> {
   const times = new Map<number, number>();
   for (const ranks of sizes) {
     const root = join(dir, `finalize-${ranks}`);
@@ -53,7 +54,7 @@ export async function finalizeBench(dir: string, sizes: readonly number[], row: 
     const target = ranks >= 16_384 ? 'under 10 s at 16,384' : '';
     row(
       `finalize: ${ranks} rank state files`,
-      `${finalized}/${ranks} committed in ${(first / 1000).toFixed(2)} s (${((first * 1000) / ranks).toFixed(0)} µs/rank); again: ${redone} changes in ${(second / 1000).toFixed(2)} s`,
+      `${finalized}/${ranks} committed in ${(first / 1000).toFixed(2)} s (${((first * 1000) / ranks).toFixed(0)} µs/rank, ${againstCp(y, first / ranks)}); again: ${redone} changes in ${(second / 1000).toFixed(2)} s`,
       target,
       finalized === ranks && redone === 0 && (ranks < 16_384 || first < 10_000),
     );

@@ -26,6 +26,7 @@ import { endToEnd, type Case, type Targets } from './end-to-end.js';
 import { finalizeBench } from './finalize.js';
 import { linksBench } from './links.js';
 import { costBench } from './cost.js';
+import { againstCp, againstNode, describeYardsticks, measureYardsticks } from './yardsticks.js';
 import type { TransferTool } from '../src/transfers/transfer-tool.js';
 import { classify } from '../src/transfers/failure-classifier.js';
 import { parseSshdLine } from '../src/ssh/sshd-log.js';
@@ -48,6 +49,10 @@ const t0 = performance.now();
 const ctx = { stateDir: state.path, clientKey, clock: () => performance.now() - t0 };
 const backend = new LocalBackend(tools);
 await using launcher = await Launcher.start();
+// First, what every row below is also expressed against (bench/yardsticks.ts).
+console.error('bench: yardsticks (node -e 0, cp, a shell\'s fork)...');
+const yard = await measureYardsticks(state.path);
+row('yardsticks, measured first in this run', describeYardsticks(yard), '', undefined);
 const RAISED = { MaxStartups: '2000', MaxSessions: '2000' };
 
 /** The lane a cell would use to reach `target` (transfers/lane.ts), its ssh_config written. */
@@ -68,7 +73,7 @@ async function topologyStart(): Promise<void> {
     await using topo = await startTopology(backend, { target: { sshd: {} }, head: { sshd: {} }, worker: { sshd: {} } }, ctx, { dirName: `start-${i}` });
     times.push(topo.startMs);
   }
-  row('local topology start, 3 hosts (20 runs)', `median ${median(times).toFixed(0)} ms, p95 ${percentile(times, 95)!.toFixed(0)} ms`, 'median < 300 ms', median(times) < 300);
+  row('local topology start, 3 hosts (20 runs)', `median ${median(times).toFixed(0)} ms (${againstNode(yard, median(times))}), p95 ${percentile(times, 95)!.toFixed(0)} ms`, 'median < 300 ms', median(times) < 300);
 }
 
 async function writeSource(topo: StartedTopology, files: number, size: string) {
@@ -221,7 +226,7 @@ async function scale(name: string, tool: TransferTool, total: number, concurrenc
   const rssMb = rss / 2 ** 20;
   row(
     `scale: ${total} ${name} transfers at concurrency ${concurrency}`,
-    `${ok}/${total} ok in ${(wall / 1000).toFixed(1)} s; loop blocked at most ${loop.blockedMs.toFixed(0)} ms ` +
+    `${ok}/${total} ok in ${(wall / 1000).toFixed(1)} s (wall per transfer ${againstCp(yard, wall / total)}); loop blocked at most ${loop.blockedMs.toFixed(0)} ms ` +
       `(raw loop delay ${loop.delayMs.toFixed(0)} ms, of which run-queue wait up to ${loop.queuedMs.toFixed(0)} ms); peak RSS ${rssMb.toFixed(0)} MB`,
     'blocked <= 50 ms, RSS < 300 MB',
     ok === total && loop.blockedMs <= 50 && rssMb < 300,
@@ -239,7 +244,7 @@ async function containers(): Promise<void> {
       console.error('bench: building the sshd image from nothing (debootstrap + import + build)...');
       const img = await ensureSshdImage(engine, { base: 'bootstrap', force: true });
       const s = img.built!.ms / 1000;
-      row('container image bootstrap from nothing (debootstrap, import, build)', `${s.toFixed(1)} s (${engine.version})`, '< 90 s', s < 90);
+      row('container image bootstrap from nothing (debootstrap, import, build)', `${s.toFixed(1)} s (${againstNode(yard, img.built!.ms)}; ${engine.version})`, '< 90 s', s < 90);
     }
     const containerBackend = new ContainerBackend();
     await containerBackend.sshdVersion(); // image present before timing starts
@@ -248,7 +253,7 @@ async function containers(): Promise<void> {
       await using topo = await startTopology(containerBackend, { target: { sshd: {} }, head: { sshd: {} }, worker: { sshd: {} } }, ctx, { dirName: `cstart-${i}` });
       times.push(topo.startMs);
     }
-    row('container topology start, 3 containers (10 runs)', `median ${median(times).toFixed(0)} ms, p95 ${percentile(times, 95)!.toFixed(0)} ms`, 'median < 3000 ms', median(times) < 3000);
+    row('container topology start, 3 containers (10 runs)', `median ${median(times).toFixed(0)} ms (${againstNode(yard, median(times))}), p95 ${percentile(times, 95)!.toFixed(0)} ms`, 'median < 3000 ms', median(times) < 3000);
 
     // One 256 MiB file by rsync over ssh to each backend's target, alternating, 7 rounds each:
     // single transfers here vary by ±15 %, so fewer rounds cannot judge a 10 % margin.
@@ -326,7 +331,7 @@ async function micro(): Promise<void> {
   for (const task of bench.tasks) {
     const r = task.result as { throughput?: { mean: number }; hz?: number } | undefined;
     const hz = r?.throughput?.mean ?? r?.hz ?? 0;
-    row(`micro: ${task.name}`, `${hz >= 1000 ? `${(hz / 1000).toFixed(0)}k` : hz.toFixed(0)} ops/s`, '', undefined);
+    row(`micro: ${task.name}`, `${hz >= 1000 ? `${(hz / 1000).toFixed(0)}k` : hz.toFixed(0)} ops/s (one: ${againstCp(yard, 1000 / hz)})`, '', undefined);
   }
 }
 
@@ -338,10 +343,9 @@ if (wanted('e2e')) {
     { files: 10, size: 1024, concurrency: 10, tool: 'rsync', rounds: 7, ratio: 1.3 },
     { files: 100, size: 65536, concurrency: 10, tool: 'rsync', rounds: 5, ratio: 1.05 },
     { files: 100, size: 65536, concurrency: 100, tool: 'rsync', rounds: 5, ratio: 1.05, peak: true },
-    { files: 1000, size: 1024, concurrency: 10, tool: 'cp', rounds: 5, cpuPerTransferMs: 1.5 },
     { files: 500, size: 1024, concurrency: 500, tool: 'rsync', rounds: 1, peak: true },
   ];
-  await endToEnd(join(state.path, 'e2e'), tools, cases, row);
+  await endToEnd(join(state.path, 'e2e'), tools, cases, yard, row);
 }
 if (wanted('scale')) {
   await scale('cp', new CpTool(), 2000, 500);
@@ -350,10 +354,10 @@ if (wanted('scale')) {
   await scale('rsync-over-warm-mux', new RsyncTool(tools.rsync!), 500, 50);
 }
 if (wanted('micro')) await micro();
-if (wanted('finalize')) await finalizeBench(state.path, [1024, 4096, 16_384], row);
+if (wanted('finalize')) await finalizeBench(state.path, [1024, 4096, 16_384], yard, row);
 if (wanted('ssh2')) await ssh2Throughput();
 if (wanted('links')) await linksBench(state.path, ctx, tools, row);
-if (wanted('cost')) await costBench(state.path, row);
+if (wanted('cost')) await costBench(state.path, tools, yard, row);
 if (['containers', 'container-bootstrap'].some(wanted)) await containers();
 
 const widths = (['benchmark', 'result', 'target', 'verdict'] as const).map((k) => Math.max(k.length, ...rows.map((r) => r[k].length)));
