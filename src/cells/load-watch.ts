@@ -1,4 +1,4 @@
-import { cores, machineTimes, niceOf, threadTimes } from '../process/cpu-share.js';
+import { cores, groupNiceOf, machineTimes, niceOf, threadTimes } from '../process/cpu-share.js';
 import type { LoadSamples } from '../records/cell-record.js';
 
 const EVERY_MS = 250;
@@ -66,7 +66,7 @@ export class LoadWatch {
       this.timer = undefined;
       this.sample();
     }
-    const nice = this.launcherPid === undefined ? undefined : niceOf(this.launcherPid);
-    return { cores: cores(), launcher: this.launcherPid !== undefined, ...(nice !== undefined ? { launcher_nice: nice } : {}), samples: this.samples.map((s) => [...s]) };
+    const [nice, group] = this.launcherPid === undefined ? [] : [niceOf(this.launcherPid), groupNiceOf(this.launcherPid)];
+    return { cores: cores(), launcher: this.launcherPid !== undefined, ...(nice !== undefined ? { launcher_nice: nice } : {}), ...(group !== undefined ? { launcher_group_nice: group } : {}), samples: this.samples.map((s) => [...s]) };
   }
 }

@@ -34,6 +34,17 @@ export function niceOf(pid: number): number | undefined {
   }
 }
 
+/** The nice value of a process's autogroup (its session's CPU share), or undefined without autogroup. */
+export function groupNiceOf(pid: number): number | undefined {
+  try {
+    if (readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() !== '1') return undefined;
+    const nice = /nice (-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'))?.[1];
+    return nice === undefined ? undefined : Number(nice);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The whole machine: busy CPU time over all cores (ms since boot) and threads runnable now. */
 export interface MachineTimes {
   busyMs: number;

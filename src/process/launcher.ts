@@ -1,8 +1,11 @@
 import { packageFile } from '../util/package-root.js';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { constants } from 'node:os';
-import type { Readable, Writable } from 'node:stream';
-import { childEnv } from './run-command.js';
+import { closeSync, constants as fs, openSync, writeSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { childEnv, runCommand } from './run-command.js';
 import { SetupError } from '../util/errors.js';
 
 /** One command for the launcher: argv, optional stdin text, a time limit and a cancel signal. */
@@ -49,6 +52,28 @@ interface Pending {
 }
 
 /**
+ * The launcher's standard input: a named pipe, opened at both ends and unlinked at once, not the
+ * socket pair Node makes for 'pipe'. Requests are written to it synchronously, each at once:
+ * through a Node stream a write completes on a later turn of the event loop and the next ones
+ * wait for it, so on a saturated machine (900 requests at once, this thread waiting seconds for
+ * a CPU) they reached the launcher in bursts, seconds apart. The launcher raises the pipe to
+ * 1 MiB, about 2,000 requests. Close-on-exec here; when this process ends, however it ends, the
+ * launcher reads end of file.
+ */
+async function requestPipe(): Promise<{ readFd: number; writeFd: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'xb-launcher-'));
+  try {
+    const path = join(dir, 'requests');
+    const made = await runCommand('mkfifo', ['-m', '600', path]);
+    if (made.exitCode !== 0) throw new SetupError(`mkfifo ${path} failed (${made.stderr.trim() || `exit ${made.exitCode}`}); it is in coreutils`);
+    const readFd = openSync(path, fs.O_RDONLY | fs.O_NONBLOCK);
+    return { readFd, writeFd: openSync(path, fs.O_WRONLY | fs.O_NONBLOCK) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
  * Starts commands through a small helper process (src/process/launcher.pl) that forks and
  * execs on request and reports each exit with its stderr. Nothing here forks per transfer, so
  * the event loop is free while hundreds of transfers start, and start/end times are those of
@@ -56,6 +81,10 @@ interface Pending {
  */
 export class Launcher implements AsyncDisposable {
   private readonly pending = new Map<number, Pending>();
+  /** Request frames not yet taken by the pipe, in order. */
+  private readonly backlog: Buffer[] = [];
+  private retry?: NodeJS.Timeout;
+  private closed = false;
   private nextId = 1;
   private buffer: Buffer = Buffer.alloc(0);
   private stopping?: Promise<void>;
@@ -63,25 +92,34 @@ export class Launcher implements AsyncDisposable {
   /** performance.now() minus the monotonic clock, both in ms. */
   private readonly offsetMs = performance.now() - Number(process.hrtime.bigint()) / 1e6;
 
-  private constructor(private readonly child: ChildProcessByStdio<Writable, Readable, null>) {
+  private constructor(
+    private readonly child: ChildProcessByStdio<null, Readable, null>,
+    private readonly requests: number,
+  ) {
     child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
     child.once('exit', () => {
       this.exited = true;
+      this.closeRequests();
       const error = new Error('the xferbench launcher exited');
       for (const p of this.pending.values()) p.reject(error);
       this.pending.clear();
     });
-    child.stdin.on('error', () => undefined); // a dead launcher is reported by 'exit'
   }
 
   /** Starts the launcher; fails with what to install when perl or Time::HiRes is missing. */
   static async start(perl = 'perl'): Promise<Launcher> {
-    const child = spawn(perl, [SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'], env: childEnv() });
+    const requests = await requestPipe();
+    // detached: a session, and so a CPU share under autogroup, of its own (launcher.pl says why).
+    const child = spawn(perl, [SCRIPT], { stdio: [requests.readFd, 'pipe', 'inherit'], env: childEnv(), detached: true });
+    closeSync(requests.readFd);
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (e) => reject(new SetupError(`cannot start perl for the launcher (${e.message}). Install it with: apt-get install -y perl`)));
+    }).catch((e: unknown) => {
+      closeSync(requests.writeFd);
+      throw e;
     });
-    const launcher = new Launcher(child);
+    const launcher = new Launcher(child as ChildProcessByStdio<null, Readable, null>, requests.writeFd);
     // A first command proves the script compiled (Time::HiRes is in Debian's perl, not perl-base).
     const probe = await launcher.run({ file: 'true', args: [] }).catch(() => undefined);
     if (!probe) throw new SetupError(`the launcher (perl ${SCRIPT}) did not start; perl said why above. It needs POSIX and Time::HiRes: apt-get install -y perl`);
@@ -114,7 +152,37 @@ export class Launcher implements AsyncDisposable {
     const body = Buffer.from(fields.join('\0'));
     const head = Buffer.alloc(4);
     head.writeUInt32BE(body.length);
-    this.child.stdin.write(Buffer.concat([head, body]));
+    this.backlog.push(Buffer.concat([head, body]));
+    this.flush();
+  }
+
+  /** Our end of the requests pipe, closed once: the launcher then reads end of file. */
+  private closeRequests(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.retry);
+    closeSync(this.requests);
+  }
+
+  /** Writes what waits, as far as the pipe takes it; the rest is tried again in a millisecond. */
+  private flush(): void {
+    if (this.closed) return;
+    while (this.backlog.length > 0) {
+      const frame = this.backlog[0]!;
+      let n: number;
+      try {
+        n = writeSync(this.requests, frame);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') this.backlog.length = 0; // a dead launcher is reported by 'exit'
+        break;
+      }
+      if (n < frame.length) {
+        this.backlog[0] = frame.subarray(n);
+        break;
+      }
+      this.backlog.shift();
+    }
+    if (this.backlog.length > 0) this.retry ??= setTimeout(() => ((this.retry = undefined), this.flush()), 1);
   }
 
   private onData(chunk: Buffer): void {
@@ -148,9 +216,11 @@ export class Launcher implements AsyncDisposable {
   /** Ends the launcher: its running commands get SIGTERM, then SIGKILL. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= new Promise<void>((resolve) => {
-      if (this.exited) return resolve();
+      if (this.exited) return resolve(this.closeRequests());
       this.child.once('exit', () => resolve());
-      this.child.stdin.end();
+      // What still waits goes first: a cancel must reach the launcher before its end of input.
+      const end = () => (this.backlog.length > 0 && !this.exited ? void setTimeout(end, 1) : this.closeRequests());
+      end();
     });
     return this.stopping;
   }

@@ -101,5 +101,7 @@ export interface LoadSamples {
   launcher: boolean;
   /** The launcher's nice value: -20 when it could raise its priority (src/process/launcher.pl says why). */
   launcher_nice?: number;
+  /** The nice value of the launcher's session under autogroup (src/process/launcher.pl says why); absent without autogroup. */
+  launcher_group_nice?: number;
   samples: number[][];
 }

@@ -93,7 +93,7 @@ const cell = z.object({
       unchecked: int,
     })
     .optional(),
-  load: z.object({ cores: int, launcher: z.boolean(), launcher_nice: int.optional(), samples: z.array(z.array(num).length(7)).max(4096) }).optional(),
+  load: z.object({ cores: int, launcher: z.boolean(), launcher_nice: int.optional(), launcher_group_nice: int.optional(), samples: z.array(z.array(num).length(7)).max(4096) }).optional(),
 });
 
 const runStart = z.object({

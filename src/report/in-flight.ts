@@ -15,6 +15,8 @@ export interface InFlight {
   first_end_ms: number | null;
   /** Longest wait from asking the launcher to its fork (null: no launcher, an in-process tool). */
   launch_lag_ms: number | null;
+  /** ms from the first launch to when the harness asked for the target-th (null: no launcher, or no ramp). */
+  asked_ms: number | null;
   /** Who had the CPU while the launches ramped up (null: no load readings, or fewer launches than the target). */
   ramp_load: RampLoad | null;
 }
@@ -31,8 +33,9 @@ export interface RampLoad {
   launcher_wait_ms: number | null;
   /** The launcher's CPU per launch over the whole repeat. */
   launcher_cpu_per_launch_ms: number | null;
-  /** Its nice value (-20: raised above the transfers'; null: not known). */
+  /** Its nice value (-20: raised above the transfers'; null: not known), and its session's under autogroup (null: none). */
   launcher_nice: number | null;
+  launcher_group_nice: number | null;
   /** The harness's main thread waiting for a CPU (it asks for the launches). */
   harness_wait_ms: number;
 }
@@ -67,6 +70,7 @@ export function rampLoad(load: LoadSamples, from: number, to: number, launches: 
     launcher_wait_ms: load.launcher ? r1(over(L_WAIT)) : null,
     launcher_cpu_per_launch_ms: load.launcher && launches > 0 ? Math.round((whole[L_CPU]! / launches) * 1000) / 1000 : null,
     launcher_nice: load.launcher_nice ?? null,
+    launcher_group_nice: load.launcher_group_nice ?? null,
     harness_wait_ms: r1(over(H_WAIT)),
   };
 }
@@ -114,9 +118,12 @@ export function inFlight(transfers: readonly TransferRecord[], concurrency: numb
   const attempts = invocations(transfers).flatMap((t) => t.attempts);
   const firstEnd = attempts.length > 0 ? Math.min(...attempts.map((a) => a.end_ms)) - starts[0]! : null;
   const lags = attempts.flatMap((a) => (a.launch_lag_ms !== undefined ? [a.launch_lag_ms] : []));
+  // When the harness asked for each of the ramp's launches: its fork less its wait in the launcher.
+  const ramped = [...attempts].sort((a, b) => a.start_ms - b.start_ms).slice(0, target);
+  const asked = ramp !== null && ramped.every((a) => a.launch_lag_ms !== undefined) ? Math.max(...ramped.map((a) => a.start_ms - a.launch_lag_ms!)) - starts[0]! : null;
   const ms = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);
   return {
-    peak, median, target, ramp_ms: ms(ramp), first_end_ms: ms(firstEnd), launch_lag_ms: lags.length > 0 ? ms(Math.max(...lags)) : null,
+    peak, median, target, ramp_ms: ms(ramp), first_end_ms: ms(firstEnd), launch_lag_ms: lags.length > 0 ? ms(Math.max(...lags)) : null, asked_ms: ms(asked),
     ramp_load: load && ramp !== null ? rampLoad(load, starts[0]!, starts[target - 1]!, lags.length) : null,
   };
 }
@@ -126,13 +133,22 @@ export const LONG_RAMP_MS = 1000;
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-/** Why the launches took as long as they did: the launcher's own work, or a machine that left it no CPU. */
+/**
+ * Why the launches took as long as they did, from its three parts: the harness asking for them
+ * over time, the launcher's own work, and the launcher waiting for a CPU (the run queue).
+ */
 function rampCause(f: InFlight): string | undefined {
   const l = f.ramp_load;
   if (!l || l.launcher_cpu_ms === null || l.launcher_wait_ms === null) return undefined;
   const per = l.launcher_cpu_per_launch_ms === null ? '' : ` (${l.launcher_cpu_per_launch_ms.toFixed(2)} ms per launch over the repeat)`;
-  const verdict = l.launcher_wait_ms > l.launcher_cpu_ms ? "the ramp was this machine's run queue, not the launcher's work" : "the ramp was mostly the launcher's own work";
-  const nice = l.launcher_nice === null ? '' : ` (at nice ${l.launcher_nice}${l.launcher_nice >= 0 ? ': it could not raise its priority without CAP_SYS_NICE' : ''})`;
+  const parts = [
+    { ms: f.asked_ms ?? 0, says: `the harness asking for them (the last ${s(f.asked_ms ?? 0)} after the first launch; its main thread waited ${s(l.harness_wait_ms)} for a CPU)` },
+    { ms: l.launcher_cpu_ms, says: "the launcher's own work" },
+    { ms: l.launcher_wait_ms, says: "this machine's run queue, not the launcher's work" },
+  ];
+  const verdict = `the ramp was mostly ${parts.reduce((a, b) => (b.ms > a.ms ? b : a)).says}`;
+  const group = l.launcher_group_nice === null ? '' : `, its session's ${l.launcher_group_nice}`;
+  const nice = l.launcher_nice === null ? '' : ` (at nice ${l.launcher_nice}${group}${l.launcher_nice >= 0 ? ': it could not raise its priority without CAP_SYS_NICE' : ''})`;
   return `over the ramp the launcher${nice} was on a CPU for ${s(l.launcher_cpu_ms)}${per} and waited ${s(l.launcher_wait_ms)} for one, with the machine ${Math.round(l.busy * 100)} % busy and up to ${l.runnable_max} threads runnable on ${l.cores} cores: ${verdict}`;
 }
 

@@ -56,6 +56,8 @@ export interface RepeatMetrics extends TransferCounts {
   first_end_ms: number | null;
   /** Longest wait from asking the launcher to the fork (null for an in-process tool). */
   launch_lag_ms: number | null;
+  /** ms from the first launch to when the harness asked for the in_flight_target-th (null: not launched by the launcher). */
+  asked_ms: number | null;
   /** Who had the CPU over the ramp: the launcher's work and its wait for a CPU, the machine's load (null: not read). */
   ramp_load: RampLoad | null;
   /** tool: forward: ms until a port forward accepted connections, over every attempt that got one. */
@@ -165,6 +167,7 @@ export function repeatMetrics(cell: CellRecord, transfers: readonly TransferReco
     ramp_ms: flight.ramp_ms,
     first_end_ms: flight.first_end_ms,
     launch_lag_ms: flight.launch_lag_ms,
+    asked_ms: flight.asked_ms,
     ramp_load: flight.ramp_load,
     setup_p50_ms: percentile(setups, 50),
     setup_p95_ms: percentile(setups, 95),
@@ -244,7 +247,7 @@ export function buildSummary(records: readonly ResultRecord[]): Summary {
   overall.loss_rate = overall.files > 0 ? overall.lost / overall.files : 0;
   const warnings = list.flatMap((c) =>
     // Under a start rate the concurrency is a ceiling the rate may never reach, by design.
-    c.repeats.flatMap((r) => (r.pace?.by === 'scenario' ? [] : inFlightWarning(c.cell, r.repeat, { peak: r.peak_in_flight, median: r.median_in_flight, target: r.in_flight_target, ramp_ms: r.ramp_ms, first_end_ms: r.first_end_ms, launch_lag_ms: r.launch_lag_ms, ramp_load: r.ramp_load }) ?? [])),
+    c.repeats.flatMap((r) => (r.pace?.by === 'scenario' ? [] : inFlightWarning(c.cell, r.repeat, { peak: r.peak_in_flight, median: r.median_in_flight, target: r.in_flight_target, ramp_ms: r.ramp_ms, first_end_ms: r.first_end_ms, launch_lag_ms: r.launch_lag_ms, asked_ms: r.asked_ms, ramp_load: r.ramp_load }) ?? [])),
   );
   for (const r of records) {
     const w = r.type === 'cell' ? dropWarning(r) : undefined;

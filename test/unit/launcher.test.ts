@@ -40,6 +40,16 @@ describe('launcher (real processes)', { timeout: 60_000 }, () => {
     assert.equal(r.stderr.trim(), String(self));
   });
 
+  it('runs in a session of its own, and so does each command (a CPU share each under autogroup)', async () => {
+    // /proc/PID/stat field 6 is the session id: a session leader's is its own pid.
+    const session = (stat: string) => stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3];
+    assert.equal(session(await readFile(`/proc/${launcher.pid}/stat`, 'utf8')), String(launcher.pid));
+    const r = await launcher.run(sh('echo $$ $(cut -d" " -f6 /proc/self/stat) >&2'));
+    const [pid, sid] = r.stderr.trim().split(' ');
+    assert.equal(sid, pid);
+    assert.notEqual(sid, String(launcher.pid));
+  });
+
   it('passes argv as given, without a shell: spaces, quotes and $ stay literal', async () => {
     const out = join(dir, 'argv');
     const r = await launcher.run({ file: '/bin/sh', args: ['-c', 'printf "%s|" "$@" > "$0"', out, 'a b', "'q'", '$(touch x)', ''] });

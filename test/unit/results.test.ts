@@ -142,7 +142,7 @@ describe('transfers in flight', () => {
   it('takes the peak, the time-weighted median and the ramp to the N-th launch from attempt times', () => {
     // 0-10 one, 10-20 three, 20-100 two (the first ended at 20; back-to-back ends do not overlap).
     const f = inFlight(ran([0, 20], [10, 100], [10, 100], [20, 30]), 3);
-    assert.deepEqual(f, { peak: 3, median: 2, target: 3, ramp_ms: 10, first_end_ms: 20, launch_lag_ms: null, ramp_load: null });
+    assert.deepEqual(f, { peak: 3, median: 2, target: 3, ramp_ms: 10, first_end_ms: 20, launch_lag_ms: null, asked_ms: null, ramp_load: null });
   });
 
   it('counts every attempt of a retried transfer and caps the target at the number of files', () => {
@@ -181,18 +181,21 @@ describe('transfers in flight', () => {
   it('reads who had the CPU over the ramp, interpolating between readings', () => {
     const f = inFlight(launches([500, 1000, 1500, 2500], 2000), 4, starved);
     // Ramp 500 → 2500 ms: launcher CPU 5 → 25, wait 490 → 1980, harness wait 450 → 1825, busy 1000 → 4500 of 2 × 2000 ms.
-    assert.deepEqual(f.ramp_load, { cores: 2, busy: 0.88, runnable_mean: 135, runnable_max: 150, launcher_cpu_ms: 20, launcher_wait_ms: 1490, launcher_cpu_per_launch_ms: 7.5, launcher_nice: null, harness_wait_ms: 1375 });
+    assert.deepEqual(f.ramp_load, { cores: 2, busy: 0.88, runnable_mean: 135, runnable_max: 150, launcher_cpu_ms: 20, launcher_wait_ms: 1490, launcher_cpu_per_launch_ms: 7.5, launcher_nice: null, launcher_group_nice: null, harness_wait_ms: 1375 });
     assert.equal(inFlight(launches([500, 1000, 1500, 2500], 0), 4, { ...starved, launcher: false }).ramp_load!.launcher_cpu_ms, null);
   });
 
   it('says a long ramp was the run queue when the launcher waited more than it worked, even at full concurrency', () => {
     const full = inFlight(launches([500, 1000, 1500, 2500], 2000), 4, starved);
     assert.equal(full.peak, 4);
-    assert.match(inFlightWarning('c', 1, full)!, /^c \(repeat 1\): 4 of 4 transfers were in flight at once, but launch 4 came 2\.00 s after the first, .*launcher was on a CPU for 0\.02 s \(7\.50 ms per launch over the repeat\) and waited 1\.49 s for one, with the machine 88 % busy and up to 150 threads runnable on 2 cores: the ramp was this machine's run queue, not the launcher's work$/);
+    assert.match(inFlightWarning('c', 1, full)!, /^c \(repeat 1\): 4 of 4 transfers were in flight at once, but launch 4 came 2\.00 s after the first, .*launcher was on a CPU for 0\.02 s \(7\.50 ms per launch over the repeat\) and waited 1\.49 s for one, with the machine 88 % busy and up to 150 threads runnable on 2 cores: the ramp was mostly this machine's run queue, not the launcher's work$/);
     assert.match(inFlightWarning('c', 1, inFlight(launches([500, 1000, 1500, 2500], 2000), 4, { ...starved, launcher_nice: 0 }))!, /the launcher \(at nice 0: it could not raise its priority without CAP_SYS_NICE\) was on a CPU/);
     assert.match(inFlightWarning('c', 1, inFlight(launches([500, 1000, 1500, 2500], 2000), 4, { ...starved, launcher_nice: -20 }))!, /the launcher \(at nice -20\) was on a CPU/);
     const busyLauncher = load([[0, 0, 1, 0, 0, 0, 0], [3000, 5000, 2, 2500, 100, 0, 0]]);
-    assert.match(inFlightWarning('c', 1, inFlight(launches([500, 1000, 1500, 2500], 0), 4, busyLauncher))!, /the ramp was mostly the launcher's own work$/);
+    // Asked for at once (each waited in the launcher until its fork), or over the ramp (forked as asked).
+    assert.match(inFlightWarning('c', 1, inFlight(launches([500, 1000, 1500, 2500], 2000), 4, busyLauncher))!, /the ramp was mostly the launcher's own work$/);
+    const idle = load([[0, 0, 1, 0, 0, 0, 0], [3000, 5000, 2, 30, 20, 300, 900]]);
+    assert.match(inFlightWarning('c', 1, inFlight(launches([500, 1000, 1500, 2500], 0), 4, idle))!, /the ramp was mostly the harness asking for them \(the last 2\.00 s after the first launch; its main thread waited 0\.60 s for a CPU\)$/);
     assert.equal(inFlightWarning('c', 1, inFlight(launches([0, 100, 200, 300], 0), 4, starved)), undefined, 'a short ramp at full concurrency says nothing');
   });
 
