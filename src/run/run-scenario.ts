@@ -251,9 +251,14 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
         await rm(controlBase, { recursive: true, force: true });
       },
     };
-    await using launcher = await Launcher.start();
-    const connector = await findConnector();
-    const clientKey = await generateKeyPair(tools.sshKeygen, join(state.path, 'client_ed25519'), 'xferbench-run');
+    // Three set-up programs at once (perl twice, ssh-keygen): each is mostly its own start-up.
+    const launching = Launcher.start();
+    launching.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    const [connector, clientKey] = await Promise.all([findConnector(), generateKeyPair(tools.sshKeygen, join(state.path, 'client_ed25519'), 'xferbench-run')]).catch(async (e: unknown) => {
+      await (await launching.catch(() => undefined))?.stop();
+      throw e;
+    });
+    await using launcher = await launching;
     await using executors = await setUpExecutors(plan.cells, state.path, { originEpochMs: performance.timeOrigin + t0, ...(resume ? { firstJobId: resume.firstJobId } : {}), ...(signal ? { signal } : {}) });
     if (executors.notice) options.onEvent?.({ type: 'notice', message: executors.notice });
     const run: RunShared = {
