@@ -43,7 +43,8 @@ my $raised = setpriority(0, 0, -20);
 if (open(my $group, '>', '/proc/self/autogroup')) { print {$group} "-20"; close $group }
 my %SYS_SETSID = (x86_64 => 112, aarch64 => 157, i386 => 66, i686 => 66, arm => 66);
 my $SETSID = $SYS_SETSID{ (split /-/, $Config{archname})[0] };
-# Ctrl-C reaches the whole process group; the harness decides what to stop, and in what order.
+# A signal meant for the harness (it may reach this process too) is the harness's to act on: it
+# decides what to stop, and in what order.
 $SIG{INT} = 'IGNORE';
 $SIG{HUP} = 'IGNORE';
 $SIG{PIPE} = 'IGNORE';

@@ -122,7 +122,7 @@ export class Launcher implements AsyncDisposable {
     const launcher = new Launcher(child as ChildProcessByStdio<null, Readable, null>, requests.writeFd);
     // A first command proves the script compiled (Time::HiRes is in Debian's perl, not perl-base).
     const probe = await launcher.run({ file: 'true', args: [] }).catch(() => undefined);
-    if (!probe) throw new SetupError(`the launcher (perl ${SCRIPT}) did not start; perl said why above. It needs POSIX and Time::HiRes: apt-get install -y perl`);
+    if (!probe) throw new SetupError(`the launcher (perl ${SCRIPT}) did not start; perl said why above. It needs Time::HiRes: apt-get install -y perl`);
     return launcher;
   }
 
