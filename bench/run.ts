@@ -357,7 +357,7 @@ if (wanted('micro')) await micro();
 if (wanted('finalize')) await finalizeBench(state.path, [1024, 4096, 16_384], yard, row);
 if (wanted('ssh2')) await ssh2Throughput();
 if (wanted('links')) await linksBench(state.path, ctx, tools, row);
-if (wanted('cost')) await costBench(state.path, tools, yard, row);
+if (wanted('cost')) await costBench(state.path, tools, row);
 if (['containers', 'container-bootstrap'].some(wanted)) await containers();
 
 const widths = (['benchmark', 'result', 'target', 'verdict'] as const).map((k) => Math.max(k.length, ...rows.map((r) => r[k].length)));

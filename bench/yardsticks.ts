@@ -22,10 +22,23 @@ export const ROUNDS = 11;
 const median = (xs: number[]) => percentile(xs, 50)!;
 
 /** Median wall and CPU of `argv` over `rounds` runs (CPU: the process and everything it waited for). */
-export async function medianOf(argv: string[], rounds = ROUNDS, launcherComm = 'none'): Promise<{ wallMs: number; cpuMs: number }> {
+async function medianOf(argv: string[], rounds = ROUNDS, launcherComm = 'none'): Promise<{ wallMs: number; cpuMs: number }> {
   const runs: Measured[] = [];
   for (let i = 0; i < rounds; i++) runs.push(await timed(argv, launcherComm));
   return { wallMs: median(runs.map((r) => r.wallMs)), cpuMs: median(runs.map((r) => r.cpuMs)) };
+}
+
+/**
+ * `argv`'s wall time against `node -e 0`'s, side by side: the two alternate, the ratio is taken
+ * per pair, then the median. A yardstick measured minutes earlier can be off by a factor of
+ * three on this machine (node -e 0 took 199 ms at one bench's start, 60 ms a few minutes later).
+ */
+export async function againstNodeStart(argv: (round: number) => string[], rounds = ROUNDS, launcherComm = 'none'): Promise<{ ratio: number; wallMs: number; nodeMs: number }> {
+  const pairs: { x: number; node: number }[] = [];
+  const node = () => timed([process.execPath, '-e', '0'], 'none').then((r) => r.wallMs);
+  const x = (i: number) => timed(argv(i), launcherComm).then((r) => r.wallMs);
+  for (let i = 0; i < rounds; i++) pairs.push(i % 2 === 0 ? { node: await node(), x: await x(i) } : await x(i).then(async (xm) => ({ x: xm, node: await node() })));
+  return { ratio: median(pairs.map((p) => p.x / p.node)), wallMs: median(pairs.map((p) => p.x)), nodeMs: median(pairs.map((p) => p.node)) };
 }
 
 export async function measureYardsticks(root: string): Promise<Yardsticks> {
