@@ -14,6 +14,7 @@ import { openSshdWindow } from './sshd-window.js';
 import { routesOf } from '../plan/plan.js';
 import { StartPacer } from '../transfers/start-pacer.js';
 import { LoadWatch } from './load-watch.js';
+import { listenOverflows } from '../process/cpu-share.js';
 import { EXTERNAL_CAPS } from '../spec/external-host.js';
 
 type SshdSeen = Pick<CellRecord, 'sshd' | 'sshd_events' | 'sshd_unobserved'>;
@@ -30,6 +31,7 @@ export class RepeatFrame implements AsyncDisposable {
   private window?: ReturnType<typeof openSshdWindow>;
   private mux?: MuxStatus;
   private load?: LoadWatch;
+  private overflowsBefore?: number;
   /** When the work began (the run clock), set by begin(). */
   start = 0;
 
@@ -69,6 +71,7 @@ export class RepeatFrame implements AsyncDisposable {
   begin(): void {
     this.start = this.ctx.clock();
     this.window = openSshdWindow(this.ctx.topology, this.start);
+    this.overflowsBefore = listenOverflows();
     this.load = LoadWatch.start(this.ctx.clock, this.ctx.executor.launchesHere ? this.ctx.launcher.pid : undefined);
   }
 
@@ -103,6 +106,7 @@ export class RepeatFrame implements AsyncDisposable {
     const { cell } = this.ctx;
     // The link each host was reached over, as the relay carried it.
     const load = this.load?.stop();
+    const overflows = listenOverflows();
     const links = [...this.ctx.topology.hosts].flatMap(([name, h]) => (h.link ? [[name, h.link.link] as const] : []));
     return {
       type: 'cell', cell: cell.id, cell_index: cell.index, values: cell.values, repeat: this.repeat,
@@ -116,6 +120,7 @@ export class RepeatFrame implements AsyncDisposable {
       ...(this.pacer ? { paced: { per_s: this.pacer.perSecond, burst: this.pacer.burst, by: this.pacer.by, waits: this.pacer.waits, waited_ms: Math.round(this.pacer.waitedMs) } } : {}),
       ...(links.length > 0 ? { links: Object.fromEntries(links) } : {}),
       ...(load ? { load } : {}),
+      ...(overflows !== undefined && this.overflowsBefore !== undefined ? { listen_overflows: overflows - this.overflowsBefore } : {}),
     };
   }
 

@@ -88,6 +88,8 @@ export interface CellRecord {
   drops?: CellDrops;
   /** Who had the CPU through the repeat (cells/load-watch.ts); absent where /proc cannot tell. */
   load?: LoadSamples;
+  /** Connections the kernel turned away at a full accept queue during the repeat (TcpExt ListenOverflows, machine-wide). */
+  listen_overflows?: number;
 }
 
 /**

@@ -93,6 +93,7 @@ const cell = z.object({
       unchecked: int,
     })
     .optional(),
+  listen_overflows: int.optional(),
   load: z.object({ cores: int, launcher: z.boolean(), launcher_nice: int.optional(), launcher_group_nice: int.optional(), samples: z.array(z.array(num).length(7)).max(4096) }).optional(),
 });
 

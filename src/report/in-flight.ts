@@ -65,7 +65,7 @@ export function rampLoad(load: LoadSamples, from: number, to: number, launches: 
     cores: load.cores,
     busy: Math.min(1, Math.round((over(BUSY) / (span * load.cores)) * 100) / 100),
     runnable_mean: r1(runnable.reduce((a, b) => a + b, 0) / runnable.length),
-    runnable_max: Math.max(...runnable),
+    runnable_max: Math.round(Math.max(...runnable)),
     launcher_cpu_ms: load.launcher ? r1(over(L_CPU)) : null,
     launcher_wait_ms: load.launcher ? r1(over(L_WAIT)) : null,
     launcher_cpu_per_launch_ms: load.launcher && launches > 0 ? Math.round((whole[L_CPU]! / launches) * 1000) / 1000 : null,
