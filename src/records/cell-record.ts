@@ -88,7 +88,7 @@ export interface CellRecord {
   drops?: CellDrops;
   /** Who had the CPU through the repeat (cells/load-watch.ts); absent where /proc cannot tell. */
   load?: LoadSamples;
-  /** Connections the kernel turned away at a full accept queue during the repeat (TcpExt ListenOverflows, machine-wide). */
+  /** Times the kernel's accept queue overflowed during the repeat (TcpExt ListenOverflows, machine-wide). */
   listen_overflows?: number;
 }
 

@@ -58,7 +58,7 @@ export interface RepeatMetrics extends TransferCounts {
   launch_lag_ms: number | null;
   /** ms from the first launch to when the harness asked for the in_flight_target-th (null: not launched by the launcher). */
   asked_ms: number | null;
-  /** Connections the kernel turned away at a full accept queue (machine-wide; null: not read). */
+  /** Times the kernel's accept queue overflowed (machine-wide; null: not read). */
   listen_overflows: number | null;
   /** Who had the CPU over the ramp: the launcher's work and its wait for a CPU, the machine's load (null: not read). */
   ramp_load: RampLoad | null;
@@ -257,7 +257,7 @@ export function buildSummary(records: readonly ResultRecord[]): Summary {
     if (w) warnings.push(w);
     // What sshd's log cannot show: connections turned away before sshd accepted them.
     if (r.type === 'cell' && (r.listen_overflows ?? 0) > 0)
-      warnings.push(`${r.cell} (repeat ${r.repeat}): the kernel turned away ${r.listen_overflows} connection attempts at a full accept queue (TcpExt ListenOverflows, counted machine-wide): sshd listens with a backlog of 128, and what overflows it is dropped or reset before sshd sees it, so its log says nothing of them (docs/launcher.md)`);
+      warnings.push(`${r.cell} (repeat ${r.repeat}): the kernel's accept queue overflowed ${r.listen_overflows} times (TcpExt ListenOverflows, counted machine-wide): sshd listens with a backlog of 128; a handshake that overflows it is dropped (the client tries again, later) or, once the client has sent data, reset, before sshd sees it, so its log says nothing of them (docs/launcher.md)`);
   }
   const unobserved = [...new Set(list.flatMap((c) => c.repeats.flatMap((r) => r.sshd_unobserved)))];
   if (unobserved.length > 0) warnings.push(`server side not observed on ${unobserved.join(', ')} (external: xferbench did not start their sshd): sshd's drops and refusals there are not counted, and failure classes on the way there come from the clients alone`);

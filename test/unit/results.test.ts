@@ -215,7 +215,7 @@ describe('transfers in flight', () => {
     const records = (overflows?: number): ResultRecord[] => [...ran([0, 100]).map((t) => ({ ...t, cell: 'c' })), cell('c', 1, {}, { files: 1, concurrency: 1, ...(overflows === undefined ? {} : { listen_overflows: overflows }) })];
     const s = buildSummary(records(33));
     assert.equal(s.cells[0]!.repeats[0]!.listen_overflows, 33);
-    assert.match(s.warnings.join('\n'), /^c \(repeat 1\): the kernel turned away 33 connection attempts at a full accept queue/m);
+    assert.match(s.warnings.join('\n'), /^c \(repeat 1\): the kernel's accept queue overflowed 33 times/m);
     for (const quiet of [0, undefined]) assert.equal(buildSummary(records(quiet)).warnings.length, 0);
     assert.equal(buildSummary(records()).cells[0]!.repeats[0]!.listen_overflows, null);
   });
