@@ -67,7 +67,12 @@ async function requestPipe(): Promise<{ readFd: number; writeFd: number }> {
     const made = await runCommand('mkfifo', ['-m', '600', path]);
     if (made.exitCode !== 0) throw new SetupError(`mkfifo ${path} failed (${made.stderr.trim() || `exit ${made.exitCode}`}); it is in coreutils`);
     const readFd = openSync(path, fs.O_RDONLY | fs.O_NONBLOCK);
-    return { readFd, writeFd: openSync(path, fs.O_WRONLY | fs.O_NONBLOCK) };
+    try {
+      return { readFd, writeFd: openSync(path, fs.O_WRONLY | fs.O_NONBLOCK) };
+    } catch (e) {
+      closeSync(readFd);
+      throw e;
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -122,7 +127,10 @@ export class Launcher implements AsyncDisposable {
     const launcher = new Launcher(child as ChildProcessByStdio<null, Readable, null>, requests.writeFd);
     // A first command proves the script compiled (Time::HiRes is in Debian's perl, not perl-base).
     const probe = await launcher.run({ file: 'true', args: [] }).catch(() => undefined);
-    if (!probe) throw new SetupError(`the launcher (perl ${SCRIPT}) did not start; perl said why above. It needs Time::HiRes: apt-get install -y perl`);
+    if (!probe) {
+      await launcher.stop();
+      throw new SetupError(`the launcher (perl ${SCRIPT}) did not start; perl said why above. It needs Time::HiRes: apt-get install -y perl`);
+    }
     return launcher;
   }
 
