@@ -38,7 +38,8 @@ export class LinkRelay implements AsyncDisposable {
   }
 
   static async start(): Promise<LinkRelay> {
-    const child = spawn(process.execPath, [SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'], env: childEnv() });
+    // detached: a session, and so a CPU share under autogroup, of its own (relay-process.ts says why).
+    const child = spawn(process.execPath, [SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'], env: childEnv(), detached: true });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (e) => reject(new HostStartError(`cannot start the link relay (${e.message})`)));

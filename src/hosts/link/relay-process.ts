@@ -10,9 +10,23 @@
  * sshd's log (which sees the relay's port) is matched to the client's connection.
  * It exits when stdin closes: a harness that dies takes its relay with it.
  */
+import { writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import { prng } from '../../util/prng.js';
+
+// As the launcher does (src/process/launcher.pl, docs/launcher.md): spawned in a session of its
+// own, it takes the highest priority it may, for itself and its session's autogroup, so that the
+// delay it adds stays what was asked while the transfers saturate the machine. Without
+// CAP_SYS_NICE both stay as they are.
+for (const raise of [() => setPriority(-20), () => writeFileSync('/proc/self/autogroup', '-20')]) {
+  try {
+    raise();
+  } catch {
+    // not permitted, or no autogroup
+  }
+}
 
 interface Open {
   op: 'open';
