@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { statFields } from './process-tree.js';
 
 // What the kernel says about who had the CPU (Linux /proc; undefined elsewhere). A long ramp of
 // launches on a saturated machine is either work (the launcher on a CPU) or waiting (the
@@ -24,14 +25,8 @@ export function threadTimes(pid: number, tid = pid): ThreadTimes | undefined {
 
 /** A process's nice value (/proc/PID/stat, field 19). */
 export function niceOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may hold anything.
-    const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-    return Number.isInteger(nice) ? nice : undefined;
-  } catch {
-    return undefined;
-  }
+  const nice = Number(statFields(pid)?.[16]);
+  return Number.isInteger(nice) ? nice : undefined;
 }
 
 /** The nice value of a process's autogroup (its session's CPU share), or undefined without autogroup. */

@@ -20,6 +20,16 @@ function procText(pid: string, name: string): string {
   }
 }
 
+/**
+ * /proc/PID/stat from its third field on (state, ppid, ... : field N is at index N - 3), or
+ * undefined when the process is gone. The command name before them is in parentheses and may
+ * hold spaces and parentheses itself, hence the last ')'.
+ */
+export function statFields(pid: number | string): string[] | undefined {
+  const stat = procText(String(pid), 'stat');
+  return stat ? stat.slice(stat.lastIndexOf(')') + 2).split(' ') : undefined;
+}
+
 function mountNamespace(pid: string): string | undefined {
   try {
     return readlinkSync(`/proc/${pid}/ns/mnt`);
@@ -37,10 +47,9 @@ function mountNamespace(pid: string): string | undefined {
 export async function descendantPids(pid: number): Promise<number[]> {
   const childrenOf = new Map<number, number[]>();
   for (const e of procEntries()) {
-    const stat = /^\d+$/.test(e) ? procText(e, 'stat') : '';
-    if (!stat) continue; // not a process, or it ended while we looked
-    // Field 4 (ppid) follows the parenthesised command, which may itself contain spaces.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const fields = /^\d+$/.test(e) ? statFields(e) : undefined;
+    if (!fields) continue; // not a process, or it ended while we looked
+    const ppid = Number(fields[1]); // field 4
     childrenOf.set(ppid, [...(childrenOf.get(ppid) ?? []), Number(e)]);
   }
   const out: number[] = [];
@@ -53,14 +62,7 @@ export async function descendantPids(pid: number): Promise<number[]> {
 }
 
 /** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
-function startTicks(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
+const startTicks = (pid: number): string | undefined => statFields(pid)?.[19];
 
 /** This process as an owner: its pid and start time, so a reused pid is not mistaken for it. */
 export const ownerRecord = (): string => `${process.pid} ${startTicks(process.pid) ?? ''}`.trim();
@@ -81,12 +83,8 @@ export function isAlive(pid: number): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return true; // no /proc: kill(0) is all we know
-  }
+  const state = statFields(pid)?.[0];
+  return state === undefined || state !== 'Z'; // no /proc: kill(0) is all we know
 }
 
 /**
@@ -121,7 +119,6 @@ export async function processesUsing(paths: readonly string[]): Promise<number[]
   }
   return pids;
 }
-
 
 /**
  * Ends what still names `path` (a run's ssh control folder): first `graceMs` for it to end on
