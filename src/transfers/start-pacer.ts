@@ -26,9 +26,11 @@ export class StartPacer {
   take(signal?: AbortSignal): Promise<void> {
     const next = this.turn.then(async () => {
       this.refill();
-      if (this.tokens < 1) {
+      if (this.tokens < 1) this.waits++;
+      // Until a whole token is there: Node's timers may fire a millisecond early by
+      // performance.now(), and a start must never come sooner than the pace allows.
+      while (this.tokens < 1 && !signal?.aborted) {
         const ms = ((1 - this.tokens) * 1000) / this.perSecond;
-        this.waits++;
         this.waitedMs += ms;
         await sleep(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
         this.refill();
