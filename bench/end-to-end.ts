@@ -11,6 +11,7 @@ import { renderSshClientConfig } from '../src/ssh/ssh-client-config.js';
 import { loginAccount } from '../src/hosts/login-account.js';
 import { freePort } from '../src/hosts/loopback-address.js';
 import { percentile } from '../src/report/statistics.js';
+import { LOAD } from '../src/records/cell-record.js';
 import { againstCp, type Yardsticks } from './yardsticks.js';
 
 export type AddRow = (benchmark: string, result: string, target: string, ok: boolean | undefined) => void;
@@ -158,7 +159,7 @@ export async function endToEnd(root: string, tools: OpenSshTools, cases: readonl
       `wall ${spread(wall)} (xferbench ${med((p) => p.x.wallMs).toFixed(0)} ms vs shell ${med((p) => p.s.wallMs).toFixed(0)} ms); ` +
         `CPU ${spread(cpu)} (${med((p) => p.x.cpuMs).toFixed(0)} vs ${med((p) => p.s.cpuMs).toFixed(0)} ms, ${perTransfer.toFixed(2)} ms = ${againstCp(yard, perTransfer)} more per transfer` +
         // Where it went, from the last run's own readings (cells/load-watch.ts): the launcher's fork and reap, the main thread.
-        (load ? `; while they ran: launcher ${(load[3]! / c.files).toFixed(3)} ms per launch (${(load[3]! / c.files / yard.forkCpuMs).toFixed(1)} × a shell's fork), main thread ${(load[5]! / c.files).toFixed(3)} ms per transfer` : '') +
+        (load ? `; while they ran: launcher ${(load[LOAD.launcherCpu]! / c.files).toFixed(3)} ms per launch (${(load[LOAD.launcherCpu]! / c.files / yard.forkCpuMs).toFixed(1)} × a shell's fork), main thread ${(load[LOAD.harnessCpu]! / c.files).toFixed(3)} ms per transfer` : '') +
         '); ' +
         `peak in flight ${peaks[0]} vs ${peaks[1]} (sampled every 5 ms; xferbench's records: ${med((p) => p.x.recordedPeak ?? 0)})`,
       targets.join(', '),

@@ -1,5 +1,5 @@
 import { cores, groupNiceOf, machineTimes, niceOf, threadTimes } from '../process/cpu-share.js';
-import type { LoadSamples } from '../records/cell-record.js';
+import { LOAD, type LoadSamples } from '../records/cell-record.js';
 
 const EVERY_MS = 250;
 /** Past this many samples every other one is dropped and the interval doubles: an hour-long repeat stays small. */
@@ -39,19 +39,25 @@ export class LoadWatch {
     }, this.every).unref();
   }
 
-  /** Raw readings: busy ms, runnable, launcher CPU and wait, harness CPU and wait (a thread gone keeps its last). */
+  /** A row of raw readings, laid out as LOAD says (a thread gone keeps its last). */
   private read(): number[] {
     const [m, l, h] = [machineTimes(), this.launcherPid === undefined ? undefined : threadTimes(this.launcherPid), threadTimes(process.pid)];
     const prev = this.raw;
-    this.raw = [m?.busyMs ?? prev?.[0] ?? 0, m?.runnable ?? 0, l?.cpuMs ?? prev?.[2] ?? 0, l?.waitMs ?? prev?.[3] ?? 0, h?.cpuMs ?? prev?.[4] ?? 0, h?.waitMs ?? prev?.[5] ?? 0];
-    return this.raw;
+    const row: number[] = [];
+    row[LOAD.t] = this.clock();
+    row[LOAD.busy] = m?.busyMs ?? prev?.[LOAD.busy] ?? 0;
+    row[LOAD.runnable] = m?.runnable ?? 0;
+    row[LOAD.launcherCpu] = l?.cpuMs ?? prev?.[LOAD.launcherCpu] ?? 0;
+    row[LOAD.launcherWait] = l?.waitMs ?? prev?.[LOAD.launcherWait] ?? 0;
+    row[LOAD.harnessCpu] = h?.cpuMs ?? prev?.[LOAD.harnessCpu] ?? 0;
+    row[LOAD.harnessWait] = h?.waitMs ?? prev?.[LOAD.harnessWait] ?? 0;
+    return (this.raw = row);
   }
 
   private sample(): void {
-    const now = this.read();
     const round = (v: number) => Math.round(v * 10) / 10;
-    // Times as deltas from the start; runnable as it is.
-    this.samples.push([round(this.clock()), ...now.map((v, i) => round(i === 1 ? v : v - this.base[i]!))]);
+    // Times as deltas from the start; the clock and the runnable count as they are.
+    this.samples.push(this.read().map((v, i) => round(i === LOAD.t || i === LOAD.runnable ? v : v - this.base[i]!)));
     if (this.samples.length >= MAX_SAMPLES) {
       const kept = this.samples.filter((_, i) => i % 2 === 0);
       this.samples.splice(0, this.samples.length, ...kept);

@@ -62,7 +62,7 @@ my $rin = '';               # select()'s read set, kept as descriptors come and 
 my $next_timer;             # earliest deadline or kill time of any child, if any
 my $inbuf = '';
 my $outbuf = '';            # answers of one turn of the loop, written together
-# What a child that could not exec writes last before _exit(127): a NUL starts it, which no
+# What a child that could not exec writes last before it exits 127: a NUL starts it, which no
 # program's text does, so a command's own stderr cannot pass for it.
 my $EXEC_FAILED = "\0xferbench-exec-failed ";
 # Opened once: a child makes it its stdin and stdout with dup2 alone before exec.

@@ -93,10 +93,13 @@ export interface CellRecord {
 }
 
 /**
- * Readings through a repeat, each `[t_ms, busy_ms, runnable, launcher_cpu_ms, launcher_wait_ms,
- * harness_cpu_ms, harness_wait_ms]`: t on the run clock; busy the machine's CPU over all cores and
- * the four thread times cumulative from the repeat's start; runnable the threads runnable at t.
+ * Where each reading of a LoadSamples row is: t on the run clock; busy the machine's CPU over all
+ * cores and the four thread times cumulative from the repeat's start; runnable the threads
+ * runnable at t. Rows are arrays (thousands of them in a long repeat), in this order.
  */
+export const LOAD = { t: 0, busy: 1, runnable: 2, launcherCpu: 3, launcherWait: 4, harnessCpu: 5, harnessWait: 6 } as const;
+
+/** Readings through a repeat, each row laid out as LOAD says. */
 export interface LoadSamples {
   cores: number;
   /** The launcher's thread was read (false: no launcher was running). */

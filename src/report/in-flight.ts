@@ -1,5 +1,5 @@
 import type { TransferRecord } from '../records/transfer-record.js';
-import type { LoadSamples } from '../records/cell-record.js';
+import { LOAD, type LoadSamples } from '../records/cell-record.js';
 
 /** How many transfers really ran at once in one repeat of a cell, from the attempts' own times. */
 export interface InFlight {
@@ -40,7 +40,7 @@ export interface RampLoad {
   harness_wait_ms: number;
 }
 
-const T = 0, BUSY = 1, RUNNABLE = 2, L_CPU = 3, L_WAIT = 4, H_WAIT = 6;
+const { t: T, busy: BUSY, runnable: RUNNABLE, launcherCpu: L_CPU, launcherWait: L_WAIT, harnessWait: H_WAIT } = LOAD;
 
 /** A cumulative reading at time t, interpolated between the samples around it. */
 function readingAt(samples: readonly number[][], column: number, t: number): number {
@@ -52,7 +52,7 @@ function readingAt(samples: readonly number[][], column: number, t: number): num
 }
 
 /** The load readings over [from, to] ms of the run clock; `launches` made by the launcher in the repeat. */
-export function rampLoad(load: LoadSamples, from: number, to: number, launches: number): RampLoad | null {
+function rampLoad(load: LoadSamples, from: number, to: number, launches: number): RampLoad | null {
   const s = load.samples;
   if (s.length < 2) return null;
   const over = (column: number) => readingAt(s, column, to) - readingAt(s, column, from);
