@@ -14,7 +14,7 @@ import { openSshdWindow } from './sshd-window.js';
 import { routesOf } from '../plan/plan.js';
 import { StartPacer } from '../transfers/start-pacer.js';
 import { LoadWatch } from './load-watch.js';
-import { listenOverflows } from '../process/cpu-share.js';
+import { listenOverflows } from '../process/accept-queue.js';
 import { EXTERNAL_CAPS } from '../spec/external-host.js';
 
 type SshdSeen = Pick<CellRecord, 'sshd' | 'sshd_events' | 'sshd_unobserved'>;

@@ -62,24 +62,3 @@ export function machineTimes(): MachineTimes | undefined {
 }
 
 export const cores = () => availableParallelism();
-
-/**
- * The kernel's count of connections a full accept queue turned away (TcpExt ListenOverflows in
- * /proc/net/netstat), machine-wide, since boot. sshd listens with a backlog of 128 (OpenSSH's
- * SSH_LISTEN_BACKLOG): hundreds of connects at once overflow it, and what overflows is dropped or
- * reset before sshd sees it, so its log says nothing of them.
- */
-export function listenOverflows(): number | undefined {
-  try {
-    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
-    for (let i = 0; i + 1 < lines.length; i += 2) {
-      const [names, values] = [lines[i]!.split(' '), lines[i + 1]!.split(' ')];
-      if (names[0] !== 'TcpExt:') continue;
-      const at = names.indexOf('ListenOverflows');
-      return at > 0 ? Number(values[at]) : undefined;
-    }
-    return undefined;
-  } catch {
-    return undefined;
-  }
-}
