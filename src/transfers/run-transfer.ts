@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { OpenSshVersion } from '../ssh/openssh-version.js';
 import { recordClasses, type AttemptRecord, type TransferRecord, type TransferStatus } from '../records/transfer-record.js';
 import { backoffDelay } from './backoff.js';
+import { prng, seedOf } from '../util/prng.js';
 import { classify } from './failure-classifier.js';
 import { connectionsIn } from '../ssh/connector.js';
 import type { Launcher } from '../process/launcher.js';
@@ -20,6 +21,7 @@ export interface TransferPolicy {
   /** Forks and execs off the event loop; see launcher.ts. */
   launcher: Launcher;
   signal?: AbortSignal;
+  /** The backoff's jitter; by default seeded by cell, repeat and file (see runTransfer). */
   random?: () => number;
   /** Called as each transfer starts its first attempt (faults with `at: "N%"` count them). */
   onStart?: () => void;
@@ -28,6 +30,14 @@ export interface TransferPolicy {
 }
 
 const STDERR_TAIL = 2000;
+
+/**
+ * The backoff's jitter for one transfer: full jitter, seeded by cell, repeat and file, so files
+ * that failed together still come back apart, and a run's retries fall at the same moments every
+ * time it is run, as everything else it draws (Math.random made a seed scenario's "with retries
+ * every one recovers" hold only most of the time).
+ */
+export const retryJitter = (cell: string, repeat: number, path: string): (() => number) => prng(seedOf(`${cell}\0${repeat}\0${path}`));
 
 /** Runs one transfer with its retries; each attempt's times are its fork and its reaping. */
 export async function runTransfer(job: TransferJob, cell: string, repeat: number, policy: TransferPolicy): Promise<TransferRecord> {
@@ -39,10 +49,11 @@ export async function runTransfer(job: TransferJob, cell: string, repeat: number
   // The launcher reports performance.now() times; records use the run clock.
   const toClock = (ms: number) => policy.clock() - (performance.now() - ms);
   policy.onStart?.();
+  const random = policy.random ?? retryJitter(cell, repeat, job.entry.path);
   for (let attempt = 1; attempt <= policy.retries + 1; attempt++) {
     if (policy.signal?.aborted) break;
     if (attempt > 1) {
-      await sleep(backoffDelay(attempt - 1, policy.backoffMs, policy.backoffMaxMs, policy.random), undefined, { signal: policy.signal }).catch(() => undefined);
+      await sleep(backoffDelay(attempt - 1, policy.backoffMs, policy.backoffMaxMs, random), undefined, { signal: policy.signal }).catch(() => undefined);
       if (policy.signal?.aborted) break;
     }
     if (policy.pace) {

@@ -7,6 +7,7 @@ import { CpTool } from '../../src/transfers/cp-tool.js';
 import { laneSshOptions, renderLaneConfig, renderSshWrapper } from '../../src/transfers/ssh-invocation.js';
 import { CommandTool, templateIssues } from '../../src/transfers/command-tool.js';
 import { backoffDelay } from '../../src/transfers/backoff.js';
+import { retryJitter } from '../../src/transfers/run-transfer.js';
 import { containerCommandWrapper } from '../../src/hosts/container/container-exec.js';
 import type { TransferJob } from '../../src/transfers/transfer-tool.js';
 
@@ -62,6 +63,21 @@ describe('backoff', () => {
     assert.equal(backoffDelay(3, 100, 1000, () => 1), 400);
     assert.equal(backoffDelay(10, 100, 1000, () => 1), 1000);
     assert.equal(backoffDelay(3, 100, 1000, () => 0), 0);
+  });
+
+  it('draws its jitter from a seed per cell, repeat and file: the same every run, apart across files', () => {
+    const delays = (cell: string, path: string) => {
+      const random = retryJitter(cell, 1, path);
+      return [1, 2, 3, 4, 5].map((k) => backoffDelay(k, 1000, 30_000, random));
+    };
+    assert.deepEqual(delays('c', 'file-000.bin'), delays('c', 'file-000.bin'));
+    assert.notDeepEqual(delays('c', 'file-000.bin'), delays('c', 'file-001.bin'));
+    // fault-sshd-restart.yaml (its test runs 30 files, the scenario 60): with 5 retries from 1 s,
+    // every file waits longer in all than the head's sshd is down (2 s, and the restart), so
+    // "with retries every one recovers" holds on every run, not most.
+    const files = Array.from({ length: 60 }, (_, i) => `file-${String(i).padStart(3, '0')}.bin`);
+    const least = Math.min(...files.map((f) => delays('transfer.retries=5', f).reduce((a, b) => a + b, 0)));
+    assert.ok(least > 3000, `the least total wait is ${least} ms`);
   });
 });
 
