@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { XferbenchError } from './util/errors.js';
+import { runEndTasks } from './util/end-tasks.js';
 import { adviseCommand } from './cli/advise.js';
 import { cleanCommand } from './cli/clean.js';
 import { compareCommand } from './cli/compare.js';
@@ -36,4 +37,5 @@ try {
     process.exitCode = 2;
   }
 }
+await runEndTasks();
 endGuard();

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { execa, type ResultPromise } from 'execa';
 import { SetupError } from '../../util/errors.js';
+import { atEnd } from '../../util/end-tasks.js';
 import { candidateHosts } from './engine-sockets.js';
 import { which } from '../../ssh/openssh-tools.js';
 import { ownerRecord, signal } from '../../process/process-tree.js';
@@ -110,6 +111,9 @@ async function discover(env: NodeJS.ProcessEnv, startService: boolean): Promise<
   );
 }
 
+/** How long the service may take to end on SIGTERM before it gets SIGKILL. */
+const SERVICE_STOP_MS = 10_000;
+
 async function startPrivateService(podman: string): Promise<ContainerEngine> {
   const base = stateBase();
   await mkdir(base, { recursive: true, mode: 0o700 });
@@ -135,6 +139,8 @@ async function startPrivateService(podman: string): Promise<ContainerEngine> {
   // The service must not keep this process alive: it ends with it (exit handler below).
   proc.unref();
   service = { proc, dirs: [dir, sockDir] };
+  // Awaited by the command line before it exits; the exit handler is the backstop for any other way out.
+  atEnd(stopPrivateEngine);
   process.once('exit', endService);
   const deadline = Date.now() + SERVICE_START_MS;
   while (Date.now() < deadline) {
@@ -152,7 +158,10 @@ async function startPrivateService(podman: string): Promise<ContainerEngine> {
 /** Ends the private Podman service, if this process started one (tests call this to leave nothing running). */
 export async function stopPrivateEngine(): Promise<void> {
   const proc = endService();
-  // Unref'd at start; waiting for its exit must keep the loop alive.
-  proc?.ref();
+  if (!proc) return;
+  // Unref'd at start; waiting for its exit must keep the loop alive. SIGKILL if SIGTERM is not enough.
+  proc.ref();
+  const late = setTimeout(() => proc.pid && signal(proc.pid, 'SIGKILL'), SERVICE_STOP_MS);
   await proc;
+  clearTimeout(late);
 }
