@@ -41,6 +41,11 @@ export interface StartedHost extends AsyncDisposable {
    * Absent for local hosts, which everyone reaches at `endpoint`.
    */
   readonly innerEndpoint?: HostEndpoint;
+  /**
+   * This machine's address on the network of `innerEndpoint` (a container network's gateway):
+   * where a link's relay listens for the topology's other hosts. Absent with no inner endpoint.
+   */
+  readonly innerGateway?: string;
   /** The link clients cross to reach it (a relay in front of its sshd); absent: nothing in the path. */
   readonly link?: StartedLink;
   /** Runs a command inside this host instead of on the machine (container hosts that act as clients). */

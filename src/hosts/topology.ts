@@ -1,10 +1,10 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LinkRelay, behindLink } from './link/link-relay.js';
-import { linkOf } from '../spec/link.js';
+import { linkOf, type Link } from '../spec/link.js';
 import { HostStartError } from '../util/errors.js';
 import type { HostSpec } from '../spec/host.js';
-import type { CommandWrapper, HostBackend, HostStartContext, StartedHost } from './host.js';
+import type { CommandWrapper, HostBackend, HostEndpoint, HostStartContext, StartedHost } from './host.js';
 import type { HostFiles } from './host-files.js';
 import { LocalHostFiles } from './local/local-host-files.js';
 import { renderKnownHosts, renderSshClientConfig, type ClientHostEntry } from '../ssh/ssh-client-config.js';
@@ -109,11 +109,11 @@ export async function startTopology(
       const host = await group.start(n, i, spec, { ...(mounts.length > 0 ? { mounts } : {}), ...(through.length > 0 ? { through } : {}) });
       if (!spec.link || !relay) return host;
       const link = linkOf(spec.link);
-      const opened = await relay.open(link, host.endpoint.address, host.endpoint, i + 1).catch(async (e: unknown) => {
+      const opened = await openLink(relay, host, link, i + 1).catch(async (e: unknown) => {
         await host.stop();
         throw e;
       });
-      return behindLink(host, relay, opened.id, opened.endpoint, link);
+      return behindLink(host, relay, opened.id, opened, link);
     }),
   );
   const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -177,6 +177,19 @@ export async function startTopology(
     await stop();
     throw e;
   }
+}
+
+/**
+ * The host's link on every way to its sshd: from this machine (another port of its address), and
+ * when the topology's hosts reach it on a network of their own, from there (this machine's address
+ * on that network), so a jump host or a client container crosses the same link.
+ */
+async function openLink(relay: LinkRelay, host: StartedHost, link: Link, seed: number): Promise<{ id: number; endpoint: HostEndpoint; innerEndpoint?: HostEndpoint }> {
+  const inner = host.innerEndpoint;
+  if (inner && !host.innerGateway) throw new HostStartError(`host "${host.name}": its link needs this machine on the host's network, where the topology's other hosts reach it; the container engine runs elsewhere`);
+  const routes = [{ listen: host.endpoint.address, upstream: host.endpoint }, ...(inner && host.innerGateway ? [{ listen: host.innerGateway, upstream: inner }] : [])];
+  const { id, endpoints } = await relay.open(link, routes, seed);
+  return { id, endpoint: endpoints[0]!, ...(endpoints[1] ? { innerEndpoint: endpoints[1] } : {}) };
 }
 
 async function writeClientConfig(dir: string, entries: ClientHostEntry[], identityFile: string): Promise<{ sshConfigPath: string; sshConfig: string; knownHostsPath: string; identityFile: string }> {

@@ -11,8 +11,14 @@ import type { HostEndpoint, StartedHost, StartedLink } from '../host.js';
 const SCRIPT = packageFile('dist', 'hosts', 'link', 'relay-process.js');
 const REPLY_TIMEOUT_MS = 10_000;
 
-type Reply = { op: 'opened'; id: number; port: number } | { op: 'failed'; id: number; error: string } | { op: 'closed'; id: number } | { op: 'synced'; n: number };
+type Reply = { op: 'opened'; id: number; ports: number[] } | { op: 'failed'; id: number; error: string } | { op: 'closed'; id: number } | { op: 'synced'; n: number };
 type Message = Reply | { op: 'conn'; id: number; client: number; upstream: number };
+
+/** A way to a host's sshd the relay stands in: it listens at `listen` and connects to `upstream`. */
+export interface LinkRoute {
+  listen: string;
+  upstream: HostEndpoint;
+}
 
 /**
  * The run's link relay (relay-process.ts): one process for every link of a topology, started only
@@ -47,13 +53,17 @@ export class LinkRelay implements AsyncDisposable {
     return new LinkRelay(child);
   }
 
-  /** A listener on `listen` (the host's own address) carrying each connection to `upstream` over `link`. */
-  async open(link: Link, listen: string, upstream: HostEndpoint, seed: number): Promise<{ id: number; endpoint: HostEndpoint }> {
+  /**
+   * One link with a listener per route (at `listen`, another port) carrying each connection to the
+   * route's upstream; the routes share the link's bottleneck. Resolves with each route's endpoint.
+   */
+  async open(link: Link, routes: readonly LinkRoute[], seed: number): Promise<{ id: number; endpoints: HostEndpoint[] }> {
     const id = this.nextId++;
     this.ports.set(id, new Map());
-    const reply = await this.ask(`${id}`, { op: 'open', id, listen, upstream, rtt_ms: link.rtt_ms, jitter_ms: link.jitter_ms, rate: link.rate ?? null, seed });
-    if (reply.op !== 'opened') throw new HostStartError(`link to ${upstream.address}:${upstream.port}: ${'error' in reply ? reply.error : 'no listener'}`);
-    return { id, endpoint: { address: listen, port: reply.port } };
+    const reply = await this.ask(`${id}`, { op: 'open', id, routes, rtt_ms: link.rtt_ms, jitter_ms: link.jitter_ms, rate: link.rate ?? null, seed });
+    const to = routes.map((r) => `${r.upstream.address}:${r.upstream.port}`).join(', ');
+    if (reply.op !== 'opened') throw new HostStartError(`link to ${to}: ${'error' in reply ? reply.error : 'no listener'}`);
+    return { id, endpoints: routes.map((r, i) => ({ address: r.listen, port: reply.ports[i]! })) };
   }
 
   /** Stops the link's listener and every connection through it. */
@@ -116,10 +126,11 @@ export class LinkRelay implements AsyncDisposable {
 }
 
 /**
- * `host` as clients see it through its link: reached at the relay's listener, carrying the link;
- * stopping it closes the listener first. Everything else is the host's own.
+ * `host` as clients see it through its link: reached at the relay's listeners (from this machine,
+ * and from the topology's network when it has one), carrying the link; stopping it closes the
+ * listeners first. Everything else is the host's own.
  */
-export function behindLink(host: StartedHost, relay: LinkRelay, id: number, endpoint: HostEndpoint, link: Link): StartedHost {
+export function behindLink(host: StartedHost, relay: LinkRelay, id: number, at: { endpoint: HostEndpoint; innerEndpoint?: HostEndpoint }, link: Link): StartedHost {
   const started = relay.startedLink(id, link);
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -129,7 +140,8 @@ export function behindLink(host: StartedHost, relay: LinkRelay, id: number, endp
     })());
   return new Proxy(host, {
     get(target, prop) {
-      if (prop === 'endpoint') return endpoint;
+      if (prop === 'endpoint') return at.endpoint;
+      if (prop === 'innerEndpoint' && at.innerEndpoint) return at.innerEndpoint;
       if (prop === 'link') return started;
       if (prop === 'stop') return stop;
       if (prop === Symbol.asyncDispose) return stop;

@@ -2,8 +2,10 @@
  * The link relay (docs/links.md): its own process, started by link-relay.ts, so that delaying and
  * pacing the bytes of hundreds of connections never takes the event loop that launches and
  * records transfers. It reads JSON lines on stdin and answers on stdout:
- *   {"op":"open","id":1,"listen":"127.0.0.3","upstream":{"address":"127.0.0.3","port":2222},"rtt_ms":20,"jitter_ms":0,"rate":null,"seed":1}
- *     → {"op":"opened","id":1,"port":40123}   (or {"op":"failed","id":1,"error":"…"})
+ *   {"op":"open","id":1,"routes":[{"listen":"127.0.0.3","upstream":{"address":"127.0.0.3","port":2222}}],"rtt_ms":20,"jitter_ms":0,"rate":null,"seed":1}
+ *     → {"op":"opened","id":1,"ports":[40123]}   (or {"op":"failed","id":1,"error":"…"})
+ * A link has a listener per route to its host (from this machine; from a container network, at
+ * this machine's address there), every one behind the same bottleneck.
  *   {"op":"close","id":1} → {"op":"closed","id":1}
  *   {"op":"sync","n":7}   → {"op":"synced","n":7}   (every line written before it has been read)
  * and for each relayed connection {"op":"conn","id":1,"client":PORT,"upstream":PORT}, so that
@@ -28,11 +30,16 @@ for (const raise of [() => setPriority(-20), () => writeFileSync('/proc/self/aut
   }
 }
 
+interface Route {
+  /** The address the listener takes (another port of the host's own address, or this machine's on the host's network). */
+  listen: string;
+  upstream: { address: string; port: number };
+}
+
 interface Open {
   op: 'open';
   id: number;
-  listen: string;
-  upstream: { address: string; port: number };
+  routes: Route[];
   rtt_ms: number;
   jitter_ms: number;
   /** Bytes per second each way, shared by the link's connections; null: no limit. */
@@ -210,7 +217,7 @@ class DelayLine {
   }
 }
 
-const links = new Map<number, { server: Server; sockets: Set<Socket> }>();
+const links = new Map<number, { servers: Server[]; sockets: Set<Socket> }>();
 
 function open(link: Open): void {
   // Seeded: a link's jitter is the same run to run.
@@ -218,18 +225,40 @@ function open(link: Open): void {
   const toServer = new Direction(link, rand);
   const toClient = new Direction(link, rand);
   const sockets = new Set<Socket>();
+  const servers = link.routes.map((route) => serve(link, route, toServer, toClient, sockets));
+  let failed = false;
+  let listening = 0;
+  for (const server of servers) {
+    server.on('error', (e) => {
+      if (failed) return;
+      failed = true;
+      for (const s of servers) s.close();
+      say({ op: 'failed', id: link.id, error: e.message });
+    });
+    server.once('listening', () => {
+      if (++listening < servers.length || failed) return;
+      links.set(link.id, { servers, sockets });
+      say({ op: 'opened', id: link.id, ports: servers.map((s) => (s.address() as { port: number }).port) });
+    });
+  }
+  link.routes.forEach((route, i) => servers[i]!.listen({ host: route.listen, port: 0 }));
+}
+
+/** One route's listener: each connection it accepts is carried to the route's upstream over the link. */
+function serve(link: Open, route: Route, toServer: Direction, toClient: Direction, sockets: Set<Socket>): Server {
   const track = (s: Socket) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   };
+  const { upstream: to } = route;
   // Half-open allowed: each side's end is passed on by its delay line, after the bytes before it.
   // A link that adds nothing (rtt 0, no jitter, no rate) only passes bytes on: no queue, no timer.
   const plain = link.rtt_ms === 0 && link.jitter_ms === 0 && link.rate === null;
-  const server = createServer({ noDelay: true, allowHalfOpen: true }, (client) => {
+  return createServer({ noDelay: true, allowHalfOpen: true }, (client) => {
     track(client);
     const clientPort = client.remotePort ?? 0;
     if (plain) {
-      const s = connect({ host: link.upstream.address, port: link.upstream.port, noDelay: true, allowHalfOpen: true });
+      const s = connect({ host: to.address, port: to.port, noDelay: true, allowHalfOpen: true });
       track(s);
       s.once('connect', () => say({ op: 'conn', id: link.id, client: clientPort, upstream: s.localPort }));
       client.pipe(s);
@@ -248,7 +277,7 @@ function open(link: Open): void {
     // The server sees the connection a TCP handshake over the link later: 1.5 round trips after
     // the client's connect (its SYN there, the SYN-ACK back, its ACK there), when it would accept.
     const opening = setTimeout(() => {
-      const s = connect({ host: link.upstream.address, port: link.upstream.port, noDelay: true, allowHalfOpen: true });
+      const s = connect({ host: to.address, port: to.port, noDelay: true, allowHalfOpen: true });
       upstream = s;
       track(s);
       s.once('connect', () => say({ op: 'conn', id: link.id, client: clientPort, upstream: s.localPort }));
@@ -265,11 +294,6 @@ function open(link: Open): void {
       up.stop();
     });
   });
-  server.on('error', (e) => say({ op: 'failed', id: link.id, error: e.message }));
-  server.listen({ host: link.listen, port: 0 }, () => {
-    links.set(link.id, { server, sockets });
-    say({ op: 'opened', id: link.id, port: (server.address() as { port: number }).port });
-  });
 }
 
 function close(id: number): void {
@@ -280,7 +304,8 @@ function close(id: number): void {
     return;
   }
   for (const s of link.sockets) s.destroy();
-  link.server.close(() => say({ op: 'closed', id }));
+  let left = link.servers.length;
+  for (const server of link.servers) server.close(() => --left === 0 && say({ op: 'closed', id }));
 }
 
 const lines = createInterface({ input: process.stdin });
