@@ -27,6 +27,8 @@ export interface BackendKind {
    * and reports say "server side not observed" where they would count sshd's drops.
    */
   readonly unobserved?: string;
+  /** Why a `link:` cannot stand in front of its hosts, when it cannot (docs/links.md). */
+  readonly noLinks?: string;
   /** Every host of it names where it is (an `external:` block), which makes a run aim load at someone's server. */
   readonly external?: boolean;
 }
@@ -57,6 +59,7 @@ export const BACKEND_REGISTRY = {
     },
     unobserved: 'xferbench did not start this sshd: its configuration, its log and its processes are the site\'s',
     external: true,
+    noLinks: "a site's server is reached through its own network and jump hosts, which a relay on this machine does not stand in",
   },
 } satisfies Record<string, BackendKind>;
 

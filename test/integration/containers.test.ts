@@ -10,6 +10,9 @@ import { findTools } from '../../src/ssh/openssh-tools.js';
 import { generateKeyPair } from '../../src/ssh/ssh-keys.js';
 import { createStateDir } from '../../src/hosts/state-dir.js';
 import { startTopology } from '../../src/hosts/topology.js';
+import { ssh2Connect, ssh2Tunnel } from '../../src/ssh/ssh2-connect.js';
+import type { HostEndpoint } from '../../src/hosts/host.js';
+import { listenerOf, sftpRoundTrips } from '../helpers/round-trip.js';
 import { REPO, endedBy, waitForRecords, isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
 
 /** Runs started by the tests find their engine as a user's would, not through this process's. */
@@ -119,6 +122,37 @@ describe.skipIf(skip !== undefined)(skip ? `container backend (skipped: ${skip})
       assert.match(config, /StrictHostKeyChecking yes/);
     }
     assert.deepEqual(await ours(process.pid), [], 'stopping the topology removed its containers and network');
+  });
+
+  it('a link on a container host is crossed from this machine and from the containers\' network (a jump host), and without link: nothing is in the path', async () => {
+    const tools = await findTools();
+    await using state = await createStateDir(base);
+    const key = await generateKeyPair(tools.sshKeygen, join(state.path, 'client_ed25519'), 'test');
+    await using topo = await startTopology(new ContainerBackend(), { head: { sshd: {} }, far: { sshd: {}, link: { rtt: 40, jitter: 0 } } }, { stateDir: state.path, clientKey: key, clock: () => performance.now() });
+    const head = topo.host('head');
+    const far = topo.host('far');
+    // Without a link, the head is reached at its published port and at its own address inside;
+    // with one, the relay (node) listens at both of the far host's, the inner one at this
+    // machine's address on the network.
+    assert.equal(head.link, undefined);
+    assert.notEqual(await listenerOf(head.endpoint), 'node');
+    assert.equal(head.innerEndpoint?.port, 22);
+    assert.equal(await listenerOf(far.endpoint), 'node');
+    assert.equal(far.innerEndpoint?.address, far.innerGateway);
+    assert.equal(await listenerOf(far.innerEndpoint!), 'node');
+    const target = (at: HostEndpoint) => ({ address: at.address, port: at.port, user: far.user, privateKeyPath: key.privatePath, hostKeys: far.hostKeys });
+    const within = (r: { fastestMs: number; all: number[] }, path: string) =>
+      assert.ok(r.fastestMs >= 40 && r.fastestMs <= 44 + 1, `${path}: fastest round trip ${r.fastestMs.toFixed(2)} ms for 40 ms configured: ${r.all.map((x) => x.toFixed(1)).join(' ')}`);
+    within(await sftpRoundTrips(target(far.endpoint)), 'from this machine');
+    // The head's sshd opens the channel to the far host's inner endpoint, as ProxyJump does.
+    const { client: jump, ready } = await ssh2Connect({ address: head.endpoint.address, port: head.endpoint.port, user: head.user, privateKeyPath: key.privatePath, hostKeys: head.hostKeys }, await readFile(key.privatePath), 15_000);
+    try {
+      await ready;
+      const inner = far.innerEndpoint!;
+      within(await sftpRoundTrips(target(inner), await ssh2Tunnel(jump, inner.address, inner.port)), 'through the head');
+    } finally {
+      jump.end();
+    }
   });
 
   it('the same scenario on both backends: drops above MaxStartups, none with the limit raised', async () => {

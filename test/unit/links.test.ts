@@ -28,6 +28,10 @@ describe('link: and start_rate, as a scenario gives them', () => {
     assert.equal(plan.groups.length, 2);
   });
 
+  it('takes a link on a container host as on a local one', () => {
+    assert.deepEqual(issues(['backend=container', 'hosts.target.link={rtt: 20ms}']), []);
+  });
+
   it('refuses, each at its place, what a relay cannot be', () => {
     const at = (sets: string[], path: string, pattern: RegExp) => {
       const found = issues(sets);
@@ -38,8 +42,7 @@ describe('link: and start_rate, as a scenario gives them', () => {
     at(['hosts.target.link={rtt: 20}'], 'hosts.target.link.rtt', /expected text, found the number 20/);
     at(['hosts.target.link={rtt: 20ms, rate: fast}'], 'hosts.target.link.rate', /not a rate such as/);
     at(['hosts.target.link={rtt: 20ms, loss: 1}'], 'hosts.target.link.loss', /unknown key/);
-    at(['backend=container'], 'hosts.target.link', /hosts of backend: local only for now \(this host is backend: container\)/);
-    at(['hosts.target.external={address: dtn.example.org, user: a, identity: k, known_hosts: kh, dir: x}'], 'hosts.target.link', /this host is a site's server/);
+    at(['hosts.target.external={address: dtn.example.org, user: a, identity: k, known_hosts: kh, dir: x}'], 'hosts.target.link', /no link in front of this host: a site's server/);
     at(['transfer.start_rate=0'], 'transfer.start_rate', /./);
     at(['executor=slurm', 'transfer.start_rate=5'], 'transfer.start_rate', /executor: slurm cannot keep a start rate/);
   });

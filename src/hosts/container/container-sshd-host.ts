@@ -63,12 +63,15 @@ export class ContainerSshdHost implements StartedHost {
   readonly exec?: CommandWrapper;
   /** Faults act through init's pid on this machine: root with a local engine (else absent; faults say so). */
   readonly control?: HostControl;
+  /** This machine's address on the run's network, with the engine on this machine. */
+  readonly innerGateway?: string;
   private stopping?: Promise<void>;
 
   private constructor(
     readonly name: string,
     readonly endpoint: HostEndpoint,
     readonly innerEndpoint: HostEndpoint,
+    gateway: string | undefined,
     readonly user: string,
     readonly hostKeys: readonly string[],
     readonly dataRoot: string,
@@ -83,6 +86,7 @@ export class ContainerSshdHost implements StartedHost {
     nsenter: string | undefined,
   ) {
     if (exec) this.exec = exec;
+    if (gateway) this.innerGateway = gateway;
     if (initPid > 0 && nsenter && process.getuid?.() === 0) this.control = this.controlThrough(engine, nsenter);
   }
 
@@ -184,7 +188,11 @@ export class ContainerSshdHost implements StartedHost {
       const endpoint = { address: PUBLISH_ADDRESS, port: container.getMappedPort(SSH_PORT) };
       const inner = { address: container.getIpAddress(input.network), port: SSH_PORT };
       const hostKey = key.trim().split(/\s+/).slice(0, 2).join(' ');
-      const initPid = input.engine.local ? ((await input.engine.docker.getContainer(container.getId()).inspect()).State.Pid ?? 0) : 0;
+      // With the engine on this machine, the container's init (faults, commands inside) and this
+      // machine's address on its network (where a link's relay listens for the other hosts).
+      const inspected = input.engine.local ? await input.engine.docker.getContainer(container.getId()).inspect() : undefined;
+      const initPid = inspected?.State.Pid ?? 0;
+      const gateway = inspected?.NetworkSettings.Networks[input.network]?.Gateway || undefined;
       const exec = containerCommandWrapper({
         containerId: container.getId(),
         pid: initPid,
@@ -192,7 +200,7 @@ export class ContainerSshdHost implements StartedHost {
         ...(input.nsenter ? { nsenter: input.nsenter } : {}),
         ...(input.engine.cli ? { cli: input.engine.cli } : {}),
       });
-      return new ContainerSshdHost(name, endpoint, inner, account.name, [hostKey], dataRoot, log, config, container, initPid, tail, exec, input.engine, input.nsenter);
+      return new ContainerSshdHost(name, endpoint, inner, gateway, account.name, [hostKey], dataRoot, log, config, container, initPid, tail, exec, input.engine, input.nsenter);
     } catch (e) {
       await container.stop({ timeout: 0 }).catch(() => undefined);
       await tail.close();
