@@ -6,9 +6,9 @@ import { stringify } from 'yaml';
 import type { Client, SFTPWrapper } from 'ssh2';
 import type { OpenSshTools } from '../src/ssh/openssh-tools.js';
 import { LocalBackend } from '../src/hosts/local/local-backend.js';
-import type { HostStartContext, StartedHost } from '../src/hosts/host.js';
+import type { HostBackend, HostStartContext, StartedHost } from '../src/hosts/host.js';
 import { startTopology } from '../src/hosts/topology.js';
-import { ssh2Connect } from '../src/ssh/ssh2-connect.js';
+import { ssh2Connect, ssh2Tunnel } from '../src/ssh/ssh2-connect.js';
 import { percentile } from '../src/report/statistics.js';
 import { CLI, timed, type AddRow } from './end-to-end.js';
 
@@ -17,12 +17,17 @@ const median = (xs: number[]) => percentile(xs, 50)!;
 /** Pairs of the cost row: single runs differ by ±10 % here, more than what is measured. */
 const PAIRS = 9;
 
-/** `n` logged-in ssh2 connections to `host`, each with an SFTP session. */
-async function sessions(host: StartedHost, keyPath: string, n: number): Promise<{ client: Client; sftp: SFTPWrapper }[]> {
+/**
+ * `n` logged-in ssh2 connections to `host`, each with an SFTP session: from this machine, or with
+ * `via` (a logged-in jump host) to its inner endpoint over a channel, as ProxyJump goes.
+ */
+async function sessions(host: StartedHost, keyPath: string, n: number, via?: Client): Promise<{ client: Client; sftp: SFTPWrapper }[]> {
   const key = await readFile(keyPath);
+  const at = via ? host.innerEndpoint! : host.endpoint;
   return Promise.all(
     Array.from({ length: n }, async () => {
-      const { client, ready } = await ssh2Connect({ address: host.endpoint.address, port: host.endpoint.port, user: host.user, privateKeyPath: keyPath, hostKeys: host.hostKeys }, key, 120_000);
+      const through = via ? await ssh2Tunnel(via, at.address, at.port) : undefined;
+      const { client, ready } = await ssh2Connect({ address: at.address, port: at.port, user: host.user, privateKeyPath: keyPath, hostKeys: host.hostKeys }, key, 120_000, through);
       await ready;
       const sftp = await new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, s) => (err ? reject(err) : resolve(s))));
       return { client, sftp };
@@ -62,17 +67,44 @@ async function roundTripRows(ctx: HostStartContext, tools: OpenSshTools, addRow:
       const near = await sessions(topo.host('near'), ctx.clientKey.privatePath, n);
       const [withLink, without] = [await roundTrips(far), await roundTrips(near)];
       for (const s of [...far, ...near]) s.client.end();
-      const at = (xs: number[], p: number) => percentile(xs, p)!;
-      const excess = at(withLink, 5) - rtt;
-      const floor = at(without, 5);
-      const ok = excess >= -Math.max(rtt * 0.1, 1) && excess <= Math.max(rtt * 0.1, 1) + floor;
-      addRow(
-        `link round trip ${rtt} ms, ${n} connection${n > 1 ? 's' : ''} at once (SFTP request and reply; p5, median)`,
-        `with the link ${at(withLink, 5).toFixed(2)}, ${median(withLink).toFixed(2)} ms; without ${at(without, 5).toFixed(2)}, ${median(without).toFixed(2)} ms: p5 ${excess >= 0 ? '+' : ''}${excess.toFixed(2)} ms from the link's`,
-        `p5 ${rtt} ms ± max(10 %, 1 ms), plus the p5 without a link`,
-        ok,
-      );
+      roundTripRow(`link round trip ${rtt} ms, ${n} connection${n > 1 ? 's' : ''} at once (SFTP request and reply; p5, median)`, rtt, withLink, without, addRow);
     }
+  }
+}
+
+/** A row judging round trips through a link of `rtt` ms against the same measure without it. */
+function roundTripRow(name: string, rtt: number, withLink: number[], without: number[], addRow: AddRow): void {
+  const at = (xs: number[], p: number) => percentile(xs, p)!;
+  const excess = at(withLink, 5) - rtt;
+  const floor = at(without, 5);
+  const ok = excess >= -Math.max(rtt * 0.1, 1) && excess <= Math.max(rtt * 0.1, 1) + floor;
+  addRow(
+    name,
+    `with the link ${at(withLink, 5).toFixed(2)}, ${median(withLink).toFixed(2)} ms; without ${at(without, 5).toFixed(2)}, ${median(without).toFixed(2)} ms: p5 ${excess >= 0 ? '+' : ''}${excess.toFixed(2)} ms from the link's`,
+    `p5 ${rtt} ms ± max(10 %, 1 ms), plus the p5 without a link`,
+    ok,
+  );
+}
+
+/**
+ * A link on a container host: crossed from this machine (the published port) and from the
+ * containers' network (a head's sshd opening the channel, as ProxyJump does), one connection each,
+ * beside a host without a link on the same path.
+ */
+export async function containerLinkRows(backend: HostBackend, ctx: HostStartContext, addRow: AddRow): Promise<void> {
+  for (const rtt of [1, 20]) {
+    await using topo = await startTopology(backend, { head: { sshd: RAISED }, far: { sshd: RAISED, link: { rtt, jitter: 0 } }, near: { sshd: RAISED } }, ctx, { dirName: `container-link-${rtt}` });
+    const key = ctx.clientKey.privatePath;
+    const [head] = await sessions(topo.host('head'), key, 1);
+    for (const path of ['this machine', 'a head container'] as const) {
+      const via = path === 'this machine' ? undefined : head!.client;
+      const far = await sessions(topo.host('far'), key, 1, via);
+      const near = await sessions(topo.host('near'), key, 1, via);
+      const [withLink, without] = [await roundTrips(far), await roundTrips(near)];
+      for (const s of [...far, ...near]) s.client.end();
+      roundTripRow(`container link round trip ${rtt} ms from ${path}, 1 connection (SFTP request and reply; p5, median)`, rtt, withLink, without, addRow);
+    }
+    head!.client.end();
   }
 }
 

@@ -24,7 +24,7 @@ import { Launcher } from '../src/process/launcher.js';
 import { findConnector } from '../src/ssh/connector.js';
 import { endToEnd, type Case, type Targets } from './end-to-end.js';
 import { finalizeBench } from './finalize.js';
-import { linksBench } from './links.js';
+import { containerLinkRows, linksBench } from './links.js';
 import { costBench } from './cost.js';
 import { againstCp, againstNode, describeYardsticks, measureYardsticks } from './yardsticks.js';
 import type { TransferTool } from '../src/transfers/transfer-tool.js';
@@ -254,6 +254,7 @@ async function containers(): Promise<void> {
       times.push(topo.startMs);
     }
     row('container topology start, 3 containers (10 runs)', `median ${median(times).toFixed(0)} ms (${againstNode(yard, median(times))}), p95 ${percentile(times, 95)!.toFixed(0)} ms`, 'median < 3000 ms', median(times) < 3000);
+    await containerLinkRows(containerBackend, ctx, row);
 
     // One 256 MiB file by rsync over ssh to each backend's target, alternating, 7 rounds each:
     // single transfers here vary by ±15 %, so fewer rounds cannot judge a 10 % margin.
