@@ -10,8 +10,6 @@ import { applied, controlOf } from './fault-kind.js';
 export const bandwidth: FaultKind = {
   acts: 'host',
   needsRoot: 'it adds an nftables table',
-  // A container's published port is reached through the engine's NAT, which these rules do not see.
-  backends: ['local'],
   fields: {
     rate: rateSchema,
     delay: z.unknown().refine((v) => v === undefined, 'delay needs the netem qdisc, which this kernel lacks; only the rate is emulated').optional(),

@@ -1,6 +1,5 @@
 import type * as z from 'zod';
 import type { StartedHost } from '../hosts/host.js';
-import type { BackendName } from '../hosts/backends.js';
 import type { MasterControl } from '../transfers/mux-session.js';
 import type { FaultAt } from '../spec/timing.js';
 
@@ -41,8 +40,6 @@ export interface FaultKind {
   readonly acts: 'host' | 'client' | 'queue';
   /** Why it needs root, if it does: refused before anything starts otherwise. */
   readonly needsRoot?: string;
-  /** The backends whose hosts it can act on (default: both). */
-  readonly backends?: readonly BackendName[];
   /** Fields of this kind beyond kind, host, at and for. */
   readonly fields: z.ZodRawShape;
   /** What it does, for the docs and `validate`. */

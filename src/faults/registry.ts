@@ -12,7 +12,7 @@ import { revokeKey } from './revoke-key.js';
 import { atSchema, durationSchema } from '../spec/timing.js';
 import { parseDuration } from '../util/duration.js';
 import { NAME_PATTERN, type FieldIssue } from '../spec/fields.js';
-import { BACKEND_NAMES, backendKind, backendName, hostBackendName } from '../hosts/backends.js';
+import { backendKind, backendName, hostBackendName } from '../hosts/backends.js';
 
 /** Every fault kind by name: a new kind is a file of its own and a line here. */
 export const FAULT_REGISTRY = {
@@ -79,7 +79,6 @@ export function faultIssues(raw: { backend?: unknown; executor?: unknown; queueE
     const backend = typeof host === 'string' && Object.hasOwn(raw.hosts, host) ? hostBackendName(raw.backend, raw.hosts[host]) : backendName(raw.backend);
     const { faultsNeedRoot: needsRoot, unobserved } = backendKind(backend);
     if (acts === 'host' && unobserved && typeof host === 'string') out.push({ path: ['faults', i, 'host'], message: `${String(kind)} needs the server of host "${host}": ${unobserved}` });
-    else if (own && !(own.backends ?? BACKEND_NAMES).includes(backend)) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} acts on backend: ${(own.backends ?? []).join(', ')} hosts only for now` });
     else if (own && needsRoot && process.getuid?.() !== 0) out.push({ path: ['faults', i, 'kind'], message: `${String(kind)} on backend: ${backend} needs root: ${needsRoot}` });
     if (acts === 'host' && host === undefined) out.push({ path: ['faults', i, 'host'], message: `${String(kind)} acts on a host: name it (one of ${Object.keys(raw.hosts).join(', ')})` });
     if (typeof host === 'string' && !Object.hasOwn(raw.hosts, host)) out.push({ path: ['faults', i, 'host'], message: `host "${host}" is not defined under hosts (defined: ${Object.keys(raw.hosts).join(', ')})` });

@@ -10,8 +10,6 @@ import { applied, controlOf } from './fault-kind.js';
 export const reset: FaultKind = {
   acts: 'host',
   needsRoot: 'it adds an nftables table',
-  // A container's published port is reached through the engine's NAT, which these rules do not see.
-  backends: ['local'],
   fields: { probability: z.number({ error: 'expected a share such as 0.1' }).gt(0, 'above 0').max(1, 'at most 1') },
   summary: 'a share (`probability`) of new connections to the host reset (nftables, root only)',
   async apply(spec, target) {

@@ -14,8 +14,13 @@ export interface TrafficRules {
   rateBytesPerS?: number;
 }
 
-/** The rules for traffic to and from `address:port`, in nft's own syntax (pure; values are numbers). */
-export function renderTable(name: string, address: string, port: number, rules: TrafficRules): string {
+/**
+ * The rules for traffic to and from `address:port`, in nft's own syntax (pure; values are numbers).
+ * `inbound` is the hook where traffic to the host is policed: `output` where the clients are local
+ * processes of the same namespace (loopback), `input` inside a container's namespace, where it
+ * arrives from outside; traffic from the host always leaves through `output`.
+ */
+export function renderTable(name: string, address: string, port: number, rules: TrafficRules, inbound: 'input' | 'output' = 'output'): string {
   const input: string[] = [];
   const output: string[] = [];
   if (rules.resetShare !== undefined) {
@@ -24,22 +29,35 @@ export function renderTable(name: string, address: string, port: number, rules: 
   if (rules.rateBytesPerS !== undefined) {
     // Loopback packets are up to 64 KiB: the burst must hold a few of them.
     const rate = `limit rate over ${Math.round(rules.rateBytesPerS)} bytes/second burst ${Math.max(262_144, Math.round(rules.rateBytesPerS / 10))} bytes drop`;
-    output.push(`ip daddr ${address} tcp dport ${port} ${rate}`, `ip saddr ${address} tcp sport ${port} ${rate}`);
+    (inbound === 'input' ? input : output).push(`ip daddr ${address} tcp dport ${port} ${rate}`);
+    output.push(`ip saddr ${address} tcp sport ${port} ${rate}`);
   }
   const chain = (hook: string, lines: string[]) => (lines.length ? [`  chain ${hook} {`, `    type filter hook ${hook} priority 0; policy accept;`, ...lines.map((l) => `    ${l}`), '  }'] : []);
   return [`table inet ${name} {`, ...chain('input', input), ...chain('output', output), '}', ''].join('\n');
 }
 
+/**
+ * Where a host's rules go: this machine's network namespace (a record beside the host's files lets
+ * `clean` delete the table after a SIGKILL), or a container's, entered through its init with
+ * nsenter (the table goes with the namespace when the container is removed).
+ */
+export type RulesPlace = { hostDir: string } | { nsenter: string; pid: number };
+
 /** Adds a table of rules for a host's address and port; the returned undo deletes it. */
-export async function addTrafficRules(hostDir: string, address: string, port: number, rules: TrafficRules): Promise<() => Promise<void>> {
+export async function addTrafficRules(place: RulesPlace, address: string, port: number, rules: TrafficRules): Promise<() => Promise<void>> {
   const name = `xferbench_${randomBytes(6).toString('hex')}`;
+  const nft = (args: string[], input?: string) =>
+    'pid' in place
+      ? runCommand(place.nsenter, ['-t', String(place.pid), '-n', '--', 'nft', ...args], { timeoutMs: 10_000, ...(input !== undefined ? { input } : {}) })
+      : runCommand('nft', args, { timeoutMs: 10_000, ...(input !== undefined ? { input } : {}) });
   // Recorded first: a run killed right after `nft -f` still leaves the name for `clean`.
-  await writeFile(join(hostDir, `${TABLE_FILE_PREFIX}${name}`), '');
-  const added = await runCommand('nft', ['-f', '-'], { input: renderTable(name, address, port, rules), timeoutMs: 10_000 });
+  const record = 'hostDir' in place ? join(place.hostDir, `${TABLE_FILE_PREFIX}${name}`) : undefined;
+  if (record) await writeFile(record, '');
+  const added = await nft(['-f', '-'], renderTable(name, address, port, rules, 'pid' in place ? 'input' : 'output'));
   if (added.exitCode !== 0) throw new Error(`nft refused the rules: ${added.stderr.trim()}`);
   return async () => {
-    await deleteTable(name);
-    await rm(join(hostDir, `${TABLE_FILE_PREFIX}${name}`), { force: true });
+    await nft(['delete', 'table', 'inet', name]);
+    if (record) await rm(record, { force: true });
   };
 }
 

@@ -4,6 +4,7 @@ import { parseScenario } from '../../src/plan/load-plan.js';
 import { laneSettings } from '../../src/faults/registry.js';
 import { renderLaneConfig } from '../../src/transfers/ssh-invocation.js';
 import { parseDuration } from '../../src/util/duration.js';
+import { renderTable } from '../../src/hosts/nft-table.js';
 
 const scenario = (faults: string, mux = 'cold') => `name: f
 hosts: { target: {} }
@@ -33,5 +34,22 @@ describe('faults (pure parts)', () => {
   it('a host fault names its host; a client fault need not', () => {
     assert.throws(() => parseScenario(scenario('[{ kind: pause_sshd }]'), 'f.yaml'), /faults\[0\]\.host .*acts on a host/);
     assert.doesNotThrow(() => parseScenario(scenario('[{ kind: kill_master, at: 1s }]', 'warm'), 'f.yaml'));
+  });
+
+  it('traffic rules police what goes to the host where it is sent (loopback) or where it arrives (a container\'s namespace)', () => {
+    const rules = (inbound: 'input' | 'output') => renderTable('xferbench_ab', '10.89.0.2', 22, { rateBytesPerS: 2e6, resetShare: 0.5 }, inbound);
+    const chainOf = (text: string, hook: string) => /chain (\w+) \{[^}]*\}/g.exec(text.slice(text.indexOf(`chain ${hook} {`)))![0];
+    const toHost = 'ip daddr 10.89.0.2 tcp dport 22 limit rate over 2000000 bytes/second';
+    assert.ok(chainOf(rules('output'), 'output').includes(toHost));
+    assert.ok(chainOf(rules('input'), 'input').includes(toHost));
+    assert.ok(!chainOf(rules('input'), 'output').includes(toHost));
+    for (const inbound of ['input', 'output'] as const) {
+      assert.ok(chainOf(rules(inbound), 'output').includes('ip saddr 10.89.0.2 tcp sport 22 limit rate over 2000000 bytes/second'));
+      assert.ok(chainOf(rules(inbound), 'input').includes('reject with tcp reset'));
+    }
+    // Every fault acts on container hosts too; without root the schema refuses it and says why.
+    const onContainer = () => parseScenario(scenario('[{ kind: bandwidth, host: target, rate: 8mbit }]').replace('name: f', 'name: f\nbackend: container'), 'f.yaml');
+    if (process.getuid?.() === 0) assert.doesNotThrow(onContainer);
+    else assert.throws(onContainer, /needs root/);
   });
 });

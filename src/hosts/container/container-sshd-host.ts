@@ -11,6 +11,7 @@ import { containerLabels } from './container-labels.js';
 import type { ContainerEngine } from './container-engine.js';
 import type { CommandWrapper, HostControl, HostEndpoint, HostStartContext, StartedHost } from '../host.js';
 import { makeFolders, subfolders, swapAuthorizedKeys } from '../host-control.js';
+import { addTrafficRules } from '../nft-table.js';
 import type { HostFiles } from '../host-files.js';
 import { LocalHostFiles } from '../local/local-host-files.js';
 import { loginAccount } from '../login-account.js';
@@ -124,7 +125,9 @@ export class ContainerSshdHost implements StartedHost {
           if ((await inside('umount', target)).exitCode !== 0) await inside('umount', '-l', target);
         };
       },
-      filterTraffic: () => Promise.reject(new HostStartError('bandwidth and reset act on local hosts only for now')),
+      // In the container's own network namespace, at its sshd: what arrives through the published
+      // port (after the engine's NAT) and from the other containers alike.
+      filterTraffic: (rules) => addTrafficRules({ nsenter, pid: this.initPid }, this.innerEndpoint.address, this.innerEndpoint.port, rules),
     };
   }
 

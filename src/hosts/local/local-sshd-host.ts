@@ -90,7 +90,7 @@ export class LocalSshdHost implements StartedHost {
         };
       },
       // The rules match this host's address and port: no other traffic of the machine is touched.
-      filterTraffic: (rules) => addTrafficRules(dir, endpoint.address, endpoint.port, rules),
+      filterTraffic: (rules) => addTrafficRules({ hostDir: dir }, endpoint.address, endpoint.port, rules),
     };
   }
 
