@@ -184,9 +184,13 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
   const end = ran.reduce((m, r) => Math.max(m, r.end_ms), start);
   const seen = await frame.sshdSeen();
   const { sshd, sshd_events: events } = seen;
-  // sshd behind a link logs the relay's port: each drop is matched by the client's port behind it.
+  // sshd behind a link logs the relay's port: each drop is matched by the client's port behind it;
+  // one not known for certain by a port no client has (negative), so it is matched by count.
   await Promise.all([...topology.hosts.values()].map((h) => h.link?.sync()));
-  const clientPort = (h: string, port: number) => topology.hosts.get(h)?.link?.clientPort(port) ?? port;
+  const clientPort = (h: string, port: number) => {
+    const link = topology.hosts.get(h)?.link;
+    return link ? (link.clientPort(port) ?? -port) : port;
+  };
 
   const found = (await Promise.all(destinations.map((d) => d.files.scan(d.dir)))).flat();
   const { counts, problems, verdicts } = verifyDestination(dataset.manifest, found);

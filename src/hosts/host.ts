@@ -56,7 +56,7 @@ export interface StartedHost extends AsyncDisposable {
 /** A host's link as a started host carries it (link/link-relay.ts): what it is, and the client behind a relayed connection. */
 export interface StartedLink {
   readonly link: Link;
-  /** The client's port of the connection the relay opened from `upstreamPort` (what sshd logs), once known. */
+  /** The client's port of the connection the relay opened from `upstreamPort` (what sshd logs); undefined when not known for certain. */
   clientPort(upstreamPort: number): number | undefined;
   /** Resolves once every connection the relay carried so far has its ports known here. */
   sync(): Promise<void>;

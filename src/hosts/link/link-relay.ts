@@ -12,7 +12,7 @@ const SCRIPT = packageFile('dist', 'hosts', 'link', 'relay-process.js');
 const REPLY_TIMEOUT_MS = 10_000;
 
 type Reply = { op: 'opened'; id: number; ports: number[] } | { op: 'failed'; id: number; error: string } | { op: 'closed'; id: number } | { op: 'synced'; n: number };
-type Message = Reply | { op: 'conn'; id: number; client: number; upstream: number };
+type Message = Reply | { op: 'conn'; id: number; route: number; client: number; upstream: number };
 
 /** A way to a host's sshd the relay stands in: it listens at `listen` and connects to `upstream`. */
 export interface LinkRoute {
@@ -28,8 +28,11 @@ export class LinkRelay implements AsyncDisposable {
   private nextId = 1;
   private nextSync = 1;
   private readonly waiting = new Map<string, (reply: Reply) => void>();
-  /** Per link, the relay's upstream port → the client's port. */
-  private readonly ports = new Map<number, Map<number, number>>();
+  /**
+   * Per link, the relay's upstream port → the client's port on each route that used it: two
+   * routes lead to different destinations, so the kernel may give both one local port at once.
+   */
+  private readonly ports = new Map<number, Map<number, Map<number, number>>>();
   private stopping?: Promise<void>;
   private exited = false;
 
@@ -80,7 +83,13 @@ export class LinkRelay implements AsyncDisposable {
 
   startedLink(id: number, link: Link): StartedLink {
     const ports = this.ports.get(id)!;
-    return { link, clientPort: (upstreamPort) => ports.get(upstreamPort), sync: () => this.sync() };
+    // sshd logs the same address for either route (this machine's, on the network): a port two
+    // routes used cannot be told apart, and is left to be matched by count.
+    const clientPort = (upstreamPort: number) => {
+      const clients = [...(ports.get(upstreamPort)?.values() ?? [])];
+      return clients.length === 1 ? clients[0] : undefined;
+    };
+    return { link, clientPort, sync: () => this.sync() };
   }
 
   private ask(key: string, msg: object): Promise<Reply> {
@@ -99,7 +108,9 @@ export class LinkRelay implements AsyncDisposable {
 
   private onMessage(msg: Message): void {
     if (msg.op === 'conn') {
-      this.ports.get(msg.id)?.set(msg.upstream, msg.client);
+      const link = this.ports.get(msg.id);
+      if (link && !link.has(msg.upstream)) link.set(msg.upstream, new Map());
+      link?.get(msg.upstream)!.set(msg.route, msg.client);
       return;
     }
     const key = msg.op === 'synced' ? `sync ${msg.n}` : `${msg.id}`;

@@ -8,8 +8,8 @@
  * this machine's address there), every one behind the same bottleneck.
  *   {"op":"close","id":1} → {"op":"closed","id":1}
  *   {"op":"sync","n":7}   → {"op":"synced","n":7}   (every line written before it has been read)
- * and for each relayed connection {"op":"conn","id":1,"client":PORT,"upstream":PORT}, so that
- * sshd's log (which sees the relay's port) is matched to the client's connection.
+ * and for each relayed connection {"op":"conn","id":1,"route":0,"client":PORT,"upstream":PORT}, so
+ * that sshd's log (which sees the relay's port) is matched to the client's connection.
  * It exits when stdin closes: a harness that dies takes its relay with it.
  */
 import { writeFileSync } from 'node:fs';
@@ -225,7 +225,7 @@ function open(link: Open): void {
   const toServer = new Direction(link, rand);
   const toClient = new Direction(link, rand);
   const sockets = new Set<Socket>();
-  const servers = link.routes.map((route) => serve(link, route, toServer, toClient, sockets));
+  const servers = link.routes.map((route, i) => serve(link, route, i, toServer, toClient, sockets));
   let failed = false;
   let listening = 0;
   for (const server of servers) {
@@ -245,7 +245,7 @@ function open(link: Open): void {
 }
 
 /** One route's listener: each connection it accepts is carried to the route's upstream over the link. */
-function serve(link: Open, route: Route, toServer: Direction, toClient: Direction, sockets: Set<Socket>): Server {
+function serve(link: Open, route: Route, index: number, toServer: Direction, toClient: Direction, sockets: Set<Socket>): Server {
   const track = (s: Socket) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
@@ -260,7 +260,7 @@ function serve(link: Open, route: Route, toServer: Direction, toClient: Directio
     if (plain) {
       const s = connect({ host: to.address, port: to.port, noDelay: true, allowHalfOpen: true });
       track(s);
-      s.once('connect', () => say({ op: 'conn', id: link.id, client: clientPort, upstream: s.localPort }));
+      s.once('connect', () => say({ op: 'conn', id: link.id, route: index, client: clientPort, upstream: s.localPort }));
       client.pipe(s);
       s.pipe(client);
       client.on('error', () => s.resetAndDestroy());
@@ -280,7 +280,7 @@ function serve(link: Open, route: Route, toServer: Direction, toClient: Directio
       const s = connect({ host: to.address, port: to.port, noDelay: true, allowHalfOpen: true });
       upstream = s;
       track(s);
-      s.once('connect', () => say({ op: 'conn', id: link.id, client: clientPort, upstream: s.localPort }));
+      s.once('connect', () => say({ op: 'conn', id: link.id, route: index, client: clientPort, upstream: s.localPort }));
       const down = new DelayLine(s, toClient);
       down.attach(client);
       up.attach(s);
