@@ -102,6 +102,8 @@ export interface HostStartContext {
 export interface HostStartOptions {
   /** Folders of this machine the host must see at the same path (client hosts: datasets, ControlPath sockets). */
   mounts?: readonly string[];
+  /** Files of this machine the host must see read-only at the same path (a client container's connector). */
+  readOnlyMounts?: readonly string[];
   /** The jump hosts the transfers reach it through, in order: an external host's own session goes the same way. */
   through?: readonly { name: string; spec: HostSpec }[];
 }

@@ -8,6 +8,7 @@ import type { CommandWrapper, HostBackend, HostEndpoint, HostStartContext, Start
 import type { HostFiles } from './host-files.js';
 import { LocalHostFiles } from './local/local-host-files.js';
 import { renderKnownHosts, renderSshClientConfig, type ClientHostEntry } from '../ssh/ssh-client-config.js';
+import { connectorScript, containerConnector } from '../ssh/connector.js';
 
 /** Where transfers are launched from (this machine, or a client container) and its ssh configuration. */
 export interface ClientSide {
@@ -56,7 +57,7 @@ export interface TopologyOptions {
   sharedDirs?: readonly string[];
   /** Folders every host must see at the same path (a pipeline's staging folders). */
   hostDirs?: readonly string[];
-  /** The machine client's connector (ssh/connector.ts); client containers have none. */
+  /** The machine client's connector (ssh/connector.ts); client containers run their own copy. */
   connector?: string;
   /** The jump hosts on the way to each host (plan.ts TopologyGroup.reach). */
   reach?: Readonly<Record<string, readonly string[]>>;
@@ -106,7 +107,7 @@ export async function startTopology(
     starts.map(async ({ n, spec, client }, i) => {
       const mounts = [...(client ? [dataRoot, insideDir, ...(options.sharedDirs ?? [])] : []), ...(options.hostDirs ?? [])];
       const through = (options.reach?.[n] ?? []).filter((h) => specs[h]).map((h) => ({ name: h, spec: specs[h]! }));
-      const host = await group.start(n, i, spec, { ...(mounts.length > 0 ? { mounts } : {}), ...(through.length > 0 ? { through } : {}) });
+      const host = await group.start(n, i, spec, { ...(mounts.length > 0 ? { mounts } : {}), ...(client ? { readOnlyMounts: [connectorScript()] } : {}), ...(through.length > 0 ? { through } : {}) });
       if (!spec.link || !relay) return host;
       const link = linkOf(spec.link);
       const opened = await openLink(relay, host, link, i + 1).catch(async (e: unknown) => {
@@ -153,10 +154,12 @@ export async function startTopology(
       const key = join(insideDir, 'client_ed25519');
       await copyFile(ctx.clientKey.privatePath, key);
       const inside = await writeClientConfig(insideDir, started.map((h) => entry(h, h.name, h.innerEndpoint ?? h.endpoint)), key);
+      // Their ssh connects through the connector too, so that their drops are matched by port.
+      const connector = containerConnector();
       clients = (replicas.get(options.clientHost) ?? []).map((n) => {
         const h = hosts.get(n)!;
         if (!h.exec) throw new HostStartError(`host "${n}" cannot launch transfers: running commands inside it needs root (nsenter) or the engine's command-line client (docker or podman) on PATH`);
-        return { name: n, files: new LocalHostFiles(), dataRoot, ...inside, exec: h.exec, ssh: 'ssh', route: (to, via) => ({ to, via: [...via] }) };
+        return { name: n, files: new LocalHostFiles(), dataRoot, ...inside, exec: h.exec, ssh: 'ssh', connector, route: (to, via) => ({ to, via: [...via] }) };
       });
     }
     return {

@@ -29,6 +29,19 @@ export async function findConnector(): Promise<string> {
 }
 
 /**
+ * The connector as a client container runs it: the image's perl, which has Socket::MsgHdr
+ * (containers/sshd/Containerfile), and this script, which the container sees read-only at the same
+ * path (`connectorScript`).
+ */
+export function containerConnector(): string {
+  if (!SHELL_WORD.test(SCRIPT)) throw new SetupError(`${JSON.stringify(SCRIPT)}: ssh's ProxyCommand takes no spaces or shell characters in a path; install xferbench under a plain path`);
+  return `/usr/bin/perl ${SCRIPT}`;
+}
+
+/** The connector's script, for a client container to mount. */
+export const connectorScript = (): string => SCRIPT;
+
+/**
  * ssh_config lines that make ssh connect through the connector. ssh applies neither ConnectTimeout
  * to a ProxyCommand's connect nor ConnectionAttempts to a ProxyCommand: the connector is given both.
  */

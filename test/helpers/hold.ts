@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
+import type { HostBackend, HostGroup, StartedHost } from '../../src/hosts/host.js';
 
 /** Holds one unauthenticated connection open, on its own thread, and says when sshd has answered it. */
 const HOLD = `
@@ -21,4 +22,24 @@ export function holdStartupSlot(endpoint: { address: string; port: number }): { 
   Atomics.wait(flag, 0, 0, 10_000);
   assert.equal(flag[0], 1, 'the held connection got sshd\'s banner');
   return { release: () => void worker.terminate() };
+}
+
+/**
+ * `backend` handing every host it starts to `seen` as well, before a relay or anything else is put
+ * in front of it: a test's way to a run's own sshd (to hold one of its slots).
+ */
+export function capturing(backend: HostBackend, seen: (host: StartedHost) => void): HostBackend {
+  return {
+    kind: backend.kind,
+    sshdVersion: () => backend.sshdVersion(),
+    async open(ctx) {
+      const group = await backend.open(ctx);
+      const start: HostGroup['start'] = async (...a) => {
+        const host = await group.start(...a);
+        seen(host);
+        return host;
+      };
+      return { start, [Symbol.asyncDispose]: () => group[Symbol.asyncDispose]() };
+    },
+  };
 }

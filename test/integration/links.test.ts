@@ -6,13 +6,13 @@ import { LocalBackend } from '../../src/hosts/local/local-backend.js';
 import { createStateDir } from '../../src/hosts/state-dir.js';
 import { generateKeyPair } from '../../src/ssh/ssh-keys.js';
 import { startTopology } from '../../src/hosts/topology.js';
-import type { HostGroup, StartedHost } from '../../src/hosts/host.js';
+import type { StartedHost } from '../../src/hosts/host.js';
 import { loadScenario } from '../../src/plan/load-plan.js';
 import { runScenario } from '../../src/run/run-scenario.js';
 import type { TransferRecord } from '../../src/records/transfer-record.js';
 import type { CellRecord } from '../../src/records/cell-record.js';
 import { isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, scenarioPath, tempDir } from '../helpers/harness.js';
-import { holdStartupSlot } from '../helpers/hold.js';
+import { capturing, holdStartupSlot } from '../helpers/hold.js';
 import { listenerOf, sftpRoundTrips } from '../helpers/round-trip.js';
 
 describe('links: distance on a host without netem', () => {
@@ -83,14 +83,6 @@ describe('links: distance on a host without netem', () => {
   it('drops behind a link are matched to the client\'s connection by port, forced by one connection held on a 1:100:1 sshd', async () => {
     // The sshd itself, behind its relay: the test holds its one unauthenticated slot directly.
     let sshdOf: StartedHost | undefined;
-    const capture = (b: LocalBackend) => ({
-      kind: b.kind,
-      sshdVersion: () => b.sshdVersion(),
-      async open(ctx: Parameters<LocalBackend['open']>[0]): Promise<HostGroup> {
-        const group = await b.open(ctx);
-        return { start: async (...a: Parameters<HostGroup['start']>) => (sshdOf = await group.start(...a)), [Symbol.asyncDispose]: () => group[Symbol.asyncDispose]() };
-      },
-    });
     const loaded = await loadScenario(scenarioPath('maxstartups'), { sets: ['hosts.target.sshd.MaxStartups=1:100:1', 'hosts.target.link={rtt: 20ms}', 'matrix.concurrency=[1]', 'repeat=1', 'dataset.files=8', 'dataset.size=16KiB', 'transfer.retries=0'] });
     let holder: { release(): void } | undefined;
     let seen = 0;
@@ -100,7 +92,7 @@ describe('links: distance on a host without netem', () => {
     try {
       const result = await runScenario(loaded, {
         outDir: join(dir, 'held'),
-        backend: (_kind, t) => capture(new LocalBackend(t)),
+        backend: (_kind, t) => capturing(new LocalBackend(t), (h) => (sshdOf = h)),
         onEvent: (e) => {
           if (e.type === 'topology_started') {
             holder = holdStartupSlot(sshdOf!.endpoint);

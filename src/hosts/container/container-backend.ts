@@ -55,7 +55,7 @@ export class ContainerBackend implements HostBackend {
     await engine.docker.createNetwork({ Name: network, Driver: 'bridge', Labels: containerLabels(groupId) });
     return {
       start: (name, _index, spec, opts) =>
-        ContainerSshdHost.start(name, spec, ctx, { engine, image: image.tag, network, groupId, version, mounts: opts?.mounts ?? [], ...(nsenter ? { nsenter } : {}) }),
+        ContainerSshdHost.start(name, spec, ctx, { engine, image: image.tag, network, groupId, version, mounts: opts?.mounts ?? [], readOnlyMounts: opts?.readOnlyMounts ?? [], ...(nsenter ? { nsenter } : {}) }),
       // Hosts stop themselves; this catches any that failed half-way, then the network goes.
       [Symbol.asyncDispose]: async () => {
         await removeContainerLeftovers(engine, { group: groupId });

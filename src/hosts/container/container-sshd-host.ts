@@ -49,6 +49,8 @@ export interface ContainerHostInput {
   version: OpenSshVersion;
   /** Folders of this machine the container sees at the same path. */
   mounts: readonly string[];
+  /** Files of this machine it sees read-only at the same path. */
+  readOnlyMounts: readonly string[];
   /** nsenter(1) where this process may enter the container's namespaces (root, local engine). */
   nsenter?: string;
 }
@@ -166,7 +168,7 @@ export class ContainerSshdHost implements StartedHost {
         .withNetworkMode(input.network)
         .withLabels(containerLabels(input.groupId, name))
         .withEnvironment({ XFERBENCH_DIR: dir, XFERBENCH_USER: account.name, XFERBENCH_UID: String(account.uid), XFERBENCH_GID: String(account.gid) })
-        .withBindMounts([dir, ...input.mounts].map((path) => ({ source: path, target: path })))
+        .withBindMounts([...[dir, ...input.mounts].map((path) => ({ source: path, target: path })), ...input.readOnlyMounts.map((path) => ({ source: path, target: path, mode: 'ro' as const }))])
         .publishOn(PUBLISH_ADDRESS, SSH_PORT)
         // Whatever the entrypoint or sshd says before its log file is open (config errors).
         .withLogConsumer((stream: Readable) => {

@@ -15,7 +15,7 @@ export const SSHD_CONTEXT = packageFile('containers', 'sshd');
 export const IMAGE_REPO = 'localhost/xferbench-sshd';
 const REGISTRY_BASE = 'debian:bookworm-slim';
 const BOOTSTRAP_REPO = 'localhost/xferbench-bookworm-minbase';
-const BOOTSTRAP_PACKAGES = ['openssh-server', 'rsync'];
+const BOOTSTRAP_PACKAGES = ['openssh-server', 'rsync', 'libsocket-msghdr-perl'];
 
 /** Where the host image's base comes from: a registry, debootstrap, or whichever fits (auto). */
 export type ImageBase = 'auto' | 'registry' | 'bootstrap';
