@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
 import type { HostBackend, HostGroup, StartedHost } from '../../src/hosts/host.js';
+import type { OpenSshTools } from '../../src/ssh/openssh-tools.js';
+import { runScenario } from '../../src/run/run-scenario.js';
+import type { loadScenario } from '../../src/plan/load-plan.js';
+import { readJsonl } from './harness.js';
 
 /** Holds one unauthenticated connection open, on its own thread, and says when sshd has answered it. */
 const HOLD = `
@@ -28,7 +33,7 @@ export function holdStartupSlot(endpoint: { address: string; port: number }): { 
  * `backend` handing every host it starts to `seen` as well, before a relay or anything else is put
  * in front of it: a test's way to a run's own sshd (to hold one of its slots).
  */
-export function capturing(backend: HostBackend, seen: (host: StartedHost) => void): HostBackend {
+function capturing(backend: HostBackend, seen: (host: StartedHost) => void): HostBackend {
   return {
     kind: backend.kind,
     sshdVersion: () => backend.sshdVersion(),
@@ -42,4 +47,36 @@ export function capturing(backend: HostBackend, seen: (host: StartedHost) => voi
       return { start, [Symbol.asyncDispose]: () => group[Symbol.asyncDispose]() };
     },
   };
+}
+
+/**
+ * Runs a scenario in this process, one unauthenticated slot of host `host`'s own sshd (behind any
+ * relay) held from the topology's start until `releaseAfter` transfers are recorded: on a 1:100:1
+ * sshd every connection until then is dropped. Resolves with the run's records.
+ */
+export async function runHoldingSlot(
+  loaded: Awaited<ReturnType<typeof loadScenario>>,
+  o: { base: string; outDir: string; backend: (tools: OpenSshTools) => HostBackend; host: string; releaseAfter: number },
+): Promise<Record<string, unknown>[]> {
+  let sshd: StartedHost | undefined;
+  let holder: { release(): void } | undefined;
+  let seen = 0;
+  const release = () => holder?.release();
+  const prior = process.env.XFERBENCH_STATE_DIR;
+  process.env.XFERBENCH_STATE_DIR = o.base;
+  try {
+    const result = await runScenario(loaded, {
+      outDir: o.outDir,
+      backend: (_kind, tools) => capturing(o.backend(tools), (h) => h.name === o.host && (sshd = h)),
+      onEvent: (e) => {
+        if (e.type === 'topology_started') holder = holdStartupSlot(sshd!.endpoint);
+        if (e.type === 'transfer' && ++seen === o.releaseAfter) release();
+      },
+    });
+    return await readJsonl(join(result.reportDir, 'results.jsonl'));
+  } finally {
+    release();
+    if (prior === undefined) delete process.env.XFERBENCH_STATE_DIR;
+    else process.env.XFERBENCH_STATE_DIR = prior;
+  }
 }

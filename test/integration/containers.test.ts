@@ -11,12 +11,11 @@ import { generateKeyPair } from '../../src/ssh/ssh-keys.js';
 import { createStateDir } from '../../src/hosts/state-dir.js';
 import { startTopology } from '../../src/hosts/topology.js';
 import { ssh2Connect, ssh2Tunnel } from '../../src/ssh/ssh2-connect.js';
-import type { HostEndpoint, StartedHost } from '../../src/hosts/host.js';
+import type { HostEndpoint } from '../../src/hosts/host.js';
 import { loadScenario } from '../../src/plan/load-plan.js';
-import { runScenario } from '../../src/run/run-scenario.js';
 import type { TransferRecord } from '../../src/records/transfer-record.js';
 import type { CellRecord } from '../../src/records/cell-record.js';
-import { capturing, holdStartupSlot } from '../helpers/hold.js';
+import { runHoldingSlot } from '../helpers/hold.js';
 import { listenerOf, sftpRoundTrips } from '../helpers/round-trip.js';
 import { REPO, endedBy, waitForRecords, isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
 
@@ -212,36 +211,15 @@ hosts:
 dataset: { files: 6, size: 16KiB }
 transfer: { from: worker, to: user, concurrency: 1, retries: 0 }
 `);
-    let user: StartedHost | undefined;
-    let holder: { release(): void } | undefined;
-    let seen = 0;
-    const release = () => holder?.release();
-    const prior = process.env.XFERBENCH_STATE_DIR;
-    process.env.XFERBENCH_STATE_DIR = base;
-    try {
-      const result = await runScenario(await loadScenario(scenario), {
-        outDir: join(dir, 'worker-drops'),
-        backend: () => capturing(new ContainerBackend(), (h) => h.name === 'user' && (user = h)),
-        onEvent: (e) => {
-          // The one unauthenticated slot taken from this machine: every worker's connection is dropped until released.
-          if (e.type === 'topology_started') holder = holdStartupSlot(user!.endpoint);
-          if (e.type === 'transfer' && ++seen === 3) release();
-        },
-      });
-      const records = await readJsonl(join(result.reportDir, 'results.jsonl'));
-      const transfers = (records.filter((r) => r.type === 'transfer') as unknown as TransferRecord[]).sort((a, b) => a.start_ms - b.start_ms);
-      for (const t of transfers.slice(0, 3)) assert.deepEqual([t.status, t.classes], ['failed', ['maxstartups_drop']], t.attempts[0]!.stderr_tail);
-      assert.equal(transfers.at(-1)!.status, 'ok');
-      // Each attempt says where it connected from: a worker container's address, not this machine's.
-      for (const t of transfers) for (const a of t.attempts) assert.ok(a.connections?.length && a.connections.every((c) => c.local.port > 0 && !c.local.address.startsWith('127.')), JSON.stringify(a.connections));
-      const cell = records.find((r) => r.type === 'cell') as unknown as CellRecord;
-      const agreed = cell.drops!.hosts.user!;
-      assert.deepEqual([agreed.sshd, agreed.by_port, agreed.by_count], [3, 3, 0], JSON.stringify(cell.drops));
-    } finally {
-      release();
-      if (prior === undefined) delete process.env.XFERBENCH_STATE_DIR;
-      else process.env.XFERBENCH_STATE_DIR = prior;
-    }
+    const records = await runHoldingSlot(await loadScenario(scenario), { base, outDir: join(dir, 'worker-drops'), backend: () => new ContainerBackend(), host: 'user', releaseAfter: 3 });
+    const transfers = (records.filter((r) => r.type === 'transfer') as unknown as TransferRecord[]).sort((a, b) => a.start_ms - b.start_ms);
+    for (const t of transfers.slice(0, 3)) assert.deepEqual([t.status, t.classes], ['failed', ['maxstartups_drop']], t.attempts[0]!.stderr_tail);
+    assert.equal(transfers.at(-1)!.status, 'ok');
+    // Each attempt says where it connected from: a worker container's address, not this machine's.
+    for (const t of transfers) for (const a of t.attempts) assert.ok(a.connections?.length && a.connections.every((c) => c.local.port > 0 && !c.local.address.startsWith('127.')), JSON.stringify(a.connections));
+    const cell = records.find((r) => r.type === 'cell') as unknown as CellRecord;
+    const agreed = cell.drops!.hosts.user!;
+    assert.deepEqual([agreed.sshd, agreed.by_port, agreed.by_count], [3, 3, 0], JSON.stringify(cell.drops));
   });
 
   it('a staging pipeline with container hosts: ranks stage in from the user container through the head and back, temp-rename, invariants hold', async () => {

@@ -6,13 +6,11 @@ import { LocalBackend } from '../../src/hosts/local/local-backend.js';
 import { createStateDir } from '../../src/hosts/state-dir.js';
 import { generateKeyPair } from '../../src/ssh/ssh-keys.js';
 import { startTopology } from '../../src/hosts/topology.js';
-import type { StartedHost } from '../../src/hosts/host.js';
 import { loadScenario } from '../../src/plan/load-plan.js';
-import { runScenario } from '../../src/run/run-scenario.js';
 import type { TransferRecord } from '../../src/records/transfer-record.js';
 import type { CellRecord } from '../../src/records/cell-record.js';
 import { isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, scenarioPath, tempDir } from '../helpers/harness.js';
-import { capturing, holdStartupSlot } from '../helpers/hold.js';
+import { runHoldingSlot } from '../helpers/hold.js';
 import { listenerOf, sftpRoundTrips } from '../helpers/round-trip.js';
 
 describe('links: distance on a host without netem', () => {
@@ -82,40 +80,18 @@ describe('links: distance on a host without netem', () => {
 
   it('drops behind a link are matched to the client\'s connection by port, forced by one connection held on a 1:100:1 sshd', async () => {
     // The sshd itself, behind its relay: the test holds its one unauthenticated slot directly.
-    let sshdOf: StartedHost | undefined;
     const loaded = await loadScenario(scenarioPath('maxstartups'), { sets: ['hosts.target.sshd.MaxStartups=1:100:1', 'hosts.target.link={rtt: 20ms}', 'matrix.concurrency=[1]', 'repeat=1', 'dataset.files=8', 'dataset.size=16KiB', 'transfer.retries=0'] });
-    let holder: { release(): void } | undefined;
-    let seen = 0;
-    const release = () => holder?.release();
-    const prior = process.env.XFERBENCH_STATE_DIR;
-    process.env.XFERBENCH_STATE_DIR = base;
-    try {
-      const result = await runScenario(loaded, {
-        outDir: join(dir, 'held'),
-        backend: (_kind, t) => capturing(new LocalBackend(t), (h) => (sshdOf = h)),
-        onEvent: (e) => {
-          if (e.type === 'topology_started') {
-            holder = holdStartupSlot(sshdOf!.endpoint);
-          }
-          if (e.type === 'transfer' && ++seen === 3) release();
-        },
-      });
-      const records = await readJsonl(join(result.reportDir, 'results.jsonl'));
-      const transfers = (records.filter((r) => r.type === 'transfer') as unknown as TransferRecord[]).sort((a, b) => a.start_ms - b.start_ms);
-      for (const t of transfers.slice(0, 3)) assert.deepEqual([t.status, t.classes], ['failed', ['maxstartups_drop']], t.attempts[0]!.stderr_tail);
-      assert.equal(transfers.at(-1)!.status, 'ok');
-      const cell = records.find((r) => r.type === 'cell') as unknown as CellRecord;
-      assert.deepEqual(cell.links, { target: { rtt_ms: 20, jitter_ms: 0 } });
-      const classed = transfers.filter((t) => t.classes.includes('maxstartups_drop')).length;
-      const agreed = cell.drops!.hosts.target!;
-      // Every drop sshd logged (from the relay's port) is matched to a client's own connection.
-      assert.equal(agreed.sshd, classed);
-      assert.equal(agreed.by_port, classed, JSON.stringify(cell.drops));
-      assert.equal(cell.drops!.reclassified, 0);
-    } finally {
-      release();
-      if (prior === undefined) delete process.env.XFERBENCH_STATE_DIR;
-      else process.env.XFERBENCH_STATE_DIR = prior;
-    }
+    const records = await runHoldingSlot(loaded, { base, outDir: join(dir, 'held'), backend: (t) => new LocalBackend(t), host: 'target', releaseAfter: 3 });
+    const transfers = (records.filter((r) => r.type === 'transfer') as unknown as TransferRecord[]).sort((a, b) => a.start_ms - b.start_ms);
+    for (const t of transfers.slice(0, 3)) assert.deepEqual([t.status, t.classes], ['failed', ['maxstartups_drop']], t.attempts[0]!.stderr_tail);
+    assert.equal(transfers.at(-1)!.status, 'ok');
+    const cell = records.find((r) => r.type === 'cell') as unknown as CellRecord;
+    assert.deepEqual(cell.links, { target: { rtt_ms: 20, jitter_ms: 0 } });
+    const classed = transfers.filter((t) => t.classes.includes('maxstartups_drop')).length;
+    const agreed = cell.drops!.hosts.target!;
+    // Every drop sshd logged (from the relay's port) is matched to a client's own connection.
+    assert.equal(agreed.sshd, classed);
+    assert.equal(agreed.by_port, classed, JSON.stringify(cell.drops));
+    assert.equal(cell.drops!.reclassified, 0);
   });
 });
