@@ -12,13 +12,15 @@ import { probeCommand } from './cli/probe.js';
 import { reportCommand } from './cli/report.js';
 import { runCommand } from './cli/run.js';
 import { schemaCommand } from './cli/schema.js';
-import { endGuard, warn, type CliCommand } from './cli/shared.js';
+import { dropOutputOnClosedPipe, endGuard, warn, type CliCommand } from './cli/shared.js';
 import { slurmJobsCommand } from './cli/slurm-jobs.js';
 import { suiteCommand } from './cli/suite.js';
 import { validateCommand } from './cli/validate.js';
 
 /** Every command, in the order `--help` lists them: a new one is a file in cli/ and a line here. */
 const COMMANDS: readonly CliCommand[] = [runCommand, slurmJobsCommand, finalizeCommand, suiteCommand, reportCommand, compareCommand, validateCommand, cleanCommand, schemaCommand, initCommand, probeCommand, adviseCommand, imageCommand];
+
+for (const stream of [process.stdout, process.stderr]) dropOutputOnClosedPipe(stream);
 
 const program = new Command()
   .name('xferbench')

@@ -48,3 +48,14 @@ export const externalOptions = (command: Command) =>
   command
     .option('--external', "the scenario's external hosts are servers you mean to run it against (refused without it)")
     .option('--i-administer-this-host', 'the external hosts are yours: more than 30 transfers at once, and no pace on new ones');
+
+/**
+ * A reader that stops early (`xferbench validate F | head`) closes the pipe: what is left to print
+ * is dropped and the command goes on to its end (a run still stops its hosts and writes its
+ * report), instead of dying on an unhandled EPIPE. Any other error of the stream still throws.
+ */
+export function dropOutputOnClosedPipe(stream: NodeJS.EventEmitter): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+  });
+}
