@@ -189,7 +189,7 @@ export async function startTopology(
  */
 async function openLink(relay: LinkRelay, host: StartedHost, link: Link, seed: number): Promise<{ id: number; endpoint: HostEndpoint; innerEndpoint?: HostEndpoint }> {
   const inner = host.innerEndpoint;
-  if (inner && !host.innerGateway) throw new HostStartError(`host "${host.name}": its link needs this machine on the host's network, where the topology's other hosts reach it; the container engine runs elsewhere`);
+  if (inner && !host.innerGateway) throw new HostStartError(`host "${host.name}": its link needs an address of this machine on the host's network, where the topology's other hosts reach it, and the container engine named none (an engine on another machine, or a network with no gateway here)`);
   const routes = [{ listen: host.endpoint.address, upstream: host.endpoint }, ...(inner && host.innerGateway ? [{ listen: host.innerGateway, upstream: inner }] : [])];
   const { id, endpoints } = await relay.open(link, routes, seed);
   return { id, endpoint: endpoints[0]!, ...(endpoints[1] ? { innerEndpoint: endpoints[1] } : {}) };

@@ -1,5 +1,7 @@
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { networkInterfaces } from 'node:os';
+import { ownAddress } from './own-address.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -197,7 +199,7 @@ export class ContainerSshdHost implements StartedHost {
       // machine's address on its network (where a link's relay listens for the other hosts).
       const inspected = input.engine.local ? await input.engine.docker.getContainer(container.getId()).inspect() : undefined;
       const initPid = inspected?.State.Pid ?? 0;
-      const gateway = inspected?.NetworkSettings.Networks[input.network]?.Gateway || undefined;
+      const gateway = ownAddress(inspected?.NetworkSettings.Networks[input.network]?.Gateway, networkInterfaces());
       const exec = containerCommandWrapper({
         containerId: container.getId(),
         pid: initPid,
