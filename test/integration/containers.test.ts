@@ -365,18 +365,19 @@ matrix:
   it('faults on container hosts: pause_sshd and disk_full, each with its class and records', async () => {
     // The pause starts once 3 of 60 transfers have started: the other 57, two at a time, cannot all
     // end while the engine is still pausing the container (at 300 ms, a slow pause once came after
-    // the last transfer, and nothing timed out). Each one in flight or started during the 3 s
-    // times out (rsync --timeout=2, ConnectTimeout=1).
+    // the last transfer, and nothing timed out). Each one in flight when it starts is ended by the
+    // harness's timeout (2 s) within the 4 s, whatever phase it froze in (ssh's ConnectTimeout and
+    // rsync's --timeout leave authentication uncovered: one frozen there once waited it out).
     const file = await writeScenario(dir, 'c-faults', `name: c-faults
 hosts:
   target: { sshd: { MaxStartups: "100" } }
 dataset: { files: 60, size: 64KiB }
-transfer: { tool: rsync, to: target, concurrency: 2, timeout_s: 20, ssh_options: { ConnectTimeout: 1 }, rsync_args: [--timeout=2] }
+transfer: { tool: rsync, to: target, concurrency: 2, timeout_s: 2, ssh_options: { ConnectTimeout: 1 }, rsync_args: [--timeout=2] }
 matrix:
-  faults: [[{ kind: pause_sshd, host: target, at: "5%", for: 3s }], [{ kind: disk_full, host: target, free: 2MiB }]]
+  faults: [[{ kind: pause_sshd, host: target, at: "5%", for: 4s }], [{ kind: disk_full, host: target, free: 2MiB }]]
 `);
     const both = await runFaults('c-faults', [file]);
-    const paused = 'faults=[{"kind":"pause_sshd","host":"target","at":"5%","for":"3s"}]';
+    const paused = 'faults=[{"kind":"pause_sshd","host":"target","at":"5%","for":"4s"}]';
     const full = 'faults=[{"kind":"disk_full","host":"target","free":"2MiB"}]';
     assert.deepEqual([...classesOf(both, paused)], ['timeout']);
     assert.deepEqual(faultsOf(both, paused), ['fault_start pause_sshd', 'fault_end pause_sshd']);
