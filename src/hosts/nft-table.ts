@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { runCommand } from '../process/run-command.js';
+import { runCommand, type CommandResult } from '../process/run-command.js';
 
 /** Next to a host's files, one per table a fault added for it (NAME in the file name), for `clean` after a SIGKILL. */
 const TABLE_FILE_PREFIX = 'nft-table-';
@@ -43,26 +43,32 @@ export function renderTable(name: string, address: string, port: number, rules: 
  */
 export type RulesPlace = { hostDir: string } | { nsenter: string; pid: number };
 
+/** Runs nft with `args` (and `input` on its stdin). */
+type Nft = (args: string[], input?: string) => Promise<CommandResult>;
+
+/** nft in this machine's network namespace, or in the one of `place` (a container's, through nsenter). */
+function nftIn(place?: RulesPlace): Nft {
+  const [file, prefix] = place && 'pid' in place ? [place.nsenter, ['-t', String(place.pid), '-n', '--', 'nft']] : ['nft', []];
+  return (args, input) => runCommand(file, [...prefix, ...args], { timeoutMs: 10_000, ...(input !== undefined ? { input } : {}) });
+}
+
 /** Adds a table of rules for a host's address and port; the returned undo deletes it. */
 export async function addTrafficRules(place: RulesPlace, address: string, port: number, rules: TrafficRules): Promise<() => Promise<void>> {
   const name = `xferbench_${randomBytes(6).toString('hex')}`;
-  const nft = (args: string[], input?: string) =>
-    'pid' in place
-      ? runCommand(place.nsenter, ['-t', String(place.pid), '-n', '--', 'nft', ...args], { timeoutMs: 10_000, ...(input !== undefined ? { input } : {}) })
-      : runCommand('nft', args, { timeoutMs: 10_000, ...(input !== undefined ? { input } : {}) });
+  const nft = nftIn(place);
   // Recorded first: a run killed right after `nft -f` still leaves the name for `clean`.
   const record = 'hostDir' in place ? join(place.hostDir, `${TABLE_FILE_PREFIX}${name}`) : undefined;
   if (record) await writeFile(record, '');
   const added = await nft(['-f', '-'], renderTable(name, address, port, rules, 'pid' in place ? 'input' : 'output'));
   if (added.exitCode !== 0) throw new Error(`nft refused the rules: ${added.stderr.trim()}`);
   return async () => {
-    await nft(['delete', 'table', 'inet', name]);
+    await deleteTable(name, nft);
     if (record) await rm(record, { force: true });
   };
 }
 
-export async function deleteTable(name: string): Promise<void> {
-  if (/^xferbench_[0-9a-f]+$/.test(name)) await runCommand('nft', ['delete', 'table', 'inet', name], { timeoutMs: 10_000 });
+async function deleteTable(name: string, nft: Nft = nftIn()): Promise<void> {
+  if (/^xferbench_[0-9a-f]+$/.test(name)) await nft(['delete', 'table', 'inet', name]);
 }
 
 /** Deletes every table a dead run recorded anywhere below `runDir`. */
