@@ -184,12 +184,12 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
   const end = ran.reduce((m, r) => Math.max(m, r.end_ms), start);
   const seen = await frame.sshdSeen();
   const { sshd, sshd_events: events } = seen;
-  // sshd behind a link logs the relay's port: each drop is matched by the client's port behind it;
-  // one not known for certain by a port no client has (negative), so it is matched by count.
+  // sshd behind a link logs the relay's port: each drop is matched by the client's port behind it.
+  // One not known for certain is left out of the ports, so its drop is matched by count.
   await Promise.all([...topology.hosts.values()].map((h) => h.link?.sync()));
   const clientPort = (h: string, port: number) => {
     const link = topology.hosts.get(h)?.link;
-    return link ? (link.clientPort(port) ?? -port) : port;
+    return link ? link.clientPort(port) : port;
   };
 
   const found = (await Promise.all(destinations.map((d) => d.files.scan(d.dir)))).flat();
@@ -199,7 +199,7 @@ async function runCellRepeat(input: CellRepeatInput): Promise<CellRepeatResult> 
     transfers: batch ? ran.map((r) => batchFileOutcome(r, verdicts.get(r.file))) : ran,
     routeOf: (r) => routes.get(r.file) ?? [],
     hostAt: hostAt(topology),
-    sshd: Object.fromEntries(Object.entries(sshd).map(([h, c]) => [h, { count: c.maxstartups_drops, ports: events.flatMap((e) => (e.host === h && e.kind === 'drop' && e.peer ? [clientPort(h, e.peer.port)] : [])) }])),
+    sshd: Object.fromEntries(Object.entries(sshd).map(([h, c]) => [h, { count: c.maxstartups_drops, ports: events.flatMap((e) => (e.host === h && e.kind === 'drop' && e.peer ? [clientPort(h, e.peer.port)].filter((p) => p !== undefined) : [])) }])),
     faults: faultRecords,
   });
   const transfers = agreed.transfers;

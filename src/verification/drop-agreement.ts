@@ -7,7 +7,7 @@ import { type CellDrops, type DropAgreement } from '../records/cell-record.js';
 export interface HostDrops {
   /** Its count, rate-limited drops included. */
   count: number;
-  /** The client port of each drop it logged a line for. */
+  /** The client port of each drop it logged a line for, where that port is known for certain. */
   ports: readonly number[];
 }
 
@@ -77,7 +77,8 @@ export function agreeDrops(input: DropAgreementInput): { transfers: TransferReco
     hosts[h]!.by_port = matched.get(h)?.size ?? 0;
     const ofOthers = [...left].filter((p) => allPorts.get(h)?.has(p)).length;
     hosts[h]!.classed_otherwise = ofOthers;
-    // Lines logged for ports no attempt reported, and drops logged without a line (rate limit).
+    // Lines logged for ports no attempt reported, and drops without a known port (no line: a rate
+    // limit; a relay port that cannot be traced to its client).
     pool.set(h, left.size - ofOthers + Math.max(0, d.count - d.ports.length));
   }
   // Each applied fault's window, on the hosts it acted on.
