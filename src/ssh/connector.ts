@@ -10,6 +10,12 @@ const SCRIPT = packageFile('src', 'ssh', 'connect-fd.pl');
 // ssh hands ProxyCommand to a shell and expands %-tokens in it: only plain path characters.
 const SHELL_WORD = /^[\w+=:,./-]+$/;
 
+/** `path`, if ssh may put it in a ProxyCommand as it is; otherwise a SetupError saying why. */
+function plainPath(path: string): string {
+  if (!SHELL_WORD.test(path)) throw new SetupError(`${JSON.stringify(path)}: ssh's ProxyCommand takes no spaces or shell characters in a path; install xferbench (and perl) under a plain path`);
+  return path;
+}
+
 /**
  * The ProxyCommand prefix every ssh of a run's machine client connects through (connect-fd.pl):
  * `PERL SCRIPT`, to which ssh_config adds `%h %p TIMEOUT ATTEMPTS`. Fails with what to install
@@ -18,9 +24,7 @@ const SHELL_WORD = /^[\w+=:,./-]+$/;
 export async function findConnector(): Promise<string> {
   const perl = await which('perl');
   if (!perl) throw new SetupError('perl was not found on PATH. Install it with: apt-get install -y --no-install-recommends perl libsocket-msghdr-perl');
-  for (const path of [perl, SCRIPT]) {
-    if (!SHELL_WORD.test(path)) throw new SetupError(`${JSON.stringify(path)}: ssh's ProxyCommand takes no spaces or shell characters in a path; install xferbench (and perl) under a plain path`);
-  }
+  for (const path of [perl, SCRIPT]) plainPath(path);
   const check = await runCommand(perl, ['-c', SCRIPT], { timeoutMs: 10_000 });
   if (check.exitCode !== 0) {
     throw new SetupError(`perl cannot run xferbench's connector (${SCRIPT}): ${check.stderr.trim().split('\n')[0]}. Install its module with: apt-get install -y --no-install-recommends libsocket-msghdr-perl`);
@@ -34,8 +38,7 @@ export async function findConnector(): Promise<string> {
  * path (`connectorScript`).
  */
 export function containerConnector(): string {
-  if (!SHELL_WORD.test(SCRIPT)) throw new SetupError(`${JSON.stringify(SCRIPT)}: ssh's ProxyCommand takes no spaces or shell characters in a path; install xferbench under a plain path`);
-  return `/usr/bin/perl ${SCRIPT}`;
+  return `/usr/bin/perl ${plainPath(SCRIPT)}`;
 }
 
 /** The connector's script, for a client container to mount. */

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { execa } from 'execa';
@@ -33,4 +34,12 @@ export async function sftpRoundTrips(target: Ssh2Target, through?: Duplex): Prom
   } finally {
     client.end();
   }
+}
+
+/**
+ * The fastest round trip is the link's own: never shorter than configured (the relay delivers no
+ * byte before it is due), at most 10 % over it plus 1 ms (the measuring's own turn).
+ */
+export function assertRoundTrip(r: { fastestMs: number; all: number[] }, rttMs: number, path: string): void {
+  assert.ok(r.fastestMs >= rttMs && r.fastestMs <= rttMs * 1.1 + 1, `${path}: fastest round trip ${r.fastestMs.toFixed(2)} ms for ${rttMs} ms configured: ${r.all.map((x) => x.toFixed(1)).join(' ')}`);
 }

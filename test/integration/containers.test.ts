@@ -16,7 +16,7 @@ import { loadScenario } from '../../src/plan/load-plan.js';
 import type { TransferRecord } from '../../src/records/transfer-record.js';
 import type { CellRecord } from '../../src/records/cell-record.js';
 import { runHoldingSlot } from '../helpers/hold.js';
-import { listenerOf, sftpRoundTrips } from '../helpers/round-trip.js';
+import { assertRoundTrip, listenerOf, sftpRoundTrips } from '../helpers/round-trip.js';
 import { REPO, endedBy, waitForRecords, isolatedStateBase, leftovers, processesMentioning, readJsonl, removeAll, runCli, tempDir, writeScenario } from '../helpers/harness.js';
 
 /** Runs started by the tests find their engine as a user's would, not through this process's. */
@@ -145,15 +145,13 @@ describe.skipIf(skip !== undefined)(skip ? `container backend (skipped: ${skip})
     assert.equal(far.innerEndpoint?.address, far.innerGateway);
     assert.equal(await listenerOf(far.innerEndpoint!), 'node');
     const target = (at: HostEndpoint) => ({ address: at.address, port: at.port, user: far.user, privateKeyPath: key.privatePath, hostKeys: far.hostKeys });
-    const within = (r: { fastestMs: number; all: number[] }, path: string) =>
-      assert.ok(r.fastestMs >= 40 && r.fastestMs <= 44 + 1, `${path}: fastest round trip ${r.fastestMs.toFixed(2)} ms for 40 ms configured: ${r.all.map((x) => x.toFixed(1)).join(' ')}`);
-    within(await sftpRoundTrips(target(far.endpoint)), 'from this machine');
+    assertRoundTrip(await sftpRoundTrips(target(far.endpoint)), 40, 'from this machine');
     // The head's sshd opens the channel to the far host's inner endpoint, as ProxyJump does.
     const { client: jump, ready } = await ssh2Connect({ address: head.endpoint.address, port: head.endpoint.port, user: head.user, privateKeyPath: key.privatePath, hostKeys: head.hostKeys }, await readFile(key.privatePath), 15_000);
     try {
       await ready;
       const inner = far.innerEndpoint!;
-      within(await sftpRoundTrips(target(inner), await ssh2Tunnel(jump, inner.address, inner.port)), 'through the head');
+      assertRoundTrip(await sftpRoundTrips(target(inner), await ssh2Tunnel(jump, inner.address, inner.port)), 40, 'through the head');
     } finally {
       jump.end();
     }

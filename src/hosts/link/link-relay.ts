@@ -109,8 +109,7 @@ export class LinkRelay implements AsyncDisposable {
   private onMessage(msg: Message): void {
     if (msg.op === 'conn') {
       const link = this.ports.get(msg.id);
-      if (link && !link.has(msg.upstream)) link.set(msg.upstream, new Map());
-      link?.get(msg.upstream)!.set(msg.route, msg.client);
+      link?.set(msg.upstream, (link.get(msg.upstream) ?? new Map<number, number>()).set(msg.route, msg.client));
       return;
     }
     const key = msg.op === 'synced' ? `sync ${msg.n}` : `${msg.id}`;

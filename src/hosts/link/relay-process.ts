@@ -4,12 +4,12 @@
  * records transfers. It reads JSON lines on stdin and answers on stdout:
  *   {"op":"open","id":1,"routes":[{"listen":"127.0.0.3","upstream":{"address":"127.0.0.3","port":2222}}],"rtt_ms":20,"jitter_ms":0,"rate":null,"seed":1}
  *     → {"op":"opened","id":1,"ports":[40123]}   (or {"op":"failed","id":1,"error":"…"})
- * A link has a listener per route to its host (from this machine; from a container network, at
- * this machine's address there), every one behind the same bottleneck.
  *   {"op":"close","id":1} → {"op":"closed","id":1}
  *   {"op":"sync","n":7}   → {"op":"synced","n":7}   (every line written before it has been read)
  * and for each relayed connection {"op":"conn","id":1,"route":0,"client":PORT,"upstream":PORT}, so
- * that sshd's log (which sees the relay's port) is matched to the client's connection.
+ * that sshd's log (which sees the relay's port) is matched to the client's connection. A link has
+ * a listener per route to its host (from this machine; from a container network, at this
+ * machine's address there), every one behind the same bottleneck.
  * It exits when stdin closes: a harness that dies takes its relay with it.
  */
 import { writeFileSync } from 'node:fs';
